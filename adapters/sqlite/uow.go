@@ -1,0 +1,135 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// InShop implements ports.Store.
+func (s *Store) InShop(ctx context.Context, shop ports.ShopID, fn func(context.Context, ports.ShopTx) error, opts ...ports.TxOption) error {
+	if shop.IsZero() {
+		return ports.Invalid("shop id", "must be set")
+	}
+	return s.run(ctx, ports.ApplyTxOptions(opts), func(ctx context.Context, tx *sqlx.Tx) error {
+		return fn(ctx, &shopTx{q: tx, shop: shop, store: s})
+	})
+}
+
+// Global implements ports.Store.
+func (s *Store) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error, opts ...ports.TxOption) error {
+	return s.run(ctx, ports.ApplyTxOptions(opts), func(ctx context.Context, tx *sqlx.Tx) error {
+		return fn(ctx, &globalTx{q: tx, store: s})
+	})
+}
+
+func (s *Store) run(ctx context.Context, o ports.TxOptions, fn func(context.Context, *sqlx.Tx) error) (err error) {
+	ctx, err = ports.EnterUnitOfWork(ctx)
+	if err != nil {
+		return err
+	}
+	db := s.writer
+	if o.ReadOnly {
+		db = s.reader
+	}
+	tx, release, err := s.begin(ctx, db, o.ReadOnly)
+	if err != nil {
+		return err
+	}
+	defer release()
+	committed := false
+	defer func() {
+		if committed {
+			return
+		}
+		_ = tx.Rollback() // the error that got us here is the one to report
+		if p := recover(); p != nil {
+			panic(p)
+		}
+	}()
+	if err := fn(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return mapErr("sqlite: commit", err)
+	}
+	committed = true
+	return nil
+}
+
+// begin starts a transaction on db. In-memory databases have one
+// connection serving both kinds of unit of work, so there the read-only
+// promise is kept by the connection's query_only flag, set before BEGIN.
+// The returned release must be called after the transaction has ended.
+func (s *Store) begin(ctx context.Context, db *sqlx.DB, readOnly bool) (*sqlx.Tx, func(), error) {
+	if s.reader != s.writer {
+		tx, err := db.BeginTxx(ctx, nil)
+		return tx, func() {}, mapErr("sqlite: begin", err)
+	}
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return nil, nil, mapErr("sqlite: begin", err)
+	}
+	// BEGIN IMMEDIATE needs a writable connection; query_only is switched
+	// on inside the transaction and off again before the connection goes
+	// back to the pool (pragmas are not transactional).
+	release := func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA query_only = 0")
+		_ = conn.Close()
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA query_only = 0"); err != nil {
+		release()
+		return nil, nil, mapErr("sqlite: begin", err)
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		release()
+		return nil, nil, mapErr("sqlite: begin", err)
+	}
+	if readOnly {
+		if _, err := tx.ExecContext(ctx, "PRAGMA query_only = 1"); err != nil {
+			_ = tx.Rollback()
+			release()
+			return nil, nil, mapErr("sqlite: begin", err)
+		}
+	}
+	return tx, release, nil
+}
+
+func (s *Store) now() int64 { return micros(s.clock.Now()) }
+
+func micros(t time.Time) int64 { return ports.Timestamp(t).UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// shopTx is a unit of work bound to one shop; every statement its
+// repositories run binds s.shop.
+type shopTx struct {
+	q     *sqlx.Tx
+	shop  ports.ShopID
+	store *Store
+}
+
+func (t *shopTx) ShopID() ports.ShopID               { return t.shop }
+func (t *shopTx) Memberships() ports.MembershipRepo { return memberships{t} }
+func (t *shopTx) Audit() ports.AuditRepo             { return audit{t} }
+
+type globalTx struct {
+	q     *sqlx.Tx
+	store *Store
+}
+
+func (t *globalTx) Orgs() ports.OrgRepo   { return orgs{t} }
+func (t *globalTx) Shops() ports.ShopRepo { return shops{t} }
+func (t *globalTx) Users() ports.UserRepo { return users{t} }
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return mapErr(fmt.Sprintf("sqlite: %s", op), err)
+}

@@ -1,0 +1,53 @@
+// Package archtest enforces Stockade's layering rules. Its test walks the
+// whole module, reads the import block of every .go file (test files too)
+// and fails with one line per import that crosses a forbidden boundary.
+//
+// Paths below are relative to the module path github.com/stockadehq/stockade;
+// "std" is the standard library (an import whose first element has no dot).
+//
+//	rule  package            may import
+//	R1    ports              std, github.com/google/uuid
+//	R2    ports/porttest     std, ports, github.com/google/uuid,
+//	                         github.com/stretchr/testify/...; nothing else
+//	R3    core/...           std except database/sql, ports, core/...,
+//	                         third-party modules in CoreThirdParty
+//	                         (github.com/google/uuid, golang.org/x/crypto);
+//	                         never adapters, app, internal, zap, fx,
+//	                         database drivers or database/sql
+//	R4    adapters/X/...     std, third-party, ports, internal/...,
+//	                         adapters/X/...; never core, app, examples,
+//	                         another adapter adapters/Y, or fx
+//	R5    internal/...       std, third-party, ports, internal/...;
+//	                         never app, core, adapters or examples
+//	R5    internal/testinfra std and third-party only: nothing from the module
+//	R5    (everyone)         never internal/archtest (test tooling)
+//	R6    (everyone)         go.uber.org/fx/... only under app/ and examples/
+//	R7    examples/E/...     std, third-party, ports, core, adapters, app,
+//	                         examples/E/...; never internal/..., not even
+//	                         from tests (users copy examples, and cannot
+//	                         import our internal packages)
+//	      app/...            anything (subject to the archtest rule only)
+//
+// R8, test files (_test.go): a test file follows the rules of its package,
+// but may additionally import ports/porttest, internal/testinfra and
+// github.com/stretchr/testify/... . Those three are test-only: a non-test
+// file may import them only from ports/porttest and internal/testinfra
+// themselves (which exist to serve tests) and from app/..., which the rules
+// leave unrestricted. So an adapter's test may run the porttest conformance
+// suite against a database started by testinfra, but still never imports
+// core, app or another adapter; a core test may use porttest but never
+// adapters or app. The exception to the exception is R7: examples never
+// import internal/..., so their tests may not use internal/testinfra.
+//
+// An external test package (package foo_test) importing the package under
+// test is always allowed. Packages outside the layout above (the module
+// root, tools, ...) are subject only to the rules marked "everyone".
+//
+// The walker skips testdata, vendor, directories whose name begins with "."
+// or "_", and nested modules (any subdirectory holding its own go.mod), as
+// the go command does.
+//
+// [Check] is pure: it decides one file's imports without touching the disk,
+// so the rules are unit-tested directly, and a separate test runs the walker
+// on a throwaway module to prove a violation is reported end to end.
+package archtest

@@ -1,0 +1,23 @@
+// Package testinfra starts real PostgreSQL and MinIO processes for
+// integration tests.
+//
+// A test binary that uses these helpers must route its TestMain through
+// [Main], which stops every process the helpers started once the tests have
+// run:
+//
+//	func TestMain(m *testing.M) { os.Exit(testinfra.Main(m)) }
+//
+// Servers are started lazily, at most once per test binary, and shared by
+// all tests in it. [StartPostgres] still gives every test its own database
+// and roles, which are dropped when the test ends.
+//
+// When a binary or server is unavailable the helpers call [Missing], which
+// skips the test, or fails it when STOCKADE_REQUIRE_INTEGRATION=1 (see
+// [Require]). Environment variables:
+//
+//	STOCKADE_REQUIRE_INTEGRATION=1  fail instead of skip when a part is missing
+//	STOCKADE_TEST_POSTGRES_URL      superuser URL of an existing cluster to use
+//	STOCKADE_TEST_PG_BIN            directory holding initdb and postgres
+//	STOCKADE_TEST_S3_URL            http://ACCESS:SECRET@host:port of an existing S3 server
+//	STOCKADE_TEST_MINIO_BIN         path of the minio binary
+package testinfra

@@ -1,0 +1,193 @@
+package ports
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Org is an HQ that owns one or more shops. Orgs are global rows.
+type Org struct {
+	ID        OrgID
+	Name      string
+	CreatedAt time.Time
+}
+
+// ShopStatus is the lifecycle state of a shop.
+type ShopStatus string
+
+// Shop states. A suspended shop keeps its data but serves no requests.
+const (
+	ShopActive    ShopStatus = "active"
+	ShopSuspended ShopStatus = "suspended"
+)
+
+// Shop is the tenant. The shop row itself lives in the global directory so
+// that a request's host can be resolved to a shop before any unit of work is
+// bound to it; everything a shop owns lives in tenant tables.
+type Shop struct {
+	ID        ShopID
+	OrgID     OrgID
+	Slug      string // DNS label: the shop's host is {Slug}.{base domain}
+	Name      string
+	Status    ShopStatus
+	CreatedAt time.Time
+}
+
+// User is a global account. Users join shops through memberships.
+type User struct {
+	ID        UserID
+	Email     string // normalised by NormalizeEmail; unique
+	Name      string
+	CreatedAt time.Time
+}
+
+// OrgRepo keeps orgs. Safe for use only within the unit of work that
+// handed it out.
+type OrgRepo interface {
+	// Create stores o, stamping CreatedAt from the store's clock, and
+	// returns the stored org. ErrConflict if o.ID exists; ErrInvalid for a
+	// zero ID or a bad name.
+	Create(ctx context.Context, o Org) (Org, error)
+	// Get returns the org or ErrNotFound.
+	Get(ctx context.Context, id OrgID) (Org, error)
+}
+
+// ShopRepo is the global shop directory.
+type ShopRepo interface {
+	// Create stores s, stamping CreatedAt, and returns the stored shop.
+	// ErrInvalid for a bad slug (see
+	// ValidateSlug), an empty name, a zero ID or an unknown status;
+	// ErrConflict if the ID or slug is taken; ErrNotFound if s.OrgID names
+	// no org.
+	Create(ctx context.Context, s Shop) (Shop, error)
+	// Get returns the shop or ErrNotFound.
+	Get(ctx context.Context, id ShopID) (Shop, error)
+	// GetBySlug returns the shop whose slug is slug (compared
+	// case-insensitively) or ErrNotFound.
+	GetBySlug(ctx context.Context, slug string) (Shop, error)
+	// ListByOrg returns the org's shops ordered by creation.
+	ListByOrg(ctx context.Context, org OrgID) ([]Shop, error)
+	// SetStatus changes a shop's status. ErrNotFound for an unknown shop,
+	// ErrInvalid for an unknown status.
+	SetStatus(ctx context.Context, id ShopID, status ShopStatus) error
+}
+
+// UserRepo keeps global user accounts.
+type UserRepo interface {
+	// Create stores u with its e-mail normalised and CreatedAt stamped, and
+	// returns the stored user. ErrConflict if the ID or
+	// the normalised e-mail is taken; ErrInvalid for a zero ID or a
+	// malformed e-mail.
+	Create(ctx context.Context, u User) (User, error)
+	// Get returns the user or ErrNotFound.
+	Get(ctx context.Context, id UserID) (User, error)
+	// GetByEmail returns the user whose normalised e-mail equals
+	// NormalizeEmail(email), or ErrNotFound.
+	GetByEmail(ctx context.Context, email string) (User, error)
+}
+
+// NormalizeEmail trims surrounding space and lower-cases the address, so
+// that one mailbox is one account.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// ValidateEmail checks the shape of an already normalised address: one @,
+// non-empty local part and domain, no spaces or control characters, at most
+// 254 bytes (RFC 5321). Deliverability is proven by sending, not by regex.
+func ValidateEmail(email string) error {
+	if email == "" || len(email) > 254 || !utf8.ValidString(email) {
+		return Invalid("email", "must be an address of at most 254 bytes")
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || at == len(email)-1 || strings.Count(email, "@") != 1 {
+		return Invalid("email", "must look like name@example.com")
+	}
+	for _, r := range email {
+		if r <= ' ' || r == 0x7f {
+			return Invalid("email", "must not contain spaces or control characters")
+		}
+	}
+	return nil
+}
+
+// ValidateSlug checks that slug can be a shop's DNS label: 3 to 63
+// characters of a-z, 0-9 and '-', not starting or ending with '-'.
+// Slugs are case-insensitive and stored lower-case.
+func ValidateSlug(slug string) error {
+	if len(slug) < 3 || len(slug) > 63 {
+		return Invalid("slug", "must be 3 to 63 characters")
+	}
+	for i := 0; i < len(slug); i++ {
+		c := slug[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' && i > 0 && i < len(slug)-1:
+		default:
+			return Invalid("slug", "must be lower-case letters, digits and inner hyphens")
+		}
+	}
+	return nil
+}
+
+// ValidateName checks a display name: 1 to 200 characters of valid UTF-8
+// with no control characters.
+func ValidateName(field, name string) error {
+	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > 200 || !utf8.ValidString(name) {
+		return Invalid(field, "must be 1 to 200 characters")
+	}
+	for _, r := range name {
+		if r < ' ' || r == 0x7f {
+			return Invalid(field, "must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// Validate checks an org before it is stored.
+func (o Org) Validate() error {
+	if o.ID.IsZero() {
+		return Invalid("id", "must be set")
+	}
+	return ValidateName("name", o.Name)
+}
+
+// Validate checks a shop before it is stored.
+func (s Shop) Validate() error {
+	if s.ID.IsZero() {
+		return Invalid("id", "must be set")
+	}
+	if s.OrgID.IsZero() {
+		return Invalid("org_id", "must be set")
+	}
+	if err := ValidateSlug(s.Slug); err != nil {
+		return err
+	}
+	if err := ValidateName("name", s.Name); err != nil {
+		return err
+	}
+	return ValidateShopStatus(s.Status)
+}
+
+// ValidateShopStatus returns ErrInvalid for an unknown status.
+func ValidateShopStatus(s ShopStatus) error {
+	if s != ShopActive && s != ShopSuspended {
+		return Invalid("status", "must be active or suspended")
+	}
+	return nil
+}
+
+// Validate checks a user before it is stored; the e-mail must already be
+// normalised (stores normalise before they validate).
+func (u User) Validate() error {
+	if u.ID.IsZero() {
+		return Invalid("id", "must be set")
+	}
+	if err := ValidateEmail(u.Email); err != nil {
+		return err
+	}
+	if u.Name == "" {
+		return nil
+	}
+	return ValidateName("name", u.Name)
+}

@@ -1,0 +1,17 @@
+// Package ports is Stockade's contract: the types that cross the boundary
+// between the core use cases and the adapters, the port interfaces that carry
+// them, and the sentinel errors both sides speak.
+//
+// ports imports the standard library and github.com/google/uuid only. The
+// core depends on ports; adapters depend on ports; neither depends on the
+// other. Every port has a conformance suite in ports/porttest that any
+// adapter, ours or a user's, must pass.
+//
+// # Tenant boundary
+//
+// A store is entered through a unit of work (see [Store]). [Store.InShop]
+// binds a transaction to exactly one shop and hands out repositories that
+// take no shop ID: the shop is the transaction's, so a cross-shop query
+// cannot be expressed. [Store.Global] is for global rows (users, orgs, the
+// shop directory) and offers no tenant repository.
+package ports

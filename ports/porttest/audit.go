@@ -1,0 +1,163 @@
+package porttest
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+func event(action string) ports.AuditEvent {
+	return ports.AuditEvent{
+		ID: ports.NewEventID(), Time: time.Now(), Actor: "user:test", Action: action, Outcome: ports.OutcomeSuccess,
+	}
+}
+
+func auditLog(t *testing.T, s ports.Store, shop ports.ShopID) []ports.AuditEvent {
+	t.Helper()
+	var out []ports.AuditEvent
+	inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		for after := int64(0); ; {
+			page, err := tx.Audit().List(ctx, ports.AuditQuery{AfterSeq: after, Limit: 1000})
+			if err != nil || len(page) == 0 {
+				return err
+			}
+			out = append(out, page...)
+			after = page[len(page)-1].Seq
+		}
+	}, ports.ReadOnly())
+	return out
+}
+
+func testAudit(t *testing.T, newStore StoreHarness) {
+	t.Run("AppendAssignsSequenceAndRoundTrips", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 1, 0)
+		shop := f.shops[0].ID
+		full := ports.AuditEvent{
+			ID: ports.NewEventID(), Time: time.Date(2026, 11, 23, 9, 30, 0, 123456789, time.FixedZone("x", 3600)),
+			Actor: "operator:42", Impersonator: "operator:7", Action: "membership.role_changed", Target: "user:9",
+			Outcome: ports.OutcomeSuccess, Before: json.RawMessage(`{"role":"tech"}`), After: json.RawMessage(`{"role": "admin", "z": [1,2]}`),
+			IP: "203.0.113.9", UserAgent: "Mozilla/5.0", RequestID: "req-1",
+		}
+		var got []ports.AuditEvent
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			for _, e := range []ports.AuditEvent{full, event("a"), event("b")} {
+				stored, err := tx.Audit().Append(ctx, e)
+				if err != nil {
+					return err
+				}
+				got = append(got, stored)
+			}
+			return nil
+		})
+		for i, e := range got {
+			assert.Equal(t, int64(i+1), e.Seq)
+			assert.Equal(t, shop, e.ShopID)
+		}
+		want := full
+		want.ShopID, want.Seq, want.Time = shop, 1, ports.Timestamp(full.Time)
+		assert.Equal(t, want, got[0], "Append returns the event as stored")
+		log := auditLog(t, s, shop)
+		require.Len(t, log, 3)
+		assert.Equal(t, want, log[0], "every field round-trips; JSON is kept byte for byte")
+		assert.Equal(t, got, log)
+	})
+
+	t.Run("ListPages", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 1, 0)
+		shop := f.shops[0].ID
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			for i := 0; i < 7; i++ {
+				if _, err := tx.Audit().Append(ctx, event("tick")); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			page, err := tx.Audit().List(ctx, ports.AuditQuery{AfterSeq: 2, Limit: 3})
+			require.NoError(t, err)
+			require.Len(t, page, 3)
+			assert.Equal(t, []int64{3, 4, 5}, []int64{page[0].Seq, page[1].Seq, page[2].Seq})
+			page, err = tx.Audit().List(ctx, ports.AuditQuery{AfterSeq: 5})
+			require.NoError(t, err)
+			assert.Len(t, page, 2)
+			page, err = tx.Audit().List(ctx, ports.AuditQuery{AfterSeq: 7})
+			assert.Empty(t, page)
+			return err
+		}, ports.ReadOnly())
+	})
+
+	t.Run("RolledBackAppendLeavesNoGap", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 1, 0)
+		shop := f.shops[0].ID
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.Audit().Append(ctx, event("first"))
+			return err
+		})
+		err := s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+			if _, err := tx.Audit().Append(ctx, event("doomed")); err != nil {
+				return err
+			}
+			return errBoom
+		})
+		require.ErrorIs(t, err, errBoom)
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			e, err := tx.Audit().Append(ctx, event("second"))
+			assert.Equal(t, int64(2), e.Seq)
+			return err
+		})
+	})
+
+	t.Run("RefusesBadEvents", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 1, 0)
+		shop := f.shops[0].ID
+		dup := event("dup")
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.Audit().Append(ctx, dup)
+			return err
+		})
+		mod := func(fn func(*ports.AuditEvent)) ports.AuditEvent { e := event("x"); fn(&e); return e }
+		tests := []struct {
+			name string
+			give ports.AuditEvent
+			want error
+		}{
+			{"duplicate id", dup, ports.ErrConflict},
+			{"no id", mod(func(e *ports.AuditEvent) { e.ID = ports.EventID{} }), ports.ErrInvalid},
+			{"no time", mod(func(e *ports.AuditEvent) { e.Time = time.Time{} }), ports.ErrInvalid},
+			{"no actor", mod(func(e *ports.AuditEvent) { e.Actor = "" }), ports.ErrInvalid},
+			{"no action", mod(func(e *ports.AuditEvent) { e.Action = "" }), ports.ErrInvalid},
+			{"bad outcome", mod(func(e *ports.AuditEvent) { e.Outcome = "maybe" }), ports.ErrInvalid},
+			{"bad json", mod(func(e *ports.AuditEvent) { e.After = json.RawMessage(`{"a":`) }), ports.ErrInvalid},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				err := s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+					_, err := tx.Audit().Append(ctx, tt.give)
+					return err
+				})
+				require.ErrorIs(t, err, tt.want)
+			})
+		}
+		assert.Len(t, auditLog(t, s, shop), 1, "refused events left nothing behind")
+	})
+
+	t.Run("AppendToMissingShop", func(t *testing.T) {
+		s := newStore(t)
+		err := s.InShop(context.Background(), ports.NewShopID(), func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.Audit().Append(ctx, event("ghost"))
+			return err
+		})
+		require.ErrorIs(t, err, ports.ErrNotFound)
+	})
+}

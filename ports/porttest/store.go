@@ -1,0 +1,82 @@
+package porttest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// StoreHarness returns a fresh, migrated, empty store for one test. The
+// harness registers its own cleanup (t.Cleanup); the suite does not Close
+// the store.
+type StoreHarness func(t *testing.T) ports.Store
+
+// TestStore runs the ports.Store conformance suite: the unit of work, every
+// repository, the tenant boundary, concurrent use and the error contracts.
+func TestStore(t *testing.T, newStore StoreHarness) {
+	t.Run("UnitOfWork", func(t *testing.T) { testUnitOfWork(t, newStore) })
+	t.Run("Directory", func(t *testing.T) { testDirectory(t, newStore) })
+	t.Run("Memberships", func(t *testing.T) { testMemberships(t, newStore) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
+	t.Run("TenantBoundary", func(t *testing.T) { testTenantBoundary(t, newStore) })
+	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
+}
+
+// fixture is an org with shops and users, created through the port.
+type fixture struct {
+	org   ports.Org
+	shops []ports.Shop
+	users []ports.User
+}
+
+// seed creates one org with nShops shops and nUsers users.
+func seed(t *testing.T, s ports.Store, nShops, nUsers int) fixture {
+	t.Helper()
+	var f fixture
+	err := s.Global(context.Background(), func(ctx context.Context, tx ports.GlobalTx) error {
+		var err error
+		f.org, err = tx.Orgs().Create(ctx, ports.Org{ID: ports.NewOrgID(), Name: "Acme HQ"})
+		if err != nil {
+			return err
+		}
+		for i := 0; i < nShops; i++ {
+			id := ports.NewShopID()
+			sh, err := tx.Shops().Create(ctx, ports.Shop{ID: id, OrgID: f.org.ID, Slug: "shop-" + id.String()[24:], Name: "Shop", Status: ports.ShopActive})
+			if err != nil {
+				return err
+			}
+			f.shops = append(f.shops, sh)
+		}
+		for i := 0; i < nUsers; i++ {
+			id := ports.NewUserID()
+			u, err := tx.Users().Create(ctx, ports.User{ID: id, Email: "u-" + id.String() + "@example.com", Name: "User"})
+			if err != nil {
+				return err
+			}
+			f.users = append(f.users, u)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	return f
+}
+
+// inShop runs fn in shop's unit of work and requires it to succeed.
+func inShop(t *testing.T, s ports.Store, shop ports.ShopID, fn func(ctx context.Context, tx ports.ShopTx) error, opts ...ports.TxOption) {
+	t.Helper()
+	require.NoError(t, s.InShop(context.Background(), shop, fn, opts...))
+}
+
+func members(t *testing.T, s ports.Store, shop ports.ShopID) []ports.Membership {
+	t.Helper()
+	var out []ports.Membership
+	inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		var err error
+		out, err = tx.Memberships().List(ctx)
+		return err
+	}, ports.ReadOnly())
+	return out
+}

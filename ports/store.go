@@ -1,0 +1,95 @@
+package ports
+
+import "context"
+
+// Store is the unit-of-work entry to persistent state. Implementations must
+// be safe for concurrent use.
+//
+// Stores stamp CreatedAt and UpdatedAt from their own Clock (values passed
+// in are ignored) and keep every time as Timestamp does. An AuditEvent's
+// Time is the caller's.
+//
+// A unit of work is one database transaction: fn's writes commit together
+// when fn returns nil and roll back when it returns an error or panics (the
+// panic is re-raised after the rollback). The transaction object and its
+// repositories are valid only during fn and must not be used from other
+// goroutines.
+//
+// fn receives a context derived from ctx that marks it as inside a unit of
+// work. Opening another unit of work with that context returns
+// ErrNestedUnitOfWork without running anything; to do two independent
+// pieces of work (AUD-3 "audit before action") run them one after another.
+type Store interface {
+	// InShop runs fn in a transaction bound to shop. Every repository of
+	// ShopTx reads and writes that shop's rows only; rows of other shops
+	// are neither visible nor writable, whatever fn does. InShop does not
+	// check that the shop exists; writes referring to a missing shop fail
+	// with ErrNotFound. ErrInvalid for a zero shop ID.
+	InShop(ctx context.Context, shop ShopID, fn func(ctx context.Context, tx ShopTx) error, opts ...TxOption) error
+	// Global runs fn in a transaction over the global rows (users, orgs,
+	// the shop directory). It offers no tenant repository.
+	Global(ctx context.Context, fn func(ctx context.Context, tx GlobalTx) error, opts ...TxOption) error
+	// Ping reports whether the store is reachable and its schema is the one
+	// this build expects: nil, or an error matching ErrUnavailable,
+	// ErrSchemaBehind or ErrSchemaTooNew.
+	Ping(ctx context.Context) error
+	// Close releases the store's connections. Units of work must not be
+	// started after Close.
+	Close() error
+}
+
+// ShopTx is a unit of work bound to one shop.
+type ShopTx interface {
+	// ShopID is the shop this unit of work is bound to.
+	ShopID() ShopID
+	Memberships() MembershipRepo
+	Audit() AuditRepo
+}
+
+// GlobalTx is a unit of work over global rows.
+type GlobalTx interface {
+	Orgs() OrgRepo
+	Shops() ShopRepo
+	Users() UserRepo
+}
+
+// TxOptions are the settings a unit of work runs with.
+type TxOptions struct {
+	// ReadOnly declares that fn only reads. Stores may run it on a reader
+	// connection; any write inside it fails with an error. A read-only unit
+	// of work never waits for writers in single-writer stores.
+	ReadOnly bool
+}
+
+// TxOption sets one TxOptions field.
+type TxOption func(*TxOptions)
+
+// ReadOnly marks a unit of work as read-only (see TxOptions.ReadOnly).
+func ReadOnly() TxOption { return func(o *TxOptions) { o.ReadOnly = true } }
+
+// ApplyTxOptions folds opts into a TxOptions value. For adapters.
+func ApplyTxOptions(opts []TxOption) TxOptions {
+	var o TxOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+type unitOfWorkKey struct{}
+
+// EnterUnitOfWork returns a context marked as inside a unit of work, or
+// ErrNestedUnitOfWork if ctx already is. Stores call it before they begin a
+// transaction and pass the returned context to fn. For adapters.
+func EnterUnitOfWork(ctx context.Context) (context.Context, error) {
+	if InUnitOfWork(ctx) {
+		return ctx, ErrNestedUnitOfWork
+	}
+	return context.WithValue(ctx, unitOfWorkKey{}, true), nil
+}
+
+// InUnitOfWork reports whether ctx is inside a unit of work.
+func InUnitOfWork(ctx context.Context) bool {
+	v, _ := ctx.Value(unitOfWorkKey{}).(bool)
+	return v
+}

@@ -114,9 +114,9 @@ type shopTx struct {
 	store *Store
 }
 
-func (t *shopTx) ShopID() ports.ShopID               { return t.shop }
+func (t *shopTx) ShopID() ports.ShopID              { return t.shop }
 func (t *shopTx) Memberships() ports.MembershipRepo { return memberships{t} }
-func (t *shopTx) Audit() ports.AuditRepo             { return audit{t} }
+func (t *shopTx) Audit() ports.AuditRepo            { return audit{t} }
 
 type globalTx struct {
 	q     *sqlx.Tx

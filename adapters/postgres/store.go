@@ -1,0 +1,229 @@
+// Package postgres is the PostgreSQL store: sqlx over lib/pq behind the
+// ports.Store unit of work, with row-level security as defence in depth
+// (TEN-3).
+//
+// The store connects as the application role, which owns no table, is not
+// a superuser and has no BYPASSRLS; Open refuses a role that could bypass
+// row-level security. Migrations run separately as the schema owner
+// (Migrate). Every tenant table carries shop_id, has ENABLE + FORCE ROW
+// LEVEL SECURITY and a policy on the transaction-local GUC app.shop_id.
+//
+// A unit of work costs three round trips: BEGIN and set_config travel in one
+// simple-protocol message; each statement is one round trip (lib/pq's
+// binary_parameters mode sends Parse/Bind/Execute together); COMMIT is one.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/stockadehq/stockade/internal/sqlmigrate"
+	"github.com/stockadehq/stockade/ports"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+var _ ports.Store = (*Store)(nil)
+
+// TenantSetting is the transaction-local GUC that row-level security
+// policies read; InShop sets it.
+const TenantSetting = "app.shop_id"
+
+// Store is the PostgreSQL implementation of ports.Store.
+type Store struct {
+	db    *sqlx.DB
+	clock ports.Clock
+	src   sqlmigrate.Source
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	clock           ports.Clock
+	dialer          pq.Dialer
+	maxConns        int
+	allowPrivileged bool
+}
+
+// WithClock sets the clock that stamps CreatedAt and UpdatedAt.
+func WithClock(c ports.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithDialer sets the dialer lib/pq connects with (tests count round trips
+// through it).
+func WithDialer(d pq.Dialer) Option { return func(o *options) { o.dialer = d } }
+
+// WithMaxConns sets the pool size (default 16).
+func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
+
+// WithPrivilegedRole lets Open connect as a role that bypasses row-level
+// security (a superuser, a BYPASSRLS role or a table owner). Only for
+// maintenance tools; the server never sets it.
+func WithPrivilegedRole() Option { return func(o *options) { o.allowPrivileged = true } }
+
+// Migrations returns the adapter's embedded migrations.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil { // cannot happen: the directory is embedded
+		panic(err)
+	}
+	return sub
+}
+
+func source(locker lock.SessionLocker) sqlmigrate.Source {
+	return sqlmigrate.Source{
+		Dialect: goose.DialectPostgres,
+		FS:      Migrations(),
+		Locker:  locker,
+		Missing: func(err error) bool {
+			var pe *pq.Error
+			return errors.As(err, &pe) && pe.Code == "42P01" // undefined_table
+		},
+	}
+}
+
+// Migrate applies pending migrations as the schema owner whose URL is
+// ownerURL. Concurrent migrators are serialised by an advisory lock. It is
+// idempotent and refuses a schema newer than this build
+// (ports.ErrSchemaTooNew). The first migration creates the group role
+// stockade_app if it is missing (which needs CREATEROLE); grant it to the
+// application's login role.
+func Migrate(ctx context.Context, ownerURL string) (sqlmigrate.Result, error) {
+	db, err := connect(ctx, ownerURL, options{maxConns: 2})
+	if err != nil {
+		return sqlmigrate.Result{}, err
+	}
+	defer db.Close()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return sqlmigrate.Result{}, fmt.Errorf("postgres: migration lock: %w", err)
+	}
+	res, err := sqlmigrate.Up(ctx, db.DB, source(locker))
+	if err != nil {
+		return res, fmt.Errorf("postgres: %w", err)
+	}
+	return res, nil
+}
+
+// Open connects to appURL as the application role and checks the role and
+// the schema. Errors match ports.ErrInvalid (malformed URL, or a role that
+// bypasses row-level security), ports.ErrUnavailable (unreachable, bad
+// credentials), ports.ErrSchemaBehind or ports.ErrSchemaTooNew.
+func Open(ctx context.Context, appURL string, opts ...Option) (*Store, error) {
+	o := options{clock: ports.SystemClock{}, maxConns: 16}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	db, err := connect(ctx, appURL, o)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, clock: o.clock, src: source(nil)}
+	if !o.allowPrivileged {
+		if err := s.checkRole(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if err := sqlmigrate.Check(ctx, db.DB, s.src); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return s, nil
+}
+
+// connect opens a pool on rawURL with lib/pq's binary_parameters mode (one
+// round trip per parameterised statement) and pings it.
+func connect(ctx context.Context, rawURL string, o options) (*sqlx.DB, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return nil, ports.Invalid("database url", "must look like postgres://user:password@host:5432/dbname")
+	}
+	q := u.Query()
+	if q.Get("binary_parameters") == "" {
+		q.Set("binary_parameters", "yes")
+	}
+	u.RawQuery = q.Encode()
+	connector, err := pq.NewConnector(u.String())
+	if err != nil {
+		return nil, ports.Invalid("database url", fmt.Sprintf("not a PostgreSQL URL: %s", redactErr(err, u)))
+	}
+	if o.dialer != nil {
+		connector.Dialer(o.dialer)
+	}
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	db.SetMaxOpenConns(o.maxConns)
+	db.SetMaxIdleConns(o.maxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: cannot reach %s: %w", u.Redacted(), mapErr("connect", err))
+	}
+	return db, nil
+}
+
+func redactErr(err error, u *url.URL) string {
+	msg := err.Error()
+	if p, ok := u.User.Password(); ok && p != "" {
+		msg = strings.ReplaceAll(msg, p, "xxxxx")
+	}
+	return msg
+}
+
+// checkRole refuses a connection role that row-level security would not
+// bind: a superuser, a BYPASSRLS role, or the owner of any table.
+func (s *Store) checkRole(ctx context.Context) error {
+	var r struct {
+		Name      string `db:"rolname"`
+		Super     bool   `db:"rolsuper"`
+		BypassRLS bool   `db:"rolbypassrls"`
+		Owns      int    `db:"owns"`
+	}
+	err := s.db.GetContext(ctx, &r, `SELECT rolname, rolsuper, rolbypassrls,
+		(SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p')) AS owns
+		FROM pg_catalog.pg_roles r WHERE rolname = current_user`)
+	if err != nil {
+		return mapErr("check role", err)
+	}
+	if r.Super || r.BypassRLS || r.Owns > 0 {
+		return ports.Invalid("database url", fmt.Sprintf(
+			"role %q bypasses row-level security (superuser=%t, bypassrls=%t, owns %d tables); connect as a login role that is a member of stockade_app and owns nothing",
+			r.Name, r.Super, r.BypassRLS, r.Owns))
+	}
+	return nil
+}
+
+// Ping reports whether the database answers and the schema is current.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return mapErr("ping", err)
+	}
+	if err := sqlmigrate.Check(ctx, s.db.DB, s.src); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB returns the pool, for tests and maintenance tools that must reach
+// below the port (the attack tests use it to try raw SQL as the
+// application role).
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Now returns the store clock's time.
+func (s *Store) Now() time.Time { return s.clock.Now() }

@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { os.Exit(testinfra.Main(m)) }
 
 // fresh returns a store on a new, migrated database, connected as the
 // application role, plus the database's URLs.
-func fresh(t *testing.T, opts ...postgres.Option) (*postgres.Store, testinfra.Postgres) {
+func fresh(t testing.TB, opts ...postgres.Option) (*postgres.Store, testinfra.Postgres) {
 	t.Helper()
 	pg := testinfra.StartPostgres(t)
 	_, err := postgres.Migrate(context.Background(), pg.OwnerURL)

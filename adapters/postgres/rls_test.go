@@ -15,7 +15,7 @@ import (
 
 // twoShops creates shops A and B with one member and one audit event each,
 // through the port.
-func twoShops(t *testing.T, s *postgres.Store) (a, b ports.ShopID) {
+func twoShops(t testing.TB, s *postgres.Store) (a, b ports.ShopID) {
 	t.Helper()
 	ctx := context.Background()
 	var users [2]ports.UserID

@@ -1,0 +1,81 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the "postgres" driver for the baselines
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// BenchmarkShopRead prices the tenant boundary: the same single-row read
+// of a tenant table through an InShop unit of work (application role, RLS
+// on, transaction + tenant GUC) and through plain sqlx (superuser, no
+// transaction, RLS bypassed). Compare the sub-benchmarks with benchstat:
+//
+//	go test ./adapters/postgres -run '^$' -bench ShopRead -count 10 | tee pg.txt
+//	benchstat -col /path pg.txt
+func BenchmarkShopRead(b *testing.B) {
+	s, pg := fresh(b)
+	a, _ := twoShops(b, s)
+	ctx := context.Background()
+	var user ports.UserID
+	require.NoError(b, s.InShop(ctx, a, func(ctx context.Context, tx ports.ShopTx) error {
+		ms, err := tx.Memberships().List(ctx)
+		user = ms[0].UserID
+		return err
+	}))
+	const query = `SELECT shop_id, user_id, role, created_at, updated_at FROM memberships WHERE shop_id = $1 AND user_id = $2`
+	type row struct {
+		ShopID    string `db:"shop_id"`
+		UserID    string `db:"user_id"`
+		Role      string `db:"role"`
+		CreatedAt any    `db:"created_at"`
+		UpdatedAt any    `db:"updated_at"`
+	}
+	sep := "?"
+	if strings.Contains(pg.SuperURL, "?") {
+		sep = "&"
+	}
+	plainBinary := sqlx.MustConnect("postgres", pg.SuperURL+sep+"binary_parameters=yes")
+	defer plainBinary.Close()
+	plainDefault := sqlx.MustConnect("postgres", pg.SuperURL)
+	defer plainDefault.Close()
+
+	b.Run("path=InShopReadOnly", func(b *testing.B) {
+		for b.Loop() {
+			err := s.InShop(ctx, a, func(ctx context.Context, tx ports.ShopTx) error {
+				_, err := tx.Memberships().Get(ctx, user)
+				return err
+			}, ports.ReadOnly())
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("path=InShopReadWrite", func(b *testing.B) {
+		for b.Loop() {
+			err := s.InShop(ctx, a, func(ctx context.Context, tx ports.ShopTx) error {
+				_, err := tx.Memberships().Get(ctx, user)
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for name, db := range map[string]*sqlx.DB{"PlainSqlxBinaryParams": plainBinary, "PlainSqlxDefaultPQ": plainDefault} {
+		b.Run("path="+name, func(b *testing.B) {
+			var r row
+			for b.Loop() {
+				if err := db.GetContext(ctx, &r, query, a.String(), user.String()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,85 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockadehq/stockade/adapters/sqlite"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// BenchmarkShopRead prices the unit of work on SQLite: the same single-row
+// membership read through InShop (read-only, on the reader pool) and
+// through plain sqlx with no transaction. Compare with benchstat:
+//
+//	go test ./adapters/sqlite -run '^$' -bench ShopRead -count 10 | tee sqlite.txt
+//	benchstat -col /path sqlite.txt
+func BenchmarkShopRead(b *testing.B) {
+	dir := b.TempDir()
+	url := "sqlite://" + filepath.Join(dir, "bench.db")
+	_, err := sqlite.Migrate(context.Background(), url)
+	require.NoError(b, err)
+	s, err := sqlite.Open(context.Background(), url)
+	require.NoError(b, err)
+	defer s.Close()
+	ctx := context.Background()
+	shop, user := ports.NewShopID(), ports.NewUserID()
+	require.NoError(b, s.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		org, err := tx.Orgs().Create(ctx, ports.Org{ID: ports.NewOrgID(), Name: "HQ"})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Shops().Create(ctx, ports.Shop{ID: shop, OrgID: org.ID, Slug: "bench", Name: "Bench", Status: ports.ShopActive}); err != nil {
+			return err
+		}
+		_, err = tx.Users().Create(ctx, ports.User{ID: user, Email: "bench@example.com"})
+		return err
+	}))
+	require.NoError(b, s.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		_, err := tx.Memberships().Add(ctx, user, ports.RoleOwner)
+		return err
+	}))
+	plain := sqlx.MustOpen("sqlite", "file:"+filepath.Join(dir, "bench.db")+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	defer plain.Close()
+
+	b.Run("path=InShopReadOnly", func(b *testing.B) {
+		for b.Loop() {
+			err := s.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+				_, err := tx.Memberships().Get(ctx, user)
+				return err
+			}, ports.ReadOnly())
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("path=InShopReadWrite", func(b *testing.B) {
+		for b.Loop() {
+			err := s.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+				_, err := tx.Memberships().Get(ctx, user)
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("path=PlainSqlx", func(b *testing.B) {
+		var r struct {
+			ShopID    string `db:"shop_id"`
+			UserID    string `db:"user_id"`
+			Role      string `db:"role"`
+			CreatedAt int64  `db:"created_at"`
+			UpdatedAt int64  `db:"updated_at"`
+		}
+		for b.Loop() {
+			if err := plain.GetContext(ctx, &r, `SELECT shop_id, user_id, role, created_at, updated_at FROM memberships WHERE shop_id = ? AND user_id = ?`, shop, user); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

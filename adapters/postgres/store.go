@@ -156,6 +156,11 @@ func connect(ctx context.Context, rawURL string, o options) (*sqlx.DB, error) {
 	if q.Get("binary_parameters") == "" {
 		q.Set("binary_parameters", "yes")
 	}
+	if q.Get("connect_timeout") == "" {
+		// lib/pq does not bound the startup handshake by the context; a
+		// server that accepts and never answers must not hang Open.
+		q.Set("connect_timeout", "10")
+	}
 	u.RawQuery = q.Encode()
 	connector, err := pq.NewConnector(u.String())
 	if err != nil {

@@ -1,0 +1,91 @@
+package cli_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stockadehq/stockade/app/cli"
+)
+
+func run(t *testing.T, environ []string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := cli.NewRoot(cli.Info{Version: "v1.2.3"}, environ, &out, &errOut)
+	root.SetArgs(args)
+	err = root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, _, err := run(t, nil, args...)
+		if err != nil || out != "v1.2.3\n" {
+			t.Errorf("%v: out %q, err %v; want v1.2.3", args, out, err)
+		}
+	}
+}
+
+func TestMigrateTwice(t *testing.T) {
+	env := []string{"STOCKADE_DATA_DIR=" + filepath.Join(t.TempDir(), "data")}
+	out, _, err := run(t, env, "migrate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out, "migrated sqlite:///") || !strings.Contains(out, "from version 0 to ") {
+		t.Errorf("first migrate printed %q", out)
+	}
+	out, _, err = run(t, env, "migrate")
+	if err != nil || !strings.HasPrefix(out, "schema is current at version ") {
+		t.Errorf("second migrate printed %q, %v", out, err)
+	}
+}
+
+func TestConfigFileFlagBeatsEnv(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.toml")
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(good, []byte(`data_dir = "`+filepath.ToSlash(filepath.Join(dir, "d"))+`"`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("typo = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"STOCKADE_CONFIG=" + bad}
+	if _, _, err := run(t, env, "migrate"); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("STOCKADE_CONFIG file not read: %v", err)
+	}
+	if _, _, err := run(t, env, "--config", good, "migrate"); err != nil {
+		t.Errorf("--config did not win over STOCKADE_CONFIG: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d", "stockade.db")); err != nil {
+		t.Errorf("database not created where the file said: %v", err)
+	}
+}
+
+func TestServeRefusesBadConfig(t *testing.T) {
+	_, stderr, err := run(t, []string{"STOCKADE_DATABASE_URL=mysql://u:p@h/db"}, "serve")
+	if err == nil || !strings.Contains(err.Error(), "STOCKADE_DATABASE_URL") {
+		t.Errorf("serve = %v, want a config error", err)
+	}
+	if stderr != "" {
+		t.Errorf("stderr = %q, want nothing: the caller prints the error", stderr)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	_, stderr, err := run(t, nil, "serv")
+	if err == nil || stderr != "" {
+		t.Errorf("unknown command: err %v, stderr %q; want an error and no output", err, stderr)
+	}
+}
+
+func TestErrorLine(t *testing.T) {
+	err := errors.Join(errors.New("A: one"), errors.New("B: two\r\nthree"))
+	if got, want := cli.ErrorLine(err), "stockade: A: one; B: two; three"; got != want {
+		t.Errorf("ErrorLine = %q, want %q", got, want)
+	}
+}

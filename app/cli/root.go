@@ -1,0 +1,100 @@
+// Package cli is the stockade command line: a cobra root command with
+// serve, migrate and version. It takes its environment, output streams and
+// build information as arguments, so it runs the same in tests as in main.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stockadehq/stockade/app"
+)
+
+// Info is what the build knows about itself.
+type Info struct {
+	// Version is the release, e.g. "v1.2.3"; main sets it from -ldflags
+	// (default "dev").
+	Version string
+}
+
+// NewRoot returns the stockade root command. environ holds the process
+// environment as KEY=value strings (the command never reads os.Environ
+// itself); command output goes to stdout, logs to stderr. Errors are not
+// printed: Execute returns them, and the caller prints one line (see
+// ErrorLine).
+func NewRoot(info Info, environ []string, stdout, stderr io.Writer) *cobra.Command {
+	version := info.Version
+	if version == "" {
+		version = "dev"
+	}
+	root := &cobra.Command{
+		Use:   "stockade",
+		Short: "Stockade: the security backbone of a multi-tenant SaaS",
+		Long: `Stockade serves the Stockade API and manages its database.
+
+Configuration comes from a TOML file (--config or ` + app.EnvConfigFile + `) and
+STOCKADE_* environment variables, which win over the file.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w (see %s --help)", err, c.CommandPath())
+	})
+	root.PersistentFlags().String("config", "", "TOML configuration file (default $"+app.EnvConfigFile+")")
+
+	load := func(c *cobra.Command) (app.Config, error) {
+		return loadConfig(c, environ)
+	}
+	root.AddCommand(
+		newServeCmd(load, stderr),
+		newMigrateCmd(load),
+		newVersionCmd(version),
+	)
+	return root
+}
+
+// loadConfig reads the configuration file named by --config or
+// STOCKADE_CONFIG and the environment, and validates the result.
+func loadConfig(c *cobra.Command, environ []string) (app.Config, error) {
+	file, err := c.Flags().GetString("config")
+	if err != nil {
+		return app.Config{}, err
+	}
+	if file == "" {
+		file = lookupEnv(environ, app.EnvConfigFile)
+	}
+	cfg, err := app.LoadConfig(environ, file)
+	if err != nil {
+		return app.Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return app.Config{}, err
+	}
+	return cfg, nil
+}
+
+// lookupEnv returns the value of key in environ, the last one winning as
+// in os.Getenv, or "".
+func lookupEnv(environ []string, key string) string {
+	v := ""
+	for _, kv := range environ {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}
+
+// ErrorLine renders err as the one line main prints to stderr:
+// "stockade: <error>", with the lines of a joined error separated by "; ".
+func ErrorLine(err error) string {
+	msg := strings.Join(strings.FieldsFunc(err.Error(), func(r rune) bool { return r == '\n' || r == '\r' }), "; ")
+	return "stockade: " + msg
+}

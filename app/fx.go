@@ -1,0 +1,120 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// StoreOpenTimeout bounds opening (and migrating) the store at start, so an
+// unreachable database fails start with a clear error instead of hanging.
+// Give fx a longer start timeout than this, or its bare "context deadline
+// exceeded" replaces the store's error.
+const StoreOpenTimeout = 10 * time.Second
+
+// New returns the Stockade fx application for cfg (which must be valid, see
+// Config.Validate), with extra options appended: fx.Decorate or fx.Replace
+// swap any piece, WithLogOutput redirects the logs. Call Err, then Start
+// and Stop.
+func New(cfg Config, extra ...fx.Option) *fx.App {
+	return fx.New(Module(cfg), fx.Options(extra...))
+}
+
+// Module is every Stockade module for cfg, plus fx's own logs routed to
+// the zap logger at debug level. Fx's error events are logged at debug too:
+// each of them is also returned by App.Err, Start or Stop, and the caller
+// reports it once.
+func Module(cfg Config) fx.Option {
+	return fx.Options(
+		ConfigModule(cfg),
+		LogModule(),
+		StoreModule(),
+		HTTPModule(),
+		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
+			l := &fxevent.ZapLogger{Logger: log.Named("fx")}
+			l.UseLogLevel(zapcore.DebugLevel)
+			l.UseErrorLevel(zapcore.DebugLevel)
+			return l
+		}),
+	)
+}
+
+// ConfigModule supplies cfg as a Config.
+func ConfigModule(cfg Config) fx.Option {
+	return fx.Module("stockade.config", fx.Supply(cfg))
+}
+
+// LogOutput is where LogModule's logger writes; see WithLogOutput.
+type LogOutput struct{ io.Writer }
+
+// WithLogOutput makes the logger write to w instead of os.Stderr.
+func WithLogOutput(w io.Writer) fx.Option { return fx.Supply(LogOutput{Writer: w}) }
+
+type logParams struct {
+	fx.In
+	Config    Config
+	Output    LogOutput `optional:"true"`
+	Lifecycle fx.Lifecycle
+}
+
+// LogModule provides the *zap.Logger (see NewLogger), synced in OnStop.
+func LogModule() fx.Option {
+	return fx.Module("stockade.log", fx.Provide(func(p logParams) (*zap.Logger, error) {
+		log, err := NewLogger(p.Config, p.Output.Writer)
+		if err != nil {
+			return nil, err
+		}
+		p.Lifecycle.Append(fx.StopHook(func() { _ = log.Sync() })) // stderr cannot always sync; nothing to do about it
+		return log, nil
+	}))
+}
+
+// StoreModule provides the ports.Store that Config selects. It is opened
+// (and migrated, see OpenStore) in OnStart within StoreOpenTimeout, and
+// closed in OnStop; outside start..stop its methods fail with
+// ports.ErrUnavailable.
+func StoreModule() fx.Option {
+	return fx.Module("stockade.store", fx.Provide(func(lc fx.Lifecycle, cfg Config, log *zap.Logger) ports.Store {
+		s := &startedStore{}
+		lc.Append(fx.Hook{
+			OnStart: func(ctx context.Context) error {
+				ctx, cancel := context.WithTimeoutCause(ctx, StoreOpenTimeout,
+					fmt.Errorf("no answer within %s", StoreOpenTimeout))
+				defer cancel()
+				return s.open(ctx, cfg, log)
+			},
+			OnStop: func(context.Context) error { return s.Close() },
+		})
+		return s
+	}))
+}
+
+// HTTPModule provides the API http.Handler (see httpapi.NewHandler) and the
+// *Server that serves it: bound and started in OnStart, shut down
+// gracefully in OnStop within HTTP.ShutdownTimeout. The server is always
+// built.
+func HTTPModule() fx.Option {
+	return fx.Module("stockade.http",
+		fx.Provide(
+			func(st ports.Store, log *zap.Logger) http.Handler {
+				return httpapi.NewHandler(httpapi.Deps{Logger: log.Named("http"), Ready: st})
+			},
+			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {
+				s := NewServer(cfg, h, log)
+				lc.Append(fx.StartStopHook(s.Start, s.Stop))
+				return s
+			},
+		),
+		fx.Invoke(func(*Server) {}),
+	)
+}

@@ -1,0 +1,98 @@
+// Package httpapi is Stockade's HTTP surface: a mountable http.Handler, the
+// middleware it is built from (each of the shape
+// func(http.Handler) http.Handler, so they fit any router), and the one
+// place where errors become RFC 9457 problem answers.
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// Pinger reports whether a dependency is ready: nil, or an error (ideally
+// matching ports.ErrUnavailable, ports.ErrSchemaBehind or
+// ports.ErrSchemaTooNew). ports.Store satisfies it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps is what the handler needs.
+type Deps struct {
+	// Logger receives the access log and failed requests; nil logs nothing.
+	Logger *zap.Logger
+	// Ready is pinged by GET /readyz; nil means always ready.
+	Ready Pinger
+}
+
+// NewHandler returns the Stockade HTTP API:
+//
+//	GET /healthz  200 {"status":"ok"} while the process serves (liveness)
+//	GET /readyz   200 {"status":"ready"}, or a 503 problem when Ready.Ping
+//	              fails or takes longer than 2 s (readiness)
+//
+// Any other path answers a 404 problem, a known path with another method a
+// 405 problem with Allow. Every answer passes RequestID, SecurityHeaders,
+// AccessLog and Recover, in that order from the outside.
+func NewHandler(d Deps) http.Handler {
+	log := d.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", readyz(d.Ready))
+
+	var h http.Handler = routeOrProblem(mux)
+	h = Recover(log)(h)
+	h = AccessLog(log)(h)
+	h = SecurityHeaders(h)
+	h = RequestID(h)
+	return h
+}
+
+// routeOrProblem serves r with mux when a route matches, and otherwise
+// answers the 404 or 405 that mux would give as a problem instead of
+// mux's plain text.
+func routeOrProblem(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// No route. Let mux decide between 404 and 405 (with Allow) into a
+		// recorder, then answer its verdict as a problem.
+		rec := &headerRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", rec.header.Get("Allow"))
+			WriteProblem(w, r, fmt.Errorf("%s is not allowed on this path: %w", r.Method, errMethodNotAllowed))
+			return
+		}
+		WriteProblem(w, r, fmt.Errorf("no resource at this path: %w", ports.ErrNotFound))
+	})
+}
+
+// headerRecorder keeps a handler's header and status and discards its body.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *headerRecorder) Header() http.Header { return r.header }
+func (r *headerRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (r *headerRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}

@@ -1,0 +1,187 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// RequestIDHeader carries the request ID in both directions.
+const RequestIDHeader = "X-Request-ID"
+
+// maxRequestIDLen bounds an accepted incoming request ID.
+const maxRequestIDLen = 64
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	loggerKey
+)
+
+// RequestIDFrom returns the request ID that RequestID stored in ctx, or "".
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// loggerFrom returns the request's logger that AccessLog stored in ctx, or
+// a no-op logger.
+func loggerFrom(ctx context.Context) *zap.Logger {
+	if l, ok := ctx.Value(loggerKey).(*zap.Logger); ok {
+		return l
+	}
+	return zap.NewNop()
+}
+
+// RequestID gives every request an ID: the incoming X-Request-ID when it is
+// 1–64 characters of [A-Za-z0-9_-] (so a caller cannot inject log syntax or
+// bloat logs), else a fresh random one. The ID is stored in the request's
+// context (RequestIDFrom) and echoed in the X-Request-ID response header.
+func RequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !validRequestID(id) {
+			id = rand.Text() // 26 base32 characters, 130 random bits
+		}
+		w.Header().Set(RequestIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// SecurityHeaders sets X-Content-Type-Options: nosniff, Referrer-Policy:
+// no-referrer and X-Frame-Options: DENY on every response, before the
+// handler runs, so error and panic answers carry them too.
+func SecurityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// AccessLog logs one info record "request" per request after it is
+// served: method, path, status, bytes, duration and request_id. It never
+// logs the query string, headers, cookies or bodies, which may hold
+// credentials. It also stores a logger carrying the request ID in the
+// request's context for WriteProblem. Put it inside RequestID.
+func AccessLog(log *zap.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			id := RequestIDFrom(r.Context())
+			reqLog := log.With(zap.String("request_id", id))
+			sw := &statusWriter{ResponseWriter: w}
+			defer func() {
+				reqLog.Info("request",
+					zap.String("method", r.Method),
+					zap.String("path", r.URL.Path),
+					zap.Int("status", sw.statusOr200()),
+					zap.Int64("bytes", sw.bytes),
+					zap.Duration("duration", time.Since(start)),
+				)
+			}()
+			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), loggerKey, reqLog)))
+		})
+	}
+}
+
+// Recover turns a panic in next into a logged error and, if nothing was
+// written yet, a 500 problem answer. If the answer had already started, the
+// connection is aborted (http.ErrAbortHandler) so the client cannot mistake
+// a truncated answer for a complete one. Put it inside AccessLog so the
+// access log records the 500.
+func Recover(log *zap.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sw := &statusWriter{ResponseWriter: w}
+			defer func() {
+				v := recover()
+				if v == nil {
+					return
+				}
+				if v == http.ErrAbortHandler { // net/http compares it the same way
+					panic(v)
+				}
+				log.Error("panic serving request",
+					zap.String("request_id", RequestIDFrom(r.Context())),
+					zap.String("method", r.Method),
+					zap.String("path", r.URL.Path),
+					zap.String("panic", fmt.Sprint(v)),
+					zap.StackSkip("stack", 1),
+				)
+				if sw.wroteHeader {
+					panic(http.ErrAbortHandler)
+				}
+				WriteProblem(sw, r, fmt.Errorf("panic: %v", v))
+			}()
+			next.ServeHTTP(sw, r)
+		})
+	}
+}
+
+// statusWriter records the status and size of an answer. It unwraps for
+// http.ResponseController and forwards Flush.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+	bytes       int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader && code >= 200 { // 1xx answers are informational
+		w.status = code
+		w.wroteHeader = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.status = http.StatusOK
+		w.wroteHeader = true
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Flush sends buffered data to the client.
+func (w *statusWriter) Flush() {
+	if !w.wroteHeader {
+		w.status = http.StatusOK
+		w.wroteHeader = true
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap returns the underlying writer, for http.ResponseController.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) statusOr200() int {
+	if !w.wroteHeader {
+		return http.StatusOK // net/http answers 200 for a handler that writes nothing
+	}
+	return w.status
+}

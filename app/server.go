@@ -1,0 +1,108 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// Server runs an *http.Server on a listener it binds in Start, so a busy
+// port fails Start instead of a background goroutine. Use it with or
+// without fx: NewServer, then Start and Stop.
+type Server struct {
+	http            *http.Server
+	addr            string
+	shutdownTimeout time.Duration
+	log             *zap.Logger
+
+	mu    sync.Mutex
+	bound net.Addr
+	done  chan struct{} // closed when Serve returns
+}
+
+// NewServer returns a Server for handler configured by cfg.HTTP. The
+// http.Server gets conservative timeouts (10 s to read request headers,
+// 2 min idle keep-alive) and logs its own errors through log at warn.
+func NewServer(cfg Config, handler http.Handler, log *zap.Logger) *Server {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	stdLog, _ := zap.NewStdLogAt(log.Named("http"), zapcore.WarnLevel) // fails only for levels above Fatal
+	return &Server{
+		http: &http.Server{
+			Handler:           handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          stdLog,
+		},
+		addr:            cfg.HTTP.Addr,
+		shutdownTimeout: cfg.HTTP.ShutdownTimeout,
+		log:             log,
+	}
+}
+
+// HTTPServer returns the underlying *http.Server, e.g. to adjust timeouts
+// before Start.
+func (s *Server) HTTPServer() *http.Server { return s.http }
+
+// Addr returns the bound address after Start (useful when the configured
+// port is 0), or nil before.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bound
+}
+
+// Start binds the configured address, logs "listening" with the bound
+// address at info, and serves in the background. A bind failure is
+// returned, naming STOCKADE_HTTP_ADDR. Start must be called once.
+func (s *Server) Start(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("STOCKADE_HTTP_ADDR: %w", err)
+	}
+	done := make(chan struct{})
+	s.mu.Lock()
+	s.bound = ln.Addr()
+	s.done = done
+	s.mu.Unlock()
+	s.log.Info("listening", zap.String("addr", ln.Addr().String()))
+	go func() {
+		defer close(done)
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", zap.Error(err))
+		}
+	}()
+	return nil
+}
+
+// Stop stops accepting connections and waits for in-flight requests, for
+// at most the configured shutdown timeout (or until ctx is done, if that
+// is sooner); then it closes the remaining connections and returns an
+// error saying the shutdown was not graceful.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done == nil {
+		return nil // never started
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.shutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		_ = s.http.Close()
+		err = fmt.Errorf("http shutdown not graceful (STOCKADE_HTTP_SHUTDOWN_TIMEOUT %s): %w", s.shutdownTimeout, err)
+	}
+	<-done
+	s.log.Info("stopped listening")
+	return err
+}

@@ -175,7 +175,7 @@ func connect(ctx context.Context, rawURL string, o options) (*sqlx.DB, error) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("postgres: cannot reach %s: %w", u.Redacted(), mapErr("connect", err))
+		return nil, fmt.Errorf("cannot reach %s: %w", u.Redacted(), mapErr("connect", err))
 	}
 	return db, nil
 }

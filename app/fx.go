@@ -67,9 +67,10 @@ type logParams struct {
 	Lifecycle fx.Lifecycle
 }
 
-// LogModule provides the *zap.Logger (see NewLogger), synced in OnStop.
+// LogModule provides the *zap.Logger (see NewLogger), synced in OnStop,
+// and a *slog.Logger over the same core (see SlogLogger).
 func LogModule() fx.Option {
-	return fx.Module("stockade.log", fx.Provide(func(p logParams) (*zap.Logger, error) {
+	return fx.Module("stockade.log", fx.Provide(SlogLogger), fx.Provide(func(p logParams) (*zap.Logger, error) {
 		log, err := NewLogger(p.Config, p.Output.Writer)
 		if err != nil {
 			return nil, err

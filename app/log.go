@@ -2,9 +2,11 @@ package app
 
 import (
 	"io"
+	"log/slog"
 	"os"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
 	"go.uber.org/zap/zapcore"
 )
 
@@ -43,4 +45,11 @@ func NewLogger(cfg Config, out io.Writer) (*zap.Logger, error) {
 		zap.AddStacktrace(stackAt),
 		zap.ErrorOutput(sink),
 	), nil
+}
+
+// SlogLogger returns a *slog.Logger that writes through log's core, for
+// libraries and embedding apps that speak log/slog: their records land in
+// the same stream, format and level as Stockade's own.
+func SlogLogger(log *zap.Logger) *slog.Logger {
+	return slog.New(zapslog.NewHandler(log.Core(), zapslog.WithCaller(true)))
 }

@@ -71,6 +71,18 @@ type AuditQuery struct {
 	Limit    int   // at most this many; 0 means 100; capped at 1000
 }
 
+// PageLimit is the number of events a List call returns at most: Limit,
+// or 100 when Limit is not positive, capped at 1000.
+func (q AuditQuery) PageLimit() int {
+	switch {
+	case q.Limit <= 0:
+		return 100
+	case q.Limit > 1000:
+		return 1000
+	}
+	return q.Limit
+}
+
 // AuditRepo is the append-only audit log of the unit of work's shop. There
 // is no update and no delete: stores refuse both at the database level.
 type AuditRepo interface {

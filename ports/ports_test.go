@@ -74,3 +74,10 @@ func TestRoles(t *testing.T) {
 	assert.Len(t, ports.DefaultRoles(), 5)
 	assert.ErrorIs(t, ports.ValidateRole("root"), ports.ErrInvalid)
 }
+
+func TestAuditQueryPageLimit(t *testing.T) {
+	tests := []struct{ give, want int }{{0, 100}, {-5, 100}, {1, 1}, {1000, 1000}, {1001, 1000}}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, ports.AuditQuery{Limit: tt.give}.PageLimit(), tt.give)
+	}
+}

@@ -84,13 +84,7 @@ func (r audit) Append(ctx context.Context, e ports.AuditEvent) (ports.AuditEvent
 }
 
 func (r audit) List(ctx context.Context, q ports.AuditQuery) ([]ports.AuditEvent, error) {
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
+	limit := q.PageLimit()
 	var rows []auditRow
 	err := sqlx.SelectContext(ctx, r.t.q, &rows, `SELECT `+auditCols+` FROM audit_events
 		WHERE shop_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, r.t.shop, q.AfterSeq, limit)

@@ -80,13 +80,7 @@ func (r audit) Append(ctx context.Context, e ports.AuditEvent) (ports.AuditEvent
 }
 
 func (r audit) List(ctx context.Context, q ports.AuditQuery) ([]ports.AuditEvent, error) {
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
+	limit := q.PageLimit()
 	var rows []auditRow
 	err := r.t.q.SelectContext(ctx, &rows, `SELECT `+auditCols+` FROM audit_events WHERE shop_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
 		r.t.shop, q.AfterSeq, limit)

@@ -23,6 +23,10 @@ type UserID struct{ uuid.UUID }
 // EventID identifies an audit event.
 type EventID struct{ uuid.UUID }
 
+// SessionID identifies a session. It is not a secret: a session is
+// presented with its ID and a separate random token (see Session).
+type SessionID struct{ uuid.UUID }
+
 // IsZero reports whether id is the nil UUID.
 func (id ShopID) IsZero() bool { return id.UUID == uuid.Nil }
 
@@ -34,6 +38,19 @@ func (id UserID) IsZero() bool { return id.UUID == uuid.Nil }
 
 // IsZero reports whether id is the nil UUID.
 func (id EventID) IsZero() bool { return id.UUID == uuid.Nil }
+
+// IsZero reports whether id is the nil UUID.
+func (id SessionID) IsZero() bool { return id.UUID == uuid.Nil }
+
+// NewSessionID returns a fresh UUIDv7 session ID.
+func NewSessionID() SessionID { return SessionID{newUUID()} }
+
+// ParseSessionID parses the canonical text form of a session ID (see
+// ParseShopID).
+func ParseSessionID(s string) (SessionID, error) {
+	u, err := parseUUID("session id", s)
+	return SessionID{u}, err
+}
 
 // NewShopID returns a fresh UUIDv7 shop ID.
 func NewShopID() ShopID { return ShopID{newUUID()} }

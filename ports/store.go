@@ -44,6 +44,8 @@ type ShopTx interface {
 	ShopID() ShopID
 	Memberships() MembershipRepo
 	Audit() AuditRepo
+	Sessions() SessionRepo
+	MagicLinks() MagicLinkRepo
 }
 
 // GlobalTx is a unit of work over global rows.
@@ -51,6 +53,9 @@ type GlobalTx interface {
 	Orgs() OrgRepo
 	Shops() ShopRepo
 	Users() UserRepo
+	Passwords() PasswordRepo
+	Identities() IdentityRepo
+	RateLimits() RateLimitRepo
 }
 
 // TxOptions are the settings a unit of work runs with.

@@ -55,7 +55,8 @@ type SessionRepo interface {
 	// Create stores s, stamping CreatedAt and LastSeenAt from the store's
 	// clock, and returns the stored session. ErrInvalid (see
 	// Session.Validate), ErrConflict for a taken ID, ErrNotFound if the
-	// user does not exist.
+	// user is not a member of this shop. Ending a membership deletes the
+	// member's sessions in that shop.
 	Create(ctx context.Context, s Session) (Session, error)
 	// Get returns the session or ErrNotFound.
 	Get(ctx context.Context, id SessionID) (Session, error)

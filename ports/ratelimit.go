@@ -17,4 +17,7 @@ type RateLimitRepo interface {
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (count int, start time.Time, err error)
 	// Reset forgets key's counter. Resetting an unknown key is not an error.
 	Reset(ctx context.Context, key string) error
+	// Prune removes counters whose window started before before and
+	// returns how many.
+	Prune(ctx context.Context, before time.Time) (int, error)
 }

@@ -1,0 +1,54 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// event is an audit event about to be appended.
+type event struct {
+	actor   string
+	action  string
+	target  string
+	outcome ports.Outcome
+	after   any // marshalled to JSON; must hold no secret
+}
+
+// appendAudit appends e to the unit of work's shop log, so the event
+// commits with the change it records (AUD-2).
+func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, c Client, e event) error {
+	var after json.RawMessage
+	if e.after != nil {
+		b, err := json.Marshal(e.after)
+		if err != nil {
+			return err
+		}
+		after = b
+	}
+	_, err := tx.Audit().Append(ctx, ports.AuditEvent{
+		ID:        ports.NewEventID(),
+		Time:      s.clock.Now(),
+		Actor:     e.actor,
+		Action:    e.action,
+		Target:    e.target,
+		Outcome:   e.outcome,
+		After:     after,
+		IP:        c.IP,
+		UserAgent: c.UserAgent,
+		RequestID: c.RequestID,
+	})
+	return err
+}
+
+// auditAlone appends e in its own unit of work, for events that record a
+// refusal rather than a change.
+func (s *Service) auditAlone(ctx context.Context, shop ports.ShopID, c Client, e event) {
+	err := s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		return s.appendAudit(ctx, tx, c, e)
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit append failed", "action", e.action, "error", err)
+	}
+}

@@ -1,0 +1,120 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// SessionInfo is one session as its owner sees it in a session list
+// (AUTH-8). It carries no secret.
+type SessionInfo struct {
+	ID         ports.SessionID
+	Device     string // e.g. "Firefox on Linux", from the user agent
+	IP         string
+	Method     string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	Current    bool // the session making the request
+}
+
+// ListSessions returns the principal's sessions in its shop, newest first.
+func (s *Service) ListSessions(ctx context.Context, p Principal) ([]SessionInfo, error) {
+	var out []SessionInfo
+	err := s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+		list, err := tx.Sessions().ListByUser(ctx, p.User)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		for _, sess := range list {
+			if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= s.cfg.SessionIdleTimeout {
+				continue // ended; swept later
+			}
+			out = append(out, SessionInfo{
+				ID: sess.ID, Device: Device(sess.UserAgent), IP: sess.IP, Method: sess.Method,
+				CreatedAt: sess.CreatedAt, LastSeenAt: sess.LastSeenAt, ExpiresAt: sess.ExpiresAt,
+				Current: sess.ID == p.Session,
+			})
+		}
+		return nil
+	}, ports.ReadOnly())
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return out, nil
+}
+
+// SignOut ends the principal's own session.
+func (s *Service) SignOut(ctx context.Context, p Principal, c Client) error {
+	return s.RevokeSession(ctx, p, p.Session, c)
+}
+
+// RevokeSession ends one of the principal's own sessions. ErrNotFound if
+// id is not a session of the principal's in this shop.
+func (s *Service) RevokeSession(ctx context.Context, p Principal, id ports.SessionID, c Client) error {
+	err := s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+		sess, err := tx.Sessions().Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if sess.UserID != p.User {
+			return fmt.Errorf("session %s: %w", id, ports.ErrNotFound)
+		}
+		if err := tx.Sessions().Delete(ctx, id); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, c.clean(), event{actor: p.Actor(), action: "auth.session.revoked", target: "session:" + id.String(), outcome: ports.OutcomeSuccess})
+	})
+	if err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	return nil
+}
+
+// RevokeOtherSessions ends every session of the principal's in this shop
+// but the current one, and returns how many it ended.
+func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, c Client) (int, error) {
+	var n int
+	err := s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+		var err error
+		if n, err = tx.Sessions().DeleteByUser(ctx, p.User, p.Session); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, c.clean(), event{actor: p.Actor(), action: "auth.session.revoked_others", target: "user:" + p.User.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("revoke other sessions: %w", err)
+	}
+	return n, nil
+}
+
+// RevokeMemberSessions ends every session a member has in the principal's
+// shop and returns how many. Only an Owner or Admin may; anyone else gets
+// ErrForbidden, and the refusal is audited. ErrNotFound if user is not a
+// member.
+func (s *Service) RevokeMemberSessions(ctx context.Context, p Principal, user ports.UserID, c Client) (int, error) {
+	c = c.clean()
+	if p.Role != ports.RoleOwner && p.Role != ports.RoleAdmin {
+		s.auditAlone(ctx, p.Shop, c, event{actor: p.Actor(), action: "auth.member_sessions.revoked", target: "user:" + user.String(), outcome: ports.OutcomeDenied})
+		return 0, fmt.Errorf("only an owner or admin may revoke a member's sessions: %w", ports.ErrForbidden)
+	}
+	var n int
+	err := s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+		if _, err := tx.Memberships().Get(ctx, user); err != nil {
+			return err
+		}
+		var err error
+		if n, err = tx.Sessions().DeleteByUser(ctx, user, ports.SessionID{}); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, c, event{actor: p.Actor(), action: "auth.member_sessions.revoked", target: "user:" + user.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("revoke member sessions: %w", err)
+	}
+	return n, nil
+}

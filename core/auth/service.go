@@ -1,0 +1,186 @@
+// Package auth holds Stockade's authentication use cases: sign-up,
+// password sign-in with transparent re-hashing, magic links, OpenID Connect
+// sign-in, shop-bound sessions carried in signed cookies, session
+// management and brute-force limits (AUTH-1 … AUTH-10, AUTH-15, TEN-7).
+//
+// The package talks to the world through ports only. Every session
+// belongs to one shop: it is created and looked up inside that shop's unit
+// of work, and its cookie is signed together with the shop's ID.
+package auth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// Config holds the tunable rules of authentication. The zero value of a
+// field means its default.
+type Config struct {
+	// SessionIdleTimeout ends a session not used for this long (default
+	// 72 hours).
+	SessionIdleTimeout time.Duration
+	// SessionLifetime ends a session this long after sign-in, whatever its
+	// use (default 30 days).
+	SessionLifetime time.Duration
+	// LastSeenInterval is how stale a session's LastSeenAt may get before a
+	// request writes it again (default 5 minutes). Idle timeouts are exact
+	// to within this interval.
+	LastSeenInterval time.Duration
+	// MagicLinkTTL is how long a magic link stays valid (default 15
+	// minutes).
+	MagicLinkTTL time.Duration
+	// Limits are the brute-force limits (see Limits).
+	Limits Limits
+}
+
+// Limits bound attempts per account and per client address within a
+// window (AUTH-10). An attempt over a limit is refused with
+// ports.ErrRateLimited until the window ends.
+type Limits struct {
+	Window         time.Duration // default 15 minutes
+	PerAccount     int           // sign-in attempts per e-mail per window; default 10
+	PerIP          int           // sign-in attempts per client address per window; default 100
+	MagicPerEmail  int           // magic-link requests per e-mail per window; default 5
+	MagicPerIP     int           // magic-link requests per client address per window; default 30
+	SignUpPerIP    int           // sign-ups per client address per window; default 20
+	FrontCacheSize int           // lock-outs remembered in process; default 10000
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
+	}
+	def(&c.SessionIdleTimeout, 72*time.Hour)
+	def(&c.SessionLifetime, 30*24*time.Hour)
+	def(&c.LastSeenInterval, 5*time.Minute)
+	def(&c.MagicLinkTTL, 15*time.Minute)
+	def(&c.Limits.Window, 15*time.Minute)
+	defInt(&c.Limits.PerAccount, 10)
+	defInt(&c.Limits.PerIP, 100)
+	defInt(&c.Limits.MagicPerEmail, 5)
+	defInt(&c.Limits.MagicPerIP, 30)
+	defInt(&c.Limits.SignUpPerIP, 20)
+	defInt(&c.Limits.FrontCacheSize, 10000)
+	return c
+}
+
+// PasswordPolicy decides whether a new password may be used (AUTH-3).
+// Check returns an error matching ports.ErrInvalid that says why not.
+type PasswordPolicy interface {
+	Check(password, email string) error
+}
+
+// Deps are the ports the service uses.
+type Deps struct {
+	Store  ports.Store          // required
+	Hasher ports.PasswordHasher // required
+	Policy PasswordPolicy       // required
+	Keys   *Keyring             // required: signs session and state cookies
+	Mailer ports.Mailer         // required for magic links
+	// Providers are the OpenID Connect issuers offered for sign-in, by
+	// name. May be empty.
+	Providers []ports.IdentityProvider
+	Clock     ports.Clock  // default ports.SystemClock
+	Logger    *slog.Logger // default discards
+}
+
+// Service runs the authentication use cases. It is safe for concurrent
+// use.
+type Service struct {
+	store     ports.Store
+	resolver  ports.SessionResolver
+	hasher    ports.PasswordHasher
+	policy    PasswordPolicy
+	keys      *Keyring
+	mailer    ports.Mailer
+	providers map[string]ports.IdentityProvider
+	clock     ports.Clock
+	log       *slog.Logger
+	cfg       Config
+	limiter   *limiter
+	dummy     *dummyHash
+}
+
+// New returns a Service. It returns an error matching ports.ErrInvalid
+// when a required dependency is missing or a provider name repeats.
+func New(d Deps, cfg Config) (*Service, error) {
+	switch {
+	case d.Store == nil:
+		return nil, ports.Invalid("auth deps", "store is required")
+	case d.Hasher == nil:
+		return nil, ports.Invalid("auth deps", "password hasher is required")
+	case d.Policy == nil:
+		return nil, ports.Invalid("auth deps", "password policy is required")
+	case d.Keys == nil:
+		return nil, ports.Invalid("auth deps", "session keys are required")
+	case d.Mailer == nil:
+		return nil, ports.Invalid("auth deps", "mailer is required")
+	}
+	cfg = cfg.withDefaults()
+	s := &Service{
+		store:     d.Store,
+		hasher:    d.Hasher,
+		policy:    d.Policy,
+		keys:      d.Keys,
+		mailer:    d.Mailer,
+		providers: map[string]ports.IdentityProvider{},
+		clock:     d.Clock,
+		log:       d.Logger,
+		cfg:       cfg,
+	}
+	if s.clock == nil {
+		s.clock = ports.SystemClock{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if r, ok := d.Store.(ports.SessionResolver); ok {
+		s.resolver = r
+	} else {
+		s.resolver = uowResolver{d.Store}
+	}
+	for _, p := range d.Providers {
+		if _, dup := s.providers[p.Name()]; dup {
+			return nil, ports.Invalid("identity providers", fmt.Sprintf("provider %q is configured twice", p.Name()))
+		}
+		s.providers[p.Name()] = p
+	}
+	s.limiter = newLimiter(d.Store, cfg.Limits, cfg.Limits.FrontCacheSize)
+	s.dummy = &dummyHash{hasher: d.Hasher}
+	return s, nil
+}
+
+// Config returns the configuration in force, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
+
+// uowResolver resolves a session through a read-only unit of work, for
+// stores that do not implement ports.SessionResolver.
+type uowResolver struct{ store ports.Store }
+
+func (u uowResolver) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.SessionID) (ports.ResolvedSession, error) {
+	var out ports.ResolvedSession
+	err := u.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		sess, err := tx.Sessions().Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		m, err := tx.Memberships().Get(ctx, sess.UserID)
+		if err != nil {
+			return err
+		}
+		out = ports.ResolvedSession{Session: sess, Role: m.Role}
+		return nil
+	}, ports.ReadOnly())
+	return out, err
+}

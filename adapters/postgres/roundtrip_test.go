@@ -100,6 +100,23 @@ func TestRoundTripsPerUnitOfWork(t *testing.T) {
 	})
 	assert.Equal(t, int64(4), write, "BEGIN+set_config, UPDATE, audit append (one statement), COMMIT")
 
+	sa := withAuth(t, s, a, tokenHash("trips"))
+	resolve := countTrips(t, d, func() error {
+		_, err := s.ResolveSession(ctx, a, sa.session.ID)
+		return err
+	})
+	assert.Equal(t, int64(1), resolve, "ResolveSession: set_config and the SELECT in one simple-protocol message")
+	readSession := countTrips(t, d, func() error {
+		return s.InShop(ctx, a, func(ctx context.Context, tx ports.ShopTx) error {
+			if _, err := tx.Sessions().Get(ctx, sa.session.ID); err != nil {
+				return err
+			}
+			_, err := tx.Memberships().Get(ctx, sa.user)
+			return err
+		}, ports.ReadOnly())
+	})
+	assert.Equal(t, int64(4), readSession, "the same read through InShop: BEGIN+set_config, two SELECTs, COMMIT")
+
 	plain := sqlx.NewDb(s.DB().DB, "postgres")
 	direct := countTrips(t, d, func() error {
 		var n int

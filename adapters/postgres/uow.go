@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"time"
@@ -116,16 +117,29 @@ type shopTx struct {
 func (t *shopTx) ShopID() ports.ShopID              { return t.shop }
 func (t *shopTx) Memberships() ports.MembershipRepo { return memberships{t} }
 func (t *shopTx) Audit() ports.AuditRepo            { return audit{t} }
+func (t *shopTx) Sessions() ports.SessionRepo       { return sessions{t} }
+func (t *shopTx) MagicLinks() ports.MagicLinkRepo   { return magicLinks{t} }
 
 type globalTx struct {
 	q     querier
 	store *Store
 }
 
-func (t *globalTx) Orgs() ports.OrgRepo   { return orgs{t} }
-func (t *globalTx) Shops() ports.ShopRepo { return shops{t} }
-func (t *globalTx) Users() ports.UserRepo { return users{t} }
+func (t *globalTx) Orgs() ports.OrgRepo             { return orgs{t} }
+func (t *globalTx) Shops() ports.ShopRepo           { return shops{t} }
+func (t *globalTx) Users() ports.UserRepo           { return users{t} }
+func (t *globalTx) Passwords() ports.PasswordRepo   { return passwords{t} }
+func (t *globalTx) Identities() ports.IdentityRepo  { return identities{t} }
+func (t *globalTx) RateLimits() ports.RateLimitRepo { return rateLimits{t} }
 
 func wrap(op string, err error) error { return mapErr(op, err) }
 
 func notFound(op string) error { return fmt.Errorf("postgres: %s: %w", op, ports.ErrNotFound) }
+
+// affected returns how many rows an Exec touched.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

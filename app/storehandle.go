@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -21,7 +22,10 @@ type startedStore struct {
 	st ports.Store
 }
 
-var _ ports.Store = (*startedStore)(nil)
+var (
+	_ ports.Store           = (*startedStore)(nil)
+	_ ports.SessionResolver = (*startedStore)(nil)
+)
 
 // errNotStarted is returned by a startedStore outside start..stop.
 func errNotStarted() error {
@@ -101,6 +105,20 @@ func (s *startedStore) Global(ctx context.Context, fn func(context.Context, port
 		return err
 	}
 	return st.Global(ctx, fn, opts...)
+}
+
+// ResolveSession implements ports.SessionResolver with the open store's
+// one-round-trip lookup, or through a read-only InShop when the store has
+// none.
+func (s *startedStore) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.SessionID) (ports.ResolvedSession, error) {
+	st, err := s.store()
+	if err != nil {
+		return ports.ResolvedSession{}, err
+	}
+	if r, ok := st.(ports.SessionResolver); ok {
+		return r.ResolveSession(ctx, shop, id)
+	}
+	return auth.ResolveInShop(ctx, st, shop, id)
 }
 
 // Ping implements ports.Store.

@@ -27,6 +27,8 @@ type Deps struct {
 	Logger *zap.Logger
 	// Ready is pinged by GET /readyz; nil means always ready.
 	Ready Pinger
+	// Auth, when set, adds the authentication routes (see authRoutes).
+	Auth *AuthDeps
 }
 
 // NewHandler returns the Stockade HTTP API:
@@ -34,6 +36,7 @@ type Deps struct {
 //	GET /healthz  200 {"status":"ok"} while the process serves (liveness)
 //	GET /readyz   200 {"status":"ready"}, or a 503 problem when Ready.Ping
 //	              fails or takes longer than 2 s (readiness)
+//	/auth/...     the authentication API when d.Auth is set (see authRoutes)
 //
 // Any other path answers a 404 problem, a known path with another method a
 // 405 problem with Allow. Every answer passes RequestID, SecurityHeaders,
@@ -46,6 +49,9 @@ func NewHandler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(d.Ready))
+	if d.Auth != nil {
+		authRoutes(mux, *d.Auth)
+	}
 
 	var h http.Handler = routeOrProblem(mux)
 	h = Recover(log)(h)

@@ -164,13 +164,20 @@ func New(d Deps, cfg Config) (*Service, error) {
 // Config returns the configuration in force, defaults filled in.
 func (s *Service) Config() Config { return s.cfg }
 
-// uowResolver resolves a session through a read-only unit of work, for
-// stores that do not implement ports.SessionResolver.
+// uowResolver resolves a session through ResolveInShop, for stores that
+// do not implement ports.SessionResolver.
 type uowResolver struct{ store ports.Store }
 
 func (u uowResolver) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.SessionID) (ports.ResolvedSession, error) {
+	return ResolveInShop(ctx, u.store, shop, id)
+}
+
+// ResolveInShop does what ports.SessionResolver does through a read-only
+// InShop (three round trips on Postgres instead of one). For store
+// wrappers whose store may lack a SessionResolver.
+func ResolveInShop(ctx context.Context, store ports.Store, shop ports.ShopID, id ports.SessionID) (ports.ResolvedSession, error) {
 	var out ports.ResolvedSession
-	err := u.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+	err := store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
 		sess, err := tx.Sessions().Get(ctx, id)
 		if err != nil {
 			return err
@@ -183,4 +190,18 @@ func (u uowResolver) ResolveSession(ctx context.Context, shop ports.ShopID, id p
 		return nil
 	}, ports.ReadOnly())
 	return out, err
+}
+
+// User returns the principal's account ("who am I").
+func (s *Service) User(ctx context.Context, p Principal) (ports.User, error) {
+	var user ports.User
+	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		var err error
+		user, err = tx.Users().Get(ctx, p.User)
+		return err
+	}, ports.ReadOnly())
+	if err != nil {
+		return ports.User{}, fmt.Errorf("read user: %w", err)
+	}
+	return user, nil
 }

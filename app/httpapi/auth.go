@@ -1,0 +1,229 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// authRoutes registers the authentication API on mux. Every route runs on
+// a shop's host (OnShopHost) except sign-up; routes that need a session
+// pass RequireSession. The whole set sits behind CSRF protection (AUTH-9):
+// a state-changing request a browser marks as cross-origin (Sec-Fetch-Site,
+// or an Origin that is not the Host) is refused with 403; SameSite=Lax
+// cookies are the second layer.
+//
+//	POST   /auth/signup                       create an account
+//	POST   /auth/signin                       e-mail and password → session cookie
+//	POST   /auth/signout                      end this session
+//	POST   /auth/magic-link                   e-mail a sign-in link (always 202)
+//	GET    /auth/magic-link?token=…           a page that posts the token (safe to prefetch)
+//	POST   /auth/magic-link/consume           token (JSON or form) → session cookie
+//	GET    /auth/oidc/{provider}/start        redirect to the provider
+//	GET    /auth/oidc/{provider}/callback     back from the provider → session cookie
+//	GET    /auth/me                           who am I
+//	GET    /auth/sessions                     my sessions in this shop
+//	DELETE /auth/sessions/{id}                end one of my sessions
+//	POST   /auth/sessions/revoke-others       end my other sessions
+//	DELETE /auth/members/{user}/sessions      owner/admin: end a member's sessions
+//	POST   /auth/password                     change my password
+func authRoutes(mux *http.ServeMux, d AuthDeps) {
+	h := &authHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor}
+	csrf := http.NewCrossOriginProtection()
+	onShop := OnShopHost(d.Shops)
+	shop := func(f http.HandlerFunc) http.Handler { return csrf.Handler(onShop(f)) }
+	session := func(f http.HandlerFunc) http.Handler { return csrf.Handler(onShop(RequireSession(d.Service)(f))) }
+
+	mux.Handle("POST /auth/signup", csrf.Handler(http.HandlerFunc(h.signUp)))
+	mux.Handle("POST /auth/signin", shop(h.signIn))
+	mux.Handle("POST /auth/signout", session(h.signOut))
+	mux.Handle("POST /auth/magic-link", shop(h.requestMagicLink))
+	mux.Handle("GET /auth/magic-link", shop(h.magicLinkPage))
+	mux.Handle("POST /auth/magic-link/consume", shop(h.consumeMagicLink))
+	mux.Handle("GET /auth/oidc/{provider}/start", shop(h.oidcStart))
+	mux.Handle("GET /auth/oidc/{provider}/callback", shop(h.oidcCallback))
+	mux.Handle("GET /auth/me", session(h.me))
+	mux.Handle("GET /auth/sessions", session(h.listSessions))
+	mux.Handle("DELETE /auth/sessions/{id}", session(h.revokeSession))
+	mux.Handle("POST /auth/sessions/revoke-others", session(h.revokeOthers))
+	mux.Handle("DELETE /auth/members/{user}/sessions", session(h.revokeMember))
+	mux.Handle("POST /auth/password", session(h.changePassword))
+}
+
+type authHandlers struct {
+	svc      *auth.Service
+	shops    *HostShops
+	trustXFF bool
+}
+
+func (h *authHandlers) client(r *http.Request) auth.Client { return clientOf(r, h.trustXFF) }
+
+// sessionBody is the JSON answer to a sign-in.
+type sessionBody struct {
+	UserID    string    `json:"user_id"`
+	ShopID    string    `json:"shop_id"`
+	Role      string    `json:"role"`
+	SessionID string    `json:"session_id"`
+	Method    string    `json:"method"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func bodyOf(p auth.Principal) sessionBody {
+	return sessionBody{UserID: p.User.String(), ShopID: p.Shop.String(), Role: string(p.Role), SessionID: p.Session.String(), Method: p.Method, ExpiresAt: p.ExpiresAt}
+}
+
+func (h *authHandlers) signUp(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email    string `json:"email"`
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	u, err := h.svc.SignUp(r.Context(), auth.SignUpInput{Email: in.Email, Name: in.Name, Password: in.Password, Client: h.client(r)})
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	writeJSON(w, "application/json", http.StatusCreated, map[string]string{"user_id": u.ID.String(), "email": u.Email, "name": u.Name})
+}
+
+func (h *authHandlers) signIn(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	shop, _ := ShopFrom(r.Context())
+	is, err := h.svc.SignIn(r.Context(), auth.SignInInput{Shop: shop.ID, Email: in.Email, Password: in.Password, Client: h.client(r), Replace: presented(r)})
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	setSessionCookie(w, is)
+	writeJSON(w, "application/json", http.StatusOK, bodyOf(is.Principal))
+}
+
+func (h *authHandlers) signOut(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalFrom(r.Context())
+	if err := h.svc.SignOut(r.Context(), p, h.client(r)); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	clearCookie(w, auth.SessionCookieName)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *authHandlers) me(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalFrom(r.Context())
+	shop, _ := ShopFrom(r.Context())
+	user, err := h.svc.User(r.Context(), p)
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	writeJSON(w, "application/json", http.StatusOK, map[string]any{
+		"user":    map[string]string{"id": user.ID.String(), "email": user.Email, "name": user.Name},
+		"shop":    map[string]string{"id": shop.ID.String(), "slug": shop.Slug, "name": shop.Name},
+		"role":    p.Role,
+		"session": bodyOf(p),
+	})
+}
+
+func (h *authHandlers) listSessions(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalFrom(r.Context())
+	list, err := h.svc.ListSessions(r.Context(), p)
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	type item struct {
+		ID         string    `json:"id"`
+		Device     string    `json:"device"`
+		IP         string    `json:"ip"`
+		Method     string    `json:"method"`
+		CreatedAt  time.Time `json:"created_at"`
+		LastSeenAt time.Time `json:"last_seen_at"`
+		ExpiresAt  time.Time `json:"expires_at"`
+		Current    bool      `json:"current"`
+	}
+	out := make([]item, 0, len(list))
+	for _, s := range list {
+		out = append(out, item{s.ID.String(), s.Device, s.IP, s.Method, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Current})
+	}
+	writeJSON(w, "application/json", http.StatusOK, map[string]any{"sessions": out})
+}
+
+func (h *authHandlers) revokeSession(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalFrom(r.Context())
+	id, err := ports.ParseSessionID(r.PathValue("id"))
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	if err := h.svc.RevokeSession(r.Context(), p, id, h.client(r)); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	if id == p.Session {
+		clearCookie(w, auth.SessionCookieName)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *authHandlers) revokeOthers(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalFrom(r.Context())
+	n, err := h.svc.RevokeOtherSessions(r.Context(), p, h.client(r))
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	writeJSON(w, "application/json", http.StatusOK, map[string]int{"revoked": n})
+}
+
+func (h *authHandlers) revokeMember(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalFrom(r.Context())
+	user, err := ports.ParseUserID(r.PathValue("user"))
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	n, err := h.svc.RevokeMemberSessions(r.Context(), p, user, h.client(r))
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	writeJSON(w, "application/json", http.StatusOK, map[string]int{"revoked": n})
+}
+
+func (h *authHandlers) changePassword(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalFrom(r.Context())
+	var in struct {
+		Current string `json:"current_password"`
+		New     string `json:"new_password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	is, err := h.svc.ChangePassword(r.Context(), p, in.Current, in.New, h.client(r))
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	setSessionCookie(w, is)
+	writeJSON(w, "application/json", http.StatusOK, bodyOf(is.Principal))
+}
+
+// errNoProvider answers an unknown provider name.
+func errNoProvider(name string) error {
+	return fmt.Errorf("no identity provider %q is configured: %w", name, ports.ErrNotFound)
+}

@@ -1,0 +1,134 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"mime"
+	"net/http"
+
+	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/ports"
+)
+
+func (h *authHandlers) requestMagicLink(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	shop, _ := ShopFrom(r.Context())
+	err := h.svc.RequestMagicLink(r.Context(), auth.MagicLinkRequest{
+		Shop: shop.ID, ShopName: shop.Name, Email: in.Email, Client: h.client(r),
+		LinkPrefix: h.shops.URL(shop.Slug, "/auth/magic-link") + "?token=",
+	})
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	writeJSON(w, "application/json", http.StatusAccepted, map[string]string{
+		"status": "If this address belongs to a member of this shop, a sign-in link is on its way.",
+	})
+}
+
+// magicLinkForm is the page a magic link opens. It does not consume the
+// token: mail scanners that prefetch links must not burn it. The person
+// confirms with a button, which posts the token.
+var magicLinkForm = template.Must(template.New("magic").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="referrer" content="no-referrer"><title>Sign in</title></head>
+<body><form method="post" action="/auth/magic-link/consume">
+<input type="hidden" name="token" value="{{.}}">
+<button type="submit">Sign in</button>
+</form></body></html>
+`))
+
+func (h *authHandlers) magicLinkPage(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	if token == "" || len(token) > 64 {
+		WriteProblem(w, r, ports.Invalid("token", "is missing or malformed"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	_ = magicLinkForm.Execute(w, token)
+}
+
+func (h *authHandlers) consumeMagicLink(w http.ResponseWriter, r *http.Request) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	form := mt == "application/x-www-form-urlencoded"
+	var token string
+	if form {
+		r.Body = http.MaxBytesReader(w, r.Body, 4096)
+		if err := r.ParseForm(); err != nil {
+			WriteProblem(w, r, ports.Invalid("body", "is not a form"))
+			return
+		}
+		token = r.PostForm.Get("token")
+	} else {
+		var in struct {
+			Token string `json:"token"`
+		}
+		if err := decodeJSON(w, r, &in); err != nil {
+			WriteProblem(w, r, err)
+			return
+		}
+		token = in.Token
+	}
+	shop, _ := ShopFrom(r.Context())
+	is, err := h.svc.ConsumeMagicLink(r.Context(), shop.ID, token, h.client(r), presented(r))
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	setSessionCookie(w, is)
+	if form {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	writeJSON(w, "application/json", http.StatusOK, bodyOf(is.Principal))
+}
+
+func (h *authHandlers) oidcStart(w http.ResponseWriter, r *http.Request) {
+	shop, _ := ShopFrom(r.Context())
+	name := r.PathValue("provider")
+	authURL, state, err := h.svc.StartOIDC(r.Context(), shop.ID, name, h.shops.URL(shop.Slug, "/auth/oidc/"+name+"/callback"))
+	if errors.Is(err, ports.ErrNotFound) {
+		WriteProblem(w, r, errNoProvider(name))
+		return
+	} else if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: auth.OIDCStateCookieName, Value: state, Path: "/", MaxAge: 600, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, authURL, http.StatusFound)
+}
+
+func (h *authHandlers) oidcCallback(w http.ResponseWriter, r *http.Request) {
+	shop, _ := ShopFrom(r.Context())
+	name := r.PathValue("provider")
+	clearCookie(w, auth.OIDCStateCookieName)
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		WriteProblem(w, r, fmt.Errorf("the provider refused the sign-in: %w", ports.ErrUnauthenticated))
+		return
+	}
+	var stateCookie string
+	if c, err := r.Cookie(auth.OIDCStateCookieName); err == nil {
+		stateCookie = c.Value
+	}
+	is, err := h.svc.FinishOIDC(r.Context(), auth.OIDCCallback{
+		Shop: shop.ID, Provider: name, Code: q.Get("code"), State: q.Get("state"), StateCookie: stateCookie,
+		RedirectURL: h.shops.URL(shop.Slug, "/auth/oidc/"+name+"/callback"), Client: h.client(r), Replace: presented(r),
+	})
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	setSessionCookie(w, is)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}

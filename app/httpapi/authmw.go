@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// AuthDeps is what the authentication routes need.
+type AuthDeps struct {
+	Service *auth.Service
+	Shops   *HostShops
+	// TrustForwardedFor takes the client address from the last
+	// X-Forwarded-For entry (set it only behind one trusted proxy);
+	// otherwise the connection's address is used.
+	TrustForwardedFor bool
+}
+
+type shopKey struct{}
+type principalKey struct{}
+
+// ShopFrom returns the shop the request's host names, set by the
+// authentication routes' host middleware.
+func ShopFrom(ctx context.Context) (ports.Shop, bool) {
+	s, ok := ctx.Value(shopKey{}).(ports.Shop)
+	return s, ok
+}
+
+// PrincipalFrom returns the caller authenticated by RequireSession.
+func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(auth.Principal)
+	return p, ok
+}
+
+// OnShopHost resolves the shop from the request's Host (TEN-7) and stores
+// it in the context for next. A host that names no shop gets a 404 problem
+// and a suspended shop a 403 problem.
+func OnShopHost(shops *HostShops) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			shop, err := shops.Shop(r.Context(), r.Host)
+			if err != nil {
+				WriteProblem(w, r, err)
+				return
+			}
+			if shop.Status != ports.ShopActive {
+				WriteProblem(w, r, fmt.Errorf("shop %q is suspended: %w", shop.Slug, ports.ErrForbidden))
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), shopKey{}, shop)))
+		})
+	}
+}
+
+// RequireSession authenticates the session cookie on the shop's host (see
+// auth.Service.Authenticate) and stores the principal in the context for
+// next; without a valid session it answers a 401 problem. Put it inside
+// OnShopHost.
+func RequireSession(svc *auth.Service) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			shop, ok := ShopFrom(r.Context())
+			if !ok {
+				WriteProblem(w, r, fmt.Errorf("no shop at this host: %w", ports.ErrNotFound))
+				return
+			}
+			c, err := r.Cookie(auth.SessionCookieName)
+			if err != nil {
+				WriteProblem(w, r, fmt.Errorf("sign in first: %w", ports.ErrUnauthenticated))
+				return
+			}
+			p, err := svc.Authenticate(r.Context(), shop.ID, c.Value)
+			if err != nil {
+				if errors.Is(err, ports.ErrUnauthenticated) {
+					clearCookie(w, auth.SessionCookieName)
+				}
+				WriteProblem(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		})
+	}
+}
+
+// clientOf describes the request's origin for sessions and audit events.
+func clientOf(r *http.Request, trustForwardedFor bool) auth.Client {
+	ip := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(ip); err == nil {
+		ip = h
+	}
+	if trustForwardedFor {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if last := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(last) != nil {
+				ip = last
+			}
+		}
+	}
+	return auth.Client{IP: ip, UserAgent: r.UserAgent(), RequestID: RequestIDFrom(r.Context())}
+}
+
+// setSessionCookie hands the browser an issued session: __Host- prefixed,
+// Secure, HttpOnly, SameSite=Lax, host-only (no Domain) and path "/"
+// (AUTH-7).
+func setSessionCookie(w http.ResponseWriter, is auth.Issued) {
+	http.SetCookie(w, &http.Cookie{
+		Name: auth.SessionCookieName, Value: is.Cookie, Path: "/",
+		Expires: is.Principal.ExpiresAt, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// clearCookie tells the browser to forget a __Host- cookie.
+func clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// presented returns the value of the session cookie the request carries,
+// or "".
+func presented(r *http.Request) string {
+	if c, err := r.Cookie(auth.SessionCookieName); err == nil {
+		return c.Value
+	}
+	return ""
+}

@@ -1,0 +1,38 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// maxJSONBody bounds a JSON request body.
+const maxJSONBody = 64 << 10
+
+// decodeJSON reads r's body, which must be one JSON object of at most
+// maxJSONBody bytes sent as application/json, into v, refusing unknown
+// fields. Every refusal matches ports.ErrInvalid.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return ports.Invalid("content-type", "must be application/json")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return ports.Invalid("body", fmt.Sprintf("must be at most %d bytes", maxJSONBody))
+		}
+		return ports.Invalid("body", "is not the expected JSON object: "+err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return ports.Invalid("body", "must hold exactly one JSON object")
+	}
+	return nil
+}

@@ -2,6 +2,8 @@ package porttest
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,7 +23,16 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("Directory", func(t *testing.T) { testDirectory(t, newStore) })
 	t.Run("Memberships", func(t *testing.T) { testMemberships(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
-	t.Run("TenantBoundary", func(t *testing.T) { testTenantBoundary(t, newStore) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
+	t.Run("SessionResolver", func(t *testing.T) { testSessionResolver(t, newStore) })
+	t.Run("MagicLinks", func(t *testing.T) { testMagicLinks(t, newStore) })
+	t.Run("Passwords", func(t *testing.T) { testPasswords(t, newStore) })
+	t.Run("Identities", func(t *testing.T) { testIdentities(t, newStore) })
+	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, newStore) })
+	t.Run("TenantBoundary", func(t *testing.T) {
+		testTenantBoundary(t, newStore)
+		testAuthTenantBoundary(t, newStore)
+	})
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }
 
@@ -79,4 +90,52 @@ func members(t *testing.T, s ports.Store, shop ports.ShopID) []ports.Membership 
 		return err
 	}, ports.ReadOnly())
 	return out
+}
+
+// join makes each user a member of shop with role.
+func join(t *testing.T, s ports.Store, shop ports.ShopID, role ports.Role, users ...ports.UserID) {
+	t.Helper()
+	inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		for _, u := range users {
+			if _, err := tx.Memberships().Add(ctx, u, role); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// tokenHash returns the SHA-256 of a fresh 256-bit random token, the way
+// the core derives every stored token hash.
+func tokenHash() []byte {
+	token := make([]byte, 32)
+	_, _ = rand.Read(token) // never fails since Go 1.24
+	sum := sha256.Sum256(token)
+	return sum[:]
+}
+
+// refusedInShop runs do in its own unit of work of shop, which then
+// commits whatever do returned, and returns do's error. It proves that a
+// refusal (ErrInvalid) wrote nothing even when the caller carries on and
+// commits: input is checked before anything reaches the database, and the
+// unit of work stays usable.
+func refusedInShop(t *testing.T, s ports.Store, shop ports.ShopID, do func(ctx context.Context, tx ports.ShopTx) error) error {
+	t.Helper()
+	var refused error
+	inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		refused = do(ctx, tx)
+		return nil
+	})
+	return refused
+}
+
+// refusedGlobal is refusedInShop for a global unit of work.
+func refusedGlobal(t *testing.T, s ports.Store, do func(ctx context.Context, tx ports.GlobalTx) error) error {
+	t.Helper()
+	var refused error
+	require.NoError(t, s.Global(context.Background(), func(ctx context.Context, tx ports.GlobalTx) error {
+		refused = do(ctx, tx)
+		return nil
+	}))
+	return refused
 }

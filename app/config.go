@@ -41,6 +41,7 @@ type Config struct {
 	Database DatabaseConfig `koanf:"database"`
 	Objects  ObjectsConfig  `koanf:"objects"`
 	HTTP     HTTPConfig     `koanf:"http"`
+	Auth     AuthConfig     `koanf:"auth"`
 	Log      LogConfig      `koanf:"log"`
 
 	// Env is "development" (default) or "production". STOCKADE_ENV.
@@ -81,6 +82,16 @@ type HTTPConfig struct {
 	// STOCKADE_HTTP_SHUTDOWN_TIMEOUT (a Go duration such as "10s"),
 	// default 10s.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// PublicURL is the scheme and host browsers reach the server by, with
+	// no path; a shop lives at {slug}.{host} (TEN-7). Links in e-mails and
+	// OpenID Connect redirects are built from it, never from a request's
+	// Host header. STOCKADE_HTTP_PUBLIC_URL, default
+	// "http://localhost:8080" (shops at http://acme.localhost:8080).
+	PublicURL string `koanf:"public_url"`
+	// TrustForwardedFor takes the client address from the last
+	// X-Forwarded-For entry; set it only behind exactly one trusted
+	// proxy. STOCKADE_HTTP_TRUST_FORWARDED_FOR, default false.
+	TrustForwardedFor bool `koanf:"trust_forwarded_for"`
 }
 
 // LogConfig configures logging.
@@ -104,6 +115,7 @@ func Default() Config {
 		HTTP: HTTPConfig{
 			Addr:            "127.0.0.1:8080",
 			ShutdownTimeout: 10 * time.Second,
+			PublicURL:       "http://localhost:8080",
 		},
 		Log: LogConfig{
 			Format: LogFormatConsole,

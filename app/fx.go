@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -39,6 +41,7 @@ func Module(cfg Config) fx.Option {
 		ConfigModule(cfg),
 		LogModule(),
 		StoreModule(),
+		AuthModule(),
 		HTTPModule(),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 			l := &fxevent.ZapLogger{Logger: log.Named("fx")}
@@ -100,6 +103,26 @@ func StoreModule() fx.Option {
 	}))
 }
 
+// AuthModule provides the *auth.Service (see NewAuth) over the store, the
+// slog logger and, when the graph has one, a ports.Mailer (default: the
+// console mailer on the log output). OpenID Connect discovery runs when
+// the service is built, bounded by StoreOpenTimeout.
+func AuthModule() fx.Option {
+	type params struct {
+		fx.In
+		Config Config
+		Store  ports.Store
+		Logger *slog.Logger
+		Mailer ports.Mailer `optional:"true"`
+		Output LogOutput    `optional:"true"`
+	}
+	return fx.Module("stockade.auth", fx.Provide(func(p params) (*auth.Service, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), StoreOpenTimeout)
+		defer cancel()
+		return NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mailer: p.Mailer, Logger: p.Logger, MailOutput: p.Output.Writer})
+	}))
+}
+
 // HTTPModule provides the API http.Handler (see httpapi.NewHandler) and the
 // *Server that serves it: bound and started in OnStart, shut down
 // gracefully in OnStop within HTTP.ShutdownTimeout. The server is always
@@ -107,8 +130,15 @@ func StoreModule() fx.Option {
 func HTTPModule() fx.Option {
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(st ports.Store, log *zap.Logger) http.Handler {
-				return httpapi.NewHandler(httpapi.Deps{Logger: log.Named("http"), Ready: st})
+			func(cfg Config, st ports.Store, svc *auth.Service, log *zap.Logger) (http.Handler, error) {
+				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
+				if err != nil {
+					return nil, err
+				}
+				return httpapi.NewHandler(httpapi.Deps{
+					Logger: log.Named("http"), Ready: st,
+					Auth: &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
+				}), nil
 			},
 			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {
 				s := NewServer(cfg, h, log)

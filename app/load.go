@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,8 @@ type setting struct {
 	key      string // koanf key, also the dotted TOML key
 	env      string // environment variable
 	duration bool   // value is a Go duration string
+	integer  bool   // value is a whole number (a TOML integer)
+	boolean  bool   // value is true or false (a TOML boolean)
 }
 
 // settings lists every configurable field. It is the one place that knows
@@ -30,6 +33,23 @@ func settings() []setting {
 		{key: "objects.url", env: "STOCKADE_OBJECTS_URL"},
 		{key: "http.addr", env: "STOCKADE_HTTP_ADDR"},
 		{key: "http.shutdown_timeout", env: "STOCKADE_HTTP_SHUTDOWN_TIMEOUT", duration: true},
+		{key: "http.public_url", env: "STOCKADE_HTTP_PUBLIC_URL"},
+		{key: "http.trust_forwarded_for", env: "STOCKADE_HTTP_TRUST_FORWARDED_FOR", boolean: true},
+		{key: "auth.session_keys", env: "STOCKADE_AUTH_SESSION_KEYS"},
+		{key: "auth.session_idle_timeout", env: "STOCKADE_AUTH_SESSION_IDLE_TIMEOUT", duration: true},
+		{key: "auth.session_lifetime", env: "STOCKADE_AUTH_SESSION_LIFETIME", duration: true},
+		{key: "auth.magic_link_ttl", env: "STOCKADE_AUTH_MAGIC_LINK_TTL", duration: true},
+		{key: "auth.password_min_length", env: "STOCKADE_AUTH_PASSWORD_MIN_LENGTH", integer: true},
+		{key: "auth.argon2_memory_kib", env: "STOCKADE_AUTH_ARGON2_MEMORY_KIB", integer: true},
+		{key: "auth.argon2_iterations", env: "STOCKADE_AUTH_ARGON2_ITERATIONS", integer: true},
+		{key: "auth.argon2_parallelism", env: "STOCKADE_AUTH_ARGON2_PARALLELISM", integer: true},
+		{key: "auth.max_concurrent_hashes", env: "STOCKADE_AUTH_MAX_CONCURRENT_HASHES", integer: true},
+		{key: "auth.google_client_id", env: "STOCKADE_AUTH_GOOGLE_CLIENT_ID"},
+		{key: "auth.google_client_secret", env: "STOCKADE_AUTH_GOOGLE_CLIENT_SECRET"},
+		{key: "auth.oidc_name", env: "STOCKADE_AUTH_OIDC_NAME"},
+		{key: "auth.oidc_issuer", env: "STOCKADE_AUTH_OIDC_ISSUER"},
+		{key: "auth.oidc_client_id", env: "STOCKADE_AUTH_OIDC_CLIENT_ID"},
+		{key: "auth.oidc_client_secret", env: "STOCKADE_AUTH_OIDC_CLIENT_SECRET"},
 		{key: "log.format", env: "STOCKADE_LOG_FORMAT"},
 		{key: "log.level", env: "STOCKADE_LOG_LEVEL"},
 		{key: "env", env: "STOCKADE_ENV"},
@@ -94,8 +114,17 @@ func loadFile(k *koanf.Koanf, path string) error {
 			errs = append(errs, fmt.Errorf("config file %s: unknown setting %q", path, key))
 			continue
 		}
-		v, isString := fk.Get(key).(string)
+		raw := fk.Get(key)
+		v, isString := raw.(string)
 		switch {
+		case s.integer:
+			if _, ok := raw.(int64); !ok {
+				errs = append(errs, fmt.Errorf("config file %s: %s: want a whole number", path, key))
+			}
+		case s.boolean:
+			if _, ok := raw.(bool); !ok {
+				errs = append(errs, fmt.Errorf("config file %s: %s: want true or false", path, key))
+			}
 		case !isString && s.duration:
 			errs = append(errs, fmt.Errorf("config file %s: %s: want a duration string such as \"10s\"", path, key))
 		case !isString:
@@ -125,11 +154,26 @@ func envTransform(errs *[]error) func(key, value string) (string, any) {
 		if !ok || strings.TrimSpace(value) == "" {
 			return "", nil
 		}
-		if s.duration {
+		switch {
+		case s.duration:
 			if _, err := time.ParseDuration(value); err != nil {
 				*errs = append(*errs, fmt.Errorf("%s: invalid duration %q (want e.g. 10s)", s.env, value))
 				return "", nil
 			}
+		case s.integer:
+			n, err := strconv.Atoi(strings.TrimSpace(value))
+			if err != nil {
+				*errs = append(*errs, fmt.Errorf("%s: invalid whole number %q", s.env, value))
+				return "", nil
+			}
+			return s.key, n
+		case s.boolean:
+			b, err := strconv.ParseBool(strings.TrimSpace(value))
+			if err != nil {
+				*errs = append(*errs, fmt.Errorf("%s: invalid boolean %q (want true or false)", s.env, value))
+				return "", nil
+			}
+			return s.key, b
 		}
 		return s.key, value
 	}

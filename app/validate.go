@@ -60,6 +60,10 @@ func (c Config) Validate() error {
 	add(validateMigrateURL(c.Database.MigrateURL, dbScheme))
 	add(validateObjectsURL(c.ObjectsURL()))
 	add(validateAddr(c.HTTP.Addr))
+	add(validatePublicURL(c.HTTP.PublicURL))
+	for _, err := range c.Auth.validate() {
+		add(err)
+	}
 	if c.HTTP.ShutdownTimeout <= 0 {
 		add(problem("STOCKADE_HTTP_SHUTDOWN_TIMEOUT", "must be positive, got %s", c.HTTP.ShutdownTimeout))
 	}

@@ -45,7 +45,7 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 	a := cfg.Auth
 	hasher, err := passhash.New(passhash.Config{
 		Params: passhash.Params{
-			Memory: uint32(a.Argon2MemoryKiB), Time: uint32(a.Argon2Iterations), Threads: uint8(a.Argon2Parallelism),
+			Memory: uint32(a.Argon2MemoryKiB), Time: uint32(a.Argon2Iterations), Threads: uint32(a.Argon2Parallelism),
 		},
 		MaxConcurrent: a.MaxConcurrentHashes,
 	})

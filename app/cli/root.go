@@ -1,5 +1,5 @@
 // Package cli is the stockade command line: a cobra root command with
-// serve, migrate and version. It takes its environment, output streams and
+// serve, migrate, user, shop and version. It takes its environment, output streams and
 // build information as arguments, so it runs the same in tests as in main.
 package cli
 
@@ -55,6 +55,8 @@ STOCKADE_* environment variables, which win over the file.`,
 	root.AddCommand(
 		newServeCmd(load, stderr),
 		newMigrateCmd(load),
+		newUserCmd(load),
+		newShopCmd(load),
 		newVersionCmd(version),
 	)
 	return root

@@ -26,31 +26,41 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (ports.User, error
 	if err := s.charge(ctx, ports.ShopID{}, c, "signup", ipLimit("signup", c.IP, s.cfg.Limits.SignUpPerIP)); err != nil {
 		return ports.User{}, err
 	}
+	if err := s.checkPassword(in.Password, ports.NormalizeEmail(in.Email)); err != nil {
+		return ports.User{}, err
+	}
 	return s.CreateUser(ctx, in.Email, in.Name, in.Password)
 }
 
-// CreateUser creates a user with a password, without rate limits; for
-// operators and the CLI. Errors as SignUp's.
+// CreateUser creates a user, without rate limits; for operators and the
+// CLI. An empty password creates an account that signs in by magic link or
+// OpenID Connect only. Errors as SignUp's.
 func (s *Service) CreateUser(ctx context.Context, email, name, password string) (ports.User, error) {
 	email = ports.NormalizeEmail(email)
 	name = strings.TrimSpace(name)
 	if err := ports.ValidateEmail(email); err != nil {
 		return ports.User{}, err
 	}
-	if err := s.checkPassword(password, email); err != nil {
-		return ports.User{}, err
-	}
-	hash, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		return ports.User{}, fmt.Errorf("hash password: %w", err)
+	var hash string
+	if password != "" {
+		if err := s.checkPassword(password, email); err != nil {
+			return ports.User{}, err
+		}
+		var err error
+		if hash, err = s.hasher.Hash(ctx, password); err != nil {
+			return ports.User{}, fmt.Errorf("hash password: %w", err)
+		}
 	}
 	var user ports.User
-	err = s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		u, err := tx.Users().Create(ctx, ports.User{ID: ports.NewUserID(), Email: email, Name: name})
 		if err != nil {
 			return err
 		}
 		user = u
+		if hash == "" {
+			return nil
+		}
 		return tx.Passwords().Set(ctx, u.ID, hash)
 	})
 	if err != nil {

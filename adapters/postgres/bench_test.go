@@ -79,3 +79,39 @@ func BenchmarkShopRead(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkResolveSession prices authenticating one request: the session
+// and its user's role read by ResolveSession (one simple-protocol message
+// carrying set_config and a join) against the same read through a
+// read-only InShop (BEGIN+set_config, two SELECTs, COMMIT). Compare:
+//
+//	go test ./adapters/postgres -run '^$' -bench ResolveSession -count 6 | tee pg-resolve.txt
+//	benchstat -col /path pg-resolve.txt
+func BenchmarkResolveSession(b *testing.B) {
+	s, _ := fresh(b)
+	a, _ := twoShops(b, s)
+	sa := withAuth(b, s, a, tokenHash("bench"))
+	ctx := context.Background()
+
+	b.Run("path=ResolveSession", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.ResolveSession(ctx, a, sa.session.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("path=InShopReadOnly", func(b *testing.B) {
+		for b.Loop() {
+			err := s.InShop(ctx, a, func(ctx context.Context, tx ports.ShopTx) error {
+				if _, err := tx.Sessions().Get(ctx, sa.session.ID); err != nil {
+					return err
+				}
+				_, err := tx.Memberships().Get(ctx, sa.user)
+				return err
+			}, ports.ReadOnly())
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

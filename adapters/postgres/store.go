@@ -11,6 +11,9 @@
 // A unit of work costs three round trips: BEGIN and set_config travel in one
 // simple-protocol message; each statement is one round trip (lib/pq's
 // binary_parameters mode sends Parse/Bind/Execute together); COMMIT is one.
+// ResolveSession, the per-request session lookup, costs one round trip in
+// total: the tenant GUC and its SELECT travel as one simple-protocol
+// message, which PostgreSQL runs as one implicit transaction.
 package postgres
 
 import (

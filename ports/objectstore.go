@@ -87,6 +87,10 @@ type SignedURLOptions struct {
 //     during an overwrite.
 //   - Implementations are safe for concurrent use. Of concurrent Puts to
 //     one key, one wins whole.
+//
+// Callers must not keep a key that is the "directory" of another ("a"
+// beside "a/b"): MinIO stores both but lists only "a". The core's keys
+// (shops/{shop}/…/{id}) never do.
 type ObjectStore interface {
 	// Put stores size bytes read from r under key, replacing any object
 	// there. size is known up front: if r yields fewer or more bytes, Put
@@ -113,6 +117,8 @@ type ObjectStore interface {
 	// meaningful with the prefix it was issued for; a malformed token is
 	// ErrInvalid. Objects written or deleted while paging may or may not
 	// appear, but no object present throughout is skipped or repeated.
+	// Listed ObjectInfos may leave ContentType empty (S3 does not list
+	// it); Stat has it.
 	List(ctx context.Context, prefix, pageToken string, pageSize int) (ObjectPage, error)
 	// SignedURL returns an absolute URL that lets its holder perform method
 	// (http.MethodGet or http.MethodPut) on key, with no other credential,

@@ -114,21 +114,23 @@ func testObjectOverwrite(t *testing.T, s ports.ObjectStore, _ *ShiftClock) {
 
 func testObjectDelete(t *testing.T, s ports.ObjectStore, _ *ShiftClock) {
 	putObject(t, s, "del/a", []byte("a"), "")
-	putObject(t, s, "del/a/b", []byte("ab"), "")
 	putObject(t, s, "del/ab", []byte("ab"), "")
+	putObject(t, s, "del/x/y", []byte("xy"), "")
 
 	require.NoError(t, s.Delete(t.Context(), "del/a"))
 	requireAbsent(t, s, "del/a")
-	assert.Equal(t, []string{"del/a/b", "del/ab"}, allKeys(t, s, "del/", 0), "deleting a key deletes nothing that merely starts with it")
+	assert.Equal(t, []string{"del/ab", "del/x/y"}, allKeys(t, s, "del/", 0), "deleting a key deletes nothing that merely starts with it")
 
 	require.NoError(t, s.Delete(t.Context(), "del/a"), "deleting again is not an error")
 	require.NoError(t, s.Delete(t.Context(), "del/never/existed"), "deleting a missing key is not an error")
+	require.NoError(t, s.Delete(t.Context(), "del/x"), "deleting a \"directory\" deletes nothing")
+	assert.Equal(t, []string{"del/ab", "del/x/y"}, allKeys(t, s, "del/", 0))
 
-	require.NoError(t, s.Delete(t.Context(), "del/a/b"))
+	require.NoError(t, s.Delete(t.Context(), "del/x/y"))
 	require.NoError(t, s.Delete(t.Context(), "del/ab"))
 	assert.Empty(t, allKeys(t, s, "", 0))
-	putObject(t, s, "del/a/b", []byte("again"), "")
-	got, _ := readObject(t, s, "del/a/b")
+	putObject(t, s, "del/x/y", []byte("again"), "")
+	got, _ := readObject(t, s, "del/x/y")
 	assert.Equal(t, []byte("again"), got, "a deleted key can be written again")
 }
 

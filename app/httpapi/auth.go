@@ -33,6 +33,9 @@ import (
 func authRoutes(mux *http.ServeMux, d AuthDeps) {
 	h := &authHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor}
 	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteProblem(w, r, fmt.Errorf("cross-origin request refused: %w", ports.ErrForbidden))
+	}))
 	onShop := OnShopHost(d.Shops)
 	shop := func(f http.HandlerFunc) http.Handler { return csrf.Handler(onShop(f)) }
 	session := func(f http.HandlerFunc) http.Handler { return csrf.Handler(onShop(RequireSession(d.Service)(f))) }

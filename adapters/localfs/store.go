@@ -107,7 +107,10 @@ func Open(dir string, opts Options) (*Store, error) {
 // Close releases the directory handle. The store must not be used after.
 func (s *Store) Close() error { return s.root.Close() }
 
-// Put implements ports.ObjectStore.
+// Put implements ports.ObjectStore. The object is published by a rename
+// after its file is flushed; the directory is flushed after. If that last
+// flush fails, Put reports it although the object is visible: it may not
+// survive a crash.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
 	if err := ports.ValidateObjectKey(key); err != nil {
 		return mapErr("put", key, err)

@@ -145,3 +145,16 @@ func TestOpenValidatesConfig(t *testing.T) {
 		assert.ErrorIs(t, err, ports.ErrInvalid, tt.name)
 	}
 }
+
+// TestPingSeesAPolicyMadePublicLater: the STO-1 check is not only at
+// start; a readiness probe calling Ping catches a bucket made public while
+// the server runs.
+func TestPingSeesAPolicyMadePublicLater(t *testing.T) {
+	cfg, m := minioConfig(t)
+	s, err := s3.Open(t.Context(), cfg)
+	require.NoError(t, err)
+	require.NoError(t, s.Ping(t.Context()))
+	admin := adminClient(t, m)
+	require.NoError(t, admin.SetBucketPolicy(t.Context(), cfg.Bucket, publicPolicy(cfg.Bucket, `"*"`, "s3:GetObject", "arn:aws:s3:::%s/*")))
+	require.ErrorIs(t, s.Ping(t.Context()), s3.ErrPublicBucket)
+}

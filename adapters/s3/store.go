@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -58,7 +59,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.client, err = s.newClient(); err != nil {
 		return nil, err
 	}
-	if err := s.checkBucket(ctx); err != nil {
+	if err := s.checkBucket(ctx, cfg.CreateBucket); err != nil {
 		return nil, err
 	}
 	if s.cfg.Region == "" {
@@ -95,15 +96,22 @@ func (s *Store) newClient() (*minio.Client, error) {
 	return c, nil
 }
 
-// checkBucket performs Open's start-up checks.
-func (s *Store) checkBucket(ctx context.Context) error {
+// Ping repeats Open's checks (three requests, nothing created): nil, or
+// an error matching ErrUnavailable, ErrNotFound (bucket gone),
+// ErrPublicBucket (a policy made it public since) or ErrUnsupported. For
+// readiness probes.
+func (s *Store) Ping(ctx context.Context) error { return s.checkBucket(ctx, false) }
+
+// checkBucket performs Open's start-up checks, creating a missing bucket
+// if create.
+func (s *Store) checkBucket(ctx context.Context, create bool) error {
 	b := s.cfg.Bucket
 	ok, err := s.client.BucketExists(ctx, b)
 	if err != nil {
 		return mapErr(ctx, "check bucket", b, err)
 	}
 	if !ok {
-		if !s.cfg.CreateBucket {
+		if !create {
 			return fmt.Errorf("s3: bucket %q does not exist at %s (create it, or set create_bucket=true): %w", b, s.cfg.endpoint(), ports.ErrNotFound)
 		}
 		if err := s.client.MakeBucket(ctx, b, minio.MakeBucketOptions{Region: s.cfg.Region}); err != nil {
@@ -190,10 +198,10 @@ func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.R
 	}
 	var opts minio.GetObjectOptions
 	switch {
-	case length > 0:
+	case length > 0 && length <= math.MaxInt64-offset:
 		_ = opts.SetRange(offset, offset+length-1) // valid: 0 <= offset <= end
 	case offset > 0:
-		_ = opts.SetRange(offset, 0)
+		_ = opts.SetRange(offset, 0) // to the end
 	}
 	rc, oi, h, err := s.core.GetObject(ctx, s.cfg.Bucket, key, opts)
 	if err != nil {

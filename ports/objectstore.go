@@ -70,7 +70,7 @@ type SignedURLOptions struct {
 	ContentLength int64
 }
 
-// ObjectStore keeps immutable blobs under string keys. It is the port
+// ObjectStore keeps blobs under string keys. It is the port
 // behind file storage (STO-1): an S3-compatible bucket or a local directory.
 // Objects are private; the only way to hand one to a browser is SignedURL.
 // The core tenant-prefixes every key (STO-2); stores know nothing of shops.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/stockadehq/stockade/adapters/passhash"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/ports"
 )
 
 // Guards auth.go authRoutes' csrf.Handler around every route: a
@@ -32,44 +33,53 @@ func TestCrossOriginRequestsAreRefused(t *testing.T) {
 	cookie, s := h.signIn("acme.example.test", "ann@example.test", annPassword)
 	signin := credentials("ann@example.test", annPassword)
 
-	tests := []struct {
-		name   string
-		method string
-		path   string
-		body   string
-		header http.Header
-		want   int
+	crossSite := http.Header{"Sec-Fetch-Site": {"cross-site"}}
+	evil := http.Header{"Origin": {"https://evil.example"}}
+	// Sign-in rows present no session: a sign-in presenting one would end
+	// it (rotation on sign-in) and spoil the rows after it.
+	refused := []struct {
+		name string
+		give call
 	}{
-		{"sign-in, Sec-Fetch-Site cross-site", http.MethodPost, "/auth/signin", signin, http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden},
-		{"sign-in, Sec-Fetch-Site same-site", http.MethodPost, "/auth/signin", signin, http.Header{"Sec-Fetch-Site": {"same-site"}}, http.StatusForbidden},
-		{"sign-in, foreign Origin", http.MethodPost, "/auth/signin", signin, http.Header{"Origin": {"https://evil.example"}}, http.StatusForbidden},
-		{"sign-in, sibling shop's Origin", http.MethodPost, "/auth/signin", signin, http.Header{"Origin": {"https://bolt.example.test"}}, http.StatusForbidden},
-		{"revoke, cross-site", http.MethodDelete, "/auth/sessions/" + s.SessionID, "", http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden},
-		{"revoke others, foreign Origin", http.MethodPost, "/auth/sessions/revoke-others", "", http.Header{"Origin": {"https://evil.example"}}, http.StatusForbidden},
-		{"magic link, cross-site", http.MethodPost, "/auth/magic-link", `{"email":"ann@example.test"}`, http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden},
-		{"sign-up, cross-site", http.MethodPost, "/auth/signup", `{"email":"x@example.test","password":"long-Enough-pass-99"}`, http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden},
-		{"sign-in, Sec-Fetch-Site same-origin", http.MethodPost, "/auth/signin", signin, http.Header{"Sec-Fetch-Site": {"same-origin"}}, http.StatusOK},
-		{"sign-in, own Origin", http.MethodPost, "/auth/signin", signin, http.Header{"Origin": {"https://acme.example.test"}}, http.StatusOK},
-		{"sign-in, no browser headers", http.MethodPost, "/auth/signin", signin, nil, http.StatusOK},
-		{"GET me, cross-site", http.MethodGet, "/auth/me", "", http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusOK},
-		{"GET sessions, foreign Origin", http.MethodGet, "/auth/sessions", "", http.Header{"Origin": {"https://evil.example"}}, http.StatusOK},
+		{"sign-in, Sec-Fetch-Site cross-site", call{method: http.MethodPost, path: "/auth/signin", body: signin, header: crossSite}},
+		{"sign-in, Sec-Fetch-Site same-site", call{method: http.MethodPost, path: "/auth/signin", body: signin, header: http.Header{"Sec-Fetch-Site": {"same-site"}}}},
+		{"sign-in, foreign Origin", call{method: http.MethodPost, path: "/auth/signin", body: signin, header: evil}},
+		{"sign-in, sibling shop's Origin", call{method: http.MethodPost, path: "/auth/signin", body: signin, header: http.Header{"Origin": {"https://bolt.example.test"}}}},
+		{"revoke, cross-site", call{method: http.MethodDelete, path: "/auth/sessions/" + s.SessionID, cookie: cookie, header: crossSite}},
+		{"revoke others, foreign Origin", call{method: http.MethodPost, path: "/auth/sessions/revoke-others", cookie: cookie, header: evil}},
+		{"sign-out, cross-site", call{method: http.MethodPost, path: "/auth/signout", cookie: cookie, header: crossSite}},
+		{"password change, cross-site", call{method: http.MethodPost, path: "/auth/password", cookie: cookie, header: crossSite,
+			body: `{"current_password":"` + annPassword + `","new_password":"attacker-Chosen-pw-1"}`}},
+		{"magic link, cross-site", call{method: http.MethodPost, path: "/auth/magic-link", body: `{"email":"ann@example.test"}`, header: crossSite}},
+		{"sign-up, cross-site", call{method: http.MethodPost, path: "/auth/signup", body: `{"email":"x@example.test","password":"long-Enough-pass-99"}`, header: crossSite}},
 	}
-	for _, tt := range tests {
+	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
-			c := call{method: tt.method, path: tt.path, body: tt.body, header: tt.header}
-			if !strings.HasPrefix(tt.path, "/auth/sign") && !strings.HasPrefix(tt.path, "/auth/magic") {
-				c.cookie = cookie // a sign-in presenting it would end it (rotation)
-			}
 			before := h.store.snapshot()
-			res := h.serve(c)
-			require.Equal(t, tt.want, res.StatusCode, readBody(t, res))
-			if tt.want == http.StatusForbidden {
-				assert.Equal(t, before, h.store.snapshot(), "refused before the handler ran")
-				assert.Empty(t, res.Header.Values("Set-Cookie"))
-			}
+			res := h.serve(tt.give)
+			problemOf(t, res, http.StatusForbidden)
+			assert.Equal(t, before, h.store.snapshot(), "refused before the handler ran")
+			assert.Empty(t, res.Header.Values("Set-Cookie"))
+		})
+	}
+	allowed := []struct {
+		name string
+		give call
+	}{
+		{"sign-in, Sec-Fetch-Site same-origin", call{method: http.MethodPost, path: "/auth/signin", body: signin, header: http.Header{"Sec-Fetch-Site": {"same-origin"}}}},
+		{"sign-in, own Origin", call{method: http.MethodPost, path: "/auth/signin", body: signin, header: http.Header{"Origin": {"https://acme.example.test"}}}},
+		{"sign-in, no browser headers", call{method: http.MethodPost, path: "/auth/signin", body: signin}},
+		{"GET me, cross-site", call{method: http.MethodGet, path: "/auth/me", cookie: cookie, header: crossSite}},
+		{"GET sessions, foreign Origin", call{method: http.MethodGet, path: "/auth/sessions", cookie: cookie, header: evil}},
+	}
+	for _, tt := range allowed {
+		t.Run(tt.name, func(t *testing.T) {
+			res := h.serve(tt.give)
+			assert.Equal(t, http.StatusOK, res.StatusCode, readBody(t, res))
 		})
 	}
 	assert.Equal(t, http.StatusOK, h.me("acme.example.test", cookie), "the cross-site revokes did nothing")
+	h.signIn("acme.example.test", "ann@example.test", annPassword) // the password was not changed
 }
 
 // OPS-5 / problem.go: "the body of every error answer" is a problem. The
@@ -169,30 +179,27 @@ func TestTransparentRehash(t *testing.T) {
 	bc, err := bcrypt.GenerateFromPassword([]byte(tomPassword), passhash.MinBcryptCost)
 	require.NoError(t, err)
 	tests := []struct {
-		name  string
-		email string
-		pw    string
-		give  string
+		name string
+		user ports.User
+		pw   string
+		give string
 	}{
-		{name: "bcrypt", email: "tom@example.test", pw: tomPassword, give: string(bc)},
-		{name: "argon2id m=4096,t=1", email: "ann@example.test", pw: annPassword, give: oldArgon2id(annPassword)},
+		{name: "bcrypt", user: h.tom, pw: tomPassword, give: string(bc)},
+		{name: "argon2id m=4096,t=1", user: h.ann, pw: annPassword, give: oldArgon2id(annPassword)},
 	}
 	current := fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$", cheapParams.Memory, cheapParams.Time, cheapParams.Threads)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := h.tom
-			if tt.email == "ann@example.test" {
-				u = h.ann
-			}
+			u := tt.user
 			h.setHash(u, tt.give)
-			h.signIn("acme.example.test", tt.email, tt.pw)
+			h.signIn("acme.example.test", u.Email, tt.pw)
 			got := h.storedHash(u)
 			assert.True(t, strings.HasPrefix(got, current), "stored %q, want prefix %q", got, current)
 			ok, rehash, err := h.hasher.Verify(context.Background(), tt.pw, got)
 			require.NoError(t, err)
 			assert.True(t, ok)
 			assert.False(t, rehash, "at current parameters")
-			h.signIn("acme.example.test", tt.email, tt.pw)
+			h.signIn("acme.example.test", u.Email, tt.pw)
 			assert.Equal(t, got, h.storedHash(u), "a current hash is not rewritten")
 		})
 	}

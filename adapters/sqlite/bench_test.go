@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
@@ -12,20 +13,23 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-// BenchmarkShopRead prices the unit of work on SQLite: the same single-row
-// membership read through InShop (read-only, on the reader pool) and
-// through plain sqlx with no transaction. Compare with benchstat:
-//
-//	go test ./adapters/sqlite -run '^$' -bench ShopRead -count 10 | tee sqlite.txt
-//	benchstat -col /path sqlite.txt
-func BenchmarkShopRead(b *testing.B) {
+// benchStore is a migrated file database holding one shop with one owner.
+type benchStore struct {
+	s    *sqlite.Store
+	dir  string
+	shop ports.ShopID
+	user ports.UserID
+}
+
+func newBenchStore(b *testing.B) benchStore {
+	b.Helper()
 	dir := b.TempDir()
 	url := "sqlite://" + filepath.Join(dir, "bench.db")
 	_, err := sqlite.Migrate(context.Background(), url)
 	require.NoError(b, err)
 	s, err := sqlite.Open(context.Background(), url)
 	require.NoError(b, err)
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	shop, user := ports.NewShopID(), ports.NewUserID()
 	require.NoError(b, s.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
@@ -43,7 +47,19 @@ func BenchmarkShopRead(b *testing.B) {
 		_, err := tx.Memberships().Add(ctx, user, ports.RoleOwner)
 		return err
 	}))
-	plain := sqlx.MustOpen("sqlite", "file:"+filepath.Join(dir, "bench.db")+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	return benchStore{s: s, dir: dir, shop: shop, user: user}
+}
+
+// BenchmarkShopRead prices the unit of work on SQLite: the same single-row
+// membership read through InShop (read-only, on the reader pool) and
+// through plain sqlx with no transaction. Compare with benchstat:
+//
+//	go test ./adapters/sqlite -run '^$' -bench ShopRead -count 10 | tee sqlite.txt
+//	benchstat -col /path sqlite.txt
+func BenchmarkShopRead(b *testing.B) {
+	bs := newBenchStore(b)
+	s, shop, user, ctx := bs.s, bs.shop, bs.user, context.Background()
+	plain := sqlx.MustOpen("sqlite", "file:"+filepath.Join(bs.dir, "bench.db")+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
 	defer plain.Close()
 
 	b.Run("path=InShopReadOnly", func(b *testing.B) {
@@ -78,6 +94,51 @@ func BenchmarkShopRead(b *testing.B) {
 		}
 		for b.Loop() {
 			if err := plain.GetContext(ctx, &r, `SELECT shop_id, user_id, role, created_at, updated_at FROM memberships WHERE shop_id = ? AND user_id = ?`, shop, user); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkResolveSession prices authenticating one request: the
+// session and its user's role read by ResolveSession (one SELECT joining
+// sessions and memberships on the reader pool) and by a read-only InShop
+// doing Sessions().Get then Memberships().Get, the path a store without
+// ports.SessionResolver takes.
+//
+//	go test ./adapters/sqlite -run '^$' -bench ResolveSession -count 10 | tee resolve.txt
+//	benchstat -col /path resolve.txt
+func BenchmarkResolveSession(b *testing.B) {
+	bs := newBenchStore(b)
+	ctx := context.Background()
+	var id ports.SessionID
+	require.NoError(b, bs.s.InShop(ctx, bs.shop, func(ctx context.Context, tx ports.ShopTx) error {
+		sess, err := tx.Sessions().Create(ctx, ports.Session{
+			ID: ports.NewSessionID(), UserID: bs.user, TokenHash: make([]byte, ports.TokenHashSize),
+			Method: "password", ExpiresAt: time.Now().Add(time.Hour),
+		})
+		id = sess.ID
+		return err
+	}))
+
+	b.Run("path=ResolveSession", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := bs.s.ResolveSession(ctx, bs.shop, id); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("path=InShopReadOnly", func(b *testing.B) {
+		for b.Loop() {
+			err := bs.s.InShop(ctx, bs.shop, func(ctx context.Context, tx ports.ShopTx) error {
+				sess, err := tx.Sessions().Get(ctx, id)
+				if err != nil {
+					return err
+				}
+				_, err = tx.Memberships().Get(ctx, sess.UserID)
+				return err
+			}, ports.ReadOnly())
+			if err != nil {
 				b.Fatal(err)
 			}
 		}

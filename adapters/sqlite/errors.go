@@ -51,3 +51,15 @@ func mapErr(op string, err error) error {
 	// wrapping the driver error, so it cannot be matched as a contract.
 	return fmt.Errorf("%s: %v", op, err)
 }
+
+// affected returns how many rows an Exec changed, or its error mapped.
+func affected(op string, res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return int(n), nil
+}

@@ -117,15 +117,20 @@ type shopTx struct {
 func (t *shopTx) ShopID() ports.ShopID              { return t.shop }
 func (t *shopTx) Memberships() ports.MembershipRepo { return memberships{t} }
 func (t *shopTx) Audit() ports.AuditRepo            { return audit{t} }
+func (t *shopTx) Sessions() ports.SessionRepo       { return sessions{t} }
+func (t *shopTx) MagicLinks() ports.MagicLinkRepo   { return magicLinks{t} }
 
 type globalTx struct {
 	q     *sqlx.Tx
 	store *Store
 }
 
-func (t *globalTx) Orgs() ports.OrgRepo   { return orgs{t} }
-func (t *globalTx) Shops() ports.ShopRepo { return shops{t} }
-func (t *globalTx) Users() ports.UserRepo { return users{t} }
+func (t *globalTx) Orgs() ports.OrgRepo             { return orgs{t} }
+func (t *globalTx) Shops() ports.ShopRepo           { return shops{t} }
+func (t *globalTx) Users() ports.UserRepo           { return users{t} }
+func (t *globalTx) Passwords() ports.PasswordRepo   { return passwords{t} }
+func (t *globalTx) Identities() ports.IdentityRepo  { return identities{t} }
+func (t *globalTx) RateLimits() ports.RateLimitRepo { return rateLimits{t} }
 
 func wrap(op string, err error) error {
 	if err == nil {

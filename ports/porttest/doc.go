@@ -9,5 +9,7 @@
 //
 // The suites attack as well as exercise: they try to reach one shop's rows
 // from another shop's unit of work, write inside read-only units of work,
-// nest units of work, and race appends on one audit chain.
+// nest units of work, race appends on one audit chain, race consumers of
+// one magic link and hits on one rate-limit counter, and present one
+// shop's sessions and magic links to another.
 package porttest

@@ -23,7 +23,9 @@ func testSessionResolver(t *testing.T, newStore StoreHarness) {
 	alice, bob := f.users[0].ID, f.users[1].ID
 	join(t, s, shopA, ports.RoleTech, alice)
 	join(t, s, shopB, ports.RoleViewer, bob)
+	join(t, s, shopB, ports.RoleSales, alice) // a member of both shops, with a different role in each
 	sess := createSession(t, s, shopA, newSession(alice))
+	aliceB := createSession(t, s, shopB, newSession(alice))
 	bobs := createSession(t, s, shopB, newSession(bob))
 	ctx := context.Background()
 
@@ -31,6 +33,9 @@ func testSessionResolver(t *testing.T, newStore StoreHarness) {
 		got, err := r.ResolveSession(ctx, shopA, sess.ID)
 		require.NoError(t, err)
 		assert.Equal(t, ports.ResolvedSession{Session: sess, Role: ports.RoleTech}, got)
+		got, err = r.ResolveSession(ctx, shopB, aliceB.ID)
+		require.NoError(t, err)
+		assert.Equal(t, ports.ResolvedSession{Session: aliceB, Role: ports.RoleSales}, got, "the role is the one in the session's shop")
 		got, err = r.ResolveSession(ctx, shopB, bobs.ID)
 		require.NoError(t, err)
 		assert.Equal(t, ports.ResolvedSession{Session: bobs, Role: ports.RoleViewer}, got)
@@ -57,7 +62,7 @@ func testSessionResolver(t *testing.T, newStore StoreHarness) {
 			id   ports.SessionID
 		}{
 			{"unknown session", shopA, ports.NewSessionID()},
-			{"A's session presented to B", shopB, sess.ID},
+			{"A's session presented to B, where its user is a member too", shopB, sess.ID},
 			{"B's session presented to A", shopA, bobs.ID},
 			{"unknown shop", ports.NewShopID(), sess.ID},
 		}
@@ -105,5 +110,8 @@ func testSessionResolver(t *testing.T, newStore StoreHarness) {
 		inShop(t, s, shopA, func(ctx context.Context, tx ports.ShopTx) error { return tx.Memberships().Remove(ctx, alice) })
 		_, err := r.ResolveSession(ctx, shopA, sess.ID)
 		require.ErrorIs(t, err, ports.ErrNotFound)
+		got, err := r.ResolveSession(ctx, shopB, aliceB.ID)
+		require.NoError(t, err, "her session in another shop still resolves")
+		assert.Equal(t, ports.RoleSales, got.Role)
 	})
 }

@@ -1,0 +1,42 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+var _ ports.SessionResolver = (*Store)(nil)
+
+type resolvedRow struct {
+	sessionRow
+	Role ports.Role `db:"role"`
+}
+
+// ResolveSession implements ports.SessionResolver with one SELECT on the
+// reader pool, outside any transaction (a single statement reads one
+// consistent snapshot). The shop is bound into the statement exactly as a
+// ShopTx binds it, and the join on memberships means a session whose user
+// has left the shop is not found even before the cascade removes it.
+func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.SessionID) (ports.ResolvedSession, error) {
+	switch {
+	case shop.IsZero():
+		return ports.ResolvedSession{}, ports.Invalid("shop id", "must be set")
+	case id.IsZero():
+		return ports.ResolvedSession{}, ports.Invalid("session id", "must be set")
+	}
+	// Refuse inside a unit of work, as InShop does: an in-memory store has
+	// one connection, which the enclosing transaction holds.
+	if _, err := ports.EnterUnitOfWork(ctx); err != nil {
+		return ports.ResolvedSession{}, err
+	}
+	var row resolvedRow
+	err := s.reader.GetContext(ctx, &row, `SELECT s.shop_id, s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip,
+			s.created_at, s.last_seen_at, s.expires_at, m.role
+		FROM sessions s JOIN memberships m ON m.shop_id = s.shop_id AND m.user_id = s.user_id
+		WHERE s.shop_id = ? AND s.id = ?`, shop, id)
+	if err != nil {
+		return ports.ResolvedSession{}, wrap("resolve session", err)
+	}
+	return ports.ResolvedSession{Session: row.port(), Role: row.Role}, nil
+}

@@ -144,7 +144,7 @@ func TestMACFraming(t *testing.T) {
 
 func TestNewKeyring(t *testing.T) {
 	tests := []struct {
-		name string
+		name    string
 		give    []Key
 		wantErr error
 	}{

@@ -127,3 +127,18 @@ func TestMagicLinkConsume(t *testing.T) {
 		}
 	})
 }
+
+// The page echoes the token into HTML: it must be escaped, so a crafted
+// link cannot run script on the shop's host (auth_links.go uses
+// html/template).
+func TestMagicLinkPageEscapesTheToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	res := h.serve(call{method: http.MethodGet, path: "/auth/magic-link?" + url.Values{"token": {`"><script>alert(1)</script>`}}.Encode()})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	html := readBody(t, res)
+	assert.NotContains(t, html, "<script>")
+	assert.Contains(t, html, "&lt;script&gt;")
+	assert.Equal(t, "no-referrer", res.Header.Get("Referrer-Policy"), "the token does not leak in Referer")
+	problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/magic-link"}), http.StatusBadRequest)
+}

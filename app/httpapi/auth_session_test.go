@@ -433,3 +433,23 @@ func TestSessionManagement(t *testing.T) {
 		problemOf(t, res, http.StatusNotFound)
 	})
 }
+
+// AUTH-7 rotation on privilege change, at the service (no route calls
+// Service.Rotate yet). Guards session.go Rotate's Sessions().Rotate: the
+// old token stops working, the session and its ID stay.
+func TestRotateRetiresTheOldToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	old, s := h.signIn("acme.example.test", "tom@example.test", tomPassword)
+	p, err := h.svc.Authenticate(ctx, h.acme.ID, old)
+	require.NoError(t, err)
+	is, err := h.svc.Rotate(ctx, p, auth.Client{IP: "192.0.2.9"})
+	require.NoError(t, err)
+	assert.NotEqual(t, old, is.Cookie)
+	assert.Equal(t, s.SessionID, is.Principal.Session.String())
+	assert.Equal(t, ports.RoleTech, is.Principal.Role)
+	assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", old))
+	assert.Equal(t, http.StatusOK, h.me("acme.example.test", is.Cookie))
+	require.Len(t, h.events(h.acme, "auth.session.rotated"), 1)
+}

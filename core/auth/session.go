@@ -76,12 +76,22 @@ func principalOf(shop ports.ShopID, sess ports.Session, role ports.Role) Princip
 // mintSession creates a session for user in tx's shop, appends its
 // "auth.session.created" audit event in the same unit of work, and
 // returns its cookie. When replace names a session of the same shop (the
-// one the browser presented while signing in) it is deleted, so a fixed
+// one the browser presented while signing in) and the cookie still holds
+// its current token, it is deleted, so a fixed
 // or stolen pre-sign-in session never becomes an authenticated one.
 func (s *Service) mintSession(ctx context.Context, tx ports.ShopTx, user ports.UserID, method string, c Client, replace string) (Issued, error) {
 	if old, err := decodeSessionCookie(s.keys, tx.ShopID(), replace); err == nil {
-		if err := tx.Sessions().Delete(ctx, old.ID); err != nil && !errors.Is(err, ports.ErrNotFound) {
+		// End the presented session only if the cookie still holds its
+		// current token: a retired cookie has no power left.
+		prev, err := tx.Sessions().Get(ctx, old.ID)
+		switch {
+		case errors.Is(err, ports.ErrNotFound):
+		case err != nil:
 			return Issued{}, err
+		case subtle.ConstantTimeCompare(hashToken(old.Token), prev.TokenHash) == 1:
+			if err := tx.Sessions().Delete(ctx, old.ID); err != nil {
+				return Issued{}, err
+			}
 		}
 	}
 	token := newToken()

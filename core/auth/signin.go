@@ -86,7 +86,9 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Issued, error) {
 		out, err = s.mintSession(ctx, tx, user.ID, MethodPassword, c, in.Replace)
 		return err
 	})
-	if err != nil {
+	if errors.Is(err, errBadCredentials) {
+		return Issued{}, errBadCredentials // not a member: the same answer as a wrong password
+	} else if err != nil {
 		return Issued{}, fmt.Errorf("sign in: %w", err)
 	}
 	if rehash {

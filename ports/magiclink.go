@@ -20,7 +20,8 @@ type MagicLink struct {
 type MagicLinkRepo interface {
 	// Create stores l, stamping CreatedAt. ErrInvalid for a hash of the
 	// wrong size, a zero user or expiry; ErrConflict for a taken hash;
-	// ErrNotFound if the user does not exist.
+	// ErrNotFound if the user is not a member of this shop. Ending the
+	// membership deletes the member's links in that shop.
 	Create(ctx context.Context, l MagicLink) (MagicLink, error)
 	// Consume marks the link with tokenHash consumed at now and returns
 	// it, atomically: of two concurrent calls at most one succeeds.

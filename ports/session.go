@@ -91,7 +91,9 @@ type ResolvedSession struct {
 // shop is not found. It is an optional interface of a Store: without it,
 // the core reads the same rows through a read-only InShop.
 type SessionResolver interface {
-	// ResolveSession returns the session and its user's role in shop. ErrNotFound if the session does not exist in shop or its
+	// ResolveSession returns the session and its user's role in shop. It
+	// does not judge expiry or idleness: the caller compares ExpiresAt and
+	// LastSeenAt with its clock. ErrNotFound if the session does not exist in shop or its
 	// user is no longer a member of shop; ErrInvalid for zero IDs. It is
 	// read-only and may not be called inside a unit of work
 	// (ErrNestedUnitOfWork).

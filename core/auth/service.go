@@ -158,6 +158,11 @@ func New(d Deps, cfg Config) (*Service, error) {
 	}
 	s.limiter = newLimiter(d.Store, cfg.Limits, cfg.Limits.FrontCacheSize)
 	s.dummy = &dummyHash{hasher: d.Hasher}
+	// Compute the dummy hash now, so the first unknown-e-mail sign-in does
+	// not cost two hashes (a timing tell). A failure here is retried on use.
+	if _, err := s.dummy.get(context.Background()); err != nil {
+		s.log.Warn("dummy password hash not precomputed", "error", err)
+	}
 	return s, nil
 }
 

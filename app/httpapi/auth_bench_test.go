@@ -32,18 +32,28 @@ import (
 // time token compare, timeout checks. The clock stands still, so no
 // last-seen write is due.
 func BenchmarkAuthenticate(b *testing.B) {
-	h := newHarness(b)
-	cookie, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
-	ctx := context.Background()
-	h.store.reset()
-	n := 0
-	for b.Loop() {
-		if _, err := h.svc.Authenticate(ctx, h.acme.ID, cookie); err != nil {
-			b.Fatal(err)
-		}
-		n++
+	for _, tt := range []struct {
+		name string
+		give harnessOption
+	}{
+		{"store=sqlite", func(*harnessOptions) {}},
+		{"store=postgres", onPostgres()},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			h := newHarness(b, tt.give)
+			cookie, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
+			ctx := context.Background()
+			h.store.reset()
+			n := 0
+			for b.Loop() {
+				if _, err := h.svc.Authenticate(ctx, h.acme.ID, cookie); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(h.store.snapshot().Total())/float64(n), "store-calls/op")
+		})
 	}
-	b.ReportMetric(float64(h.store.snapshot().Total())/float64(n), "store-calls/op")
 }
 
 // BenchmarkAuthenticateForged is the cost of refusing a forged cookie: a

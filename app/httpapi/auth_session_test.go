@@ -127,37 +127,39 @@ func TestForgedCookiesAreRefusedWithoutAnyStoreCall(t *testing.T) {
 // whose token is not the session's gets exactly one lookup, then 401).
 func TestTamperedTokens(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	real, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
-	p := splitCookie(t, real)
+	onBothStores(t, func(t *testing.T, store harnessOption) {
+		h := newHarness(t, store)
+		real, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
+		p := splitCookie(t, real)
 
-	t.Run("one token byte changed, MAC kept", func(t *testing.T) {
-		q := p
-		q.token = append([]byte(nil), p.token...)
-		q.token[0] ^= 0x80
-		before := h.store.snapshot()
-		problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/me", cookie: q.join()}), http.StatusUnauthorized)
-		assert.Equal(t, before, h.store.snapshot())
+		t.Run("one token byte changed, MAC kept", func(t *testing.T) {
+			q := p
+			q.token = append([]byte(nil), p.token...)
+			q.token[0] ^= 0x80
+			before := h.store.snapshot()
+			problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/me", cookie: q.join()}), http.StatusUnauthorized)
+			assert.Equal(t, before, h.store.snapshot())
+		})
+		t.Run("validly signed wrong token for a real session", func(t *testing.T) {
+			forged := h.signSession(h.acme.ID, p.id, randomBytes(32))
+			before := h.store.snapshot()
+			problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/me", cookie: forged}), http.StatusUnauthorized)
+			assert.Equal(t, counts{Resolve: 1}, diff(h.store.snapshot(), before), "one lookup, no touch, nothing else")
+		})
+		t.Run("the stored hash as the token (database leak)", func(t *testing.T) {
+			// A leaked sessions table yields SHA-256(token); presenting the
+			// hash itself as the token, even validly signed, fails the compare.
+			var hash []byte
+			require.NoError(t, h.raw.InShop(context.Background(), h.acme.ID, func(ctx context.Context, tx ports.ShopTx) error {
+				id, _ := uuid.FromBytes(p.id)
+				s, err := tx.Sessions().Get(ctx, ports.SessionID{UUID: id})
+				hash = s.TokenHash
+				return err
+			}))
+			problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/me", cookie: h.signSession(h.acme.ID, p.id, hash)}), http.StatusUnauthorized)
+		})
+		assert.Equal(t, http.StatusOK, h.me("acme.example.test", real))
 	})
-	t.Run("validly signed wrong token for a real session", func(t *testing.T) {
-		forged := h.signSession(h.acme.ID, p.id, randomBytes(32))
-		before := h.store.snapshot()
-		problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/me", cookie: forged}), http.StatusUnauthorized)
-		assert.Equal(t, counts{Resolve: 1}, diff(h.store.snapshot(), before), "one lookup, no touch, nothing else")
-	})
-	t.Run("the stored hash as the token (database leak)", func(t *testing.T) {
-		// A leaked sessions table yields SHA-256(token); presenting the
-		// hash itself as the token, even validly signed, fails the compare.
-		var hash []byte
-		require.NoError(t, h.raw.InShop(context.Background(), h.acme.ID, func(ctx context.Context, tx ports.ShopTx) error {
-			id, _ := uuid.FromBytes(p.id)
-			s, err := tx.Sessions().Get(ctx, ports.SessionID{UUID: id})
-			hash = s.TokenHash
-			return err
-		}))
-		problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/me", cookie: h.signSession(h.acme.ID, p.id, hash)}), http.StatusUnauthorized)
-	})
-	assert.Equal(t, http.StatusOK, h.me("acme.example.test", real))
 }
 
 func diff(after, before counts) counts {
@@ -173,48 +175,50 @@ func diff(after, before counts) counts {
 // alive while writing at most once per interval.
 func TestSessionTimeouts(t *testing.T) {
 	t.Parallel()
-	cfg := auth.Config{SessionIdleTimeout: time.Hour, SessionLifetime: 4 * time.Hour, LastSeenInterval: 5 * time.Minute}
+	onBothStores(t, func(t *testing.T, store harnessOption) {
+		cfg := auth.Config{SessionIdleTimeout: time.Hour, SessionLifetime: 4 * time.Hour, LastSeenInterval: 5 * time.Minute}
 
-	t.Run("idle", func(t *testing.T) {
-		t.Parallel()
-		h := newHarness(t, withConfig(cfg))
-		cookie, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
-		h.clock.Advance(59 * time.Minute)
-		require.Equal(t, http.StatusOK, h.me("acme.example.test", cookie), "used within the idle window")
-		h.clock.Advance(59 * time.Minute)
-		require.Equal(t, http.StatusOK, h.me("acme.example.test", cookie), "the use above restarted the idle window")
-		h.clock.Advance(time.Hour)
-		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", cookie), "idle for a full hour")
-	})
-	t.Run("absolute", func(t *testing.T) {
-		t.Parallel()
-		h := newHarness(t, withConfig(cfg))
-		cookie, s := h.signIn("acme.example.test", "ann@example.test", annPassword)
-		assert.Equal(t, h.clock.Now().Add(4*time.Hour), s.ExpiresAt)
-		for range 4 { // +50m, +100m, +150m, +200m: busy, never idle
-			h.clock.Advance(50 * time.Minute)
-			require.Equal(t, http.StatusOK, h.me("acme.example.test", cookie))
-		}
-		h.clock.Advance(39*time.Minute + 59*time.Second)
-		require.Equal(t, http.StatusOK, h.me("acme.example.test", cookie), "one second before the end")
-		h.clock.Advance(time.Second)
-		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", cookie), "at the absolute end, however busy")
-	})
-	t.Run("last seen is written at most once per interval", func(t *testing.T) {
-		t.Parallel()
-		h := newHarness(t, withConfig(cfg))
-		cookie, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
-		before := h.store.snapshot()
-		// 100 requests 10 s apart: 1000 s, so touches at 300, 600 and 900 s.
-		for range 100 {
-			h.clock.Advance(10 * time.Second)
-			require.Equal(t, http.StatusOK, h.me("acme.example.test", cookie))
-		}
-		got := diff(h.store.snapshot(), before)
-		assert.Equal(t, int64(100), got.Resolve, "one session lookup per request")
-		assert.Equal(t, int64(3), got.Touch, "one last-seen write per 5 minutes")
-		assert.Equal(t, int64(3), got.InShop, "no unit of work besides the touches")
-		assert.Equal(t, int64(100), got.Global, "GET /auth/me reads the user (service.User), once per request")
+		t.Run("idle", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withConfig(cfg), store)
+			cookie, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
+			h.clock.Advance(59 * time.Minute)
+			require.Equal(t, http.StatusOK, h.me("acme.example.test", cookie), "used within the idle window")
+			h.clock.Advance(59 * time.Minute)
+			require.Equal(t, http.StatusOK, h.me("acme.example.test", cookie), "the use above restarted the idle window")
+			h.clock.Advance(time.Hour)
+			assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", cookie), "idle for a full hour")
+		})
+		t.Run("absolute", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withConfig(cfg), store)
+			cookie, s := h.signIn("acme.example.test", "ann@example.test", annPassword)
+			assert.Equal(t, h.clock.Now().Add(4*time.Hour), s.ExpiresAt)
+			for range 4 { // +50m, +100m, +150m, +200m: busy, never idle
+				h.clock.Advance(50 * time.Minute)
+				require.Equal(t, http.StatusOK, h.me("acme.example.test", cookie))
+			}
+			h.clock.Advance(39*time.Minute + 59*time.Second)
+			require.Equal(t, http.StatusOK, h.me("acme.example.test", cookie), "one second before the end")
+			h.clock.Advance(time.Second)
+			assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", cookie), "at the absolute end, however busy")
+		})
+		t.Run("last seen is written at most once per interval", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withConfig(cfg), store)
+			cookie, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
+			before := h.store.snapshot()
+			// 100 requests 10 s apart: 1000 s, so touches at 300, 600 and 900 s.
+			for range 100 {
+				h.clock.Advance(10 * time.Second)
+				require.Equal(t, http.StatusOK, h.me("acme.example.test", cookie))
+			}
+			got := diff(h.store.snapshot(), before)
+			assert.Equal(t, int64(100), got.Resolve, "one session lookup per request")
+			assert.Equal(t, int64(3), got.Touch, "one last-seen write per 5 minutes")
+			assert.Equal(t, int64(3), got.InShop, "no unit of work besides the touches")
+			assert.Equal(t, int64(100), got.Global, "GET /auth/me reads the user (service.User), once per request")
+		})
 	})
 }
 
@@ -224,26 +228,28 @@ func TestSessionTimeouts(t *testing.T) {
 // outlive revocation).
 func TestRevokedSessions(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	a, sa := h.signIn("acme.example.test", "ann@example.test", annPassword)
-	b, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
-	tomCookie, sTom := h.signIn("acme.example.test", "tom@example.test", tomPassword)
+	onBothStores(t, func(t *testing.T, store harnessOption) {
+		h := newHarness(t, store)
+		a, sa := h.signIn("acme.example.test", "ann@example.test", annPassword)
+		b, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
+		tomCookie, sTom := h.signIn("acme.example.test", "tom@example.test", tomPassword)
 
-	// One user cannot end another's session by ID: 404, and it lives on.
-	res := h.serve(call{method: http.MethodDelete, path: "/auth/sessions/" + sTom.SessionID, cookie: b})
-	problemOf(t, res, http.StatusNotFound)
-	require.Equal(t, http.StatusOK, h.me("acme.example.test", tomCookie))
+		// One user cannot end another's session by ID: 404, and it lives on.
+		res := h.serve(call{method: http.MethodDelete, path: "/auth/sessions/" + sTom.SessionID, cookie: b})
+		problemOf(t, res, http.StatusNotFound)
+		require.Equal(t, http.StatusOK, h.me("acme.example.test", tomCookie))
 
-	res = h.serve(call{method: http.MethodDelete, path: "/auth/sessions/" + sa.SessionID, cookie: b})
-	require.Equal(t, http.StatusNoContent, res.StatusCode)
-	assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", a), "revoked from another session")
-	assert.Equal(t, http.StatusOK, h.me("acme.example.test", b))
+		res = h.serve(call{method: http.MethodDelete, path: "/auth/sessions/" + sa.SessionID, cookie: b})
+		require.Equal(t, http.StatusNoContent, res.StatusCode)
+		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", a), "revoked from another session")
+		assert.Equal(t, http.StatusOK, h.me("acme.example.test", b))
 
-	res = h.serve(call{method: http.MethodPost, path: "/auth/signout", cookie: b})
-	require.Equal(t, http.StatusNoContent, res.StatusCode)
-	assert.Equal(t, -1, setCookie(t, res, auth.SessionCookieName).MaxAge, "sign-out clears the cookie")
-	assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", b), "signed out")
-	assert.Len(t, h.events(h.acme, "auth.session.revoked"), 2)
+		res = h.serve(call{method: http.MethodPost, path: "/auth/signout", cookie: b})
+		require.Equal(t, http.StatusNoContent, res.StatusCode)
+		assert.Equal(t, -1, setCookie(t, res, auth.SessionCookieName).MaxAge, "sign-out clears the cookie")
+		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", b), "signed out")
+		assert.Len(t, h.events(h.acme, "auth.session.revoked"), 2)
+	})
 }
 
 // TEN-7. Guards the shop ID in the cookie MAC (cookie.go
@@ -255,27 +261,29 @@ func TestRevokedSessions(t *testing.T) {
 // exist.
 func TestCookieReplayedOnAnotherShop(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	acmeCookie, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
-	p := splitCookie(t, acmeCookie)
+	onBothStores(t, func(t *testing.T, store harnessOption) {
+		h := newHarness(t, store)
+		acmeCookie, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
+		p := splitCookie(t, acmeCookie)
 
-	before := h.store.snapshot()
-	problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/me", host: "bolt.example.test", cookie: acmeCookie}), http.StatusUnauthorized)
-	assert.Equal(t, before, h.store.snapshot(), "the shop-bound MAC refuses it with no store call")
+		before := h.store.snapshot()
+		problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/me", host: "bolt.example.test", cookie: acmeCookie}), http.StatusUnauthorized)
+		assert.Equal(t, before, h.store.snapshot(), "the shop-bound MAC refuses it with no store call")
 
-	resigned := h.signSession(h.bolt.ID, p.id, p.token)
-	before = h.store.snapshot()
-	problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/me", host: "bolt.example.test", cookie: resigned}), http.StatusUnauthorized)
-	assert.Equal(t, counts{Resolve: 1}, diff(h.store.snapshot(), before))
+		resigned := h.signSession(h.bolt.ID, p.id, p.token)
+		before = h.store.snapshot()
+		problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/me", host: "bolt.example.test", cookie: resigned}), http.StatusUnauthorized)
+		assert.Equal(t, counts{Resolve: 1}, diff(h.store.snapshot(), before))
 
-	_, err := h.svc.Authenticate(context.Background(), h.bolt.ID, resigned)
-	require.ErrorIs(t, err, ports.ErrUnauthenticated)
-	_, err = h.svc.Authenticate(context.Background(), h.bolt.ID, acmeCookie)
-	require.ErrorIs(t, err, ports.ErrUnauthenticated)
-	pr, err := h.svc.Authenticate(context.Background(), h.acme.ID, acmeCookie)
-	require.NoError(t, err)
-	assert.Equal(t, h.acme.ID, pr.Shop)
-	assert.Equal(t, http.StatusOK, h.me("acme.example.test", acmeCookie))
+		_, err := h.svc.Authenticate(context.Background(), h.bolt.ID, resigned)
+		require.ErrorIs(t, err, ports.ErrUnauthenticated)
+		_, err = h.svc.Authenticate(context.Background(), h.bolt.ID, acmeCookie)
+		require.ErrorIs(t, err, ports.ErrUnauthenticated)
+		pr, err := h.svc.Authenticate(context.Background(), h.acme.ID, acmeCookie)
+		require.NoError(t, err)
+		assert.Equal(t, h.acme.ID, pr.Shop)
+		assert.Equal(t, http.StatusOK, h.me("acme.example.test", acmeCookie))
+	})
 }
 
 // AUTH-7. Guards authmw.go setSessionCookie's attributes and
@@ -313,28 +321,30 @@ func TestSessionCookieAttributesAndRotationOnSignIn(t *testing.T) {
 // other sessions, Rotate of the current one, and the new cookie.
 func TestChangePasswordRotatesAndRevokes(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	current, s := h.signIn("acme.example.test", "ann@example.test", annPassword)
-	other, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
-	const next = "ann-New-harbour-2031"
+	onBothStores(t, func(t *testing.T, store harnessOption) {
+		h := newHarness(t, store)
+		current, s := h.signIn("acme.example.test", "ann@example.test", annPassword)
+		other, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
+		const next = "ann-New-harbour-2031"
 
-	res := h.serve(call{method: http.MethodPost, path: "/auth/password", cookie: current,
-		body: `{"current_password":"wrong-Password-000","new_password":"` + next + `"}`})
-	problemOf(t, res, http.StatusUnauthorized)
-	require.Equal(t, http.StatusOK, h.me("acme.example.test", other), "a refused change revokes nothing")
+		res := h.serve(call{method: http.MethodPost, path: "/auth/password", cookie: current,
+			body: `{"current_password":"wrong-Password-000","new_password":"` + next + `"}`})
+		problemOf(t, res, http.StatusUnauthorized)
+		require.Equal(t, http.StatusOK, h.me("acme.example.test", other), "a refused change revokes nothing")
 
-	res = h.serve(call{method: http.MethodPost, path: "/auth/password", cookie: current,
-		body: `{"current_password":"` + annPassword + `","new_password":"` + next + `"}`})
-	require.Equal(t, http.StatusOK, res.StatusCode)
-	rotated := sessionCookie(t, res)
-	assert.NotEqual(t, current, rotated)
-	assert.Equal(t, s.SessionID, uuidOf(t, rotated).String(), "same session, new token")
-	assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", current), "the old token stopped working")
-	assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", other), "other sessions were revoked")
-	assert.Equal(t, http.StatusOK, h.me("acme.example.test", rotated))
+		res = h.serve(call{method: http.MethodPost, path: "/auth/password", cookie: current,
+			body: `{"current_password":"` + annPassword + `","new_password":"` + next + `"}`})
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		rotated := sessionCookie(t, res)
+		assert.NotEqual(t, current, rotated)
+		assert.Equal(t, s.SessionID, uuidOf(t, rotated).String(), "same session, new token")
+		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", current), "the old token stopped working")
+		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", other), "other sessions were revoked")
+		assert.Equal(t, http.StatusOK, h.me("acme.example.test", rotated))
 
-	problemOf(t, h.serve(call{method: http.MethodPost, path: "/auth/signin", body: credentials("ann@example.test", annPassword)}), http.StatusUnauthorized)
-	h.signIn("acme.example.test", "ann@example.test", next)
+		problemOf(t, h.serve(call{method: http.MethodPost, path: "/auth/signin", body: credentials("ann@example.test", annPassword)}), http.StatusUnauthorized)
+		h.signIn("acme.example.test", "ann@example.test", next)
+	})
 }
 
 func uuidOf(t *testing.T, cookie string) uuid.UUID {
@@ -376,61 +386,63 @@ const (
 // RevokeMemberSessions' role check.
 func TestSessionManagement(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	ua := func(agent, ip string) func(*call) {
-		return func(c *call) { c.header = http.Header{"User-Agent": {agent}}; c.remote = ip + ":443" }
-	}
-	first, s1 := h.signIn("acme.example.test", "ann@example.test", annPassword, ua(firefoxLinux, "203.0.113.5"))
-	h.clock.Advance(time.Minute)
-	second, s2 := h.signIn("acme.example.test", "ann@example.test", annPassword, ua(chromeWindows, "198.51.100.77"))
-	h.clock.Advance(time.Minute)
-	third, _ := h.signIn("acme.example.test", "ann@example.test", annPassword, ua(safariIPhoneUA, "192.0.2.200"))
-	// A session in bolt is not listed in acme.
-	h.signIn("bolt.example.test", "ann@example.test", annPassword)
+	onBothStores(t, func(t *testing.T, store harnessOption) {
+		h := newHarness(t, store)
+		ua := func(agent, ip string) func(*call) {
+			return func(c *call) { c.header = http.Header{"User-Agent": {agent}}; c.remote = ip + ":443" }
+		}
+		first, s1 := h.signIn("acme.example.test", "ann@example.test", annPassword, ua(firefoxLinux, "203.0.113.5"))
+		h.clock.Advance(time.Minute)
+		second, s2 := h.signIn("acme.example.test", "ann@example.test", annPassword, ua(chromeWindows, "198.51.100.77"))
+		h.clock.Advance(time.Minute)
+		third, _ := h.signIn("acme.example.test", "ann@example.test", annPassword, ua(safariIPhoneUA, "192.0.2.200"))
+		// A session in bolt is not listed in acme.
+		h.signIn("bolt.example.test", "ann@example.test", annPassword)
 
-	list := listSessions(t, h, first)
-	require.Len(t, list, 3)
-	assert.Equal(t, []string{"Safari on iOS", "Chrome on Windows", "Firefox on Linux"}, []string{list[0].Device, list[1].Device, list[2].Device}, "newest first")
-	assert.Equal(t, []bool{false, false, true}, []bool{list[0].Current, list[1].Current, list[2].Current})
-	assert.Equal(t, s1.SessionID, list[2].ID)
-	assert.Equal(t, "203.0.113.5", list[2].IP)
-	assert.Equal(t, s2.SessionID, list[1].ID)
+		list := listSessions(t, h, first)
+		require.Len(t, list, 3)
+		assert.Equal(t, []string{"Safari on iOS", "Chrome on Windows", "Firefox on Linux"}, []string{list[0].Device, list[1].Device, list[2].Device}, "newest first")
+		assert.Equal(t, []bool{false, false, true}, []bool{list[0].Current, list[1].Current, list[2].Current})
+		assert.Equal(t, s1.SessionID, list[2].ID)
+		assert.Equal(t, "203.0.113.5", list[2].IP)
+		assert.Equal(t, s2.SessionID, list[1].ID)
 
-	res := h.serve(call{method: http.MethodPost, path: "/auth/sessions/revoke-others", cookie: first})
-	require.Equal(t, http.StatusOK, res.StatusCode)
-	var revoked map[string]int
-	decodeBody(t, res, &revoked)
-	assert.Equal(t, map[string]int{"revoked": 2}, revoked)
-	assert.Equal(t, http.StatusOK, h.me("acme.example.test", first))
-	assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", second))
-	assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", third))
-
-	tomCookie, _ := h.signIn("acme.example.test", "tom@example.test", tomPassword)
-
-	t.Run("a tech may not end the owner's sessions", func(t *testing.T) {
-		res := h.serve(call{method: http.MethodDelete, path: "/auth/members/" + h.ann.ID.String() + "/sessions", cookie: tomCookie})
-		problemOf(t, res, http.StatusForbidden)
-		assert.Equal(t, http.StatusOK, h.me("acme.example.test", first))
-		denied := h.events(h.acme, "auth.member_sessions.revoked")
-		require.Len(t, denied, 1)
-		assert.Equal(t, ports.OutcomeDenied, denied[0].Outcome)
-		assert.Equal(t, "user:"+h.tom.ID.String(), denied[0].Actor)
-		assert.Equal(t, "user:"+h.ann.ID.String(), denied[0].Target)
-	})
-	t.Run("the owner may end a tech's sessions", func(t *testing.T) {
-		res := h.serve(call{method: http.MethodDelete, path: "/auth/members/" + h.tom.ID.String() + "/sessions", cookie: first})
+		res := h.serve(call{method: http.MethodPost, path: "/auth/sessions/revoke-others", cookie: first})
 		require.Equal(t, http.StatusOK, res.StatusCode)
-		var n map[string]int
-		require.NoError(t, json.NewDecoder(res.Body).Decode(&n))
-		assert.Equal(t, map[string]int{"revoked": 1}, n)
-		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", tomCookie))
-		ok := h.events(h.acme, "auth.member_sessions.revoked")
-		require.Len(t, ok, 2)
-		assert.Equal(t, ports.OutcomeSuccess, ok[1].Outcome)
-	})
-	t.Run("a non-member is not found", func(t *testing.T) {
-		res := h.serve(call{method: http.MethodDelete, path: "/auth/members/" + h.nora.ID.String() + "/sessions", cookie: first})
-		problemOf(t, res, http.StatusNotFound)
+		var revoked map[string]int
+		decodeBody(t, res, &revoked)
+		assert.Equal(t, map[string]int{"revoked": 2}, revoked)
+		assert.Equal(t, http.StatusOK, h.me("acme.example.test", first))
+		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", second))
+		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", third))
+
+		tomCookie, _ := h.signIn("acme.example.test", "tom@example.test", tomPassword)
+
+		t.Run("a tech may not end the owner's sessions", func(t *testing.T) {
+			res := h.serve(call{method: http.MethodDelete, path: "/auth/members/" + h.ann.ID.String() + "/sessions", cookie: tomCookie})
+			problemOf(t, res, http.StatusForbidden)
+			assert.Equal(t, http.StatusOK, h.me("acme.example.test", first))
+			denied := h.events(h.acme, "auth.member_sessions.revoked")
+			require.Len(t, denied, 1)
+			assert.Equal(t, ports.OutcomeDenied, denied[0].Outcome)
+			assert.Equal(t, "user:"+h.tom.ID.String(), denied[0].Actor)
+			assert.Equal(t, "user:"+h.ann.ID.String(), denied[0].Target)
+		})
+		t.Run("the owner may end a tech's sessions", func(t *testing.T) {
+			res := h.serve(call{method: http.MethodDelete, path: "/auth/members/" + h.tom.ID.String() + "/sessions", cookie: first})
+			require.Equal(t, http.StatusOK, res.StatusCode)
+			var n map[string]int
+			require.NoError(t, json.NewDecoder(res.Body).Decode(&n))
+			assert.Equal(t, map[string]int{"revoked": 1}, n)
+			assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", tomCookie))
+			ok := h.events(h.acme, "auth.member_sessions.revoked")
+			require.Len(t, ok, 2)
+			assert.Equal(t, ports.OutcomeSuccess, ok[1].Outcome)
+		})
+		t.Run("a non-member is not found", func(t *testing.T) {
+			res := h.serve(call{method: http.MethodDelete, path: "/auth/members/" + h.nora.ID.String() + "/sessions", cookie: first})
+			problemOf(t, res, http.StatusNotFound)
+		})
 	})
 }
 

@@ -25,13 +25,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockadehq/stockade/adapters/passhash"
+	"github.com/stockadehq/stockade/adapters/postgres"
 	"github.com/stockadehq/stockade/adapters/sqlite"
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
+	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -80,7 +83,7 @@ func (c counts) Total() int64 { return c.InShop + c.Global + c.Resolve }
 // countingStore is a ports.Store and ports.SessionResolver that delegates
 // to a real store and counts what it is asked to do.
 type countingStore struct {
-	inner   *sqlite.Store
+	inner   rawStore
 	inShop  atomic.Int64
 	global  atomic.Int64
 	resolve atomic.Int64
@@ -183,7 +186,8 @@ func (m *recordingMailer) lastLink(t testing.TB) (link *url.URL, token string) {
 type harness struct {
 	t       testing.TB
 	clock   *manualClock
-	raw     *sqlite.Store
+	raw     rawStore
+	countDB *sqlx.DB // sees every row of every table, for counting
 	store   *countingStore
 	hasher  *passhash.Hasher
 	svc     *auth.Service
@@ -203,6 +207,19 @@ type harnessOptions struct {
 	params    passhash.Params
 	providers []ports.IdentityProvider
 	hasher    func(*passhash.Hasher) ports.PasswordHasher
+	postgres  bool
+}
+
+// rawStore is what both SQL adapters' stores are.
+type rawStore interface {
+	ports.Store
+	ports.SessionResolver
+}
+
+// onPostgres runs the harness on a fresh Postgres database (application
+// role, RLS on) instead of SQLite.
+func onPostgres() harnessOption {
+	return func(o *harnessOptions) { o.postgres = true }
 }
 
 type harnessOption func(*harnessOptions)
@@ -232,12 +249,28 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	ctx := context.Background()
 	clock := newManualClock()
-	dbURL := "sqlite://" + filepath.Join(t.TempDir(), "auth.db")
-	_, err := sqlite.Migrate(ctx, dbURL)
-	require.NoError(t, err)
-	raw, err := sqlite.Open(ctx, dbURL, sqlite.WithClock(clock))
-	require.NoError(t, err)
-	t.Cleanup(func() { raw.Close() })
+	var raw rawStore
+	var countDB *sqlx.DB
+	if o.postgres {
+		pg := testinfra.StartPostgres(t)
+		_, err := postgres.Migrate(ctx, pg.OwnerURL)
+		require.NoError(t, err)
+		st, err := postgres.Open(ctx, pg.AppURL, postgres.WithClock(clock))
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		countDB, err = sqlx.Open("postgres", pg.SuperURL)
+		require.NoError(t, err)
+		t.Cleanup(func() { countDB.Close() })
+		raw = st
+	} else {
+		dbURL := "sqlite://" + filepath.Join(t.TempDir(), "auth.db")
+		_, err := sqlite.Migrate(ctx, dbURL)
+		require.NoError(t, err)
+		st, err := sqlite.Open(ctx, dbURL, sqlite.WithClock(clock))
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		raw, countDB = st, st.DB()
+	}
 
 	hasher, err := passhash.New(passhash.Config{Params: o.params})
 	require.NoError(t, err)
@@ -252,7 +285,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	keys, err := auth.NewKeyring(auth.Key{ID: "k1", Secret: secret})
 	require.NoError(t, err)
 
-	h := &harness{t: t, clock: clock, raw: raw, store: &countingStore{inner: raw}, hasher: hasher, mailer: &recordingMailer{}, keyID: "k1", secret: secret}
+	h := &harness{t: t, clock: clock, raw: raw, countDB: countDB, store: &countingStore{inner: raw}, hasher: hasher, mailer: &recordingMailer{}, keyID: "k1", secret: secret}
 	h.svc, err = auth.New(auth.Deps{
 		Store: h.store, Hasher: ph, Policy: policy, Keys: keys, Mailer: h.mailer,
 		Providers: o.providers, Clock: clock,
@@ -350,7 +383,7 @@ func (h *harness) events(shop ports.Shop, action string) []ports.AuditEvent {
 func (h *harness) countRows(table string) int {
 	h.t.Helper()
 	var n int
-	require.NoError(h.t, h.raw.DB().Get(&n, "SELECT count(*) FROM "+table))
+	require.NoError(h.t, h.countDB.Get(&n, "SELECT count(*) FROM "+table))
 	return n
 }
 
@@ -549,4 +582,22 @@ func (h *harness) signSession(shop ports.ShopID, id, token []byte) string {
 func (h *harness) signState(shop ports.ShopID, payload []byte) string {
 	mac := testMAC(h.secret, "stockade/oidc-state/v1", shop.UUID[:], payload)
 	return strings.Join([]string{"v1", h.keyID, b64url.EncodeToString(payload), b64url.EncodeToString(mac)}, ".")
+}
+
+// onBothStores runs fn once on SQLite and once on Postgres (application
+// role, RLS on), in parallel subtests.
+func onBothStores(t *testing.T, fn func(t *testing.T, store harnessOption)) {
+	t.Helper()
+	for _, tt := range []struct {
+		name string
+		give harnessOption
+	}{
+		{"sqlite", func(*harnessOptions) {}},
+		{"postgres", onPostgres()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, tt.give)
+		})
+	}
 }

@@ -1,0 +1,12 @@
+package httpapi_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stockadehq/stockade/internal/testinfra"
+)
+
+// TestMain lets testinfra stop the real parts (Postgres, MinIO) the tests
+// started.
+func TestMain(m *testing.M) { os.Exit(testinfra.Main(m)) }

@@ -3,6 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stockadehq/stockade/adapters/console"
 	"github.com/stockadehq/stockade/ports"
+	"github.com/stockadehq/stockade/ports/porttest"
 )
 
 func TestMailerWritesTheMessage(t *testing.T) {
@@ -37,4 +39,33 @@ func TestMailerRefusesBadInput(t *testing.T) {
 			assert.Empty(t, out.String(), "nothing written")
 		})
 	}
+}
+
+func TestMailerConformance(t *testing.T) {
+	porttest.TestMailer(t, func(t *testing.T) (ports.Mailer, func() []ports.Mail) {
+		var out bytes.Buffer
+		return console.NewMailer(&out), func() []ports.Mail { return parseConsole(t, out.String()) }
+	})
+}
+
+// parseConsole reads back the blocks the console mailer wrote.
+func parseConsole(t *testing.T, s string) []ports.Mail {
+	t.Helper()
+	var out []ports.Mail
+	for _, block := range strings.Split(s, "----- mail (console adapter, not sent) -----\n")[1:] {
+		head, body, ok := strings.Cut(block, "\n\n")
+		require.True(t, ok, "block without a blank line: %q", block)
+		var m ports.Mail
+		for _, line := range strings.Split(head, "\n") {
+			if v, ok := strings.CutPrefix(line, "To: "); ok {
+				m.To = v
+			}
+			if v, ok := strings.CutPrefix(line, "Subject: "); ok {
+				m.Subject = v
+			}
+		}
+		m.Text, _, _ = strings.Cut(body, "\n--------------------------------------------\n")
+		out = append(out, m)
+	}
+	return out
 }

@@ -21,7 +21,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	want := app.Config{
 		DataDir: "./stockade-data",
-		HTTP:    app.HTTPConfig{Addr: "127.0.0.1:8080", ShutdownTimeout: 10 * time.Second},
+		HTTP:    app.HTTPConfig{Addr: "127.0.0.1:8080", ShutdownTimeout: 10 * time.Second, PublicURL: "http://localhost:8080"},
 		Log:     app.LogConfig{Format: "console", Level: "info"},
 		Env:     "development",
 	}
@@ -81,6 +81,14 @@ func allEnv() []string {
 		"STOCKADE_LOG_FORMAT=json",
 		"STOCKADE_LOG_LEVEL=debug",
 		"STOCKADE_ENV=production",
+		"STOCKADE_HTTP_PUBLIC_URL=https://example.com",
+		"STOCKADE_HTTP_TRUST_FORWARDED_FOR=true",
+		"STOCKADE_AUTH_SESSION_IDLE_TIMEOUT=2h",
+		"STOCKADE_AUTH_PASSWORD_MIN_LENGTH=12",
+		"STOCKADE_AUTH_OIDC_NAME=corp",
+		"STOCKADE_AUTH_OIDC_ISSUER=https://login.example.com",
+		"STOCKADE_AUTH_OIDC_CLIENT_ID=stockade",
+		"STOCKADE_AUTH_OIDC_CLIENT_SECRET=s3cret",
 		"STOCKADE_TEST_POSTGRES_URL=ignored://",
 	}
 }
@@ -97,9 +105,13 @@ func TestLoadConfigEnv(t *testing.T) {
 			MigrateURL: "postgres://owner:pw@db:5432/stockade",
 		},
 		Objects: app.ObjectsConfig{URL: "s3://objects?endpoint=minio:9000&region=eu-1"},
-		HTTP:    app.HTTPConfig{Addr: ":9090", ShutdownTimeout: 3 * time.Second},
-		Log:     app.LogConfig{Format: "json", Level: "debug"},
-		Env:     "production",
+		HTTP:    app.HTTPConfig{Addr: ":9090", ShutdownTimeout: 3 * time.Second, PublicURL: "https://example.com", TrustForwardedFor: true},
+		Auth: app.AuthConfig{
+			SessionIdleTimeout: 2 * time.Hour, PasswordMinLength: 12,
+			OIDCName: "corp", OIDCIssuer: "https://login.example.com", OIDCClientID: "stockade", OIDCClientSecret: "s3cret",
+		},
+		Log: app.LogConfig{Format: "json", Level: "debug"},
+		Env: "production",
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig = %+v\nwant %+v", cfg, want)
@@ -154,6 +166,10 @@ env = "production"
 addr = "127.0.0.1:7000"
 shutdown_timeout = "30s"
 
+[auth]
+password_min_length = 10
+magic_link_ttl = "5m"
+
 [log]
 level = "warn"
 `)
@@ -163,7 +179,8 @@ level = "warn"
 	}
 	want := app.Config{
 		DataDir: "/from/file",
-		HTTP:    app.HTTPConfig{Addr: "127.0.0.1:7001", ShutdownTimeout: 30 * time.Second},
+		HTTP:    app.HTTPConfig{Addr: "127.0.0.1:7001", ShutdownTimeout: 30 * time.Second, PublicURL: "http://localhost:8080"},
+		Auth:    app.AuthConfig{PasswordMinLength: 10, MagicLinkTTL: 5 * time.Minute},
 		Log:     app.LogConfig{Format: "console", Level: "warn"},
 		Env:     "production",
 	}
@@ -266,6 +283,14 @@ func TestValidate(t *testing.T) {
 		{"format", func(c *app.Config) { c.Log.Format = "logfmt" }, "STOCKADE_LOG_FORMAT", `unknown format "logfmt"`},
 		{"env", func(c *app.Config) { c.Env = "staging" }, "STOCKADE_ENV", `unknown environment "staging"`},
 		{"data dir", func(c *app.Config) { c.DataDir = "" }, "STOCKADE_DATA_DIR", "empty"},
+		{"public url path", func(c *app.Config) { c.HTTP.PublicURL = "https://example.com/app" }, "STOCKADE_HTTP_PUBLIC_URL", "without path"},
+		{"public url scheme", func(c *app.Config) { c.HTTP.PublicURL = "ftp://example.com" }, "STOCKADE_HTTP_PUBLIC_URL", "http(s)"},
+		{"session key shape", func(c *app.Config) { c.Auth.SessionKeys = "nocolon" }, "STOCKADE_AUTH_SESSION_KEYS", "id:secret"},
+		{"session key short", func(c *app.Config) { c.Auth.SessionKeys = "k1:c2hvcnQ" }, "STOCKADE_AUTH_SESSION_KEYS", "at least 32 bytes"},
+		{"password min", func(c *app.Config) { c.Auth.PasswordMinLength = 6 }, "STOCKADE_AUTH_PASSWORD_MIN_LENGTH", "at least 8"},
+		{"negative ttl", func(c *app.Config) { c.Auth.MagicLinkTTL = -time.Minute }, "STOCKADE_AUTH_MAGIC_LINK_TTL", "negative"},
+		{"google secret", func(c *app.Config) { c.Auth.GoogleClientID = "id" }, "STOCKADE_AUTH_GOOGLE_CLIENT_SECRET", "must be set"},
+		{"oidc incomplete", func(c *app.Config) { c.Auth.OIDCIssuer = "https://login.example.com" }, "STOCKADE_AUTH_OIDC_ISSUER", "needs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

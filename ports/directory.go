@@ -86,6 +86,15 @@ type UserRepo interface {
 	// GetByEmail returns the user whose normalised e-mail equals
 	// NormalizeEmail(email), or ErrNotFound.
 	GetByEmail(ctx context.Context, email string) (User, error)
+	// EndSessions makes every session of the user, in every shop, that was
+	// created before at stop working (a password change or reset signs the
+	// user out everywhere without touching other shops' rows). A time
+	// earlier than one already set changes nothing. ErrNotFound for an
+	// unknown user.
+	EndSessions(ctx context.Context, id UserID, at time.Time) error
+	// SessionsValidAfter returns the latest time EndSessions set, or the
+	// zero time. ErrNotFound for an unknown user.
+	SessionsValidAfter(ctx context.Context, id UserID) (time.Time, error)
 }
 
 // NormalizeEmail trims surrounding space and lower-cases the address, so

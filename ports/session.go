@@ -83,6 +83,9 @@ type SessionRepo interface {
 type ResolvedSession struct {
 	Session Session
 	Role    Role
+	// ValidAfter is the user's UserRepo.SessionsValidAfter: a session
+	// created before it no longer counts.
+	ValidAfter time.Time
 }
 
 // SessionResolver looks a session up for one request in as few database

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/stockadehq/stockade/ports"
@@ -47,8 +48,9 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		return ports.ResolvedSession{}, fmt.Errorf("postgres: resolve session: the session query returned no result set: %w", ports.ErrUnavailable)
 	}
 	var (
-		row  sessionRow
-		role ports.Role
+		row   sessionRow
+		role  ports.Role
+		after sql.NullTime
 	)
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
@@ -57,7 +59,7 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		return ports.ResolvedSession{}, notFound("resolve session")
 	}
 	if err := rows.Scan(&row.ID, &row.UserID, &row.TokenHash, &row.Method, &row.UserAgent, &row.IP,
-		&row.CreatedAt, &row.LastSeenAt, &row.ExpiresAt, &role); err != nil {
+		&row.CreatedAt, &row.LastSeenAt, &row.ExpiresAt, &role, &after); err != nil {
 		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
 	// Drain to ReadyForQuery so that an error raised after the row (none is
@@ -65,7 +67,11 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	if err := rows.Close(); err != nil {
 		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
-	return ports.ResolvedSession{Session: row.port(), Role: role}, nil
+	out := ports.ResolvedSession{Session: row.port(), Role: role}
+	if after.Valid {
+		out.ValidAfter = ports.Timestamp(after.Time)
+	}
+	return out, nil
 }
 
 // resolveSessionSQL is ResolveSession's message. Like every repository
@@ -74,7 +80,8 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 func resolveSessionSQL(shop ports.ShopID, id ports.SessionID) string {
 	s, i := shop.String(), id.String()
 	return `SELECT set_config('` + TenantSetting + `', '` + s + `', true); ` +
-		`SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, m.role ` +
+		`SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, m.role, u.sessions_valid_after ` +
 		`FROM sessions s JOIN memberships m ON (m.shop_id, m.user_id) = (s.shop_id, s.user_id) ` +
+		`JOIN users u ON u.id = s.user_id ` +
 		`WHERE s.shop_id = '` + s + `' AND s.id = '` + i + `'`
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/stockadehq/stockade/ports"
 )
@@ -10,7 +11,8 @@ var _ ports.SessionResolver = (*Store)(nil)
 
 type resolvedRow struct {
 	sessionRow
-	Role ports.Role `db:"role"`
+	Role       ports.Role    `db:"role"`
+	ValidAfter sql.NullInt64 `db:"sessions_valid_after"`
 }
 
 // ResolveSession implements ports.SessionResolver with one SELECT on the
@@ -32,11 +34,16 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	}
 	var row resolvedRow
 	err := s.reader.GetContext(ctx, &row, `SELECT s.shop_id, s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip,
-			s.created_at, s.last_seen_at, s.expires_at, m.role
+			s.created_at, s.last_seen_at, s.expires_at, m.role, u.sessions_valid_after
 		FROM sessions s JOIN memberships m ON m.shop_id = s.shop_id AND m.user_id = s.user_id
+		JOIN users u ON u.id = s.user_id
 		WHERE s.shop_id = ? AND s.id = ?`, shop, id)
 	if err != nil {
 		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
-	return ports.ResolvedSession{Session: row.port(), Role: row.Role}, nil
+	out := ports.ResolvedSession{Session: row.port(), Role: row.Role}
+	if row.ValidAfter.Valid {
+		out.ValidAfter = fromMicros(row.ValidAfter.Int64)
+	}
+	return out, nil
 }

@@ -317,15 +317,19 @@ func TestSessionCookieAttributesAndRotationOnSignIn(t *testing.T) {
 	assert.Len(t, listSessions(t, h, fresh), 1)
 }
 
-// AUTH-7, AUTH-8. Guards password.go ChangePassword: DeleteByUser of the
-// other sessions, Rotate of the current one, and the new cookie.
-func TestChangePasswordRotatesAndRevokes(t *testing.T) {
+// AUTH-7, AUTH-8. Guards password.go ChangePassword (EndSessions, the
+// shop's DeleteByUser, the fresh session and its cookie) and session.go
+// Authenticate's ValidAfter check, which ends the user's sessions in other
+// shops without a cross-tenant delete.
+func TestChangePasswordEndsEverySession(t *testing.T) {
 	t.Parallel()
 	onBothStores(t, func(t *testing.T, store harnessOption) {
 		h := newHarness(t, store)
 		current, s := h.signIn("acme.example.test", "ann@example.test", annPassword)
 		other, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
+		elsewhere, _ := h.signIn("bolt.example.test", "ann@example.test", annPassword)
 		const next = "ann-New-harbour-2031"
+		h.clock.Advance(time.Second) // the sessions above predate the change
 
 		res := h.serve(call{method: http.MethodPost, path: "/auth/password", cookie: current,
 			body: `{"current_password":"wrong-Password-000","new_password":"` + next + `"}`})
@@ -337,9 +341,10 @@ func TestChangePasswordRotatesAndRevokes(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		rotated := sessionCookie(t, res)
 		assert.NotEqual(t, current, rotated)
-		assert.Equal(t, s.SessionID, uuidOf(t, rotated).String(), "same session, new token")
-		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", current), "the old token stopped working")
+		assert.NotEqual(t, s.SessionID, uuidOf(t, rotated).String(), "a fresh session replaces the current one")
+		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", current), "the old cookie stopped working")
 		assert.Equal(t, http.StatusUnauthorized, h.me("acme.example.test", other), "other sessions were revoked")
+		assert.Equal(t, http.StatusUnauthorized, h.me("bolt.example.test", elsewhere), "sessions in the user's other shops ended too")
 		assert.Equal(t, http.StatusOK, h.me("acme.example.test", rotated))
 
 		problemOf(t, h.serve(call{method: http.MethodPost, path: "/auth/signin", body: credentials("ann@example.test", annPassword)}), http.StatusUnauthorized)

@@ -12,8 +12,9 @@ var errWrongPassword = fmt.Errorf("current password is wrong: %w", ports.ErrUnau
 
 // ChangePassword replaces the principal's password after checking the
 // current one (charged to the account's sign-in counter, so it cannot be
-// used to guess), ends the principal's other sessions in this shop, and
-// rotates the current session's token (AUTH-8). It returns the new cookie.
+// used to guess), ends every session of the user in every shop
+// (UserRepo.EndSessions), and replaces the current session with a fresh
+// one (AUTH-8). It returns the new cookie.
 // ErrUnauthenticated for a wrong current password, ErrInvalid for a new
 // password the policy refuses.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string, c Client) (Issued, error) {
@@ -56,22 +57,25 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 		return Issued{}, fmt.Errorf("hash password: %w", err)
 	}
 	if err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
-		return tx.Passwords().Set(ctx, p.User, newHash)
+		if err := tx.Passwords().Set(ctx, p.User, newHash); err != nil {
+			return err
+		}
+		return tx.Users().EndSessions(ctx, p.User, s.clock.Now())
 	}); err != nil {
 		return Issued{}, fmt.Errorf("change password: %w", err)
 	}
-	token := newToken()
+	// Every session of the user, in every shop, has ended; this one is
+	// replaced by a fresh session so the browser stays signed in here.
 	var out Issued
 	err = s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
-		n, err := tx.Sessions().DeleteByUser(ctx, p.User, p.Session)
+		n, err := tx.Sessions().DeleteByUser(ctx, p.User, ports.SessionID{})
 		if err != nil {
 			return err
 		}
-		if err := tx.Sessions().Rotate(ctx, p.Session, hashToken(token)); err != nil {
+		if out, err = s.mintSession(ctx, tx, p.User, p.Method, c, ""); err != nil {
 			return err
 		}
-		out = Issued{Cookie: encodeSessionCookie(s.keys, p.Shop, sessionCredential{ID: p.Session, Token: token}), Principal: p}
-		return s.appendAudit(ctx, tx, c, event{actor: p.Actor(), action: "auth.password.changed", target: "user:" + p.User.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"sessions_revoked": n}})
+		return s.appendAudit(ctx, tx, c, event{actor: p.Actor(), action: "auth.password.changed", target: "user:" + p.User.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"sessions_revoked_here": n - 1}})
 	})
 	if err != nil {
 		return Issued{}, fmt.Errorf("change password: %w", err)
@@ -80,7 +84,8 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 }
 
 // SetPassword sets the password of the user with email without knowing
-// the old one; for operators and the CLI. ErrNotFound for an unknown
+// the old one, and ends every session the user has in every shop; for
+// operators and the CLI. ErrNotFound for an unknown
 // e-mail, ErrInvalid for a password the policy refuses.
 func (s *Service) SetPassword(ctx context.Context, email, password string) (ports.User, error) {
 	email = ports.NormalizeEmail(email)
@@ -96,7 +101,10 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) (port
 		if user, err = tx.Users().GetByEmail(ctx, email); err != nil {
 			return err
 		}
-		return tx.Passwords().Set(ctx, user.ID, hash)
+		if err := tx.Passwords().Set(ctx, user.ID, hash); err != nil {
+			return err
+		}
+		return tx.Users().EndSessions(ctx, user.ID, s.clock.Now())
 	})
 	if err != nil {
 		return ports.User{}, fmt.Errorf("set password: %w", err)

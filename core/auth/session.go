@@ -48,6 +48,8 @@ func (s *Service) Authenticate(ctx context.Context, shop ports.ShopID, cookie st
 	}
 	now := s.clock.Now()
 	switch {
+	case sess.CreatedAt.Before(rs.ValidAfter):
+		return Principal{}, errNoSession // ended everywhere (password change or reset)
 	case !now.Before(sess.ExpiresAt):
 		return Principal{}, errSessionExpired
 	case now.Sub(sess.LastSeenAt) >= s.cfg.SessionIdleTimeout:

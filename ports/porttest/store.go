@@ -25,6 +25,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
 	t.Run("SessionResolver", func(t *testing.T) { testSessionResolver(t, newStore) })
+	t.Run("SessionEpoch", func(t *testing.T) { testSessionEpoch(t, newStore) })
 	t.Run("MagicLinks", func(t *testing.T) { testMagicLinks(t, newStore) })
 	t.Run("Passwords", func(t *testing.T) { testPasswords(t, newStore) })
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, newStore) })

@@ -1,0 +1,7 @@
+-- +goose Up
+-- A user-wide session epoch: sessions created before it stop working in
+-- every shop (password change or reset), without a cross-tenant delete.
+ALTER TABLE users ADD COLUMN sessions_valid_after INTEGER;
+
+-- +goose Down
+ALTER TABLE users DROP COLUMN sessions_valid_after;

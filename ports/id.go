@@ -27,6 +27,22 @@ type EventID struct{ uuid.UUID }
 // presented with its ID and a separate random token (see Session).
 type SessionID struct{ uuid.UUID }
 
+// FileID identifies a stored file's metadata row (and names its object).
+type FileID struct{ uuid.UUID }
+
+// IsZero reports whether id is the nil UUID.
+func (id FileID) IsZero() bool { return id.UUID == uuid.Nil }
+
+// NewFileID returns a fresh UUIDv7 file ID.
+func NewFileID() FileID { return FileID{newUUID()} }
+
+// ParseFileID parses the canonical text form of a file ID (see
+// ParseShopID).
+func ParseFileID(s string) (FileID, error) {
+	u, err := parseUUID("file id", s)
+	return FileID{u}, err
+}
+
 // IsZero reports whether id is the nil UUID.
 func (id ShopID) IsZero() bool { return id.UUID == uuid.Nil }
 

@@ -46,6 +46,7 @@ type ShopTx interface {
 	Audit() AuditRepo
 	Sessions() SessionRepo
 	MagicLinks() MagicLinkRepo
+	Files() FileRepo
 }
 
 // GlobalTx is a unit of work over global rows.

@@ -119,6 +119,7 @@ func (t *shopTx) Memberships() ports.MembershipRepo { return memberships{t} }
 func (t *shopTx) Audit() ports.AuditRepo            { return audit{t} }
 func (t *shopTx) Sessions() ports.SessionRepo       { return sessions{t} }
 func (t *shopTx) MagicLinks() ports.MagicLinkRepo   { return magicLinks{t} }
+func (t *shopTx) Files() ports.FileRepo             { return files{t} }
 
 type globalTx struct {
 	q     *sqlx.Tx

@@ -30,9 +30,11 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("Passwords", func(t *testing.T) { testPasswords(t, newStore) })
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, newStore) })
 	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, newStore) })
+	t.Run("Files", func(t *testing.T) { testFiles(t, newStore) })
 	t.Run("TenantBoundary", func(t *testing.T) {
 		testTenantBoundary(t, newStore)
 		testAuthTenantBoundary(t, newStore)
+		testFileTenantBoundary(t, newStore)
 	})
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }

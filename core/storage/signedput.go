@@ -1,0 +1,166 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// UploadRequest asks for a signed PUT URL.
+type UploadRequest struct {
+	Kind        string
+	Name        string
+	Size        int64  // the exact size the PUT must send, at least 1 byte
+	ContentType string // the type the PUT must declare; checked against the content at Finalize
+}
+
+// PendingUpload is a file awaiting its signed PUT and Finalize.
+type PendingUpload struct {
+	File      ports.File // pending
+	URL       string     // PUT here with Content-Length = Size and Content-Type = ContentType
+	ExpiresAt time.Time
+}
+
+// RequestUpload writes a pending row and returns a signed PUT URL for its
+// object, valid for UploadURLExpiry, that only accepts exactly Size bytes
+// declared as ContentType. The upload counts once Finalize has checked
+// it. Shops whose files are encrypted upload through the server (Upload)
+// instead: ErrInvalid here. ErrForbidden for a viewer; ErrInvalid for a
+// bad kind, size, name or a content type the kind does not accept;
+// ErrUnsupported when the object store cannot sign URLs.
+func (s *Service) RequestUpload(ctx context.Context, c Caller, in UploadRequest) (PendingUpload, error) {
+	if err := c.check(canUpload, "upload files"); err != nil {
+		return PendingUpload{}, err
+	}
+	if s.encrypt(c.Shop) {
+		return PendingUpload{}, ports.Invalid("upload", "this shop's files are encrypted: upload through the server (POST /files)")
+	}
+	rule, err := s.rule(in.Kind)
+	if err != nil {
+		return PendingUpload{}, err
+	}
+	if err := rule.checkSize(in.Size); err != nil {
+		return PendingUpload{}, err
+	}
+	if in.Size == 0 {
+		return PendingUpload{}, ports.Invalid("size", "a signed upload must have at least 1 byte")
+	}
+	ct := ports.DefaultContentType
+	if !rule.Any {
+		if !slices.Contains(rule.Types, in.ContentType) {
+			return PendingUpload{}, ports.Invalid("content type", fmt.Sprintf("%q is not accepted for this kind", in.ContentType))
+		}
+		ct = in.ContentType
+	}
+	name, err := CleanName(in.Name)
+	if err != nil {
+		return PendingUpload{}, err
+	}
+	f, _, err := s.createPending(ctx, c, in.Kind, name, ct, in.Size, false)
+	if err != nil {
+		return PendingUpload{}, err
+	}
+	u, err := s.objects.SignedURL(ctx, http.MethodPut, f.ObjectKey, UploadURLExpiry, ports.SignedURLOptions{ContentType: ct, ContentLength: in.Size})
+	if err != nil {
+		return PendingUpload{}, s.discard(ctx, c.Shop, f, fmt.Errorf("storage: sign upload: %w", err))
+	}
+	return PendingUpload{File: f, URL: u, ExpiresAt: s.clock.Now().Add(UploadURLExpiry)}, nil
+}
+
+// ErrNotUploaded is returned (wrapped, matching ports.ErrConflict) by
+// Finalize when the object has not been PUT yet; the pending file stays
+// and Finalize may be retried.
+var ErrNotUploaded = fmt.Errorf("object not uploaded yet: %w", ports.ErrConflict)
+
+// Finalize checks a signed-PUT upload and makes it ready: the object's
+// size must equal the declared one, and reading it back its SHA-256 must
+// equal wantSHA256 and its sniffed type the declared one. Then the row is
+// marked ready with "file.uploaded" audited in one unit of work. Any
+// mismatch deletes the object and the row and is ErrInvalid. Only the
+// uploader may finalize (ErrForbidden); ErrNotFound for an unknown file;
+// ErrConflict for a file already ready; ErrNotUploaded before the PUT.
+func (s *Service) Finalize(ctx context.Context, c Caller, id ports.FileID, wantSHA256 []byte) (ports.File, error) {
+	if err := c.check(canUpload, "upload files"); err != nil {
+		return ports.File{}, err
+	}
+	if len(wantSHA256) != sha256.Size {
+		return ports.File{}, ports.Invalid("sha256", "must be a SHA-256 digest (64 hex digits)")
+	}
+	var f ports.File
+	err := s.store.InShop(ctx, c.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+		var err error
+		f, err = tx.Files().Get(ctx, id)
+		return err
+	}, ports.ReadOnly())
+	switch {
+	case err != nil:
+		return ports.File{}, fmt.Errorf("storage: finalize %s: %w", id, err)
+	case f.UploadedBy != c.User:
+		return ports.File{}, fmt.Errorf("storage: finalize %s: only the uploader may finalize: %w", id, ports.ErrForbidden)
+	case f.State != ports.FilePending:
+		return ports.File{}, fmt.Errorf("storage: finalize %s: already final: %w", id, ports.ErrConflict)
+	case f.Encrypted:
+		return ports.File{}, fmt.Errorf("storage: finalize %s: %w", id, ports.Invalid("file", "encrypted files are not finalized"))
+	}
+	info, err := s.objects.Stat(ctx, f.ObjectKey)
+	if errors.Is(err, ports.ErrNotFound) {
+		return ports.File{}, fmt.Errorf("storage: finalize %s: %w", id, ErrNotUploaded)
+	}
+	if err != nil {
+		return ports.File{}, fmt.Errorf("storage: finalize %s: %w", id, err)
+	}
+	if info.Size != f.Size {
+		return ports.File{}, s.discard(ctx, c.Shop, f, fmt.Errorf("storage: finalize %s: %w", id,
+			ports.Invalid("size", fmt.Sprintf("uploaded %d bytes, declared %d", info.Size, f.Size))))
+	}
+	sum, err := s.verifyObject(ctx, f)
+	if err != nil {
+		return ports.File{}, s.discard(ctx, c.Shop, f, fmt.Errorf("storage: finalize %s: %w", id, err))
+	}
+	if !bytes.Equal(sum.Sum(nil), wantSHA256) {
+		return ports.File{}, s.discard(ctx, c.Shop, f, fmt.Errorf("storage: finalize %s: %w", id,
+			ports.Invalid("sha256", "does not match the uploaded content")))
+	}
+	ready, err := s.markReady(ctx, c, f, f.Size, sum, "file.uploaded")
+	if err != nil {
+		return ports.File{}, s.discard(ctx, c.Shop, f, err)
+	}
+	return ready, nil
+}
+
+// verifyObject reads f's object back: exactly f.Size bytes whose sniffed
+// type the kind accepts as f.ContentType. It returns the running digest.
+func (s *Service) verifyObject(ctx context.Context, f ports.File) (hash.Hash, error) {
+	rule, err := s.rule(f.Kind)
+	if err != nil {
+		return nil, err
+	}
+	rc, _, err := s.objects.Get(ctx, f.ObjectKey, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	body := &ports.ExactReader{R: rc, Size: f.Size}
+	head := make([]byte, min(f.Size, SniffLen))
+	if _, err := io.ReadFull(body, head); err != nil {
+		return nil, ports.Invalid("size", "the object is shorter than declared")
+	}
+	if _, err := rule.accept(head, f.ContentType); err != nil {
+		return nil, err
+	}
+	sum := sha256.New()
+	sum.Write(head)
+	if _, err := io.Copy(sum, body); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}

@@ -32,14 +32,8 @@ import (
 // time token compare, timeout checks. The clock stands still, so no
 // last-seen write is due.
 func BenchmarkAuthenticate(b *testing.B) {
-	for _, tt := range []struct {
-		name string
-		give harnessOption
-	}{
-		{"store=sqlite", func(*harnessOptions) {}},
-		{"store=postgres", onPostgres()},
-	} {
-		b.Run(tt.name, func(b *testing.B) {
+	for _, tt := range storeVariants() {
+		b.Run("store="+tt.name, func(b *testing.B) {
 			h := newHarness(b, tt.give)
 			cookie, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
 			ctx := context.Background()

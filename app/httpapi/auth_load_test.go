@@ -16,14 +16,8 @@ import (
 // on both stores. req/s is the throughput of the whole server on this
 // machine, load generator included.
 func BenchmarkLoadMe(b *testing.B) {
-	for _, tt := range []struct {
-		name string
-		give harnessOption
-	}{
-		{"store=sqlite", func(*harnessOptions) {}},
-		{"store=postgres", onPostgres()},
-	} {
-		b.Run(tt.name, func(b *testing.B) {
+	for _, tt := range storeVariants() {
+		b.Run("store="+tt.name, func(b *testing.B) {
 			h := newHarness(b, tt.give)
 			cookie, _ := h.signIn("acme.example.test", "ann@example.test", annPassword)
 			srv := httptest.NewServer(h.handler)

@@ -588,16 +588,24 @@ func (h *harness) signState(shop ports.ShopID, payload []byte) string {
 // role, RLS on), in parallel subtests.
 func onBothStores(t *testing.T, fn func(t *testing.T, store harnessOption)) {
 	t.Helper()
-	for _, tt := range []struct {
-		name string
-		give harnessOption
-	}{
+	for _, v := range storeVariants() {
+		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, v.give)
+		})
+	}
+}
+
+// storeVariant is one store the harness can run on.
+type storeVariant struct {
+	name string
+	give harnessOption
+}
+
+// storeVariants are SQLite and Postgres (application role, RLS on).
+func storeVariants() []storeVariant {
+	return []storeVariant{
 		{"sqlite", func(*harnessOptions) {}},
 		{"postgres", onPostgres()},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, tt.give)
-		})
 	}
 }

@@ -29,6 +29,9 @@ type Deps struct {
 	Ready Pinger
 	// Auth, when set, adds the authentication routes (see authRoutes).
 	Auth *AuthDeps
+	// Files, when set together with Auth, adds the file routes (see
+	// filesRoutes).
+	Files *FilesDeps
 }
 
 // NewHandler returns the Stockade HTTP API:
@@ -37,6 +40,7 @@ type Deps struct {
 //	GET /readyz   200 {"status":"ready"}, or a 503 problem when Ready.Ping
 //	              fails or takes longer than 2 s (readiness)
 //	/auth/...     the authentication API when d.Auth is set (see authRoutes)
+//	/files/...    the file API when d.Auth and d.Files are set (see filesRoutes)
 //
 // Any other path answers a 404 problem, a known path with another method a
 // 405 problem with Allow. Every answer passes RequestID, SecurityHeaders,
@@ -51,6 +55,9 @@ func NewHandler(d Deps) http.Handler {
 	mux.Handle("GET /readyz", readyz(d.Ready))
 	if d.Auth != nil {
 		authRoutes(mux, *d.Auth)
+		if d.Files != nil {
+			filesRoutes(mux, *d.Auth, *d.Files)
+		}
 	}
 
 	var h http.Handler = routeOrProblem(mux)

@@ -42,6 +42,7 @@ type Config struct {
 	Objects  ObjectsConfig  `koanf:"objects"`
 	HTTP     HTTPConfig     `koanf:"http"`
 	Auth     AuthConfig     `koanf:"auth"`
+	Storage  StorageConfig  `koanf:"storage"`
 	Log      LogConfig      `koanf:"log"`
 
 	// Env is "development" (default) or "production". STOCKADE_ENV.
@@ -69,6 +70,11 @@ type ObjectsConfig struct {
 	// s3://bucket?endpoint=host:port&region=name. STOCKADE_OBJECTS_URL,
 	// default "" meaning file://<DataDir>/objects.
 	URL string `koanf:"url"`
+	// AccessKey and SecretKey authenticate to an s3:// store; they never
+	// go in the URL. STOCKADE_OBJECTS_ACCESS_KEY,
+	// STOCKADE_OBJECTS_SECRET_KEY.
+	AccessKey string `koanf:"access_key"`
+	SecretKey string `koanf:"secret_key"`
 }
 
 // HTTPConfig configures the HTTP server.

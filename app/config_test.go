@@ -76,6 +76,11 @@ func allEnv() []string {
 		"STOCKADE_DATABASE_URL=postgres://app:pw@db:5432/stockade",
 		"STOCKADE_DATABASE_MIGRATE_URL=postgres://owner:pw@db:5432/stockade",
 		"STOCKADE_OBJECTS_URL=s3://objects?endpoint=minio:9000&region=eu-1",
+		"STOCKADE_OBJECTS_ACCESS_KEY=stockade",
+		"STOCKADE_OBJECTS_SECRET_KEY=minio-s3cret",
+		"STOCKADE_STORAGE_SIGNING_KEY=" + strings.Repeat("A", 43),
+		"STOCKADE_STORAGE_MASTER_KEY=" + strings.Repeat("B", 43),
+		"STOCKADE_STORAGE_ENCRYPT=all",
 		"STOCKADE_HTTP_ADDR=:9090",
 		"STOCKADE_HTTP_SHUTDOWN_TIMEOUT=3s",
 		"STOCKADE_LOG_FORMAT=json",
@@ -104,7 +109,8 @@ func TestLoadConfigEnv(t *testing.T) {
 			URL:        "postgres://app:pw@db:5432/stockade",
 			MigrateURL: "postgres://owner:pw@db:5432/stockade",
 		},
-		Objects: app.ObjectsConfig{URL: "s3://objects?endpoint=minio:9000&region=eu-1"},
+		Objects: app.ObjectsConfig{URL: "s3://objects?endpoint=minio:9000&region=eu-1", AccessKey: "stockade", SecretKey: "minio-s3cret"},
+		Storage: app.StorageConfig{SigningKey: strings.Repeat("A", 43), MasterKey: strings.Repeat("B", 43), Encrypt: "all"},
 		HTTP:    app.HTTPConfig{Addr: ":9090", ShutdownTimeout: 3 * time.Second, PublicURL: "https://example.com", TrustForwardedFor: true},
 		Auth: app.AuthConfig{
 			SessionIdleTimeout: 2 * time.Hour, PasswordMinLength: 12,
@@ -291,6 +297,11 @@ func TestValidate(t *testing.T) {
 		{"negative ttl", func(c *app.Config) { c.Auth.MagicLinkTTL = -time.Minute }, "STOCKADE_AUTH_MAGIC_LINK_TTL", "negative"},
 		{"google secret", func(c *app.Config) { c.Auth.GoogleClientID = "id" }, "STOCKADE_AUTH_GOOGLE_CLIENT_SECRET", "must be set"},
 		{"oidc incomplete", func(c *app.Config) { c.Auth.OIDCIssuer = "https://login.example.com" }, "STOCKADE_AUTH_OIDC_ISSUER", "needs"},
+		{"s3 credentials", func(c *app.Config) { c.Objects.URL = "s3://bucket?endpoint=h:9000&path_style=true" }, "STOCKADE_OBJECTS_ACCESS_KEY", "needs"},
+		{"s3 flag", func(c *app.Config) { c.Objects.URL = "s3://bucket?insecure=maybe" }, "STOCKADE_OBJECTS_URL", "insecure must be true or false"},
+		{"signing key short", func(c *app.Config) { c.Storage.SigningKey = "c2hvcnQ" }, "STOCKADE_STORAGE_SIGNING_KEY", "at least 32 bytes"},
+		{"master key shape", func(c *app.Config) { c.Storage.MasterKey = "not base64!" }, "STOCKADE_STORAGE_MASTER_KEY", "base64url"},
+		{"encrypt list", func(c *app.Config) { c.Storage.Encrypt = "all,some" }, "STOCKADE_STORAGE_ENCRYPT", "shop IDs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

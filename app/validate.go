@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/stockadehq/stockade/adapters/s3"
 	"github.com/stockadehq/stockade/adapters/sqlite"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -63,6 +64,12 @@ func (c Config) Validate() error {
 	add(validatePublicURL(c.HTTP.PublicURL))
 	for _, err := range c.Auth.validate() {
 		add(err)
+	}
+	for _, err := range c.Storage.validate() {
+		add(err)
+	}
+	if schemeOf(c.ObjectsURL()) == schemeS3 && (c.Objects.AccessKey == "" || c.Objects.SecretKey == "") {
+		add(problem("STOCKADE_OBJECTS_ACCESS_KEY", "an s3:// store needs STOCKADE_OBJECTS_ACCESS_KEY and STOCKADE_OBJECTS_SECRET_KEY"))
 	}
 	if c.HTTP.ShutdownTimeout <= 0 {
 		add(problem("STOCKADE_HTTP_SHUTDOWN_TIMEOUT", "must be positive, got %s", c.HTTP.ShutdownTimeout))
@@ -243,8 +250,10 @@ func validateS3URL(setting, raw string) error {
 		return problem(setting, "takes no path after the bucket")
 	}
 	for name := range u.Query() {
-		if name != "endpoint" && name != "region" {
-			return problem(setting, "unknown parameter %q (want endpoint and region)", name)
+		switch name {
+		case "endpoint", "region", "path_style", "insecure", "sse", "create_bucket":
+		default:
+			return problem(setting, "unknown parameter %q (want endpoint, region, path_style, insecure, sse, create_bucket)", name)
 		}
 	}
 	if ep := u.Query().Get("endpoint"); ep != "" {
@@ -260,6 +269,13 @@ func validateS3URL(setting, raw string) error {
 				return problem(setting, "endpoint port must be a number between 0 and 65535")
 			}
 		}
+	}
+	if _, err := s3.ParseURL(raw); err != nil {
+		var inv *ports.InvalidError
+		if errors.As(err, &inv) {
+			return problem(setting, "%s: %s", inv.Field, inv.Reason)
+		}
+		return problem(setting, "malformed s3 URL")
 	}
 	return nil
 }

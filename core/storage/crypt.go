@@ -17,16 +17,6 @@ type KeyWrapper interface {
 	UnwrapKey(ctx context.Context, shop ports.ShopID, wrapped []byte) ([]byte, error)
 }
 
-// envelope is the streaming AEAD the service encrypts objects with (the
-// package's envelope encryption); an interface so the use cases do not
-// care how it is built.
-type envelope interface {
-	NewDataKey() []byte
-	EncryptingWriter(dst io.Writer, dataKey, aad []byte) (io.WriteCloser, error)
-	DecryptingReader(src io.Reader, dataKey, aad []byte) (io.Reader, error)
-	CiphertextSize(n int64) int64
-}
-
 // aad binds a ciphertext to its shop and object key, so an object copied
 // to another key or shop does not decrypt.
 func aad(shop ports.ShopID, key string) []byte {
@@ -35,10 +25,10 @@ func aad(shop ports.ShopID, key string) []byte {
 
 // newDataKey returns a fresh data key and its wrapped form.
 func (s *Service) newDataKey(ctx context.Context, shop ports.ShopID) (plain, wrapped []byte, err error) {
-	if s.env == nil || s.keys == nil {
+	if s.keys == nil {
 		return nil, nil, fmt.Errorf("storage: encryption is not configured: %w", ports.ErrUnavailable)
 	}
-	plain = s.env.NewDataKey()
+	plain = NewDataKey()
 	wrapped, err = s.keys.WrapKey(ctx, shop, plain)
 	if err != nil {
 		return nil, nil, fmt.Errorf("storage: wrap data key: %w", err)
@@ -54,22 +44,11 @@ func (s *Service) putObject(ctx context.Context, shop ports.ShopID, f ports.File
 	if dataKey == nil {
 		return s.objects.Put(ctx, f.ObjectKey, plain, f.Size, f.ContentType)
 	}
-	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w, err := s.env.EncryptingWriter(pw, dataKey, aad(shop, f.ObjectKey))
-		if err == nil {
-			if _, err = io.Copy(w, plain); err == nil {
-				err = w.Close()
-			}
-		}
-		pw.CloseWithError(err) // nil: EOF for the reader
-	}()
-	err := s.objects.Put(ctx, f.ObjectKey, pr, s.env.CiphertextSize(f.Size), ports.DefaultContentType)
-	pr.CloseWithError(io.ErrClosedPipe) // unblocks the writer if Put stopped early
-	<-done
-	return err
+	r, err := EncryptingReader(plain, dataKey, aad(shop, f.ObjectKey))
+	if err != nil {
+		return fmt.Errorf("encrypt: %w", err)
+	}
+	return s.objects.Put(ctx, f.ObjectKey, r, CiphertextSize(f.Size), ports.DefaultContentType)
 }
 
 // openPlain opens f's object and returns its plaintext, decrypting when f
@@ -77,7 +56,7 @@ func (s *Service) putObject(ctx context.Context, shop ports.ShopID, f ports.File
 func (s *Service) openPlain(ctx context.Context, shop ports.ShopID, f ports.File) (io.ReadCloser, error) {
 	var dataKey []byte
 	if f.Encrypted {
-		if s.env == nil || s.keys == nil {
+		if s.keys == nil {
 			return nil, fmt.Errorf("storage: file %s is encrypted but encryption is not configured: %w", f.ID, ports.ErrUnavailable)
 		}
 		var err error
@@ -92,7 +71,7 @@ func (s *Service) openPlain(ctx context.Context, shop ports.ShopID, f ports.File
 	if dataKey == nil {
 		return rc, nil
 	}
-	r, err := s.env.DecryptingReader(rc, dataKey, aad(shop, f.ObjectKey))
+	r, err := DecryptingReader(rc, dataKey, aad(shop, f.ObjectKey))
 	if err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("storage: decrypt file %s: %w", f.ID, err)

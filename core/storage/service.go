@@ -95,7 +95,6 @@ type Service struct {
 	rules      map[string]KindRule
 	contentKey []byte
 	keys       KeyWrapper
-	env        envelope // nil: encryption unavailable
 	encrypt    func(ports.ShopID) bool
 }
 

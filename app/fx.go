@@ -42,6 +42,7 @@ func Module(cfg Config) fx.Option {
 		LogModule(),
 		StoreModule(),
 		AuthModule(),
+		StorageModule(),
 		HTTPModule(),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 			l := &fxevent.ZapLogger{Logger: log.Named("fx")}
@@ -123,6 +124,31 @@ func AuthModule() fx.Option {
 	}))
 }
 
+// StorageModule provides the *Storage (see NewStorage) over the store:
+// the object store (an S3 bucket is checked when the service is built,
+// bounded by StoreOpenTimeout), the key manager and the file service. The
+// object store is closed in OnStop.
+func StorageModule() fx.Option {
+	type params struct {
+		fx.In
+		Config    Config
+		Store     ports.Store
+		Lifecycle fx.Lifecycle
+		Objects   ports.ObjectStore `optional:"true"`
+		Keys      ports.KeyManager  `optional:"true"`
+	}
+	return fx.Module("stockade.storage", fx.Provide(func(p params) (*Storage, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), StoreOpenTimeout)
+		defer cancel()
+		s, err := NewStorage(ctx, p.Config, StorageParts{Store: p.Store, Objects: p.Objects, Keys: p.Keys})
+		if err != nil {
+			return nil, err
+		}
+		p.Lifecycle.Append(fx.StopHook(s.Close))
+		return s, nil
+	}))
+}
+
 // HTTPModule provides the API http.Handler (see httpapi.NewHandler) and the
 // *Server that serves it: bound and started in OnStart, shut down
 // gracefully in OnStop within HTTP.ShutdownTimeout. The server is always
@@ -130,14 +156,19 @@ func AuthModule() fx.Option {
 func HTTPModule() fx.Option {
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, log *zap.Logger) (http.Handler, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, log *zap.Logger) (http.Handler, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
 				}
+				fd := &httpapi.FilesDeps{Service: files.Service}
+				if files.Handler != nil {
+					fd.Objects, fd.ObjectsPath = files.Handler, ObjectsPath
+				}
 				return httpapi.NewHandler(httpapi.Deps{
 					Logger: log.Named("http"), Ready: st,
-					Auth: &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
+					Auth:  &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
+					Files: fd,
 				}), nil
 			},
 			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {

@@ -47,7 +47,7 @@ type fileOptions struct {
 	minio   bool
 	rules   map[string]storage.KindRule
 	encrypt func(ports.ShopID) bool
-	keys    storage.KeyWrapper
+	keysFn  func(t testing.TB) storage.KeyWrapper
 	auth    []harnessOption
 }
 
@@ -91,10 +91,14 @@ func newFileHarness(t testing.TB, opts ...fileOption) *fileHarness {
 		t.Cleanup(func() { st.Close() })
 		h.objects, h.local = st, st
 	}
+	var keys storage.KeyWrapper
+	if o.keysFn != nil {
+		keys = o.keysFn(t)
+	}
 	var err error
 	h.storage, err = storage.New(storage.Deps{
 		Store: h.raw, Objects: h.objects, Clock: h.clock, Rules: o.rules, ContentKey: noise(32),
-		Keys: o.keys, EncryptShop: o.encrypt,
+		Keys: keys, EncryptShop: o.encrypt,
 	})
 	require.NoError(t, err)
 	shops, err := httpapi.NewHostShops(h.raw, "https://example.test", h.clock)

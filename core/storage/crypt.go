@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -71,7 +72,9 @@ func (s *Service) openPlain(ctx context.Context, shop ports.ShopID, f ports.File
 	if dataKey == nil {
 		return rc, nil
 	}
-	r, err := DecryptingReader(rc, dataKey, aad(shop, f.ObjectKey))
+	// The decrypter reads one 4 KiB segment at a time: buffer the store's
+	// stream so that is not one system call (or socket read) per segment.
+	r, err := DecryptingReader(bufio.NewReaderSize(rc, streamBuffer), dataKey, aad(shop, f.ObjectKey))
 	if err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("storage: decrypt file %s: %w", f.ID, err)
@@ -83,3 +86,6 @@ type readCloser struct {
 	io.Reader
 	io.Closer
 }
+
+// streamBuffer is the chunk size of encrypted streams through the server.
+const streamBuffer = 256 << 10

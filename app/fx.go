@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"net/http"
 	"time"
 
@@ -107,7 +108,8 @@ func StoreModule() fx.Option {
 // AuthModule provides the *auth.Service (see NewAuth) over the store, the
 // slog logger and, when the graph has one, a ports.Mailer (default: the
 // console mailer on the log output). OpenID Connect discovery runs when
-// the service is built, bounded by StoreOpenTimeout.
+// the service is built, bounded by StoreOpenTimeout; the dummy hash of
+// Service.Warm is computed in the background once the app starts.
 func AuthModule() fx.Option {
 	type params struct {
 		fx.In
@@ -117,10 +119,26 @@ func AuthModule() fx.Option {
 		Mailer ports.Mailer `optional:"true"`
 		Output LogOutput    `optional:"true"`
 	}
-	return fx.Module("stockade.auth", fx.Provide(func(p params) (*auth.Service, error) {
+	return fx.Module("stockade.auth", fx.Provide(func(p params, lc fx.Lifecycle) (*auth.Service, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), StoreOpenTimeout)
 		defer cancel()
-		return NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mailer: p.Mailer, Logger: p.Logger, MailOutput: p.Output.Writer})
+		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mailer: p.Mailer, Logger: p.Logger, MailOutput: p.Output.Writer})
+		if err != nil {
+			return nil, err
+		}
+		// Warm the dummy hash beside start-up rather than before readiness:
+		// one Argon2id hash would add its time to every start.
+		lc.Append(fx.StartHook(func() {
+			go func() {
+				if err := svc.Warm(context.Background()); err != nil {
+					p.Logger.Warn("dummy password hash not precomputed; it is made on first use", "error", err)
+				}
+				// Hand the hash's ~19 MiB back to the OS now rather than
+				// minutes later: an idle server should be small.
+				debug.FreeOSMemory()
+			}()
+		}))
+		return svc, nil
 	}))
 }
 

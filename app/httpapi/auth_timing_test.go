@@ -104,22 +104,27 @@ func TestKolmogorovSmirnov(t *testing.T) {
 }
 
 // skipDummyHasher is the leak AUTH-2 forbids, planted for the control: it
-// passes every call through except a Verify against the first hash it made
-// (the service's dummy hash, made in auth.New before any user exists),
-// which it answers at once.
+// passes every call through except a Verify against a hash it made after
+// being armed (the service's dummy hash, made on the first unknown-e-mail
+// sign-in), which it answers at once.
 type skipDummyHasher struct {
 	*passhash.Hasher
 	mu    sync.Mutex
-	armed bool // the first hash was recorded
+	armed bool
 	made  map[string]bool
+}
+
+func (h *skipDummyHasher) arm() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.armed = true
 }
 
 func (h *skipDummyHasher) Hash(ctx context.Context, password string) (string, error) {
 	out, err := h.Hasher.Hash(ctx, password)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.armed {
-		h.armed = true
+	if h.armed {
 		h.made[out] = true
 	}
 	return out, err
@@ -198,6 +203,7 @@ func TestSignInTimingControlDetectsASkippedHash(t *testing.T) {
 		leaky = &skipDummyHasher{Hasher: real, made: map[string]bool{}}
 		return leaky
 	}))
+	leaky.arm()
 	unknown, wrong := signInSamples(t, h)
 	d, p := ksTest(unknown, wrong)
 	t.Logf("control (dummy hash skipped): n=%d each, median %.0f µs vs %.0f µs, KS D=%.3f p=%.3g",

@@ -43,10 +43,9 @@ func (s forbiddenStore) Close() error               { return nil }
 
 type forbiddenHasher struct{ t *testing.T }
 
-// Hash answers the dummy hash auth.New precomputes; no refusal path may
-// get as far as verifying against it.
 func (h forbiddenHasher) Hash(context.Context, string) (string, error) {
-	return "$argon2id$v=19$m=7168,t=5,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", nil
+	h.t.Error("Hash called")
+	return "", ports.ErrUnavailable
 }
 
 func (h forbiddenHasher) Verify(context.Context, string, string) (bool, bool, error) {

@@ -158,12 +158,16 @@ func New(d Deps, cfg Config) (*Service, error) {
 	}
 	s.limiter = newLimiter(d.Store, cfg.Limits, cfg.Limits.FrontCacheSize)
 	s.dummy = &dummyHash{hasher: d.Hasher}
-	// Compute the dummy hash now, so the first unknown-e-mail sign-in does
-	// not cost two hashes (a timing tell). A failure here is retried on use.
-	if _, err := s.dummy.get(context.Background()); err != nil {
-		s.log.Warn("dummy password hash not precomputed", "error", err)
-	}
 	return s, nil
+}
+
+// Warm computes the dummy hash that unknown-e-mail sign-ins verify
+// against, so the first of them does not cost two hashes (a timing tell).
+// Servers call it once after start; without it the hash is made on first
+// use.
+func (s *Service) Warm(ctx context.Context) error {
+	_, err := s.dummy.get(ctx)
+	return err
 }
 
 // Config returns the configuration in force, defaults filled in.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"go.uber.org/fx"

@@ -14,4 +14,17 @@
 // take no shop ID: the shop is the transaction's, so a cross-shop query
 // cannot be expressed. [Store.Global] is for global rows (users, orgs, the
 // shop directory) and offers no tenant repository.
+//
+// # The ports
+//
+//   - Storage of state: [Store] with its repositories (memberships, audit,
+//     sessions, magic links, files; users, orgs, shops, passwords,
+//     identities, rate limits) and the optional [SessionResolver].
+//   - Authentication: [PasswordHasher], [IdentityProvider], [Mailer].
+//   - Files: [ObjectStore] for bytes, [KeyManager] for per-shop
+//     key-encryption keys.
+//
+// Each has a conformance suite in ports/porttest (TestStore,
+// TestPasswordHasher, TestIdentityProvider, TestMailer, TestObjectStore,
+// TestKeyManager).
 package ports

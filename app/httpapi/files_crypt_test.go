@@ -55,7 +55,11 @@ func TestEncryptedFilesRoundTrip(t *testing.T) {
 				rc.Close()
 				require.NoError(t, err)
 				assert.Equal(t, storage.CiphertextSize(int64(n)), info.Size, "the object is the ciphertext")
-				if n > 0 {
+				// A window under 16 random bytes turns up in random
+				// ciphertext by chance (one byte: ~20% of the time), so the
+				// containment check starts at 16; smaller bodies are covered
+				// by the size check above.
+				if n >= 16 {
 					assert.False(t, bytes.Contains(atRest, body[:min(n, 64)]), "the plaintext is not at rest")
 				}
 

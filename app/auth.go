@@ -102,11 +102,13 @@ func sessionKeyring(cfg Config) (*auth.Keyring, error) {
 		path := filepath.Join(cfg.DataDir, sessionKeysFile)
 		b, err := os.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
-			b = []byte("k1:" + base64.RawURLEncoding.EncodeToString(randomKey()) + "\n")
-			if err := writeNew(path, b); err != nil {
+			fresh := []byte("k1:" + base64.RawURLEncoding.EncodeToString(randomKey()) + "\n")
+			if err := writeNew(path, fresh); err != nil && !errors.Is(err, fs.ErrExist) {
 				return nil, fmt.Errorf("create session key file: %w", err)
 			}
-		} else if err != nil {
+			b, err = os.ReadFile(path) // another instance may have won the race
+		}
+		if err != nil {
 			return nil, fmt.Errorf("read session key file: %w", err)
 		}
 		spec = strings.TrimSpace(string(b))

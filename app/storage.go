@@ -2,7 +2,7 @@ package app
 
 import (
 	"context"
-	"crypto/hmac"
+	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -163,10 +163,10 @@ func storageKey(cfg Config, configured, setting, file string) ([]byte, error) {
 	return k, nil
 }
 
-// derive returns a subkey of key for one purpose, so one configured
-// secret never signs two kinds of link.
+// derive returns a 32-byte subkey of key for one purpose (HKDF-SHA256,
+// RFC 5869), so one configured secret never signs two kinds of link.
 func derive(key []byte, purpose string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(purpose))
-	return m.Sum(nil)
+	// hkdf.Key fails only for a length over 255×32 bytes; 32 cannot.
+	k, _ := hkdf.Key(sha256.New, key, nil, purpose, 32)
+	return k
 }

@@ -56,6 +56,12 @@ type fileOption func(*fileOptions)
 // onMinIO puts objects in a fresh bucket of the test MinIO.
 func onMinIO() fileOption { return func(o *fileOptions) { o.minio = true } }
 
+// rowsOnPostgres keeps the rows in a fresh Postgres database (application
+// role, RLS on) instead of SQLite.
+func rowsOnPostgres() fileOption {
+	return func(o *fileOptions) { o.auth = append(o.auth, onPostgres()) }
+}
+
 // testRules are the default kinds plus "blob", which takes any content
 // (for byte-exact round trips of arbitrary sizes).
 func testRules() map[string]storage.KindRule {

@@ -16,11 +16,14 @@ import (
 	"github.com/stockadehq/stockade/core/storage"
 )
 
-// onBothObjectStores runs fn on localfs and on MinIO, in parallel subtests.
+// onBothObjectStores runs fn on SQLite rows with localfs objects, SQLite
+// with MinIO, and Postgres (application role, RLS on) with MinIO, in
+// parallel subtests.
 func onBothObjectStores(t *testing.T, fn func(t *testing.T, opts ...fileOption)) {
 	t.Helper()
 	t.Run("localfs", func(t *testing.T) { t.Parallel(); fn(t) })
 	t.Run("minio", func(t *testing.T) { t.Parallel(); fn(t, onMinIO()) })
+	t.Run("postgres+minio", func(t *testing.T) { t.Parallel(); fn(t, onMinIO(), rowsOnPostgres()) })
 }
 
 func TestFileUploadListDownloadDelete(t *testing.T) {

@@ -1,7 +1,7 @@
 package httpapi_test
 
-// Tests for defects found while writing the attack tests. Each fails on
-// the code as it stands and names the fix in its comment.
+// Regression tests for defects the attack tests found. Each failed before
+// its fix and names the line that fixed it.
 
 import (
 	"context"
@@ -17,11 +17,10 @@ import (
 // AUTH-2, the answer half (the time half is
 // TestSignInTimingDoesNotRevealAccounts): unknown e-mail, wrong password, no
 // password, and the right password in a shop the user is not a member of
-// all get the same 401 problem. Today the last one answers "sign in: e-mail
-// or password is wrong" (signin.go SignIn wraps the InShop error, which is
-// errBadCredentials for a non-member), telling a guesser the password is
-// right. Fix: after that InShop, return errBadCredentials unwrapped when
-// errors.Is(err, errBadCredentials).
+// all get the same 401 problem. Guards signin.go SignIn returning
+// errBadCredentials unwrapped after the membership check; wrapped, the last
+// case answered "sign in: e-mail or password is wrong" and told a guesser
+// the password was right.
 func TestSignInFailuresLookAlike(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -41,13 +40,11 @@ func TestSignInFailuresLookAlike(t *testing.T) {
 }
 
 // A cookie that rotation has retired must have no power left (AUTH-6: a
-// stolen cookie cannot outlive revocation). session.go mintSession ends
-// the session a presented cookie names after checking only its MAC, not
-// its token against the stored hash, so a thief holding a retired cookie
-// can sign in as anyone in the shop, present it, and end the victim's
-// current session. Fix: in mintSession, Get the session and delete it only
-// when subtle.ConstantTimeCompare(hashToken(old.Token), sess.TokenHash)
-// is 1.
+// stolen cookie cannot outlive revocation). Guards session.go mintSession,
+// which ends the session a presented cookie names only when the cookie's
+// token still matches the stored hash; before that check, a thief holding
+// a retired cookie could sign in as anyone in the shop, present it, and
+// end the victim's current session.
 func TestRetiredCookieCannotEndTheSessionItOnceNamed(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

@@ -34,6 +34,10 @@ type AuthParts struct {
 	// MailOutput is where the console mailer writes when Mailer is nil
 	// (default os.Stderr).
 	MailOutput io.Writer
+	// NoProviders skips the OpenID Connect providers (and their network
+	// discovery): for callers that never sign anyone in through them, such
+	// as the CLI.
+	NoProviders bool
 }
 
 // NewAuth builds the authentication service for cfg without fx: the
@@ -61,14 +65,14 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 		return nil, err
 	}
 	var providers []ports.IdentityProvider
-	if a.GoogleClientID != "" {
+	if a.GoogleClientID != "" && !p.NoProviders {
 		g, err := oidc.Google(ctx, a.GoogleClientID, a.GoogleClientSecret)
 		if err != nil {
 			return nil, fmt.Errorf("google sign-in: %w", err)
 		}
 		providers = append(providers, g)
 	}
-	if a.OIDCIssuer != "" {
+	if a.OIDCIssuer != "" && !p.NoProviders {
 		o, err := oidc.New(ctx, oidc.Config{Name: a.OIDCName, Issuer: a.OIDCIssuer, ClientID: a.OIDCClientID, ClientSecret: a.OIDCClientSecret})
 		if err != nil {
 			return nil, fmt.Errorf("%s sign-in: %w", a.OIDCName, err)

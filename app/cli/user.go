@@ -39,7 +39,8 @@ func withAuth(c *cobra.Command, load func(*cobra.Command) (app.Config, error), f
 		return err
 	}
 	defer st.Close()
-	svc, err := app.NewAuth(ctx, cfg, app.AuthParts{Store: st, MailOutput: c.ErrOrStderr()})
+	// The CLI signs nobody in through OpenID Connect: no discovery.
+	svc, err := app.NewAuth(ctx, cfg, app.AuthParts{Store: st, MailOutput: c.ErrOrStderr(), NoProviders: true})
 	if err != nil {
 		return err
 	}

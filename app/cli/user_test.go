@@ -107,3 +107,17 @@ func TestUserAndShopCommands(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// The CLI signs nobody in through OpenID Connect, so a configured issuer
+// that cannot be reached must not stop `user create` (withAuth passes
+// NoProviders; without it, discovery fails the command).
+func TestUserCommandsSkipOIDCDiscovery(t *testing.T) {
+	env := []string{
+		"STOCKADE_DATA_DIR=" + filepath.Join(t.TempDir(), "data"),
+		"STOCKADE_AUTH_OIDC_NAME=corp", "STOCKADE_AUTH_OIDC_ISSUER=https://127.0.0.1:1",
+		"STOCKADE_AUTH_OIDC_CLIENT_ID=stockade", "STOCKADE_AUTH_OIDC_CLIENT_SECRET=s3cret",
+	}
+	out, err := runIn(t, env, "", "user", "create", "--email", "ada@example.com")
+	require.NoError(t, err)
+	assert.Contains(t, out, "<ada@example.com>")
+}

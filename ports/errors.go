@@ -60,3 +60,7 @@ func (e *InvalidError) Error() string {
 
 // Is reports whether target is ErrInvalid.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// ErrLastOwner: the change would leave a shop (or an org) without an
+// Owner (TEN-5). It matches ErrConflict with errors.Is.
+var ErrLastOwner = fmt.Errorf("%w: at least one owner must remain", ErrConflict)

@@ -117,3 +117,34 @@ func parseUUID(field, s string) (uuid.UUID, error) {
 	}
 	return u, nil
 }
+
+// InvitationID identifies an invitation to join a shop (TEN-9).
+type InvitationID struct{ uuid.UUID }
+
+// JobID identifies a background job (TEN-8).
+type JobID struct{ uuid.UUID }
+
+// IsZero reports whether id is the nil UUID.
+func (id InvitationID) IsZero() bool { return id.UUID == uuid.Nil }
+
+// IsZero reports whether id is the nil UUID.
+func (id JobID) IsZero() bool { return id.UUID == uuid.Nil }
+
+// NewInvitationID returns a fresh UUIDv7 invitation ID.
+func NewInvitationID() InvitationID { return InvitationID{newUUID()} }
+
+// NewJobID returns a fresh UUIDv7 job ID.
+func NewJobID() JobID { return JobID{newUUID()} }
+
+// ParseInvitationID parses the canonical text form of an invitation ID
+// (see ParseShopID).
+func ParseInvitationID(s string) (InvitationID, error) {
+	u, err := parseUUID("invitation id", s)
+	return InvitationID{u}, err
+}
+
+// ParseJobID parses the canonical text form of a job ID (see ParseShopID).
+func ParseJobID(s string) (JobID, error) {
+	u, err := parseUUID("job id", s)
+	return JobID{u}, err
+}

@@ -25,8 +25,12 @@ type MembershipRepo interface {
 	// List returns the shop's memberships ordered by creation.
 	List(ctx context.Context) ([]Membership, error)
 	// SetRole changes a member's role. ErrNotFound if not a member,
-	// ErrInvalid for an unknown role.
+	// ErrInvalid for an unknown role, ErrLastOwner if it would demote the
+	// shop's last Owner (checked atomically: two concurrent demotions of
+	// the last two owners cannot both succeed).
 	SetRole(ctx context.Context, user UserID, role Role) (Membership, error)
-	// Remove ends a membership. ErrNotFound if not a member.
+	// Remove ends a membership, deleting the member's sessions and magic
+	// links in this shop. ErrNotFound if not a member, ErrLastOwner if it
+	// is the shop's last Owner (checked atomically, as SetRole).
 	Remove(ctx context.Context, user UserID) error
 }

@@ -47,6 +47,10 @@ type ShopTx interface {
 	Sessions() SessionRepo
 	MagicLinks() MagicLinkRepo
 	Files() FileRepo
+	Invitations() InvitationRepo
+	Jobs() JobRepo
+	// ThisShop is the directory row of the unit of work's own shop.
+	ThisShop() ThisShopRepo
 }
 
 // GlobalTx is a unit of work over global rows.
@@ -57,6 +61,7 @@ type GlobalTx interface {
 	Passwords() PasswordRepo
 	Identities() IdentityRepo
 	RateLimits() RateLimitRepo
+	OrgMembers() OrgMemberRepo
 }
 
 // TxOptions are the settings a unit of work runs with.

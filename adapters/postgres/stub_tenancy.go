@@ -1,0 +1,88 @@
+package postgres
+
+// Placeholders while the tenancy repositories are written (issue 5); each
+// is replaced by its real file and this file is deleted.
+
+import (
+	"context"
+	"time"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+func (t *shopTx) Invitations() ports.InvitationRepo { return invitationsStub{} }
+func (t *shopTx) Jobs() ports.JobRepo               { return jobsStub{} }
+func (t *shopTx) ThisShop() ports.ThisShopRepo      { return thisShopStub{} }
+func (t *globalTx) OrgMembers() ports.OrgMemberRepo { return orgMembersStub{} }
+
+type invitationsStub struct{}
+
+func (invitationsStub) Create(context.Context, ports.Invitation) (ports.Invitation, error) {
+	return ports.Invitation{}, ports.ErrUnsupported
+}
+func (invitationsStub) Get(context.Context, ports.InvitationID) (ports.Invitation, error) {
+	return ports.Invitation{}, ports.ErrUnsupported
+}
+func (invitationsStub) List(context.Context, time.Time) ([]ports.Invitation, error) {
+	return nil, ports.ErrUnsupported
+}
+func (invitationsStub) Accept(context.Context, []byte, ports.UserID, time.Time) (ports.Invitation, error) {
+	return ports.Invitation{}, ports.ErrUnsupported
+}
+func (invitationsStub) Revoke(context.Context, ports.InvitationID, time.Time) (ports.Invitation, error) {
+	return ports.Invitation{}, ports.ErrUnsupported
+}
+func (invitationsStub) DeleteExpired(context.Context, time.Time) (int, error) {
+	return 0, ports.ErrUnsupported
+}
+
+type jobsStub struct{}
+
+func (jobsStub) Enqueue(context.Context, ports.Job) (ports.Job, error) {
+	return ports.Job{}, ports.ErrUnsupported
+}
+func (jobsStub) Get(context.Context, ports.JobID) (ports.Job, error) {
+	return ports.Job{}, ports.ErrUnsupported
+}
+func (jobsStub) List(context.Context, ports.JobState, int) ([]ports.Job, error) {
+	return nil, ports.ErrUnsupported
+}
+func (jobsStub) Complete(context.Context, ports.JobID, int) error { return ports.ErrUnsupported }
+func (jobsStub) Fail(context.Context, ports.JobID, int, string, time.Time, bool) (ports.Job, error) {
+	return ports.Job{}, ports.ErrUnsupported
+}
+func (jobsStub) Retry(context.Context, ports.JobID, time.Time) (ports.Job, error) {
+	return ports.Job{}, ports.ErrUnsupported
+}
+
+// Claim is the cross-shop job claim (ports.JobQueue).
+func (s *Store) Claim(context.Context, time.Time, int, time.Duration) ([]ports.Job, error) {
+	return nil, ports.ErrUnsupported
+}
+
+type thisShopStub struct{}
+
+func (thisShopStub) Get(context.Context) (ports.Shop, error) {
+	return ports.Shop{}, ports.ErrUnsupported
+}
+func (thisShopStub) Rename(context.Context, string) (ports.Shop, error) {
+	return ports.Shop{}, ports.ErrUnsupported
+}
+func (thisShopStub) SetStatus(context.Context, ports.ShopStatus) (ports.Shop, error) {
+	return ports.Shop{}, ports.ErrUnsupported
+}
+
+type orgMembersStub struct{}
+
+func (orgMembersStub) Add(context.Context, ports.OrgID, ports.UserID, ports.OrgRole) (ports.OrgMember, error) {
+	return ports.OrgMember{}, ports.ErrUnsupported
+}
+func (orgMembersStub) Get(context.Context, ports.OrgID, ports.UserID) (ports.OrgMember, error) {
+	return ports.OrgMember{}, ports.ErrUnsupported
+}
+func (orgMembersStub) List(context.Context, ports.OrgID) ([]ports.OrgMember, error) {
+	return nil, ports.ErrUnsupported
+}
+func (orgMembersStub) Remove(context.Context, ports.OrgID, ports.UserID) error {
+	return ports.ErrUnsupported
+}

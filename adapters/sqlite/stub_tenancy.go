@@ -11,7 +11,6 @@ import (
 )
 
 func (t *shopTx) Invitations() ports.InvitationRepo { return invitationsStub{} }
-func (t *shopTx) Jobs() ports.JobRepo               { return jobsStub{} }
 func (t *shopTx) ThisShop() ports.ThisShopRepo      { return thisShopStub{} }
 func (t *globalTx) OrgMembers() ports.OrgMemberRepo { return orgMembersStub{} }
 
@@ -34,30 +33,6 @@ func (invitationsStub) Revoke(context.Context, ports.InvitationID, time.Time) (p
 }
 func (invitationsStub) DeleteExpired(context.Context, time.Time) (int, error) {
 	return 0, ports.ErrUnsupported
-}
-
-type jobsStub struct{}
-
-func (jobsStub) Enqueue(context.Context, ports.Job) (ports.Job, error) {
-	return ports.Job{}, ports.ErrUnsupported
-}
-func (jobsStub) Get(context.Context, ports.JobID) (ports.Job, error) {
-	return ports.Job{}, ports.ErrUnsupported
-}
-func (jobsStub) List(context.Context, ports.JobState, int) ([]ports.Job, error) {
-	return nil, ports.ErrUnsupported
-}
-func (jobsStub) Complete(context.Context, ports.JobID, int) error { return ports.ErrUnsupported }
-func (jobsStub) Fail(context.Context, ports.JobID, int, string, time.Time, bool) (ports.Job, error) {
-	return ports.Job{}, ports.ErrUnsupported
-}
-func (jobsStub) Retry(context.Context, ports.JobID, time.Time) (ports.Job, error) {
-	return ports.Job{}, ports.ErrUnsupported
-}
-
-// Claim is the cross-shop job claim (ports.JobQueue).
-func (s *Store) Claim(context.Context, time.Time, int, time.Duration) ([]ports.Job, error) {
-	return nil, ports.ErrUnsupported
 }
 
 type thisShopStub struct{}

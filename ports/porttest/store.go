@@ -31,10 +31,17 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, newStore) })
 	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, newStore) })
 	t.Run("Files", func(t *testing.T) { testFiles(t, newStore) })
+	t.Run("Invitations", func(t *testing.T) { testInvitations(t, newStore) })
+	t.Run("OrgMembers", func(t *testing.T) { testOrgMembers(t, newStore) })
+	t.Run("ThisShop", func(t *testing.T) { testThisShop(t, newStore) })
+	t.Run("LastOwner", func(t *testing.T) { testLastOwner(t, newStore) })
+	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore) })
 	t.Run("TenantBoundary", func(t *testing.T) {
 		testTenantBoundary(t, newStore)
 		testAuthTenantBoundary(t, newStore)
 		testFileTenantBoundary(t, newStore)
+		testTenancyTenantBoundary(t, newStore)
+		testJobTenantBoundary(t, newStore)
 	})
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }

@@ -61,9 +61,19 @@ func (r memberships) List(ctx context.Context) ([]ports.Membership, error) {
 	return out, nil
 }
 
+// SetRole locks the shop's owners and the member with FOR NO KEY UPDATE,
+// the lock the UPDATE takes anyway, before it checks the last-owner rule
+// (see lockOwners).
 func (r memberships) SetRole(ctx context.Context, user ports.UserID, role ports.Role) (ports.Membership, error) {
 	if err := ports.ValidateRole(role); err != nil {
 		return ports.Membership{}, err
+	}
+	if role != ports.RoleOwner {
+		err := lockOwners(ctx, r.t.q, "set role", `SELECT user_id, role FROM memberships
+			WHERE shop_id = $1 AND (role = 'owner' OR user_id = $2) ORDER BY user_id FOR NO KEY UPDATE`, r.t.shop, user)
+		if err != nil {
+			return ports.Membership{}, err
+		}
 	}
 	var row membershipRow
 	err := sqlx.GetContext(ctx, r.t.q, &row, `UPDATE memberships SET role = $1, updated_at = $2
@@ -74,7 +84,16 @@ func (r memberships) SetRole(ctx context.Context, user ports.UserID, role ports.
 	return row.port(), nil
 }
 
+// Remove locks the shop's owners and the member with FOR UPDATE, the lock
+// the DELETE takes anyway, before it checks the last-owner rule (see
+// lockOwners). The foreign keys of sessions and magic_links cascade,
+// deleting the member's sessions and links in this shop.
 func (r memberships) Remove(ctx context.Context, user ports.UserID) error {
+	err := lockOwners(ctx, r.t.q, "remove membership", `SELECT user_id, role FROM memberships
+		WHERE shop_id = $1 AND (role = 'owner' OR user_id = $2) ORDER BY user_id FOR UPDATE`, r.t.shop, user)
+	if err != nil {
+		return err
+	}
 	res, err := r.t.q.ExecContext(ctx, `DELETE FROM memberships WHERE shop_id = $1 AND user_id = $2`, r.t.shop, user)
 	if err != nil {
 		return wrap("remove membership", err)

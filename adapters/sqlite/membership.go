@@ -61,9 +61,18 @@ func (r memberships) List(ctx context.Context) ([]ports.Membership, error) {
 	return out, nil
 }
 
+// SetRole and Remove check the last-owner rule, then write. A writing unit
+// of work holds SQLite's one write lock from BEGIN (IMMEDIATE) on, so the
+// owners counted cannot change before the write: of two concurrent
+// demotions of the last two owners the second sees one owner left.
 func (r memberships) SetRole(ctx context.Context, user ports.UserID, role ports.Role) (ports.Membership, error) {
 	if err := ports.ValidateRole(role); err != nil {
 		return ports.Membership{}, err
+	}
+	if role != ports.RoleOwner {
+		if err := r.keepAnOwner(ctx, "set role", user); err != nil {
+			return ports.Membership{}, err
+		}
 	}
 	var row membershipRow
 	err := r.t.q.GetContext(ctx, &row, `UPDATE memberships SET role = ?, updated_at = ? WHERE shop_id = ? AND user_id = ? RETURNING `+membershipCols,
@@ -74,12 +83,35 @@ func (r memberships) SetRole(ctx context.Context, user ports.UserID, role ports.
 	return row.port(), nil
 }
 
+// Remove deletes the membership; the foreign keys of sessions and
+// magic_links cascade, deleting the member's sessions and links in this
+// shop.
 func (r memberships) Remove(ctx context.Context, user ports.UserID) error {
+	if err := r.keepAnOwner(ctx, "remove membership", user); err != nil {
+		return err
+	}
 	res, err := r.t.q.ExecContext(ctx, `DELETE FROM memberships WHERE shop_id = ? AND user_id = ?`, r.t.shop, user)
 	if err != nil {
 		return wrap("remove membership", err)
 	}
 	return mustAffect("remove membership", res)
+}
+
+// keepAnOwner returns ErrLastOwner if user is the shop's only Owner, and
+// ErrNotFound if user is not a member.
+func (r memberships) keepAnOwner(ctx context.Context, op string, user ports.UserID) error {
+	var role ports.Role
+	var others int
+	err := r.t.q.QueryRowxContext(ctx, `SELECT role, (SELECT count(*) FROM memberships o
+		WHERE o.shop_id = m.shop_id AND o.role = 'owner' AND o.user_id <> m.user_id)
+		FROM memberships m WHERE shop_id = ? AND user_id = ?`, r.t.shop, user).Scan(&role, &others)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if role == ports.RoleOwner && others == 0 {
+		return fmt.Errorf("sqlite: %s: %w", op, ports.ErrLastOwner)
+	}
+	return nil
 }
 
 func mustAffect(op string, res sql.Result) error {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"github.com/stockadehq/stockade/core/access"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,9 +44,9 @@ func TestNewStorageEmbeddedDefault(t *testing.T) {
 	require.NoError(t, err)
 
 	shop, user := seedShop(t, st)
-	c := storage.Caller{Shop: shop, User: user, Role: ports.RoleOwner}
+	ctx = access.With(ctx, access.Scope{Shop: shop, User: user, Role: ports.RoleOwner})
 	body := "%PDF-1.7\n" + strings.Repeat("x", 5000)
-	f, err := s.Service.Upload(ctx, c, storage.UploadInput{Kind: "document", Name: "a.pdf", Size: int64(len(body)), Body: strings.NewReader(body)})
+	f, err := s.Service.Upload(ctx, storage.UploadInput{Kind: "document", Name: "a.pdf", Size: int64(len(body)), Body: strings.NewReader(body)})
 	require.NoError(t, err)
 	assert.True(t, f.Encrypted)
 
@@ -55,7 +56,7 @@ func TestNewStorageEmbeddedDefault(t *testing.T) {
 	key2, err := os.ReadFile(filepath.Join(cfg.DataDir, "master.key"))
 	require.NoError(t, err)
 	assert.Equal(t, key, key2, "the generated key is kept")
-	d, err := again.Service.DownloadURL(ctx, c, f.ID)
+	d, err := again.Service.DownloadURL(ctx, f.ID)
 	require.NoError(t, err)
 	q, err := url.ParseQuery(d.ContentQuery)
 	require.NoError(t, err)

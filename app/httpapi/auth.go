@@ -38,7 +38,9 @@ func authRoutes(mux *http.ServeMux, d AuthDeps) {
 	}))
 	onShop := OnShopHost(d.Shops)
 	shop := func(f http.HandlerFunc) http.Handler { return csrf.Handler(onShop(f)) }
-	session := func(f http.HandlerFunc) http.Handler { return csrf.Handler(onShop(RequireSession(d.Service)(f))) }
+	session := func(f http.HandlerFunc) http.Handler {
+		return csrf.Handler(onShop(RequireSession(d.Service, d.TrustForwardedFor)(f)))
+	}
 
 	mux.Handle("POST /auth/signup", csrf.Handler(http.HandlerFunc(h.signUp)))
 	mux.Handle("POST /auth/signin", shop(h.signIn))

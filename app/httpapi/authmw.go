@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"net"
 	"net/http"
 	"strings"
@@ -59,10 +60,11 @@ func OnShopHost(shops *HostShops) func(http.Handler) http.Handler {
 }
 
 // RequireSession authenticates the session cookie on the shop's host (see
-// auth.Service.Authenticate) and stores the principal in the context for
-// next; without a valid session it answers a 401 problem. Put it inside
-// OnShopHost.
-func RequireSession(svc *auth.Service) func(http.Handler) http.Handler {
+// auth.Service.Authenticate) and stores the principal, and the caller's
+// access.Scope that the core's guard reads, in the context for next;
+// without a valid session it answers a 401 problem. Put it inside
+// OnShopHost. trustForwardedFor is as AuthDeps.TrustForwardedFor.
+func RequireSession(svc *auth.Service, trustForwardedFor bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			shop, ok := ShopFrom(r.Context())
@@ -83,7 +85,13 @@ func RequireSession(svc *auth.Service) func(http.Handler) http.Handler {
 				WriteProblem(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+			cl := clientOf(r, trustForwardedFor)
+			ctx := context.WithValue(r.Context(), principalKey{}, p)
+			ctx = access.With(ctx, access.Scope{
+				Shop: p.Shop, Org: shop.OrgID, User: p.User, Role: p.Role, Session: p.Session,
+				RequestID: cl.RequestID, IP: cl.IP, UserAgent: cl.UserAgent,
+			})
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }

@@ -47,7 +47,7 @@ func filesRoutes(mux *http.ServeMux, a AuthDeps, d FilesDeps) {
 		WriteProblem(w, r, fmt.Errorf("cross-origin request refused: %w", ports.ErrForbidden))
 	}))
 	onShop := OnShopHost(a.Shops)
-	session := func(f http.HandlerFunc) http.Handler { return csrf.Handler(onShop(RequireSession(a.Service)(f))) }
+	session := func(f http.HandlerFunc) http.Handler { return csrf.Handler(onShop(RequireSession(a.Service, a.TrustForwardedFor)(f))) }
 
 	mux.Handle("POST /files", session(h.upload))
 	mux.Handle("POST /files/uploads", session(h.requestUpload))
@@ -65,13 +65,6 @@ type fileHandlers struct {
 	svc      *storage.Service
 	shops    *HostShops
 	trustXFF bool
-}
-
-// caller is the session's principal as the storage service sees it.
-func (h *fileHandlers) caller(r *http.Request) storage.Caller {
-	p, _ := PrincipalFrom(r.Context())
-	cl := clientOf(r, h.trustXFF)
-	return storage.Caller{Shop: p.Shop, User: p.User, Role: p.Role, IP: cl.IP, UserAgent: cl.UserAgent, RequestID: cl.RequestID}
 }
 
 // fileJSON is a file as the API shows it.
@@ -102,7 +95,7 @@ func (h *fileHandlers) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f, err := h.svc.Upload(r.Context(), h.caller(r), storage.UploadInput{
+	f, err := h.svc.Upload(r.Context(), storage.UploadInput{
 		Kind: q.Get("kind"), Name: q.Get("name"), Size: r.ContentLength,
 		ContentType: r.Header.Get("Content-Type"), Body: shortBody{r.Body},
 	})
@@ -136,7 +129,7 @@ func (h *fileHandlers) requestUpload(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, err)
 		return
 	}
-	p, err := h.svc.RequestUpload(r.Context(), h.caller(r), storage.UploadRequest{Kind: in.Kind, Name: in.Name, Size: in.Size, ContentType: in.ContentType})
+	p, err := h.svc.RequestUpload(r.Context(), storage.UploadRequest{Kind: in.Kind, Name: in.Name, Size: in.Size, ContentType: in.ContentType})
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -165,7 +158,7 @@ func (h *fileHandlers) finalize(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, ports.Invalid("sha256", "must be 64 hex digits"))
 		return
 	}
-	f, err := h.svc.Finalize(r.Context(), h.caller(r), id, sum)
+	f, err := h.svc.Finalize(r.Context(), id, sum)
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -192,7 +185,7 @@ func (h *fileHandlers) list(w http.ResponseWriter, r *http.Request) {
 		}
 		lq.Limit = n
 	}
-	files, err := h.svc.List(r.Context(), h.caller(r), lq)
+	files, err := h.svc.List(r.Context(), lq)
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -216,7 +209,7 @@ func (h *fileHandlers) download(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, err)
 		return
 	}
-	d, err := h.svc.DownloadURL(r.Context(), h.caller(r), id)
+	d, err := h.svc.DownloadURL(r.Context(), id)
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -240,7 +233,7 @@ func (h *fileHandlers) delete(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, err)
 		return
 	}
-	if err := h.svc.Delete(r.Context(), h.caller(r), id); err != nil {
+	if err := h.svc.Delete(r.Context(), id); err != nil {
 		WriteProblem(w, r, err)
 		return
 	}

@@ -11,6 +11,8 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/ports"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -35,11 +37,11 @@ func BenchmarkFileSignedURL(b *testing.B) {
 		b.Run(store.name, func(b *testing.B) {
 			h := newFileHarness(b, store.opts...)
 			f := h.uploaded(h.tomCookie, "photo", "a.png", pngBytes(1000))
-			c := storage.Caller{Shop: h.acme.ID, User: h.tom.ID, Role: "tech"}
+			ctx := access.With(context.Background(), access.Scope{Shop: h.acme.ID, User: h.tom.ID, Role: ports.RoleTech})
 			id := mustFileID(b, f.ID)
 			b.ResetTimer()
 			for b.Loop() {
-				if _, err := h.storage.DownloadURL(context.Background(), c, id); err != nil {
+				if _, err := h.storage.DownloadURL(ctx, id); err != nil {
 					b.Fatal(err)
 				}
 			}

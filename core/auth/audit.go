@@ -9,11 +9,12 @@ import (
 
 // event is an audit event about to be appended.
 type event struct {
-	actor   string
-	action  string
-	target  string
-	outcome ports.Outcome
-	after   any // marshalled to JSON; must hold no secret
+	actor        string
+	impersonator string
+	action       string
+	target       string
+	outcome      ports.Outcome
+	after        any // marshalled to JSON; must hold no secret
 }
 
 // appendAudit appends e to the unit of work's shop log, so the event
@@ -28,16 +29,17 @@ func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, c Client, e 
 		after = b
 	}
 	_, err := tx.Audit().Append(ctx, ports.AuditEvent{
-		ID:        ports.NewEventID(),
-		Time:      s.clock.Now(),
-		Actor:     e.actor,
-		Action:    e.action,
-		Target:    e.target,
-		Outcome:   e.outcome,
-		After:     after,
-		IP:        c.IP,
-		UserAgent: c.UserAgent,
-		RequestID: c.RequestID,
+		ID:           ports.NewEventID(),
+		Time:         s.clock.Now(),
+		Actor:        e.actor,
+		Impersonator: e.impersonator,
+		Action:       e.action,
+		Target:       e.target,
+		Outcome:      e.outcome,
+		After:        after,
+		IP:           c.IP,
+		UserAgent:    c.UserAgent,
+		RequestID:    c.RequestID,
 	})
 	return err
 }

@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"time"
 
 	"github.com/stockadehq/stockade/ports"
@@ -23,6 +25,9 @@ type SessionInfo struct {
 
 // ListSessions returns the principal's sessions in its shop, newest first.
 func (s *Service) ListSessions(ctx context.Context, p Principal) ([]SessionInfo, error) {
+	if err := s.guardSelf(ctx, p); err != nil {
+		return nil, err
+	}
 	var out []SessionInfo
 	err := s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		list, err := tx.Sessions().ListByUser(ctx, p.User)
@@ -56,6 +61,9 @@ func (s *Service) SignOut(ctx context.Context, p Principal, c Client) error {
 // RevokeSession ends one of the principal's own sessions. ErrNotFound if
 // id is not a session of the principal's in this shop.
 func (s *Service) RevokeSession(ctx context.Context, p Principal, id ports.SessionID, c Client) error {
+	if err := s.guardSelf(ctx, p); err != nil {
+		return err
+	}
 	err := s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		sess, err := tx.Sessions().Get(ctx, id)
 		if err != nil {
@@ -78,6 +86,9 @@ func (s *Service) RevokeSession(ctx context.Context, p Principal, id ports.Sessi
 // RevokeOtherSessions ends every session of the principal's in this shop
 // but the current one, and returns how many it ended.
 func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, c Client) (int, error) {
+	if err := s.guardSelf(ctx, p); err != nil {
+		return 0, err
+	}
 	var n int
 	err := s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		var err error
@@ -92,18 +103,22 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, c Client
 	return n, nil
 }
 
-// RevokeMemberSessions ends every session a member has in the principal's
-// shop and returns how many. Only an Owner or Admin may; anyone else gets
+// RevokeMemberSessions ends every session a member has in the caller's
+// shop and returns how many. The caller's scope needs
+// access.MembersSessions (owners and admins by default); anyone else gets
 // ErrForbidden, and the refusal is audited. ErrNotFound if user is not a
 // member.
 func (s *Service) RevokeMemberSessions(ctx context.Context, p Principal, user ports.UserID, c Client) (int, error) {
 	c = c.clean()
-	if p.Role != ports.RoleOwner && p.Role != ports.RoleAdmin {
+	sc, err := s.access.Require(ctx, access.MembersSessions)
+	if errors.Is(err, ports.ErrForbidden) {
 		s.auditAlone(ctx, p.Shop, c, event{actor: p.Actor(), action: "auth.member_sessions.revoked", target: "user:" + user.String(), outcome: ports.OutcomeDenied})
-		return 0, fmt.Errorf("only an owner or admin may revoke a member's sessions: %w", ports.ErrForbidden)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("revoke member sessions: %w", err)
 	}
 	var n int
-	err := s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+	err = s.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		if _, err := tx.Memberships().Get(ctx, user); err != nil {
 			return err
 		}
@@ -111,10 +126,25 @@ func (s *Service) RevokeMemberSessions(ctx context.Context, p Principal, user po
 		if n, err = tx.Sessions().DeleteByUser(ctx, user, ports.SessionID{}); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, c, event{actor: p.Actor(), action: "auth.member_sessions.revoked", target: "user:" + user.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}})
+		return s.appendAudit(ctx, tx, c, event{actor: sc.Actor(), impersonator: sc.Impersonator, action: "auth.member_sessions.revoked", target: "user:" + user.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("revoke member sessions: %w", err)
 	}
 	return n, nil
+}
+
+// guardSelf is the guard of the use cases on the caller's own account: the
+// scope must hold access.AccountSelf and be the principal's own (same
+// shop, user and session), so a principal cannot be passed in for
+// somebody else's request.
+func (s *Service) guardSelf(ctx context.Context, p Principal) error {
+	sc, err := s.access.Require(ctx, access.AccountSelf)
+	if err != nil {
+		return err
+	}
+	if sc.Shop != p.Shop || sc.User != p.User || sc.Session != p.Session {
+		return fmt.Errorf("the principal is not the caller's: %w", ports.ErrForbidden)
+	}
+	return nil
 }

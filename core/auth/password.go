@@ -18,6 +18,9 @@ var errWrongPassword = fmt.Errorf("current password is wrong: %w", ports.ErrUnau
 // ErrUnauthenticated for a wrong current password, ErrInvalid for a new
 // password the policy refuses.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string, c Client) (Issued, error) {
+	if err := s.guardSelf(ctx, p); err != nil {
+		return Issued{}, err
+	}
 	c = c.clean()
 	var user ports.User
 	var hash string

@@ -11,6 +11,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"log/slog"
 	"time"
 
@@ -93,6 +94,10 @@ type Deps struct {
 	Providers []ports.IdentityProvider
 	Clock     ports.Clock  // default ports.SystemClock
 	Logger    *slog.Logger // default discards
+	// Access is the permission matrix the guard checks for the
+	// signed-in use cases (access.AccountSelf, access.MembersSessions);
+	// nil is the default.
+	Access *access.Policy
 }
 
 // Service runs the authentication use cases. It is safe for concurrent
@@ -110,6 +115,7 @@ type Service struct {
 	cfg       Config
 	limiter   *limiter
 	dummy     *dummyHash
+	access    *access.Policy
 }
 
 // New returns a Service. It returns an error matching ports.ErrInvalid
@@ -138,6 +144,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 		clock:     d.Clock,
 		log:       d.Logger,
 		cfg:       cfg,
+		access:    d.Access,
 	}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
@@ -212,6 +219,9 @@ func ResolveInShop(ctx context.Context, store ports.Store, shop ports.ShopID, id
 
 // User returns the principal's account ("who am I").
 func (s *Service) User(ctx context.Context, p Principal) (ports.User, error) {
+	if err := s.guardSelf(ctx, p); err != nil {
+		return ports.User{}, err
+	}
 	var user ports.User
 	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		var err error

@@ -81,6 +81,16 @@ func principalOf(shop ports.ShopID, sess ports.Session, role ports.Role) Princip
 // one the browser presented while signing in) and the cookie still holds
 // its current token, it is deleted, so a fixed
 // or stolen pre-sign-in session never becomes an authenticated one.
+// IssueSession creates a session for user in tx's shop and returns its
+// cookie, for use cases in other core packages that have proven who the
+// user is by other means in the same unit of work (an accepted
+// invitation: the mailed token proves the mailbox, as a magic link does).
+// The user must be a member of the shop by the time it is called. replace
+// is a cookie the browser presented, which ends if it is still current.
+func (s *Service) IssueSession(ctx context.Context, tx ports.ShopTx, user ports.UserID, method string, c Client, replace string) (Issued, error) {
+	return s.mintSession(ctx, tx, user, method, c.clean(), replace)
+}
+
 func (s *Service) mintSession(ctx context.Context, tx ports.ShopTx, user ports.UserID, method string, c Client, replace string) (Issued, error) {
 	if old, err := decodeSessionCookie(s.keys, tx.ShopID(), replace); err == nil {
 		// End the presented session only if the cookie still holds its

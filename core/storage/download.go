@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"io"
 	"net/http"
 	"net/url"
@@ -34,8 +35,9 @@ type Download struct {
 // file of the caller's shop, served as an attachment under its original
 // name (RFC 6266 with an RFC 5987 UTF-8 name). ErrNotFound for a file of
 // another shop or one not ready; ErrForbidden for a caller without a role.
-func (s *Service) DownloadURL(ctx context.Context, c Caller, id ports.FileID) (Download, error) {
-	if err := c.check(canRead, "read files"); err != nil {
+func (s *Service) DownloadURL(ctx context.Context, id ports.FileID) (Download, error) {
+	c, err := s.policy.Require(ctx, access.FilesRead)
+	if err != nil {
 		return Download{}, err
 	}
 	f, err := s.readyFile(ctx, c.Shop, id)

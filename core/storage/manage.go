@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 
 	"github.com/stockadehq/stockade/ports"
 )
@@ -19,8 +20,9 @@ type ListQuery struct {
 // List returns a page of the caller's shop's ready files. ErrInvalid for
 // an unknown kind; ErrNotFound for an After that is not one of the shop's
 // files.
-func (s *Service) List(ctx context.Context, c Caller, q ListQuery) ([]ports.File, error) {
-	if err := c.check(canRead, "read files"); err != nil {
+func (s *Service) List(ctx context.Context, q ListQuery) ([]ports.File, error) {
+	c, err := s.policy.Require(ctx, access.FilesRead)
+	if err != nil {
 		return nil, err
 	}
 	if q.Kind != "" {
@@ -29,7 +31,7 @@ func (s *Service) List(ctx context.Context, c Caller, q ListQuery) ([]ports.File
 		}
 	}
 	var out []ports.File
-	err := s.store.InShop(ctx, c.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+	err = s.store.InShop(ctx, c.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		var err error
 		out, err = tx.Files().List(ctx, ports.FileQuery{Kind: q.Kind, State: ports.FileReady, After: q.After, Limit: q.Limit})
 		return err
@@ -46,12 +48,13 @@ func (s *Service) List(ctx context.Context, c Caller, q ListQuery) ([]ports.File
 // every reader and the error (wrapping the store's) reports the leftover
 // object; retrying Delete then answers ErrNotFound. ErrNotFound for a file
 // of another shop.
-func (s *Service) Delete(ctx context.Context, c Caller, id ports.FileID) error {
-	if err := c.check(canDelete, "delete files"); err != nil {
+func (s *Service) Delete(ctx context.Context, id ports.FileID) error {
+	c, err := s.policy.Require(ctx, access.FilesDelete)
+	if err != nil {
 		return err
 	}
 	var f ports.File
-	err := s.store.InShop(ctx, c.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+	err = s.store.InShop(ctx, c.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		var err error
 		if f, err = tx.Files().Get(ctx, id); err != nil {
 			return err

@@ -13,6 +13,7 @@ package storage
 
 import (
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"time"
 
 	"github.com/stockadehq/stockade/ports"
@@ -26,45 +27,12 @@ const (
 	DownloadURLExpiry = 5 * time.Minute
 )
 
-// Caller is who asks: a member of Shop with Role, and where the request
-// came from (for audit events). The HTTP layer fills it from the
-// authenticated session; the service trusts it as given.
-type Caller struct {
-	Shop      ports.ShopID
-	User      ports.UserID
-	Role      ports.Role
-	IP        string
-	UserAgent string
-	RequestID string
-}
-
-func (c Caller) actor() string { return "user:" + c.User.String() }
-
-// The permission matrix of files, by role:
-//
-//	read (list, download URL, content)  owner admin tech sales viewer
-//	upload (stream, signed PUT, finalize) owner admin tech sales
-//	delete                               owner admin
-//
-// Viewers are read-only everywhere; deleting destroys evidence (photos,
-// certificates) and is kept to the shop's managers.
-func canRead(r ports.Role) bool { return r.Valid() }
-
-func canUpload(r ports.Role) bool { return r.Valid() && r != ports.RoleViewer }
-
-func canDelete(r ports.Role) bool { return r == ports.RoleOwner || r == ports.RoleAdmin }
-
-// check refuses a malformed caller (ErrUnauthenticated) or one whose role
-// lacks a permission (ErrForbidden).
-func (c Caller) check(allowed func(ports.Role) bool, what string) error {
-	if c.Shop.IsZero() || c.User.IsZero() {
-		return fmt.Errorf("storage: no caller: %w", ports.ErrUnauthenticated)
-	}
-	if !allowed(c.Role) {
-		return fmt.Errorf("storage: role %q may not %s: %w", c.Role, what, ports.ErrForbidden)
-	}
-	return nil
-}
+// The permission matrix of files (access.DefaultGrants): every role reads
+// (list, download URL, content); owners, admins, techs and sales staff
+// upload (stream, signed PUT, finalize); owners and admins delete —
+// deleting destroys evidence (photos, certificates) and is kept to the
+// shop's managers. Each use case takes the caller's shop from its
+// access.Scope, never from an argument.
 
 // Deps are the service's collaborators.
 type Deps struct {
@@ -85,6 +53,9 @@ type Deps struct {
 	// EncryptShop reports whether a shop's new files are envelope
 	// encrypted; nil encrypts none.
 	EncryptShop func(ports.ShopID) bool
+	// Policy is the permission matrix the guard checks; nil is the
+	// default.
+	Policy *access.Policy
 }
 
 // Service runs the file use cases. It is safe for concurrent use.
@@ -96,6 +67,7 @@ type Service struct {
 	contentKey []byte
 	keys       KeyWrapper
 	encrypt    func(ports.ShopID) bool
+	policy     *access.Policy
 }
 
 // MinContentKeyLen is the shortest accepted Deps.ContentKey.
@@ -107,7 +79,7 @@ func New(d Deps) (*Service, error) {
 	if d.Store == nil || d.Objects == nil {
 		return nil, ports.Invalid("storage deps", "store and object store are required")
 	}
-	s := &Service{store: d.Store, objects: d.Objects, clock: d.Clock, rules: d.Rules, keys: d.Keys, encrypt: d.EncryptShop}
+	s := &Service{store: d.Store, objects: d.Objects, clock: d.Clock, rules: d.Rules, keys: d.Keys, encrypt: d.EncryptShop, policy: d.Policy}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
 	}

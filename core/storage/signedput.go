@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"hash"
 	"io"
 	"net/http"
@@ -37,8 +38,9 @@ type PendingUpload struct {
 // instead: ErrInvalid here. ErrForbidden for a viewer; ErrInvalid for a
 // bad kind, size, name or a content type the kind does not accept;
 // ErrUnsupported when the object store cannot sign URLs.
-func (s *Service) RequestUpload(ctx context.Context, c Caller, in UploadRequest) (PendingUpload, error) {
-	if err := c.check(canUpload, "upload files"); err != nil {
+func (s *Service) RequestUpload(ctx context.Context, in UploadRequest) (PendingUpload, error) {
+	c, err := s.policy.Require(ctx, access.FilesUpload)
+	if err != nil {
 		return PendingUpload{}, err
 	}
 	if s.encrypt(c.Shop) {
@@ -88,15 +90,16 @@ var ErrNotUploaded = fmt.Errorf("object not uploaded yet: %w", ports.ErrConflict
 // mismatch deletes the object and the row and is ErrInvalid. Only the
 // uploader may finalize (ErrForbidden); ErrNotFound for an unknown file;
 // ErrConflict for a file already ready; ErrNotUploaded before the PUT.
-func (s *Service) Finalize(ctx context.Context, c Caller, id ports.FileID, wantSHA256 []byte) (ports.File, error) {
-	if err := c.check(canUpload, "upload files"); err != nil {
+func (s *Service) Finalize(ctx context.Context, id ports.FileID, wantSHA256 []byte) (ports.File, error) {
+	c, err := s.policy.Require(ctx, access.FilesUpload)
+	if err != nil {
 		return ports.File{}, err
 	}
 	if len(wantSHA256) != sha256.Size {
 		return ports.File{}, ports.Invalid("sha256", "must be a SHA-256 digest (64 hex digits)")
 	}
 	var f ports.File
-	err := s.store.InShop(ctx, c.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+	err = s.store.InShop(ctx, c.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		var err error
 		f, err = tx.Files().Get(ctx, id)
 		return err

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"hash"
 	"io"
 	"strings"
@@ -39,8 +40,9 @@ type UploadInput struct {
 // written, the object and the row are deleted: nothing is left behind.
 // ErrForbidden (viewer), ErrInvalid (kind, size, name, content, a body
 // shorter or longer than Size).
-func (s *Service) Upload(ctx context.Context, c Caller, in UploadInput) (ports.File, error) {
-	if err := c.check(canUpload, "upload files"); err != nil {
+func (s *Service) Upload(ctx context.Context, in UploadInput) (ports.File, error) {
+	c, err := s.policy.Require(ctx, access.FilesUpload)
+	if err != nil {
 		return ports.File{}, err
 	}
 	rule, err := s.rule(in.Kind)
@@ -91,7 +93,7 @@ func (s *Service) Upload(ctx context.Context, c Caller, in UploadInput) (ports.F
 // createPending writes the pending row of a new file in its own unit of
 // work and returns it, with the plaintext data key when the shop's files
 // are encrypted (and encryptable is true; signed PUTs are not).
-func (s *Service) createPending(ctx context.Context, c Caller, kind, name, ct string, size int64, encryptable bool) (ports.File, []byte, error) {
+func (s *Service) createPending(ctx context.Context, c access.Scope, kind, name, ct string, size int64, encryptable bool) (ports.File, []byte, error) {
 	id := ports.NewFileID()
 	f := ports.File{
 		ID: id, Kind: kind, Name: name, ContentType: ct, Size: size, UploadedBy: c.User,
@@ -118,7 +120,7 @@ func (s *Service) createPending(ctx context.Context, c Caller, kind, name, ct st
 
 // markReady records the checked size and digest and the audit event in
 // one unit of work.
-func (s *Service) markReady(ctx context.Context, c Caller, f ports.File, size int64, sum hash.Hash, action string) (ports.File, error) {
+func (s *Service) markReady(ctx context.Context, c access.Scope, f ports.File, size int64, sum hash.Hash, action string) (ports.File, error) {
 	digest := sum.Sum(nil)
 	var ready ports.File
 	err := s.store.InShop(ctx, c.Shop, func(ctx context.Context, tx ports.ShopTx) error {
@@ -158,9 +160,9 @@ func (s *Service) discard(ctx context.Context, shop ports.ShopID, f ports.File, 
 }
 
 // event builds an audit event of c's about f.
-func (s *Service) event(c Caller, action string, f ports.File, before, after json.RawMessage) ports.AuditEvent {
+func (s *Service) event(c access.Scope, action string, f ports.File, before, after json.RawMessage) ports.AuditEvent {
 	return ports.AuditEvent{
-		ID: ports.NewEventID(), Time: s.clock.Now(), Actor: c.actor(), Action: action,
+		ID: ports.NewEventID(), Time: s.clock.Now(), Actor: c.Actor(), Impersonator: c.Impersonator, Action: action,
 		Target: "file:" + f.ID.String(), Outcome: ports.OutcomeSuccess, Before: before, After: after,
 		IP: c.IP, UserAgent: c.UserAgent, RequestID: c.RequestID,
 	}

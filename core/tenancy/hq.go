@@ -1,0 +1,133 @@
+package tenancy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// EnterHQ is HQ access (TEN-6): it returns ctx carrying a scope in which
+// the caller — an org owner or admin signed in on any shop of the org —
+// acts in the org's shop with slug, with access.HQRole. Before returning
+// it appends an "hq.access" event, naming the caller, their home shop and
+// what (for example the route), to the target shop's own log in its own
+// unit of work (AUD-3); if that append fails no scope is given. The
+// caller's own org role is required: HQ access is not available under
+// impersonation or from another HQ scope. ErrForbidden without the org
+// role, ErrNotFound for a shop of another org, ErrForbidden for a
+// suspended shop.
+func (s *Service) EnterHQ(ctx context.Context, slug, what string) (context.Context, ports.Shop, error) {
+	sc, err := s.policy.Require(ctx, access.ShopRead)
+	if err != nil {
+		return ctx, ports.Shop{}, err
+	}
+	if sc.System != "" {
+		return ctx, ports.Shop{}, fmt.Errorf("hq access is for users: %w", ports.ErrForbidden)
+	}
+	if err := s.orgRole(ctx, sc, sc.Org, access.OrgHQAccess); err != nil {
+		return ctx, ports.Shop{}, err
+	}
+	target, err := s.orgShop(ctx, sc, slug)
+	if err != nil {
+		return ctx, ports.Shop{}, err
+	}
+	if target.Status != ports.ShopActive {
+		return ctx, ports.Shop{}, fmt.Errorf("shop %q is suspended: %w", target.Slug, ports.ErrForbidden)
+	}
+	err = s.store.InShop(ctx, target.ID, func(ctx context.Context, tx ports.ShopTx) error {
+		return s.appendAudit(ctx, tx, sc, record{action: "hq.access", target: "shop:" + target.ID.String(),
+			after: map[string]string{"from_shop": sc.Shop.String(), "what": what}})
+	})
+	if err != nil {
+		return ctx, ports.Shop{}, fmt.Errorf("hq access: audit first: %w", err)
+	}
+	hq := access.Scope{
+		Shop: target.ID, Org: target.OrgID, User: sc.User, Role: access.HQRole, Session: sc.Session, HQ: true,
+		RequestID: sc.RequestID, IP: sc.IP, UserAgent: sc.UserAgent,
+	}
+	return access.With(ctx, hq), target, nil
+}
+
+// OrgMemberInfo is an org role with the account's details.
+type OrgMemberInfo struct {
+	ports.OrgMember
+	Email string
+	Name  string
+}
+
+// ListOrgMembers lists the owners and admins of the caller's org
+// (access.OrgHQAccess).
+func (s *Service) ListOrgMembers(ctx context.Context) ([]OrgMemberInfo, error) {
+	sc, err := s.policy.Require(ctx, access.ShopRead)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.orgRole(ctx, sc, sc.Org, access.OrgHQAccess); err != nil {
+		return nil, err
+	}
+	var out []OrgMemberInfo
+	err = s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		ms, err := tx.OrgMembers().List(ctx, sc.Org)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			u, err := tx.Users().Get(ctx, m.UserID)
+			if err != nil {
+				return err
+			}
+			out = append(out, OrgMemberInfo{OrgMember: m, Email: u.Email, Name: u.Name})
+		}
+		return nil
+	}, ports.ReadOnly())
+	if err != nil {
+		return nil, fmt.Errorf("list org members: %w", err)
+	}
+	return out, nil
+}
+
+// SetOrgRole gives the user with email a role in the caller's org
+// (access.OrgMembersManage: org owners), or with role "" removes theirs.
+// The change is audited in the caller's shop's log. ErrNotFound for an
+// unknown user, ErrConflict if they already hold a role (remove it
+// first), ErrLastOwner for the org's last owner.
+func (s *Service) SetOrgRole(ctx context.Context, email string, role ports.OrgRole) error {
+	sc, err := s.policy.Require(ctx, access.ShopRead)
+	if err != nil {
+		return err
+	}
+	if role != "" {
+		if err := ports.ValidateOrgRole(role); err != nil {
+			return err
+		}
+	}
+	if err := s.orgRole(ctx, sc, sc.Org, access.OrgMembersManage); err != nil {
+		return err
+	}
+	user, err := s.userByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	err = s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		if role == "" {
+			return tx.OrgMembers().Remove(ctx, sc.Org, user.ID)
+		}
+		_, err := tx.OrgMembers().Add(ctx, sc.Org, user.ID, role)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set org role: %w", err)
+	}
+	// Org rows are global, so their event cannot share the unit of work;
+	// it follows in the caller's shop's log.
+	err = s.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+		return s.appendAudit(ctx, tx, sc, record{action: "org.role_changed", target: "user:" + user.ID.String(),
+			after: map[string]string{"org": sc.Org.String(), "role": string(role)}})
+	})
+	if err != nil {
+		return fmt.Errorf("set org role: audit: %w", err)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"net/http"
 	"time"
 
@@ -26,36 +27,26 @@ import (
 //	GET    /auth/oidc/{provider}/callback     back from the provider → session cookie
 //	GET    /auth/me                           who am I
 //	GET    /auth/sessions                     my sessions in this shop
-//	DELETE /auth/sessions/{id}                end one of my sessions
+//	DELETE /auth/sessions/{session}              end one of my sessions
 //	POST   /auth/sessions/revoke-others       end my other sessions
 //	DELETE /auth/members/{user}/sessions      owner/admin: end a member's sessions
 //	POST   /auth/password                     change my password
-func authRoutes(mux *http.ServeMux, d AuthDeps) {
+func authRoutes(rt *router, d AuthDeps) {
 	h := &authHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor}
-	csrf := http.NewCrossOriginProtection()
-	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteProblem(w, r, fmt.Errorf("cross-origin request refused: %w", ports.ErrForbidden))
-	}))
-	onShop := OnShopHost(d.Shops)
-	shop := func(f http.HandlerFunc) http.Handler { return csrf.Handler(onShop(f)) }
-	session := func(f http.HandlerFunc) http.Handler {
-		return csrf.Handler(onShop(RequireSession(d.Service, d.TrustForwardedFor)(f)))
-	}
-
-	mux.Handle("POST /auth/signup", csrf.Handler(http.HandlerFunc(h.signUp)))
-	mux.Handle("POST /auth/signin", shop(h.signIn))
-	mux.Handle("POST /auth/signout", session(h.signOut))
-	mux.Handle("POST /auth/magic-link", shop(h.requestMagicLink))
-	mux.Handle("GET /auth/magic-link", shop(h.magicLinkPage))
-	mux.Handle("POST /auth/magic-link/consume", shop(h.consumeMagicLink))
-	mux.Handle("GET /auth/oidc/{provider}/start", shop(h.oidcStart))
-	mux.Handle("GET /auth/oidc/{provider}/callback", shop(h.oidcCallback))
-	mux.Handle("GET /auth/me", session(h.me))
-	mux.Handle("GET /auth/sessions", session(h.listSessions))
-	mux.Handle("DELETE /auth/sessions/{id}", session(h.revokeSession))
-	mux.Handle("POST /auth/sessions/revoke-others", session(h.revokeOthers))
-	mux.Handle("DELETE /auth/members/{user}/sessions", session(h.revokeMember))
-	mux.Handle("POST /auth/password", session(h.changePassword))
+	rt.bare("POST", "/auth/signup", h.signUp)
+	rt.public("POST", "/auth/signin", h.signIn)
+	rt.member("POST", "/auth/signout", access.AccountSelf, false, h.signOut)
+	rt.public("POST", "/auth/magic-link", h.requestMagicLink)
+	rt.public("GET", "/auth/magic-link", h.magicLinkPage)
+	rt.public("POST", "/auth/magic-link/consume", h.consumeMagicLink)
+	rt.public("GET", "/auth/oidc/{provider}/start", h.oidcStart)
+	rt.public("GET", "/auth/oidc/{provider}/callback", h.oidcCallback)
+	rt.member("GET", "/auth/me", access.AccountSelf, false, h.me)
+	rt.member("GET", "/auth/sessions", access.AccountSelf, false, h.listSessions)
+	rt.member("DELETE", "/auth/sessions/{session}", access.AccountSelf, false, h.revokeSession)
+	rt.member("POST", "/auth/sessions/revoke-others", access.AccountSelf, false, h.revokeOthers)
+	rt.member("DELETE", "/auth/members/{user}/sessions", access.MembersSessions, false, h.revokeMember)
+	rt.member("POST", "/auth/password", access.AccountSelf, false, h.changePassword)
 }
 
 type authHandlers struct {
@@ -169,7 +160,7 @@ func (h *authHandlers) listSessions(w http.ResponseWriter, r *http.Request) {
 
 func (h *authHandlers) revokeSession(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalFrom(r.Context())
-	id, err := ports.ParseSessionID(r.PathValue("id"))
+	id, err := ports.ParseSessionID(r.PathValue("session"))
 	if err != nil {
 		WriteProblem(w, r, err)
 		return

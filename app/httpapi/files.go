@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"io"
 	"net/http"
 	"strconv"
@@ -32,32 +33,27 @@ type FilesDeps struct {
 //
 //	POST   /files?kind=photo&name=a.jpg  body = the bytes (Content-Length required) → 201 file
 //	POST   /files/uploads                {kind,name,size,content_type} → 201 {file_id, upload_url, expires_at}
-//	POST   /files/{id}/finalize          {sha256} (hex) → 200 file
+//	POST   /files/{file}/finalize          {sha256} (hex) → 200 file
 //	GET    /files?kind=&after=&limit=    → 200 {files, next_after}
-//	GET    /files/{id}/download          → 200 {url, expires_at}; with ?redirect=1 a 303 to the URL
-//	DELETE /files/{id}                   → 204 (owner, admin)
-//	GET    /files/{id}/content?exp=&sig= the server's signed link to an encrypted file, decrypted as it streams
+//	GET    /files/{file}/download          → 200 {url, expires_at}; with ?redirect=1 a 303 to the URL
+//	DELETE /files/{file}                   → 204 (owner, admin)
+//	GET    /files/{file}/content?exp=&sig= the server's signed link to an encrypted file, decrypted as it streams
 //
 // All but the content route need a session on the shop's host; the
 // content route's signature is its credential, bound to the host's shop.
-func filesRoutes(mux *http.ServeMux, a AuthDeps, d FilesDeps) {
+func filesRoutes(rt *router, a AuthDeps, d FilesDeps) {
 	h := &fileHandlers{svc: d.Service, shops: a.Shops, trustXFF: a.TrustForwardedFor}
-	csrf := http.NewCrossOriginProtection()
-	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteProblem(w, r, fmt.Errorf("cross-origin request refused: %w", ports.ErrForbidden))
-	}))
-	onShop := OnShopHost(a.Shops)
-	session := func(f http.HandlerFunc) http.Handler { return csrf.Handler(onShop(RequireSession(a.Service, a.TrustForwardedFor)(f))) }
-
-	mux.Handle("POST /files", session(h.upload))
-	mux.Handle("POST /files/uploads", session(h.requestUpload))
-	mux.Handle("POST /files/{id}/finalize", session(h.finalize))
-	mux.Handle("GET /files", session(h.list))
-	mux.Handle("GET /files/{id}/download", session(h.download))
-	mux.Handle("DELETE /files/{id}", session(h.delete))
-	mux.Handle("GET /files/{id}/content", onShop(http.HandlerFunc(h.content)))
+	rt.member("POST", "/files", access.FilesUpload, true, h.upload)
+	rt.member("POST", "/files/uploads", access.FilesUpload, true, h.requestUpload)
+	rt.member("POST", "/files/{file}/finalize", access.FilesUpload, true, h.finalize)
+	rt.member("GET", "/files", access.FilesRead, true, h.list)
+	rt.member("GET", "/files/{file}/download", access.FilesRead, true, h.download)
+	rt.member("DELETE", "/files/{file}", access.FilesDelete, true, h.delete)
+	rt.signed("GET", "/files/{file}/content", h.content)
 	if d.Objects != nil && d.ObjectsPath != "" {
-		mux.Handle(d.ObjectsPath, d.Objects)
+		// The object store's own signed URLs: not a tenant route (the
+		// signature names the key), so not in Routes.
+		rt.mux.Handle(d.ObjectsPath, d.Objects)
 	}
 }
 
@@ -141,7 +137,7 @@ func (h *fileHandlers) requestUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *fileHandlers) finalize(w http.ResponseWriter, r *http.Request) {
-	id, err := ports.ParseFileID(r.PathValue("id"))
+	id, err := ports.ParseFileID(r.PathValue("file"))
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -204,7 +200,7 @@ func (h *fileHandlers) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *fileHandlers) download(w http.ResponseWriter, r *http.Request) {
-	id, err := ports.ParseFileID(r.PathValue("id"))
+	id, err := ports.ParseFileID(r.PathValue("file"))
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -228,7 +224,7 @@ func (h *fileHandlers) download(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *fileHandlers) delete(w http.ResponseWriter, r *http.Request) {
-	id, err := ports.ParseFileID(r.PathValue("id"))
+	id, err := ports.ParseFileID(r.PathValue("file"))
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -245,7 +241,7 @@ func (h *fileHandlers) delete(w http.ResponseWriter, r *http.Request) {
 // response short (the client sees fewer than Content-Length bytes).
 func (h *fileHandlers) content(w http.ResponseWriter, r *http.Request) {
 	shop, _ := ShopFrom(r.Context())
-	id, err := ports.ParseFileID(r.PathValue("id"))
+	id, err := ports.ParseFileID(r.PathValue("file"))
 	if err != nil {
 		WriteProblem(w, r, fmt.Errorf("bad content link: %w", ports.ErrForbidden))
 		return

@@ -32,20 +32,43 @@ type Deps struct {
 	// Files, when set together with Auth, adds the file routes (see
 	// filesRoutes).
 	Files *FilesDeps
+	// Tenancy, when set together with Auth, adds the shop, member,
+	// invitation, org and HQ routes (see tenancyRoutes).
+	Tenancy *TenancyDeps
 }
 
-// NewHandler returns the Stockade HTTP API:
+// API is the Stockade HTTP API: an http.Handler that also lists its
+// routes.
+type API struct {
+	handler http.Handler
+	routes  []Route
+}
+
+// ServeHTTP serves the API.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
+
+// Routes lists every registered route (health checks excepted), in
+// registration order.
+func (a *API) Routes() []Route { return append([]Route(nil), a.routes...) }
+
+// NewHandler returns New(d) as a plain http.Handler.
+func NewHandler(d Deps) http.Handler { return New(d) }
+
+// New returns the Stockade HTTP API:
 //
 //	GET /healthz  200 {"status":"ok"} while the process serves (liveness)
 //	GET /readyz   200 {"status":"ready"}, or a 503 problem when Ready.Ping
 //	              fails or takes longer than 2 s (readiness)
 //	/auth/...     the authentication API when d.Auth is set (see authRoutes)
 //	/files/...    the file API when d.Auth and d.Files are set (see filesRoutes)
+//	/shop, /members, /invitations, /org/..., /hq/shops/{hq_shop}/...
+//	              the tenancy API when d.Auth and d.Tenancy are set (see
+//	              tenancyRoutes)
 //
 // Any other path answers a 404 problem, a known path with another method a
 // 405 problem with Allow. Every answer passes RequestID, SecurityHeaders,
 // AccessLog and Recover, in that order from the outside.
-func NewHandler(d Deps) http.Handler {
+func New(d Deps) *API {
 	log := d.Logger
 	if log == nil {
 		log = zap.NewNop()
@@ -53,10 +76,19 @@ func NewHandler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(d.Ready))
+	rt := newRouter(mux)
 	if d.Auth != nil {
-		authRoutes(mux, *d.Auth)
+		rt.onShop = OnShopHost(d.Auth.Shops)
+		rt.sess = RequireSession(d.Auth.Service, d.Auth.TrustForwardedFor)
+		if d.Tenancy != nil {
+			rt.hq = enterHQ(d.Tenancy.Service)
+		}
+		authRoutes(rt, *d.Auth)
 		if d.Files != nil {
-			filesRoutes(mux, *d.Auth, *d.Files)
+			filesRoutes(rt, *d.Auth, *d.Files)
+		}
+		if d.Tenancy != nil {
+			tenancyRoutes(rt, *d.Auth, *d.Tenancy)
 		}
 	}
 
@@ -65,7 +97,7 @@ func NewHandler(d Deps) http.Handler {
 	h = AccessLog(log)(h)
 	h = SecurityHeaders(h)
 	h = RequestID(h)
-	return h
+	return &API{handler: h, routes: rt.routes}
 }
 
 // routeOrProblem serves r with mux when a route matches, and otherwise

@@ -104,3 +104,12 @@ func (h *HostShops) URL(slug, path string) string {
 	host := slug + "." + h.public.Host
 	return (&url.URL{Scheme: h.public.Scheme, Host: host, Path: path}).String()
 }
+
+// Forget drops slug from the cache, so a status or name change made by
+// this process shows at once (other processes see it within the cache's
+// 30 seconds).
+func (h *HostShops) Forget(slug string) {
+	h.mu.Lock()
+	delete(h.cache, slug)
+	h.mu.Unlock()
+}

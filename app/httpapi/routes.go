@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// RouteAccess says what a route needs before its handler runs.
+type RouteAccess string
+
+// Route access kinds.
+const (
+	// AccessPublic routes take no session: sign-in, sign-up, accepting an
+	// invitation, and links whose signature or token is the credential.
+	AccessPublic RouteAccess = "public"
+	// AccessSession routes need a session on the shop's host, and the
+	// use case's guard checks Route.Permission (or Route.OrgPermission)
+	// against the caller's scope. They are the tenant-scoped routes.
+	AccessSession RouteAccess = "session"
+)
+
+// HQPrefix is where the HQ routes live: every session route marked HQ is
+// also served at HQPrefix+path for an org owner or admin signed in on any
+// shop of the org, in the scope of the shop named by {hq_shop} (TEN-6).
+const HQPrefix = "/hq/shops/{hq_shop}"
+
+// Route is one registered route, as API.Routes lists it. The cross-tenant
+// attack matrix enumerates these, so a route added later is attacked
+// without editing the test.
+type Route struct {
+	Method string
+	Path   string // the net/http pattern's path, e.g. "/files/{file}"
+	Access RouteAccess
+	// OnShop routes resolve the shop from the Host (TEN-7).
+	OnShop bool
+	// Permission is what the guard checks for a session route.
+	Permission access.Permission
+	// OrgPermission, when set, is the org role the use case checks
+	// instead (Permission is then the shop permission checked first).
+	OrgPermission access.OrgPermission
+	// HQ marks a route also served under HQPrefix; ViaHQ marks that copy.
+	HQ    bool
+	ViaHQ bool
+}
+
+// Pattern is the route's net/http pattern.
+func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+// router registers routes on a mux and remembers them.
+type router struct {
+	mux    *http.ServeMux
+	routes []Route
+	csrf   *http.CrossOriginProtection
+	onShop func(http.Handler) http.Handler
+	sess   func(http.Handler) http.Handler
+	hq     func(http.Handler) http.Handler // nil without tenancy
+}
+
+func newRouter(mux *http.ServeMux) *router {
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteProblem(w, r, fmt.Errorf("cross-origin request refused: %w", ports.ErrForbidden))
+	}))
+	return &router{mux: mux, csrf: csrf}
+}
+
+// bare registers a public route that runs on any host (sign-up).
+func (rt *router) bare(method, path string, h http.HandlerFunc) {
+	rt.add(Route{Method: method, Path: path, Access: AccessPublic}, rt.csrf.Handler(h))
+}
+
+// public registers a route on a shop's host that takes no session.
+func (rt *router) public(method, path string, h http.HandlerFunc) {
+	rt.add(Route{Method: method, Path: path, Access: AccessPublic, OnShop: true}, rt.csrf.Handler(rt.onShop(h)))
+}
+
+// signed registers a route on a shop's host whose credential is in its
+// URL; it sits outside CSRF protection (GETs only).
+func (rt *router) signed(method, path string, h http.HandlerFunc) {
+	rt.add(Route{Method: method, Path: path, Access: AccessPublic, OnShop: true}, rt.onShop(h))
+}
+
+// member registers a session route whose use case guards perm; with hq it
+// is also served under HQPrefix.
+func (rt *router) member(method, path string, perm access.Permission, hq bool, h http.HandlerFunc) {
+	rt.memberRoute(Route{Method: method, Path: path, Access: AccessSession, OnShop: true, Permission: perm, HQ: hq}, h)
+}
+
+// org registers a session route whose use case checks the caller's org
+// role for perm.
+func (rt *router) org(method, path string, perm access.OrgPermission, h http.HandlerFunc) {
+	rt.memberRoute(Route{Method: method, Path: path, Access: AccessSession, OnShop: true, Permission: access.ShopRead, OrgPermission: perm}, h)
+}
+
+func (rt *router) memberRoute(r Route, h http.HandlerFunc) {
+	rt.add(r, rt.csrf.Handler(rt.onShop(rt.sess(h))))
+	if r.HQ && rt.hq != nil {
+		v := r
+		v.Path, v.ViaHQ = HQPrefix+r.Path, true
+		rt.add(v, rt.csrf.Handler(rt.onShop(rt.sess(rt.hq(h)))))
+	}
+}
+
+func (rt *router) add(r Route, h http.Handler) {
+	if !strings.HasPrefix(r.Path, "/") {
+		panic("httpapi: route path must start with /: " + r.Path) // a programming error caught by every test
+	}
+	rt.mux.Handle(r.Pattern(), h)
+	rt.routes = append(rt.routes, r)
+}

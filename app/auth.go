@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/stockadehq/stockade/core/access"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -38,6 +39,8 @@ type AuthParts struct {
 	// discovery): for callers that never sign anyone in through them, such
 	// as the CLI.
 	NoProviders bool
+	// Access is the permission matrix; nil is the default.
+	Access *access.Policy
 }
 
 // NewAuth builds the authentication service for cfg without fx: the
@@ -89,7 +92,7 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 	}
 	return auth.New(auth.Deps{
 		Store: p.Store, Hasher: hasher, Policy: policy, Keys: keys, Mailer: mailer,
-		Providers: providers, Logger: p.Logger,
+		Providers: providers, Logger: p.Logger, Access: p.Access,
 	}, auth.Config{
 		SessionIdleTimeout: a.SessionIdleTimeout,
 		SessionLifetime:    a.SessionLifetime,

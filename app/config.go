@@ -43,11 +43,19 @@ type Config struct {
 	HTTP     HTTPConfig     `koanf:"http"`
 	Auth     AuthConfig     `koanf:"auth"`
 	Storage  StorageConfig  `koanf:"storage"`
+	Tenancy  TenancyConfig  `koanf:"tenancy"`
 	Log      LogConfig      `koanf:"log"`
 
 	// Env is "development" (default) or "production". STOCKADE_ENV.
 	// LoadConfig derives the default log format from it.
 	Env string `koanf:"env"`
+}
+
+// TenancyConfig tunes orgs, shops and invitations.
+type TenancyConfig struct {
+	// InvitationTTL is how long an invitation can be accepted.
+	// STOCKADE_TENANCY_INVITATION_TTL, default 0 meaning 7 days.
+	InvitationTTL time.Duration `koanf:"invitation_ttl"`
 }
 
 // DatabaseConfig selects and reaches the store.

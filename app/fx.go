@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -14,7 +15,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/stockadehq/stockade/adapters/console"
 	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -42,8 +46,11 @@ func Module(cfg Config) fx.Option {
 		ConfigModule(cfg),
 		LogModule(),
 		StoreModule(),
+		AccessModule(),
+		MailModule(),
 		AuthModule(),
 		StorageModule(),
+		TenancyModule(),
 		HTTPModule(),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 			l := &fxevent.ZapLogger{Logger: log.Named("fx")}
@@ -105,6 +112,46 @@ func StoreModule() fx.Option {
 	}))
 }
 
+// AccessModule provides the permission matrix (*access.Policy) every
+// service's guard checks: the default one. An embedding app adds its own
+// permissions with fx.Decorate and access.NewPolicy.
+func AccessModule() fx.Option {
+	return fx.Module("stockade.access", fx.Provide(access.DefaultPolicy))
+}
+
+// MailModule provides the ports.Mailer: the console mailer writing to the
+// LogOutput when the graph has one, else to stderr. Swap it with
+// fx.Decorate or fx.Replace.
+func MailModule() fx.Option {
+	type params struct {
+		fx.In
+		Output LogOutput `optional:"true"`
+	}
+	return fx.Module("stockade.mail", fx.Provide(func(p params) ports.Mailer {
+		out := p.Output.Writer
+		if out == nil {
+			out = os.Stderr
+		}
+		return console.NewMailer(out)
+	}))
+}
+
+// TenancyModule provides the *tenancy.Service (see NewTenancy).
+func TenancyModule() fx.Option {
+	type params struct {
+		fx.In
+		Config Config
+		Store  ports.Store
+		Auth   *auth.Service
+		Mailer ports.Mailer
+		Logger *slog.Logger
+		Access *access.Policy
+	}
+	return fx.Module("stockade.tenancy", fx.Provide(func(p params) (*tenancy.Service, error) {
+		return NewTenancy(p.Config, TenancyParts{Store: p.Store, Auth: p.Auth, Mailer: p.Mailer, Logger: p.Logger, Access: p.Access})
+	}))
+}
+
 // AuthModule provides the *auth.Service (see NewAuth) over the store, the
 // slog logger and, when the graph has one, a ports.Mailer (default: the
 // console mailer on the log output). OpenID Connect discovery runs when
@@ -116,13 +163,13 @@ func AuthModule() fx.Option {
 		Config Config
 		Store  ports.Store
 		Logger *slog.Logger
-		Mailer ports.Mailer `optional:"true"`
-		Output LogOutput    `optional:"true"`
+		Mailer ports.Mailer
+		Access *access.Policy
 	}
 	return fx.Module("stockade.auth", fx.Provide(func(p params, lc fx.Lifecycle) (*auth.Service, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), StoreOpenTimeout)
 		defer cancel()
-		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mailer: p.Mailer, Logger: p.Logger, MailOutput: p.Output.Writer})
+		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mailer: p.Mailer, Logger: p.Logger, Access: p.Access})
 		if err != nil {
 			return nil, err
 		}
@@ -154,11 +201,12 @@ func StorageModule() fx.Option {
 		Lifecycle fx.Lifecycle
 		Objects   ports.ObjectStore `optional:"true"`
 		Keys      ports.KeyManager  `optional:"true"`
+		Access    *access.Policy
 	}
 	return fx.Module("stockade.storage", fx.Provide(func(p params) (*Storage, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), StoreOpenTimeout)
 		defer cancel()
-		s, err := NewStorage(ctx, p.Config, StorageParts{Store: p.Store, Objects: p.Objects, Keys: p.Keys})
+		s, err := NewStorage(ctx, p.Config, StorageParts{Store: p.Store, Objects: p.Objects, Keys: p.Keys, Access: p.Access})
 		if err != nil {
 			return nil, err
 		}
@@ -174,7 +222,7 @@ func StorageModule() fx.Option {
 func HTTPModule() fx.Option {
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, log *zap.Logger) (http.Handler, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, log *zap.Logger) (http.Handler, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
@@ -186,7 +234,8 @@ func HTTPModule() fx.Option {
 				return httpapi.NewHandler(httpapi.Deps{
 					Logger: log.Named("http"), Ready: st,
 					Auth:  &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
-					Files: fd,
+					Files:   fd,
+					Tenancy: &httpapi.TenancyDeps{Service: ten},
 				}), nil
 			},
 			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {

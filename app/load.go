@@ -55,6 +55,7 @@ func settings() []setting {
 		{key: "auth.oidc_issuer", env: "STOCKADE_AUTH_OIDC_ISSUER"},
 		{key: "auth.oidc_client_id", env: "STOCKADE_AUTH_OIDC_CLIENT_ID"},
 		{key: "auth.oidc_client_secret", env: "STOCKADE_AUTH_OIDC_CLIENT_SECRET"},
+		{key: "tenancy.invitation_ttl", env: "STOCKADE_TENANCY_INVITATION_TTL", duration: true},
 		{key: "log.format", env: "STOCKADE_LOG_FORMAT"},
 		{key: "log.level", env: "STOCKADE_LOG_LEVEL"},
 		{key: "env", env: "STOCKADE_ENV"},

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/stockadehq/stockade/core/access"
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
@@ -61,6 +62,8 @@ type StorageParts struct {
 	Objects ports.ObjectStore
 	Keys    ports.KeyManager
 	Clock   ports.Clock
+	// Access is the permission matrix; nil is the default.
+	Access *access.Policy
 }
 
 // NewStorage builds file storage for cfg without fx: the object store
@@ -98,7 +101,7 @@ func NewStorage(ctx context.Context, cfg Config, p StorageParts) (*Storage, erro
 	}
 	out.Service, err = storage.New(storage.Deps{
 		Store: p.Store, Objects: out.Objects, Clock: p.Clock, Keys: out.Keys, EncryptShop: encrypt,
-		ContentKey: derive(signing, "stockade/file-content/v1"),
+		ContentKey: derive(signing, "stockade/file-content/v1"), Policy: p.Access,
 	})
 	if err != nil {
 		out.Close()

@@ -62,6 +62,9 @@ func (c Config) Validate() error {
 	add(validateObjectsURL(c.ObjectsURL()))
 	add(validateAddr(c.HTTP.Addr))
 	add(validatePublicURL(c.HTTP.PublicURL))
+	if c.Tenancy.InvitationTTL < 0 {
+		add(problem("STOCKADE_TENANCY_INVITATION_TTL", "must not be negative, got %s", c.Tenancy.InvitationTTL))
+	}
 	for _, err := range c.Auth.validate() {
 		add(err)
 	}

@@ -1,0 +1,33 @@
+package app
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/tenancy"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// TenancyParts are the pieces NewTenancy builds on.
+type TenancyParts struct {
+	Store  ports.Store   // required
+	Auth   *auth.Service // required
+	Mailer ports.Mailer  // required
+	Logger *slog.Logger
+	Clock  ports.Clock
+	// Access is the permission matrix; nil is the default.
+	Access *access.Policy
+}
+
+// NewTenancy builds the tenancy service for cfg without fx.
+func NewTenancy(cfg Config, p TenancyParts) (*tenancy.Service, error) {
+	svc, err := tenancy.New(tenancy.Deps{
+		Store: p.Store, Auth: p.Auth, Mailer: p.Mailer, Policy: p.Access, Clock: p.Clock, Logger: p.Logger,
+	}, tenancy.Config{InvitationTTL: cfg.Tenancy.InvitationTTL})
+	if err != nil {
+		return nil, fmt.Errorf("tenancy: %w", err)
+	}
+	return svc, nil
+}

@@ -1,12 +1,12 @@
 package app
 
 import (
-	"github.com/stockadehq/stockade/core/access"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"io"
 	"io/fs"
 	"log/slog"

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -18,8 +18,8 @@ import (
 	"github.com/stockadehq/stockade/adapters/console"
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
-	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -233,7 +233,7 @@ func HTTPModule() fx.Option {
 				}
 				return httpapi.NewHandler(httpapi.Deps{
 					Logger: log.Named("http"), Ready: st,
-					Auth:  &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
+					Auth:    &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
 					Files:   fd,
 					Tenancy: &httpapi.TenancyDeps{Service: ten},
 				}), nil

@@ -1,13 +1,13 @@
 package app
 
 import (
-	"github.com/stockadehq/stockade/core/access"
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/stockadehq/stockade/core/access"
 	"io/fs"
 	"net/http"
 	"os"

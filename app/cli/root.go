@@ -1,5 +1,5 @@
 // Package cli is the stockade command line: a cobra root command with
-// serve, migrate, user, shop and version. It takes its environment, output streams and
+// serve, migrate, user, shop, member, invite, org and version. It takes its environment, output streams and
 // build information as arguments, so it runs the same in tests as in main.
 package cli
 
@@ -57,6 +57,9 @@ STOCKADE_* environment variables, which win over the file.`,
 		newMigrateCmd(load),
 		newUserCmd(load),
 		newShopCmd(load),
+		newMemberCmd(load),
+		newInviteCmd(load),
+		newOrgCmd(load),
 		newVersionCmd(version),
 	)
 	return root

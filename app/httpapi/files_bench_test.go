@@ -26,7 +26,6 @@ import (
 
 	"github.com/stockadehq/stockade/adapters/localkms"
 	"github.com/stockadehq/stockade/core/auth"
-	"github.com/stockadehq/stockade/core/storage"
 )
 
 func BenchmarkFileSignedURL(b *testing.B) {

@@ -36,6 +36,11 @@ type AuditEvent struct {
 	IP           string
 	UserAgent    string
 	RequestID    string
+	// PrevHash and Hash link the event into its shop's hash chain (see
+	// AuditHash); the store assigns both at append time, whatever the
+	// caller set.
+	PrevHash AuditHash
+	Hash     AuditHash
 }
 
 // Validate checks an event before it is appended.
@@ -86,10 +91,13 @@ func (q AuditQuery) PageLimit() int {
 // AuditRepo is the append-only audit log of the unit of work's shop. There
 // is no update and no delete: stores refuse both at the database level.
 type AuditRepo interface {
-	// Append stores e in this shop's log, assigning ShopID and the next Seq,
-	// and returns the stored event. Appends from concurrent units of work on
-	// one shop produce one gap-free sequence. ErrInvalid for a malformed
-	// event, ErrConflict if e.ID exists.
+	// Append stores e in this shop's log, assigning ShopID, the next Seq,
+	// PrevHash (the Hash of the shop's previous event, zero for the first
+	// hashed one) and Hash (e.ChainHash() over the event as stored, Time
+	// normalised by Timestamp), and returns the stored event. Appends from
+	// concurrent units of work on one shop produce one gap-free sequence and
+	// one valid chain. ErrInvalid for a malformed event, ErrConflict if e.ID
+	// exists.
 	Append(ctx context.Context, e AuditEvent) (AuditEvent, error)
 	// List returns a page of this shop's log in Seq order.
 	List(ctx context.Context, q AuditQuery) ([]AuditEvent, error)

@@ -44,6 +44,7 @@ type ShopTx interface {
 	ShopID() ShopID
 	Memberships() MembershipRepo
 	Audit() AuditRepo
+	AuditCheckpoints() AuditCheckpointRepo
 	Sessions() SessionRepo
 	MagicLinks() MagicLinkRepo
 	Files() FileRepo

@@ -121,6 +121,8 @@ func (t *shopTx) Sessions() ports.SessionRepo       { return sessions{t} }
 func (t *shopTx) MagicLinks() ports.MagicLinkRepo   { return magicLinks{t} }
 func (t *shopTx) Files() ports.FileRepo             { return files{t} }
 
+func (t *shopTx) AuditCheckpoints() ports.AuditCheckpointRepo { return auditCheckpoints{t} }
+
 type globalTx struct {
 	q     *sqlx.Tx
 	store *Store

@@ -34,6 +34,22 @@ func auditLog(t *testing.T, s ports.Store, shop ports.ShopID) []ports.AuditEvent
 	return out
 }
 
+// requireChain checks that log, a shop's whole log from seq 1, is one
+// valid hash chain: each event's Hash is its ChainHash, and its PrevHash is
+// the Hash of the event before (zero for the first).
+func requireChain(t *testing.T, log []ports.AuditEvent) {
+	t.Helper()
+	var h ports.AuditHasher
+	var prev ports.AuditHash
+	for i, e := range log {
+		require.Equal(t, int64(i+1), e.Seq, "sequence is 1..n with no gap or repeat")
+		require.Equal(t, prev, e.PrevHash, "event %d links to the event before", e.Seq)
+		require.False(t, e.Hash.IsZero(), "event %d is hashed", e.Seq)
+		require.Equal(t, h.Sum(e), e.Hash, "event %d's hash covers it as stored", e.Seq)
+		prev = e.Hash
+	}
+}
+
 func testAudit(t *testing.T, newStore StoreHarness) {
 	t.Run("AppendAssignsSequenceAndRoundTrips", func(t *testing.T) {
 		s := newStore(t)
@@ -62,11 +78,47 @@ func testAudit(t *testing.T, newStore StoreHarness) {
 		}
 		want := full
 		want.ShopID, want.Seq, want.Time = shop, 1, ports.Timestamp(full.Time)
-		assert.Equal(t, want, got[0], "Append returns the event as stored")
+		want.Hash = want.ChainHash()
+		assert.Equal(t, want, got[0], "Append returns the event as stored, chained from the zero hash")
 		log := auditLog(t, s, shop)
 		require.Len(t, log, 3)
 		assert.Equal(t, want, log[0], "every field round-trips; JSON is kept byte for byte")
 		assert.Equal(t, got, log)
+		requireChain(t, log)
+	})
+
+	t.Run("ChainCoversEveryFieldAsStored", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 1, 0)
+		shop := f.shops[0].ID
+		// JSON that a re-encoding store would change: key order, spacing,
+		// duplicate keys, escapes, a number beyond float64. The chain
+		// hashes the bytes as given; they must read back identical.
+		odd := event("settings.changed")
+		odd.Before = json.RawMessage(`{"z": 1,  "a":[1, 2], "a": "dup", "e":"\u00e9\n", "big": 1e400}`)
+		odd.After = json.RawMessage(` [ ] `)
+		odd.Target, odd.IP, odd.UserAgent, odd.RequestID = "user:9", "::1", "curl/8 \"quoted\"\ttab", "req-é"
+		empty := event("x")
+		empty.Before = json.RawMessage(`null`)
+		var got []ports.AuditEvent
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			for _, e := range []ports.AuditEvent{odd, empty, event("y")} {
+				stored, err := tx.Audit().Append(ctx, e)
+				if err != nil {
+					return err
+				}
+				got = append(got, stored)
+			}
+			return nil
+		})
+		log := auditLog(t, s, shop)
+		require.Len(t, log, 3)
+		assert.Equal(t, string(odd.Before), string(log[0].Before), "JSON reads back byte for byte")
+		assert.Equal(t, string(odd.After), string(log[0].After))
+		assert.Equal(t, json.RawMessage(`null`), log[1].Before, "JSON null is not SQL NULL")
+		assert.Nil(t, log[1].After)
+		assert.Equal(t, got, log)
+		requireChain(t, log)
 	})
 
 	t.Run("ListPages", func(t *testing.T) {
@@ -115,6 +167,7 @@ func testAudit(t *testing.T, newStore StoreHarness) {
 			assert.Equal(t, int64(2), e.Seq)
 			return err
 		})
+		requireChain(t, auditLog(t, s, shop)) // the rolled-back event's hash is not the head
 	})
 
 	t.Run("RefusesBadEvents", func(t *testing.T) {

@@ -1,0 +1,129 @@
+package porttest
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// checkpoint returns a checkpoint of size n. The store neither signs nor
+// checks notes, so any text will do.
+func checkpoint(n int64) ports.AuditCheckpoint {
+	return ports.AuditCheckpoint{
+		Size: n, Hash: sha256.Sum256(fmt.Appendf(nil, "head %d", n)),
+		Note: fmt.Sprintf("stockade.audit/test\n%d\nhash\n\n— key sig\n", n),
+	}
+}
+
+func testAuditCheckpoints(t *testing.T, newStore StoreHarness) {
+	t.Run("AddNumbersAndRoundTrips", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 1, 0)
+		shop := f.shops[0].ID
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.AuditCheckpoints().Latest(ctx)
+			require.ErrorIs(t, err, ports.ErrNotFound, "no checkpoint yet")
+			return nil
+		}, ports.ReadOnly())
+		var added []ports.AuditCheckpoint
+		// A smaller size after a larger one is stored too: verification,
+		// not the store, reports it as a regression.
+		for _, n := range []int64{5, 9, 3} {
+			inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+				c, err := tx.AuditCheckpoints().Add(ctx, checkpoint(n))
+				added = append(added, c)
+				return err
+			})
+		}
+		for i, c := range added {
+			want := checkpoint([]int64{5, 9, 3}[i])
+			assert.Equal(t, int64(i+1), c.N)
+			assert.Equal(t, shop, c.ShopID)
+			assert.Equal(t, want.Size, c.Size)
+			assert.Equal(t, want.Hash, c.Hash)
+			assert.Equal(t, want.Note, c.Note)
+			assert.False(t, c.CreatedAt.IsZero())
+			assert.Equal(t, ports.Timestamp(c.CreatedAt), c.CreatedAt)
+		}
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			all, err := tx.AuditCheckpoints().List(ctx, ports.AuditCheckpointQuery{})
+			require.NoError(t, err)
+			assert.Equal(t, added, all)
+			page, err := tx.AuditCheckpoints().List(ctx, ports.AuditCheckpointQuery{AfterN: 1, Limit: 1})
+			require.NoError(t, err)
+			assert.Equal(t, added[1:2], page)
+			latest, err := tx.AuditCheckpoints().Latest(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, added[2], latest, "latest is the last added, not the largest")
+			return nil
+		}, ports.ReadOnly())
+	})
+
+	t.Run("RefusesBadCheckpoints", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 1, 0)
+		shop := f.shops[0].ID
+		mod := func(fn func(*ports.AuditCheckpoint)) ports.AuditCheckpoint { c := checkpoint(1); fn(&c); return c }
+		tests := []struct {
+			name string
+			give ports.AuditCheckpoint
+		}{
+			{"size zero", mod(func(c *ports.AuditCheckpoint) { c.Size = 0 })},
+			{"negative size", mod(func(c *ports.AuditCheckpoint) { c.Size = -1 })},
+			{"no hash", mod(func(c *ports.AuditCheckpoint) { c.Hash = ports.AuditHash{} })},
+			{"no note", mod(func(c *ports.AuditCheckpoint) { c.Note = "" })},
+			{"huge note", mod(func(c *ports.AuditCheckpoint) { c.Note = strings.Repeat("x", ports.MaxAuditCheckpointNote+1) })},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				err := refusedInShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+					_, err := tx.AuditCheckpoints().Add(ctx, tt.give)
+					return err
+				})
+				require.ErrorIs(t, err, ports.ErrInvalid)
+			})
+		}
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			all, err := tx.AuditCheckpoints().List(ctx, ports.AuditCheckpointQuery{})
+			assert.Empty(t, all, "refused checkpoints left nothing behind")
+			return err
+		}, ports.ReadOnly())
+	})
+
+	t.Run("AddToMissingShop", func(t *testing.T) {
+		s := newStore(t)
+		err := s.InShop(context.Background(), ports.NewShopID(), func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.AuditCheckpoints().Add(ctx, checkpoint(1))
+			return err
+		})
+		require.ErrorIs(t, err, ports.ErrNotFound)
+	})
+
+	t.Run("PerShop", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 2, 0)
+		a, b := f.shops[0].ID, f.shops[1].ID
+		inShop(t, s, a, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.AuditCheckpoints().Add(ctx, checkpoint(7))
+			return err
+		})
+		inShop(t, s, b, func(ctx context.Context, tx ports.ShopTx) error {
+			all, err := tx.AuditCheckpoints().List(ctx, ports.AuditCheckpointQuery{})
+			require.NoError(t, err)
+			assert.Empty(t, all, "A's checkpoints are invisible from B")
+			_, err = tx.AuditCheckpoints().Latest(ctx)
+			require.ErrorIs(t, err, ports.ErrNotFound)
+			c, err := tx.AuditCheckpoints().Add(ctx, checkpoint(2))
+			assert.Equal(t, int64(1), c.N, "B numbers its own checkpoints")
+			assert.Equal(t, b, c.ShopID)
+			return err
+		})
+	})
+}

@@ -1,0 +1,324 @@
+// Package jobs runs background jobs (TEN-8) with tenant-scoped helpers: a
+// job carries its shop, and its handler runs inside that shop's unit of
+// work, under the same boundary as a request (row-level security on
+// PostgreSQL, the bound shop predicate on SQLite).
+//
+// The runner claims due jobs of every shop through ports.JobQueue, the one
+// cross-shop path, and does nothing else across shops: each job's work and
+// its bookkeeping run in ports.Store.InShop of the job's shop. The handler's
+// writes and the job's completion commit together; a failed attempt rolls
+// the handler's writes back and is recorded in a second unit of work, with
+// exponential back-off and jitter, until the job's attempts are used up
+// and it is dead (a dead letter, put back with JobRepo.Retry).
+//
+// Delivery is at least once: a runner that dies mid-job leaves the job
+// running until its lease runs out, and the next claim hands it out again.
+// Handlers must be idempotent, or make their effects part of the unit of
+// work (which commits only with the completion of the current attempt).
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// Handler does one job's work inside the job's shop's unit of work: tx is
+// bound to job.ShopID, and ctx is done when the job's lease is about to run
+// out or the runner stops. A nil return completes the job in the same
+// transaction; an error (or a panic) rolls tx back and schedules a retry,
+// or makes the job dead when it is Permanent or its attempts are used up.
+type Handler func(ctx context.Context, tx ports.ShopTx, job ports.Job) error
+
+// Deps are the ports the runner uses.
+type Deps struct {
+	Store  ports.Store    // required: the jobs' work and bookkeeping
+	Queue  ports.JobQueue // required: the cross-shop claim
+	Clock  ports.Clock    // default ports.SystemClock; dates claims and retries
+	Logger *slog.Logger   // default discards
+}
+
+// Config tunes the runner. The zero value is usable.
+type Config struct {
+	// Concurrency is how many jobs run at once (default 1: SQLite has one
+	// writer, and each job is a write transaction).
+	Concurrency int
+	// BatchSize is how many jobs one claim takes, 1 to 1000 (default 10 ×
+	// Concurrency, at most 1000). Jobs of a batch wait for a free slot
+	// under the same lease, so Lease must cover BatchSize / Concurrency
+	// runs of the slowest handler.
+	BatchSize int
+	// PollInterval is the pause after a round that did not fill its batch
+	// (default 1s). A full batch is followed by the next claim at once.
+	PollInterval time.Duration
+	// Lease is how long a claimed batch is this runner's (default 5m).
+	// Handlers' contexts end at 90% of it, leaving time to record the
+	// outcome before another runner may claim the job again.
+	Lease time.Duration
+	// Backoff is the delay before the retry that follows failed attempt
+	// number attempt (1-based). Default: ExponentialBackoff(time.Second,
+	// time.Hour).
+	Backoff func(attempt int) time.Duration
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Concurrency == 0 {
+		c.Concurrency = 1
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = min(10*c.Concurrency, 1000)
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = time.Second
+	}
+	if c.Lease == 0 {
+		c.Lease = 5 * time.Minute
+	}
+	if c.Backoff == nil {
+		c.Backoff = ExponentialBackoff(time.Second, time.Hour)
+	}
+	switch {
+	case c.Concurrency < 1:
+		return c, ports.Invalid("jobs concurrency", "must be at least 1")
+	case c.BatchSize < 1 || c.BatchSize > 1000:
+		return c, ports.Invalid("jobs batch size", "must be 1 to 1000")
+	case c.PollInterval < 0:
+		return c, ports.Invalid("jobs poll interval", "must be positive")
+	case c.Lease < time.Second:
+		return c, ports.Invalid("jobs lease", "must be at least 1s")
+	}
+	return c, nil
+}
+
+// Runner claims due jobs and runs their handlers. Handle registers the
+// handlers before Run or RunOnce; both are safe for concurrent use, and
+// several runners (in one process or many) may share a queue.
+type Runner struct {
+	store ports.Store
+	queue ports.JobQueue
+	clock ports.Clock
+	log   *slog.Logger
+	cfg   Config
+	wake  chan struct{}
+
+	mu       sync.RWMutex
+	handlers map[string]Handler
+}
+
+// New returns a Runner. It returns an error matching ports.ErrInvalid when
+// a required dependency is missing or cfg is out of range.
+func New(d Deps, cfg Config) (*Runner, error) {
+	if d.Store == nil || d.Queue == nil {
+		return nil, ports.Invalid("jobs deps", "store and queue are required")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{store: d.Store, queue: d.Queue, clock: d.Clock, log: d.Logger, cfg: cfg,
+		wake: make(chan struct{}, 1), handlers: map[string]Handler{}}
+	if r.clock == nil {
+		r.clock = ports.SystemClock{}
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	return r, nil
+}
+
+// Handle registers fn for jobs of kind. Like http.ServeMux.Handle it
+// panics on a programming error: an empty or over-long kind, a nil fn, or
+// a kind registered twice.
+func (r *Runner) Handle(kind string, fn Handler) {
+	if kind == "" || len(kind) > 64 || fn == nil {
+		panic(fmt.Sprintf("jobs: Handle(%q): want a kind of 1 to 64 bytes and a non-nil handler", kind))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.handlers[kind]; dup {
+		panic(fmt.Sprintf("jobs: Handle(%q): kind registered twice", kind))
+	}
+	r.handlers[kind] = fn
+}
+
+func (r *Runner) handler(kind string) Handler {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.handlers[kind]
+}
+
+// Wake makes a waiting Run claim at once instead of at the end of its poll
+// interval (for example right after enqueuing in this process). It never
+// blocks.
+func (r *Runner) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run claims and runs jobs until ctx is done, then returns nil once the
+// jobs in hand have ended: their handlers see ctx done, and their
+// attempts are recorded as failed, to run again at once (on another runner
+// or after a restart). A round that fails (the store is unreachable) is
+// logged and retried after the poll interval.
+func (r *Runner) Run(ctx context.Context) error {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		n, err := r.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			r.log.ErrorContext(ctx, "background jobs: round failed", "error", err)
+		} else if n == r.cfg.BatchSize {
+			continue // a full batch: there may be more due now
+		}
+		timer.Reset(r.cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// RunOnce claims one batch, runs it with up to Concurrency jobs at once,
+// and returns how many jobs it claimed. Handler failures are the jobs'
+// (recorded on them), not RunOnce's: its error reports a failed claim or
+// an outcome that could not be recorded.
+func (r *Runner) RunOnce(ctx context.Context) (int, error) {
+	if ctx.Err() != nil {
+		return 0, context.Cause(ctx)
+	}
+	claimed, err := r.queue.Claim(ctx, r.clock.Now(), r.cfg.BatchSize, r.cfg.Lease)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: claim: %w", err)
+	}
+	// Handlers must be done before the lease runs out, with a tenth of it
+	// left to record the outcome.
+	deadline := time.Now().Add(r.cfg.Lease - r.cfg.Lease/10)
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, r.cfg.Concurrency)
+	)
+	for _, job := range claimed {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := r.run(ctx, job, deadline); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return len(claimed), errors.Join(errs...)
+}
+
+// errLeaseLost marks a completion refused because the attempt is no longer
+// the job's current one.
+type errLeaseLost struct{ err error }
+
+func (e errLeaseLost) Error() string { return "lease lost: " + e.err.Error() }
+func (e errLeaseLost) Unwrap() error { return e.err }
+
+// run does one claimed job: its handler and completion in one unit of work
+// of the job's shop, or the failure in a second one.
+func (r *Runner) run(ctx context.Context, job ports.Job, deadline time.Time) error {
+	log := r.log.With("job", job.ID.String(), "kind", job.Kind, "shop", job.ShopID.String(), "attempt", job.Attempts)
+	h := r.handler(job.Kind)
+	if h == nil {
+		return r.fail(ctx, log, job, Permanent(fmt.Errorf("no handler for job kind %q", job.Kind)))
+	}
+	if ctx.Err() != nil { // stopping: hand the job back unstarted
+		return r.fail(ctx, log, job, fmt.Errorf("runner stopped before the job started: %w", context.Cause(ctx)))
+	}
+	hctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	started := time.Now()
+	err := r.store.InShop(hctx, job.ShopID, func(ctx context.Context, tx ports.ShopTx) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = &panicError{value: p, stack: debug.Stack()}
+			}
+		}()
+		if err := h(ctx, tx, job); err != nil {
+			return err
+		}
+		if err := tx.Jobs().Complete(ctx, job.ID, job.Attempts); err != nil {
+			if errors.Is(err, ports.ErrNotFound) {
+				return errLeaseLost{err}
+			}
+			return err
+		}
+		return nil
+	})
+	var lost errLeaseLost
+	switch {
+	case err == nil:
+		log.DebugContext(ctx, "background job done", "took", time.Since(started))
+		return nil
+	case errors.As(err, &lost):
+		// Another runner holds the job now; this attempt's work was rolled
+		// back with the refused completion.
+		log.WarnContext(ctx, "background job ran past its lease; its work was rolled back", "took", time.Since(started))
+		return nil
+	}
+	var pe *panicError
+	if errors.As(err, &pe) {
+		log.ErrorContext(ctx, "background job panicked", "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
+	}
+	return r.fail(ctx, log, job, err)
+}
+
+// fail records a failed attempt in its own unit of work: a retry after the
+// back-off (at once when the runner is stopping), or a dead job.
+func (r *Runner) fail(ctx context.Context, log *slog.Logger, job ports.Job, cause error) error {
+	dead := IsPermanent(cause)
+	now := r.clock.Now()
+	retryAt := now.Add(r.cfg.Backoff(job.Attempts))
+	if ctx.Err() != nil {
+		retryAt = now
+	}
+	// The outcome is recorded even when ctx is done (the runner is
+	// stopping), within a bound of its own.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var out ports.Job
+	err := r.store.InShop(rctx, job.ShopID, func(ctx context.Context, tx ports.ShopTx) error {
+		var err error
+		out, err = tx.Jobs().Fail(ctx, job.ID, job.Attempts, cause.Error(), retryAt, dead)
+		return err
+	})
+	switch {
+	case errors.Is(err, ports.ErrNotFound):
+		log.WarnContext(ctx, "background job failed after its lease ran out; another runner holds it", "error", cause)
+		return nil
+	case err != nil:
+		return fmt.Errorf("jobs: record failure of job %s: %w", job.ID, err)
+	case out.State == ports.JobDead:
+		log.ErrorContext(ctx, "background job dead", "error", cause, "attempts", out.Attempts, "max_attempts", out.MaxAttempts)
+	default:
+		log.WarnContext(ctx, "background job failed; will retry", "error", cause, "retry_at", out.RunAt)
+	}
+	return nil
+}
+
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }

@@ -1,0 +1,289 @@
+package httpapi_test
+
+// The harness of the cross-tenant attack matrix: one store (SQLite, or
+// Postgres as the application role under RLS) with two shops of ONE org —
+// alpha, whose members attack, and bravo, the victim — and the full API
+// (auth, files, tenancy) built over it with a chosen permission policy.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockadehq/stockade/adapters/localfs"
+	"github.com/stockadehq/stockade/adapters/passhash"
+	"github.com/stockadehq/stockade/adapters/postgres"
+	"github.com/stockadehq/stockade/adapters/sqlite"
+	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
+	"github.com/stockadehq/stockade/core/storage"
+	"github.com/stockadehq/stockade/core/tenancy"
+	"github.com/stockadehq/stockade/internal/testinfra"
+	"github.com/stockadehq/stockade/ports"
+)
+
+const matrixPassword = "matrix-Teapot-password-77"
+
+type matrixWorld struct {
+	t       *testing.T
+	clock   *manualClock
+	raw     rawStore
+	objects *localfs.Store
+	mailer  *recordingMailer
+	keys    *auth.Keyring
+	hasher  *passhash.Hasher
+	seq     atomic.Int64
+
+	alpha, bravo, charlie ports.Shop // charlie: a third shop of the org, for status changes
+	// members of alpha, one per role; hqAdmin is an org admin (and a
+	// viewer of alpha, to have a session there); bob owns bravo.
+	byRole  map[ports.Role]ports.User
+	hqAdmin ports.User
+	// orgOwner created the org: its owner and an Owner of alpha. The
+	// members in byRole hold no org role.
+	orgOwner ports.User
+	bob     ports.User
+
+	// bravo's resources, by path parameter name, and strings that must
+	// never appear in an answer to an alpha member.
+	bravoParams  map[string]string
+	bravoSecrets []string
+}
+
+// matrixAPI is the full API over the world's store with one policy.
+type matrixAPI struct {
+	w       *matrixWorld
+	api     *httpapi.API
+	auth    *auth.Service
+	files   *storage.Service
+	tenancy *tenancy.Service
+}
+
+func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := &matrixWorld{t: t, clock: newManualClock(), mailer: &recordingMailer{}, byRole: map[ports.Role]ports.User{}}
+	if onPG {
+		pg := testinfra.StartPostgres(t)
+		_, err := postgres.Migrate(ctx, pg.OwnerURL)
+		require.NoError(t, err)
+		st, err := postgres.Open(ctx, pg.AppURL, postgres.WithClock(w.clock))
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		w.raw = st
+	} else {
+		dbURL := "sqlite://" + filepath.Join(t.TempDir(), "matrix.db")
+		_, err := sqlite.Migrate(ctx, dbURL)
+		require.NoError(t, err)
+		st, err := sqlite.Open(ctx, dbURL, sqlite.WithClock(w.clock))
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		w.raw = st
+	}
+	var err error
+	w.objects, err = localfs.Open(t.TempDir(), localfs.Options{BaseURL: "https://example.test/objects/", SigningKey: noise(32), Clock: w.clock})
+	require.NoError(t, err)
+	t.Cleanup(func() { w.objects.Close() })
+	w.keys, err = auth.NewKeyring(auth.Key{ID: "k1", Secret: noise(32)})
+	require.NoError(t, err)
+	w.hasher, err = passhash.New(passhash.Config{Params: cheapParams})
+	require.NoError(t, err)
+
+	def := w.api(access.DefaultPolicy())
+	sys := access.With(ctx, access.Scope{System: "test"})
+	var alphaOwner ports.User
+	for _, r := range ports.DefaultRoles() {
+		u, err := def.auth.CreateUser(ctx, string(r)+"@alpha.test", "Alpha "+string(r), matrixPassword)
+		require.NoError(t, err)
+		w.byRole[r] = u
+	}
+	w.orgOwner, err = def.auth.CreateUser(ctx, "org-owner@alpha.test", "Org Owner", matrixPassword)
+	require.NoError(t, err)
+	alphaOwner = w.orgOwner
+	org, alpha, err := def.tenancy.CreateOrg(sys, tenancy.NewOrg{Name: "Matrix Holdings", Slug: "alpha", ShopName: "Alpha Plumbing", Owner: w.orgOwner.ID})
+	require.NoError(t, err)
+	w.alpha = alpha
+	inAlpha := access.System(ctx, alpha.ID, org.ID, "test")
+	for _, r := range ports.DefaultRoles() {
+		_, err := def.tenancy.AddMember(inAlpha, w.byRole[r].Email, r)
+		require.NoError(t, err)
+	}
+	w.hqAdmin, err = def.auth.CreateUser(ctx, "hq@alpha.test", "HQ Admin", matrixPassword)
+	require.NoError(t, err)
+	_, err = def.tenancy.AddMember(inAlpha, w.hqAdmin.Email, ports.RoleViewer)
+	require.NoError(t, err)
+	require.NoError(t, def.tenancy.SetOrgRole(inAlpha, w.hqAdmin.Email, ports.OrgAdmin))
+
+	// bravo: same org, so that only the org-role check stands between an
+	// alpha member and bravo's data on the HQ routes.
+	asOwner := access.With(ctx, access.Scope{Shop: alpha.ID, Org: org.ID, User: alphaOwner.ID, Role: ports.RoleOwner})
+	w.bob, err = def.auth.CreateUser(ctx, "bob.secret@bravo.test", "Bob Bravo-Secret", matrixPassword)
+	require.NoError(t, err)
+	w.bravo, err = def.tenancy.AddShop(asOwner, tenancy.NewShop{Slug: "bravo", Name: "Bravo Secret Electric"})
+	require.NoError(t, err)
+	w.charlie, err = def.tenancy.AddShop(asOwner, tenancy.NewShop{Slug: "charlie", Name: "Charlie Heating"})
+	require.NoError(t, err)
+	inBravo := access.System(ctx, w.bravo.ID, org.ID, "test")
+	_, err = def.tenancy.AddMember(inBravo, w.bob.Email, ports.RoleAdmin)
+	require.NoError(t, err)
+	asBob := access.With(ctx, access.Scope{Shop: w.bravo.ID, Org: org.ID, User: w.bob.ID, Role: ports.RoleAdmin})
+	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("b"), 300)...)
+	f, err := def.files.Upload(asBob, storage.UploadInput{Kind: "document", Name: "bravo-secret-plans.pdf", Size: int64(len(pdf)), Body: bytes.NewReader(pdf)})
+	require.NoError(t, err)
+	inv, err := def.tenancy.Invite(asBob, tenancy.InviteInput{Email: "invitee.secret@bravo.test", Role: ports.RoleTech, LinkPrefix: "https://bravo.example.test/invitations/accept?token="})
+	require.NoError(t, err)
+	_, bobSession := w.signIn(def, "bravo", w.bob.Email)
+	w.bravoParams = map[string]string{
+		"file": f.ID.String(), "user": w.bob.ID.String(), "invitation": inv.ID.String(),
+		"session": bobSession.SessionID, "hq_shop": "bravo", "shop_slug": "bravo", "provider": "none",
+	}
+	w.bravoSecrets = []string{
+		w.bravo.ID.String(), "Bravo Secret Electric", w.bob.ID.String(), "bob.secret@bravo.test", "Bob Bravo-Secret",
+		f.ID.String(), "bravo-secret-plans.pdf", inv.ID.String(), "invitee.secret@bravo.test", bobSession.SessionID,
+	}
+	return w
+}
+
+// api builds the full API over the world's store with policy.
+func (w *matrixWorld) api(policy *access.Policy) *matrixAPI {
+	t := w.t
+	pp, err := passwordpolicy.New(passwordpolicy.Policy{})
+	require.NoError(t, err)
+	a := &matrixAPI{w: w}
+	a.auth, err = auth.New(auth.Deps{Store: w.raw, Hasher: w.hasher, Policy: pp, Keys: w.keys, Mailer: w.mailer, Clock: w.clock, Access: policy}, auth.Config{Limits: auth.Limits{PerAccount: 1 << 30, PerIP: 1 << 30}})
+	require.NoError(t, err)
+	a.files, err = storage.New(storage.Deps{Store: w.raw, Objects: w.objects, Clock: w.clock, ContentKey: noise(32), Policy: policy})
+	require.NoError(t, err)
+	a.tenancy, err = tenancy.New(tenancy.Deps{Store: w.raw, Auth: a.auth, Mailer: w.mailer, Policy: policy, Clock: w.clock}, tenancy.Config{})
+	require.NoError(t, err)
+	shops, err := httpapi.NewHostShops(w.raw, "https://example.test", w.clock)
+	require.NoError(t, err)
+	a.api = httpapi.New(httpapi.Deps{
+		Auth:    &httpapi.AuthDeps{Service: a.auth, Shops: shops},
+		Files:   &httpapi.FilesDeps{Service: a.files},
+		Tenancy: &httpapi.TenancyDeps{Service: a.tenancy},
+	})
+	return a
+}
+
+// signIn signs email in on slug's host and returns the cookie and body.
+func (w *matrixWorld) signIn(a *matrixAPI, slug, email string) (string, sessionJSON) {
+	w.t.Helper()
+	res := a.send(http.MethodPost, "/auth/signin", slug, "", credentials(email, matrixPassword), "application/json")
+	raw := readBody(w.t, res)
+	require.Equal(w.t, http.StatusOK, res.StatusCode, "sign-in of %s on %s: %s", email, slug, raw)
+	var s sessionJSON
+	require.NoError(w.t, json.Unmarshal([]byte(raw), &s))
+	return sessionCookie(w.t, res), s
+}
+
+// send runs one request on slug's host.
+func (a *matrixAPI) send(method, target, slug, cookie, body, contentType string) *http.Response {
+	var rd *strings.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	var req *http.Request
+	if rd != nil {
+		req = httptest.NewRequest(method, target, rd)
+	} else {
+		req = httptest.NewRequest(method, target, nil)
+	}
+	req.Host = slug + ".example.test"
+	req.RemoteAddr = "192.0.2.77:5000"
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: auth.SessionCookieName, Value: cookie})
+	}
+	rec := httptest.NewRecorder()
+	a.api.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+// unique returns a fresh number for names that must not repeat.
+func (w *matrixWorld) unique() int64 { return w.seq.Add(1) }
+
+// alphaTargets creates fresh alpha resources for one request: a member to
+// act on, a file, an invitation, a second session of the caller's, and
+// returns them by path parameter name.
+func (w *matrixWorld) alphaTargets(a *matrixAPI, caller ports.User, targetRole ports.Role) map[string]string {
+	callerRole := ports.RoleViewer
+	for r, u := range w.byRole {
+		if u.ID == caller.ID {
+			callerRole = r
+		}
+	}
+	if caller.ID == w.orgOwner.ID {
+		callerRole = ports.RoleOwner
+	}
+	t := w.t
+	ctx := context.Background()
+	n := w.unique()
+	inAlpha := access.System(ctx, w.alpha.ID, w.alpha.OrgID, "test")
+	target, err := a.auth.CreateUser(ctx, fmt.Sprintf("target-%d@alpha.test", n), "Target", "")
+	require.NoError(t, err)
+	_, err = a.tenancy.AddMember(inAlpha, target.Email, targetRole)
+	require.NoError(t, err)
+	asOwner := access.With(ctx, access.Scope{Shop: w.alpha.ID, Org: w.alpha.OrgID, User: w.byRole[ports.RoleOwner].ID, Role: ports.RoleOwner})
+	// The file is the caller's own when they may upload: only the
+	// uploader may finalize.
+	uploader := asOwner
+	if access.DefaultPolicy().Allows(callerRole, access.FilesUpload) {
+		uploader = access.With(ctx, access.Scope{Shop: w.alpha.ID, Org: w.alpha.OrgID, User: caller.ID, Role: callerRole})
+	}
+	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("a"), 200)...)
+	f, err := a.files.Upload(uploader, storage.UploadInput{Kind: "document", Name: "alpha.pdf", Size: int64(len(pdf)), Body: bytes.NewReader(pdf)})
+	require.NoError(t, err)
+	inv, err := a.tenancy.Invite(asOwner, tenancy.InviteInput{Email: fmt.Sprintf("inv-%d@alpha.test", n), Role: ports.RoleTech, LinkPrefix: "https://alpha.example.test/invitations/accept?token="})
+	require.NoError(t, err)
+	_, other := w.signIn(a, "alpha", caller.Email)
+	return map[string]string{
+		"file": f.ID.String(), "user": target.ID.String(), "invitation": inv.ID.String(),
+		"session": other.SessionID, "hq_shop": "bravo", "shop_slug": "charlie", "provider": "none",
+		"email": target.Email,
+	}
+}
+
+// fill replaces every {name} in path with params[name]; it fails the test
+// for a parameter the matrix has no fixture for, so a new kind of
+// resource cannot slip past the matrix unattacked.
+func fill(t *testing.T, path string, params map[string]string) string {
+	t.Helper()
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(path, '{')
+		if i < 0 {
+			b.WriteString(path)
+			return b.String()
+		}
+		j := strings.IndexByte(path[i:], '}')
+		require.Positive(t, j, "unbalanced pattern %q", path)
+		name := strings.TrimSuffix(path[i+1:i+j], "...")
+		v, ok := params[name]
+		require.True(t, ok, "the attack matrix has no fixture for path parameter {%s} (route %q): add one to newMatrixWorld and alphaTargets", name, path)
+		b.WriteString(path[:i])
+		b.WriteString(v)
+		path = path[i+j+1:]
+	}
+}
+
+// restorePassword sets u's password back to matrixPassword (a matrix case
+// may have changed it through POST /auth/password).
+func (w *matrixWorld) restorePassword(a *matrixAPI, u ports.User) {
+	w.t.Helper()
+	_, err := a.auth.SetPassword(context.Background(), u.Email, matrixPassword)
+	require.NoError(w.t, err)
+}

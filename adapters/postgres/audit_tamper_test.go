@@ -1,0 +1,208 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/pressly/goose/v3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockadehq/stockade/adapters/postgres"
+	"github.com/stockadehq/stockade/internal/sqlmigrate"
+	"github.com/stockadehq/stockade/internal/testinfra"
+	"github.com/stockadehq/stockade/ports"
+)
+
+func appendEvents(t *testing.T, s ports.Store, shop ports.ShopID, n int) {
+	t.Helper()
+	require.NoError(t, s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+		for i := range n {
+			if _, err := tx.Audit().Append(ctx, ports.AuditEvent{ID: ports.NewEventID(), Time: time.Now(), Actor: "system", Action: fmt.Sprintf("x.%d", i), Outcome: ports.OutcomeSuccess}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+func readLog(t *testing.T, s ports.Store, shop ports.ShopID) []ports.AuditEvent {
+	t.Helper()
+	var log []ports.AuditEvent
+	require.NoError(t, s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+		var err error
+		log, err = tx.Audit().List(ctx, ports.AuditQuery{Limit: 1000})
+		return err
+	}, ports.ReadOnly()))
+	return log
+}
+
+// firstBreak returns the Seq of the first event that does not continue
+// the chain (wrong seq, hash or link), or 0 when the log is one chain.
+// Naming the kind of tampering is core/audit's job; this only proves the
+// stored chain notices.
+func firstBreak(log []ports.AuditEvent) int64 {
+	var prev ports.AuditHash
+	for i, e := range log {
+		if e.Seq != int64(i+1) || e.PrevHash != prev || e.ChainHash() != e.Hash {
+			return int64(i + 1)
+		}
+		prev = e.Hash
+	}
+	return 0
+}
+
+// asOwner runs stmts in one transaction of the schema owner, bound to shop
+// (FORCE ROW LEVEL SECURITY binds the owner too) and with the append-only
+// trigger disabled, as an attacker holding the owner's password would; the
+// trigger is enabled again before commit.
+func asOwner(t *testing.T, ownerURL string, shop ports.ShopID, stmts ...string) {
+	t.Helper()
+	owner := sqlx.MustConnect("postgres", ownerURL)
+	defer owner.Close()
+	tx := owner.MustBegin()
+	defer tx.Rollback()
+	all := append([]string{
+		`SELECT set_config('app.shop_id', '` + shop.String() + `', true)`,
+		`ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`,
+	}, stmts...)
+	for _, stmt := range append(all, `ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`) {
+		_, err := tx.Exec(stmt)
+		require.NoError(t, err, stmt)
+	}
+	require.NoError(t, tx.Commit())
+}
+
+func TestAuditChainBelowThePort(t *testing.T) {
+	t.Run("HeadCarriesTheLastHash", func(t *testing.T) {
+		s, pg := fresh(t)
+		a, _ := twoShops(t, s)
+		appendEvents(t, s, a, 4)
+		log := readLog(t, s, a)
+		require.Len(t, log, 5)
+		require.Zero(t, firstBreak(log))
+		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		defer owner.Close()
+		tx := owner.MustBegin()
+		defer tx.Rollback()
+		_, err := tx.Exec(`SELECT set_config('app.shop_id', $1, true)`, a.String())
+		require.NoError(t, err)
+		var head struct {
+			Prev []byte `db:"prev_hash"`
+			Hash []byte `db:"hash"`
+		}
+		require.NoError(t, tx.Get(&head, `SELECT prev_hash, hash FROM audit_heads`))
+		assert.Equal(t, log[4].Hash[:], head.Hash)
+		assert.Equal(t, log[3].Hash[:], head.Prev)
+	})
+
+	t.Run("CheckpointsAreAppendOnly", func(t *testing.T) {
+		s, pg := fresh(t)
+		a, _ := twoShops(t, s)
+		require.NoError(t, s.InShop(context.Background(), a, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.AuditCheckpoints().Add(ctx, ports.AuditCheckpoint{Size: 1, Hash: ports.AuditHash{1}, Note: "signed\n"})
+			return err
+		}))
+		for _, stmt := range []string{`UPDATE audit_checkpoints SET size = 9`, `DELETE FROM audit_checkpoints`, `TRUNCATE audit_checkpoints`} {
+			asTenant(t, s.DB(), a, func(tx *sqlx.Tx) {
+				_, err := tx.Exec(stmt)
+				require.Error(t, err, stmt)
+				assert.Equal(t, "42501", sqlState(err), "the application role holds INSERT and SELECT only: %s", stmt)
+			})
+		}
+		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		defer owner.Close()
+		for _, stmt := range []string{`UPDATE audit_checkpoints SET size = 9`, `DELETE FROM audit_checkpoints`, `TRUNCATE audit_checkpoints`} {
+			tx := owner.MustBegin()
+			_, err := tx.Exec(`SELECT set_config('app.shop_id', $1, true)`, a.String())
+			require.NoError(t, err)
+			_, err = tx.Exec(stmt)
+			require.ErrorContains(t, err, "audit_checkpoints is append-only", "the trigger stops the owner too: %s", stmt)
+			require.NoError(t, tx.Rollback())
+		}
+		asTenant(t, s.DB(), ports.ShopID{}, func(tx *sqlx.Tx) {
+			var n int
+			require.NoError(t, tx.Get(&n, `SELECT count(*) FROM audit_checkpoints`))
+			assert.Zero(t, n, "row-level security: no shop, no checkpoints")
+		})
+	})
+
+	tests := []struct {
+		name  string
+		stmts []string
+		want  int64
+	}{
+		{"edit a field", []string{`UPDATE audit_events SET actor = 'user:evil' WHERE seq = 4`}, 4},
+		{"edit json", []string{`UPDATE audit_events SET after = '{"role":"owner"}' WHERE seq = 2`}, 2},
+		{"delete a row", []string{`DELETE FROM audit_events WHERE seq = 3`}, 3},
+		{"insert a row", []string{
+			`UPDATE audit_events SET seq = -seq WHERE seq >= 3`, `UPDATE audit_events SET seq = 1 - seq WHERE seq < 0`,
+			`INSERT INTO audit_events (shop_id, seq, id, at, actor, action, outcome, prev_hash, hash)
+				SELECT shop_id, 3, '01900000-0000-7000-8000-000000000001', at, 'user:evil', 'alibi', outcome, prev_hash, hash FROM audit_events WHERE seq = 2`,
+		}, 3},
+		{"swap two rows", []string{
+			`UPDATE audit_events SET seq = -1 WHERE seq = 2`, `UPDATE audit_events SET seq = 2 WHERE seq = 3`, `UPDATE audit_events SET seq = 3 WHERE seq = -1`,
+		}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, pg := fresh(t)
+			a, _ := twoShops(t, s)
+			appendEvents(t, s, a, 5)
+			asTenant(t, s.DB(), a, func(tx *sqlx.Tx) {
+				_, err := tx.Exec(tt.stmts[0])
+				require.Error(t, err, "the application role cannot")
+			})
+			require.Zero(t, firstBreak(readLog(t, s, a)))
+			asOwner(t, pg.OwnerURL, a, tt.stmts...)
+			assert.Equal(t, tt.want, firstBreak(readLog(t, s, a)))
+		})
+	}
+
+	t.Run("EventsFromBeforeTheChain", func(t *testing.T) {
+		pg := testinfra.StartPostgres(t)
+		raw, err := sql.Open("postgres", pg.OwnerURL)
+		require.NoError(t, err)
+		defer raw.Close()
+		p, err := goose.NewProvider(goose.DialectPostgres, raw, postgres.Migrations(),
+			goose.WithTableName(sqlmigrate.VersionTable), goose.WithDisableGlobalRegistry(true))
+		require.NoError(t, err)
+		_, err = p.UpTo(context.Background(), 6)
+		require.NoError(t, err)
+		shop := ports.NewShopID()
+		tx, err := raw.Begin()
+		require.NoError(t, err)
+		for _, stmt := range []string{
+			`SELECT set_config('app.shop_id', '` + shop.String() + `', true)`,
+			`INSERT INTO orgs (id, name, created_at) VALUES ('` + ports.NewOrgID().String() + `', 'HQ', now())`,
+			`INSERT INTO shops (id, org_id, slug, name, status, created_at) SELECT '` + shop.String() + `', id, 'old', 'Old', 'active', now() FROM orgs`,
+			`INSERT INTO audit_heads (shop_id, seq) VALUES ('` + shop.String() + `', 2)`,
+			`INSERT INTO audit_events (shop_id, seq, id, at, actor, action, outcome) VALUES
+				('` + shop.String() + `', 1, '` + ports.NewEventID().String() + `', now(), 'system', 'old.one', 'success'),
+				('` + shop.String() + `', 2, '` + ports.NewEventID().String() + `', now(), 'system', 'old.two', 'success')`,
+		} {
+			_, err := tx.Exec(stmt)
+			require.NoError(t, err, stmt)
+		}
+		require.NoError(t, tx.Commit())
+		_, err = postgres.Migrate(context.Background(), pg.OwnerURL)
+		require.NoError(t, err)
+		s, err := postgres.Open(context.Background(), pg.AppURL)
+		require.NoError(t, err)
+		defer s.Close()
+		appendEvents(t, s, shop, 2)
+		log := readLog(t, s, shop)
+		require.Len(t, log, 4)
+		for _, e := range log[:2] {
+			assert.True(t, e.Hash.IsZero() && e.PrevHash.IsZero(), "old events stay unhashed")
+		}
+		assert.True(t, log[2].PrevHash.IsZero(), "the chain starts at the first hashed event")
+		assert.Equal(t, log[2].ChainHash(), log[2].Hash)
+		assert.Equal(t, log[2].Hash, log[3].PrevHash, "and runs on from there")
+		assert.Equal(t, log[3].ChainHash(), log[3].Hash)
+	})
+}

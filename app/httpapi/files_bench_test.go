@@ -11,8 +11,6 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/stockadehq/stockade/core/access"
-	"github.com/stockadehq/stockade/ports"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,7 +23,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockadehq/stockade/adapters/localkms"
+	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/ports"
 )
 
 func BenchmarkFileSignedURL(b *testing.B) {

@@ -53,7 +53,7 @@ type matrixWorld struct {
 	// orgOwner created the org: its owner and an Owner of alpha. The
 	// members in byRole hold no org role.
 	orgOwner ports.User
-	bob     ports.User
+	bob      ports.User
 
 	// bravo's resources, by path parameter name, and strings that must
 	// never appear in an answer to an alpha member.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -144,13 +145,16 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	inv, err := def.tenancy.Invite(asBob, tenancy.InviteInput{Email: "invitee.secret@bravo.test", Role: ports.RoleTech, LinkPrefix: "https://bravo.example.test/invitations/accept?token="})
 	require.NoError(t, err)
 	_, bobSession := w.signIn(def, "bravo", w.bob.Email)
+	bravoJob := w.enqueueDead(w.bravo.ID, "bravo.secret-job")
 	w.bravoParams = map[string]string{
 		"file": f.ID.String(), "user": w.bob.ID.String(), "invitation": inv.ID.String(),
 		"session": bobSession.SessionID, "hq_shop": "bravo", "shop_slug": "bravo", "provider": "none",
+		"job": bravoJob.String(),
 	}
 	w.bravoSecrets = []string{
 		w.bravo.ID.String(), "Bravo Secret Electric", w.bob.ID.String(), "bob.secret@bravo.test", "Bob Bravo-Secret",
 		f.ID.String(), "bravo-secret-plans.pdf", inv.ID.String(), "invitee.secret@bravo.test", bobSession.SessionID,
+		bravoJob.String(), "bravo.secret-job",
 	}
 	return w
 }
@@ -253,7 +257,7 @@ func (w *matrixWorld) alphaTargets(a *matrixAPI, caller ports.User, targetRole p
 	return map[string]string{
 		"file": f.ID.String(), "user": target.ID.String(), "invitation": inv.ID.String(),
 		"session": other.SessionID, "hq_shop": "bravo", "shop_slug": "charlie", "provider": "none",
-		"email": target.Email,
+		"email": target.Email, "job": w.enqueueDead(w.alpha.ID, "alpha.job").String(),
 	}
 }
 
@@ -286,4 +290,27 @@ func (w *matrixWorld) restorePassword(a *matrixAPI, u ports.User) {
 	w.t.Helper()
 	_, err := a.auth.SetPassword(context.Background(), u.Email, matrixPassword)
 	require.NoError(w.t, err)
+}
+
+// enqueueDead puts a job that has used up its attempts in shop's queue.
+func (w *matrixWorld) enqueueDead(shop ports.ShopID, kind string) ports.JobID {
+	w.t.Helper()
+	id := ports.NewJobID()
+	err := w.raw.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+		_, err := tx.Jobs().Enqueue(ctx, ports.Job{ID: id, Kind: kind, MaxAttempts: 1})
+		return err
+	})
+	require.NoError(w.t, err)
+	q, ok := w.raw.(ports.JobQueue)
+	require.True(w.t, ok, "the store is a job queue")
+	claimed, err := q.Claim(context.Background(), w.clock.Now().Add(time.Hour), 1000, time.Minute)
+	require.NoError(w.t, err)
+	for _, j := range claimed {
+		err := w.raw.InShop(context.Background(), j.ShopID, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.Jobs().Fail(ctx, j.ID, j.Attempts, "boom", w.clock.Now(), true)
+			return err
+		})
+		require.NoError(w.t, err)
+	}
+	return id
 }

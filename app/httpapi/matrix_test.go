@@ -29,12 +29,13 @@ import (
 )
 
 // resourceParams are the path parameters that name one shop's resource.
-var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop", "shop_slug"}
+var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop", "shop_slug", "job"}
 
 // bodyless are the state-changing routes that take no body.
 var bodyless = []string{
 	"POST /auth/signout", "POST /auth/sessions/revoke-others",
 	"POST /org/shops/{shop_slug}/suspend", "POST /org/shops/{shop_slug}/reactivate",
+	"POST /jobs/{job}/retry",
 }
 
 type spec struct{ target, body, contentType string }
@@ -141,6 +142,13 @@ func bravoState(t *testing.T, w *matrixWorld) string {
 			return err
 		}
 		fmt.Fprintf(&b, "audit events %d\n", len(evs))
+		jobs, err := tx.Jobs().List(ctx, "", 1000)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			fmt.Fprintf(&b, "job %s %s %d\n", j.ID, j.State, j.Attempts)
+		}
 		return nil
 	}, ports.ReadOnly())
 	require.NoError(t, err)

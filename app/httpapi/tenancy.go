@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/stockadehq/stockade/core/access"
@@ -30,6 +31,8 @@ type TenancyDeps struct {
 //	POST   /invitations                    invites.manage   {email, role} → 201, mails the link
 //	GET    /invitations                    invites.manage   pending invitations
 //	DELETE /invitations/{invitation}       invites.manage   revoke
+//	GET    /jobs?state=&limit=             jobs.read        the shop's background jobs
+//	POST   /jobs/{job}/retry               jobs.retry       a dead job back in the queue
 //	GET    /invitations/accept?token=…     public           a page that posts the token
 //	POST   /invitations/accept             public           {token, name?, password?} → session cookie
 //	POST   /orgs                           account.self     {name, slug, shop_name?} → 201, you own it
@@ -52,6 +55,8 @@ func tenancyRoutes(rt *router, a AuthDeps, d TenancyDeps) {
 	rt.member("POST", "/invitations", access.InvitesManage, true, h.invite)
 	rt.member("GET", "/invitations", access.InvitesManage, true, h.listInvitations)
 	rt.member("DELETE", "/invitations/{invitation}", access.InvitesManage, true, h.revokeInvitation)
+	rt.member("GET", "/jobs", access.JobsRead, true, h.listJobs)
+	rt.member("POST", "/jobs/{job}/retry", access.JobsRetry, true, h.retryJob)
 	rt.public("GET", "/invitations/accept", h.acceptPage)
 	rt.public("POST", "/invitations/accept", h.accept)
 	rt.member("POST", "/orgs", access.AccountSelf, false, h.createOrg)
@@ -397,4 +402,55 @@ func (h *tenancyHandlers) setOrgRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+type jobJSON struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	State     string    `json:"state"`
+	Attempts  int       `json:"attempts"`
+	RunAt     time.Time `json:"run_at"`
+	LastError string    `json:"last_error,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func jobOf(j ports.Job) jobJSON {
+	return jobJSON{ID: j.ID.String(), Kind: j.Kind, State: string(j.State), Attempts: j.Attempts, RunAt: j.RunAt, LastError: j.LastError, CreatedAt: j.CreatedAt}
+}
+
+func (h *tenancyHandlers) listJobs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			WriteProblem(w, r, ports.Invalid("limit", "must be 1 to 1000"))
+			return
+		}
+		limit = n
+	}
+	list, err := h.svc.ListJobs(r.Context(), ports.JobState(q.Get("state")), limit)
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	out := make([]jobJSON, len(list))
+	for i, j := range list {
+		out[i] = jobOf(j)
+	}
+	writeJSON(w, "application/json", http.StatusOK, map[string]any{"jobs": out})
+}
+
+func (h *tenancyHandlers) retryJob(w http.ResponseWriter, r *http.Request) {
+	id, err := ports.ParseJobID(r.PathValue("job"))
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	j, err := h.svc.RetryJob(r.Context(), id)
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	writeJSON(w, "application/json", http.StatusOK, jobOf(j))
 }

@@ -220,3 +220,12 @@ type AuditCheckpointRepo interface {
 	// Latest returns the checkpoint with the highest N, or ErrNotFound.
 	Latest(ctx context.Context) (AuditCheckpoint, error)
 }
+
+// AuditShopLister is implemented by stores that can list every shop, for
+// tools that verify or checkpoint all shops' logs at once (the audit
+// CLI). It reads the shop directory only, never a tenant's rows.
+type AuditShopLister interface {
+	// AuditShops returns up to limit shop IDs greater than after, in
+	// ascending order; a zero after starts at the first.
+	AuditShops(ctx context.Context, after ShopID, limit int) ([]ShopID, error)
+}

@@ -75,3 +75,16 @@ func (r auditCheckpoints) Latest(ctx context.Context) (ports.AuditCheckpoint, er
 	}
 	return row.port()
 }
+
+var _ ports.AuditShopLister = (*Store)(nil)
+
+// AuditShops implements ports.AuditShopLister from the shop directory
+// (a global table the application role may read).
+func (s *Store) AuditShops(ctx context.Context, after ports.ShopID, limit int) ([]ports.ShopID, error) {
+	var ids []ports.ShopID
+	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM shops WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, wrap("list shops", err)
+	}
+	return ids, nil
+}

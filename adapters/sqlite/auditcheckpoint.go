@@ -70,3 +70,12 @@ func (r auditCheckpoints) Latest(ctx context.Context) (ports.AuditCheckpoint, er
 	c, err := row.port()
 	return c, wrap("latest audit checkpoint", err)
 }
+
+var _ ports.AuditShopLister = (*Store)(nil)
+
+// AuditShops implements ports.AuditShopLister from the shop directory.
+func (s *Store) AuditShops(ctx context.Context, after ports.ShopID, limit int) ([]ports.ShopID, error) {
+	var ids []ports.ShopID
+	err := s.reader.SelectContext(ctx, &ids, `SELECT id FROM shops WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	return ids, wrap("list shops", err)
+}

@@ -60,6 +60,7 @@ STOCKADE_* environment variables, which win over the file.`,
 		newMemberCmd(load),
 		newInviteCmd(load),
 		newOrgCmd(load),
+		newAuditCmd(load),
 		newVersionCmd(version),
 	)
 	return root

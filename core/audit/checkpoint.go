@@ -56,7 +56,10 @@ func ParseCheckpointText(shop ports.ShopID, text string) (size int64, head ports
 // checkpoint must verify with verifiers (which must know signer's key)
 // and none may be smaller than an earlier one, and the events since the
 // largest of them must link to it. On any problem it signs nothing and
-// returns a *TamperError.
+// returns a *TamperError naming the first bad event of the whole log (it
+// then walks the log from the start, as Verify does). History that a
+// signed checkpoint already pins is not walked again on success: Verify
+// checks it.
 //
 // When the head has not moved since the largest checkpoint, Checkpoint
 // stores nothing and returns that checkpoint. With no hashed event yet it
@@ -79,14 +82,24 @@ func Checkpoint(ctx context.Context, st ports.Store, shop ports.ShopID, signer n
 		w.resume(trusted.latest.Size)
 		after = trusted.latest.Size - 1
 	}
-	rep, err := walk(ctx, storeSource(st, shop), w, after)
+	src := storeSource(st, shop)
+	rep, err := walk(ctx, src, w, after)
 	if err != nil {
 		return ports.AuditCheckpoint{}, err
 	}
-	if trusted.latest.N != 0 && rep.Head < trusted.latest.Size && len(rep.Problems) == 0 {
-		rep.Problems = append(rep.Problems, truncated(rep.Head, trusted.latest))
+	if rep.Events == 0 && trusted.latest.N != 0 {
+		rep.Problems = append(rep.Problems, truncated(0, trusted.latest))
 	}
 	if len(rep.Problems) > 0 {
+		// Rare: walk the whole log to name the first bad event with all
+		// the history classification can use.
+		full, err := verify(ctx, shop, src, cps, verifiers)
+		if err != nil {
+			return ports.AuditCheckpoint{}, err
+		}
+		if len(full.Problems) > 0 {
+			rep.Problems = full.Problems
+		}
 		return ports.AuditCheckpoint{}, &TamperError{Shop: shop, Problem: rep.Problems[0]}
 	}
 	switch {

@@ -1,9 +1,11 @@
 package porttest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,5 +127,28 @@ func testAuditCheckpoints(t *testing.T, newStore StoreHarness) {
 			assert.Equal(t, b, c.ShopID)
 			return err
 		})
+	})
+
+	t.Run("ShopLister", func(t *testing.T) {
+		s := newStore(t)
+		lister, ok := s.(ports.AuditShopLister)
+		if !ok {
+			t.Skip("optional: the store does not implement ports.AuditShopLister")
+		}
+		f := seed(t, s, 3, 0)
+		want := []ports.ShopID{f.shops[0].ID, f.shops[1].ID, f.shops[2].ID}
+		slices.SortFunc(want, func(a, b ports.ShopID) int { return bytes.Compare(a.UUID[:], b.UUID[:]) })
+		var got []ports.ShopID
+		for after := (ports.ShopID{}); ; {
+			page, err := lister.AuditShops(context.Background(), after, 2)
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(page), 2)
+			if len(page) == 0 {
+				break
+			}
+			got = append(got, page...)
+			after = page[len(page)-1]
+		}
+		assert.Equal(t, want, got, "every shop once, in ID order")
 	})
 }

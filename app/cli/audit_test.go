@@ -1,0 +1,130 @@
+package cli_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/stockadehq/stockade/app"
+	"github.com/stockadehq/stockade/core/audit"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// appendEvents appends n audit events to the shop with slug, through a
+// store opened on the CLI's configuration.
+func appendEvents(t *testing.T, env []string, slug string, n int) ports.ShopID {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := app.LoadConfig(env, "")
+	require.NoError(t, err)
+	st, err := app.OpenStore(ctx, cfg, nil)
+	require.NoError(t, err)
+	defer st.Close()
+	var shop ports.Shop
+	require.NoError(t, st.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		shop, err = tx.Shops().GetBySlug(ctx, slug)
+		return err
+	}))
+	require.NoError(t, st.InShop(ctx, shop.ID, func(ctx context.Context, tx ports.ShopTx) error {
+		for i := range n {
+			if _, err := tx.Audit().Append(ctx, ports.AuditEvent{ID: ports.NewEventID(), Time: time.Now(), Actor: "user:1", Action: fmt.Sprintf("x.%d", i), Outcome: ports.OutcomeSuccess}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	return shop.ID
+}
+
+func TestAuditCommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	env := []string{"STOCKADE_DATA_DIR=" + dir}
+
+	out, err := runIn(t, env, "", "audit", "verify")
+	require.NoError(t, err, "no shops, nothing to verify")
+	assert.Empty(t, out)
+
+	vkey, err := runIn(t, env, "", "audit", "public-key")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(vkey, app.AuditKeyName+"+"), vkey)
+	fi, err := os.Stat(filepath.Join(dir, "audit.key"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the signing key is private")
+	again, err := runIn(t, env, "", "audit", "public-key")
+	require.NoError(t, err)
+	assert.Equal(t, vkey, again, "the key is made once")
+
+	for _, slug := range []string{"acme", "bravo"} {
+		_, err = runIn(t, env, "", "shop", "create", "--slug", slug, "--name", slug)
+		require.NoError(t, err)
+	}
+	acme := appendEvents(t, env, "acme", 3)
+	out, err = runIn(t, env, "", "audit", "checkpoint", "--shop", "acme")
+	require.NoError(t, err)
+	head := strings.TrimSuffix(strings.TrimPrefix(out, "acme: checkpoint 1 at seq "), "\n")
+	assert.Regexp(t, `^acme: checkpoint 1 at seq \d+\n$`, out)
+
+	out, err = runIn(t, env, "", "audit", "checkpoint", "--shop", "acme")
+	require.NoError(t, err)
+	assert.Equal(t, "acme: checkpoint 1 at seq "+head+" (unchanged)\n", out)
+
+	appendEvents(t, env, "acme", 2)
+	out, err = runIn(t, env, "", "audit", "checkpoint", "--note")
+	require.NoError(t, err)
+	lines := strings.Split(out, "\n")
+	assert.Regexp(t, `^acme: checkpoint 2 at seq \d+$`, lines[0])
+	assert.Equal(t, audit.Origin(acme), lines[1], "--note prints the signed note")
+	assert.Contains(t, out, "\n— "+app.AuditKeyName+" ")
+	assert.Contains(t, out, "\nbravo: ", "every shop when --shop is left out")
+
+	out, err = runIn(t, env, "", "audit", "verify")
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^acme: ok; \d+ events; checkpoint 2 at seq \d+$`, out)
+	assert.Regexp(t, `(?m)^bravo: ok; `, out)
+
+	t.Run("VerifierKeyFlag", func(t *testing.T) {
+		_, err := runIn(t, env, "", "audit", "verify", "--verifier-key", strings.TrimSpace(vkey))
+		require.NoError(t, err, "an auditor with the public key only")
+		_, otherKey, err := note.GenerateKey(rand.Reader, app.AuditKeyName)
+		require.NoError(t, err)
+		_, err = runIn(t, env, "", "audit", "verify", "--shop", "acme", "--verifier-key", otherKey)
+		require.ErrorIs(t, err, audit.ErrTampered, "checkpoints not signed by the given key")
+		assert.Contains(t, err.Error(), "shop acme: seq ")
+		assert.Contains(t, err.Error(), ": bad-signature: checkpoint 1: not signed by a known key")
+		_, err = runIn(t, env, "", "audit", "verify", "--verifier-key", "nonsense")
+		require.ErrorIs(t, err, ports.ErrInvalid)
+	})
+
+	t.Run("UnknownShop", func(t *testing.T) {
+		_, err := runIn(t, env, "", "audit", "verify", "--shop", "nowhere")
+		require.ErrorIs(t, err, ports.ErrNotFound)
+		_, err = runIn(t, env, "", "audit", "checkpoint", "--shop", "nowhere")
+		require.ErrorIs(t, err, ports.ErrNotFound)
+	})
+
+	t.Run("BrokenKeyFile", func(t *testing.T) {
+		env := []string{"STOCKADE_DATA_DIR=" + t.TempDir()}
+		_, err := runIn(t, env, "", "audit", "public-key")
+		require.NoError(t, err)
+		path := filepath.Join(env[0][len("STOCKADE_DATA_DIR="):], "audit.key")
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		skey, _, _ := strings.Cut(string(b), "\n")
+		_, otherV, err := note.GenerateKey(rand.Reader, app.AuditKeyName)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, []byte(skey+"\n"+otherV+"\n"), 0o600))
+		_, err = runIn(t, env, "", "audit", "checkpoint")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "line 2 is not the verifier key of line 1")
+		assert.NotContains(t, err.Error(), "PRIVATE", "errors never show the key")
+	})
+}

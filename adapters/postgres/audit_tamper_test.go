@@ -163,6 +163,38 @@ func TestAuditChainBelowThePort(t *testing.T) {
 		})
 	}
 
+	// List asks first for the seq range a gap-free log fills; a gap made
+	// below the port must not hide the events after it.
+	t.Run("ListPagesAcrossAGap", func(t *testing.T) {
+		s, pg := fresh(t)
+		a, _ := twoShops(t, s)
+		appendEvents(t, s, a, 7) // seq 1..8
+		asOwner(t, pg.OwnerURL, a, `DELETE FROM audit_events WHERE seq IN (3, 4, 6)`)
+		require.NoError(t, s.InShop(context.Background(), a, func(ctx context.Context, tx ports.ShopTx) error {
+			for _, tt := range []struct {
+				after int64
+				limit int
+				want  []int64
+			}{
+				{0, 2, []int64{1, 2}},
+				{1, 2, []int64{2, 5}},
+				{2, 2, []int64{5, 7}},
+				{2, 10, []int64{5, 7, 8}},
+				{7, 10, []int64{8}},
+				{8, 10, nil},
+			} {
+				page, err := tx.Audit().List(ctx, ports.AuditQuery{AfterSeq: tt.after, Limit: tt.limit})
+				require.NoError(t, err)
+				var got []int64
+				for _, e := range page {
+					got = append(got, e.Seq)
+				}
+				assert.Equal(t, tt.want, got, "after %d, limit %d", tt.after, tt.limit)
+			}
+			return nil
+		}, ports.ReadOnly()))
+	})
+
 	t.Run("EventsFromBeforeTheChain", func(t *testing.T) {
 		pg := testinfra.StartPostgres(t)
 		raw, err := sql.Open("postgres", pg.OwnerURL)

@@ -108,17 +108,30 @@ func (r audit) Append(ctx context.Context, e ports.AuditEvent) (ports.AuditEvent
 
 func (r audit) List(ctx context.Context, q ports.AuditQuery) ([]ports.AuditEvent, error) {
 	limit := q.PageLimit()
-	var rows []auditRow
-	err := r.t.q.SelectContext(ctx, &rows, `SELECT `+auditCols+` FROM audit_events WHERE shop_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+	// Scanned by hand: List is the hot path of verification, and sqlx's
+	// reflection was a third of its cost.
+	rows, err := r.t.q.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events WHERE shop_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
 		r.t.shop, q.AfterSeq, limit)
 	if err != nil {
 		return nil, wrap("list audit events", err)
 	}
-	out := make([]ports.AuditEvent, len(rows))
-	for i, row := range rows {
-		if out[i], err = row.port(); err != nil {
+	defer rows.Close()
+	out := make([]ports.AuditEvent, 0, limit)
+	for rows.Next() {
+		var row auditRow
+		err := rows.Scan(&row.ShopID, &row.Seq, &row.ID, &row.At, &row.Actor, &row.Impersonator, &row.Action, &row.Target,
+			&row.Outcome, &row.Before, &row.After, &row.IP, &row.UserAgent, &row.RequestID, &row.PrevHash, &row.Hash)
+		if err != nil {
 			return nil, wrap("list audit events", err)
 		}
+		e, err := row.port()
+		if err != nil {
+			return nil, wrap("list audit events", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list audit events", err)
 	}
 	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -163,48 +165,67 @@ const pageSize = 1000
 // window is how many events after a broken link classification looks at.
 const window = 256
 
-// walk feeds w the events after seq after, reading the next page while it
-// hashes the current one, and stops at the first broken link, which it
-// classifies.
+// fetchers is how many pages walk reads at once.
+const fetchers = 3
+
+// walk feeds w the events after seq after and stops at the first broken
+// link, which it classifies. It reads ahead: page k asks for the events
+// after seq after+k*pageSize, up to fetchers pages at once, while the
+// current page is hashed. In a gap-free log the pages are consecutive
+// ranges; a gap makes a page overlap the next one, whose overlapping rows
+// are skipped, and the first short page is the end of the log.
 func walk(ctx context.Context, src source, w *walker, after int64) (Report, error) {
 	type result struct {
 		page []ports.AuditEvent
 		err  error
 	}
 	pctx, cancel := context.WithCancel(ctx)
-	pages := make(chan result, 2)
-	done := make(chan struct{})
+	pending := make(chan chan result, fetchers)
+	var end atomic.Bool // a short page was read: later pages are subsets of it
+	var wg sync.WaitGroup
 	go func() {
-		defer close(done)
-		defer close(pages)
-		for next := after; ; {
-			page, err := src(pctx, next, pageSize)
+		defer close(pending)
+		for k := int64(0); !end.Load(); k++ {
+			fut := make(chan result, 1)
 			select {
-			case pages <- result{page, err}:
+			case pending <- fut:
 			case <-pctx.Done():
 				return
 			}
-			if err != nil || len(page) < pageSize {
-				return
-			}
-			next = page[len(page)-1].Seq
+			wg.Add(1)
+			go func(from int64) {
+				defer wg.Done()
+				page, err := src(pctx, from, pageSize)
+				if err != nil || len(page) < pageSize {
+					end.Store(true)
+				}
+				fut <- result{page, err}
+			}(after + k*pageSize)
 		}
 	}()
 	defer func() {
 		cancel()
-		<-done
+		for range pending { // let the scheduler see the cancellation and stop
+		}
+		wg.Wait()
 	}()
-	for res := range pages {
+	last := after // the last Seq of the previous page
+	for fut := range pending {
+		res := <-fut
 		if res.err != nil {
 			return w.report(), res.err
 		}
-		for i, e := range res.page {
+		page := res.page
+		for len(page) > 0 && page[0].Seq <= last {
+			page = page[1:]
+		}
+		for i, e := range page {
 			p, broken := w.step(e)
 			if p == nil && !broken {
 				continue
 			}
 			if broken {
-				later, err := lookahead(ctx, src, e, res.page[i+1:])
+				later, err := lookahead(ctx, src, e, page[i+1:])
 				if err != nil {
 					return w.report(), err
 				}
@@ -215,6 +236,10 @@ func walk(ctx context.Context, src source, w *walker, after int64) (Report, erro
 			rep.Problems = []Problem{*p}
 			return rep, nil
 		}
+		if len(res.page) < pageSize {
+			break
+		}
+		last = res.page[len(res.page)-1].Seq
 	}
 	return w.report(), nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -377,4 +378,52 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(log)*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// Pages are read ahead by seq range; gaps make them overlap, and the walk
+// must neither skip nor repeat an event, nor run on past the end.
+func TestVerifyGapsAcrossPages(t *testing.T) {
+	k := newKeys(t, "test")
+	const n = 3*pageSize + 10
+	tests := []struct {
+		name     string
+		from, to int // events [from, to) (0-based) are deleted
+	}{
+		{"across a page boundary", pageSize - 10, pageSize + 10},
+		{"longer than a page", 500, 2*pageSize + 100},
+		{"the first page", 0, pageSize},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log := slices.Delete(chain(n), tt.from, tt.to)
+			rep := run(t, log, k)
+			require.Len(t, rep.Problems, 1)
+			assert.Equal(t, Problem{Kind: KindDeleted, Seq: int64(tt.from + 1),
+				Detail: fmt.Sprintf("seq %d to %d are missing", tt.from+1, tt.to)}, rep.Problems[0])
+			assert.Equal(t, int64(tt.from), rep.Events)
+		})
+	}
+	t.Run("far-away seq", func(t *testing.T) {
+		log := chain(5)
+		log[4].Seq = 1 << 40
+		rep := run(t, log, k)
+		require.Len(t, rep.Problems, 1)
+		assert.Equal(t, KindDeleted, rep.Problems[0].Kind)
+		assert.Equal(t, int64(5), rep.Problems[0].Seq)
+	})
+	t.Run("every event once", func(t *testing.T) {
+		log := chain(n)
+		var reads atomic.Int64
+		src := sliceSource(log)
+		counting := func(ctx context.Context, after int64, limit int) ([]ports.AuditEvent, error) {
+			page, err := src(ctx, after, limit)
+			reads.Add(int64(len(page)))
+			return page, err
+		}
+		rep, err := verify(context.Background(), testShop, counting, nil, k.verifiers)
+		require.NoError(t, err)
+		assert.True(t, rep.OK())
+		assert.Equal(t, int64(n), rep.Events)
+		assert.LessOrEqual(t, reads.Load(), int64(n+fetchers*pageSize), "reads ahead at most a few pages")
+	})
 }

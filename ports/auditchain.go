@@ -48,6 +48,8 @@ const auditHashTag = "stockade-audit-v1"
 // and After are hashed as the exact bytes stored and read back (stores keep
 // JSON as text, never re-encoded). Every field is either fixed-size or
 // length-prefixed, so two different events never share an encoding.
+// TestAuditEncodingGolden (auditchain_test.go) spells out one event's
+// encoding byte by byte, with its hash.
 //
 // PrevHash is the previous event's Hash; the first hashed event of a shop
 // has the zero PrevHash (32 zero bytes).

@@ -95,6 +95,8 @@ func TestJobClaimCrossesShopsOnlyThroughTheFunction(t *testing.T) {
 		assert.Equal(t, pg.OwnerRole, fn.Owner)
 		assert.True(t, fn.Definer)
 		assert.Contains(t, fn.Config, "search_path=pg_catalog, public, pg_temp")
+		assert.Contains(t, fn.Config, "enable_sort=off", "the claim walks jobs_due in order whatever the statistics say")
+		assert.Contains(t, fn.Config, "jit=off", "no JIT compilation set off by enable_sort's cost penalty")
 		assert.False(t, fn.Public, "EXECUTE is revoked from PUBLIC")
 		assert.True(t, fn.App)
 		var member bool

@@ -39,31 +39,55 @@ func NewJobRunner(p JobParts, cfg jobs.Config) (*jobs.Runner, error) {
 
 // JobsModule provides the *jobs.Runner (see NewJobRunner) over the store
 // and the slog logger, tuned by a jobs.Config when the graph has one
-// (default: the zero Config, one job at a time). The runner is always
+// (default: the zero Config, one job at a time). The claim is the graph's
+// ports.JobQueue if it has one, else the store's. The runner is always
 // built; register handlers with fx.Invoke(func(r *jobs.Runner) {
 // r.Handle(…) }). It runs from OnStart, after the store has opened, and
 // OnStop cancels it and waits for the jobs in hand to be handed back,
-// before the store closes.
+// before the store closes. A store without a job queue (a replacement that
+// offers none) does not stop the app: background jobs are then off, and
+// OnStart says so in the log.
 func JobsModule() fx.Option {
 	type params struct {
 		fx.In
 		Store     ports.Store
 		Logger    *slog.Logger
 		Lifecycle fx.Lifecycle
-		Config    jobs.Config `optional:"true"`
+		Queue     ports.JobQueue `optional:"true"`
+		Config    jobs.Config    `optional:"true"`
 	}
 	return fx.Module("stockade.jobs",
 		fx.Provide(func(p params) (*jobs.Runner, error) {
-			r, err := NewJobRunner(JobParts{Store: p.Store, Logger: p.Logger.With("component", "jobs")}, p.Config)
+			log := p.Logger.With("component", "jobs")
+			q := p.Queue
+			if q == nil {
+				q, _ = p.Store.(ports.JobQueue)
+			}
+			if q == nil {
+				r, err := NewJobRunner(JobParts{Store: p.Store, Queue: noJobQueue{}, Logger: log}, p.Config)
+				p.Lifecycle.Append(fx.StartHook(func() {
+					log.Warn("background jobs are off: the store has no job queue (provide a ports.JobQueue)", "store", fmt.Sprintf("%T", p.Store))
+				}))
+				return r, err
+			}
+			r, err := NewJobRunner(JobParts{Store: p.Store, Queue: q, Logger: log}, p.Config)
 			if err != nil {
 				return nil, err
 			}
-			loop := &jobLoop{run: r.Run, log: p.Logger}
+			loop := &jobLoop{run: r.Run, log: log}
 			p.Lifecycle.Append(fx.StartStopHook(loop.start, loop.stop))
 			return r, nil
 		}),
 		fx.Invoke(func(*jobs.Runner) {}),
 	)
+}
+
+// noJobQueue is the claim of a graph without a job queue: the runner can
+// be built and handlers registered, but nothing is ever claimed.
+type noJobQueue struct{}
+
+func (noJobQueue) Claim(context.Context, time.Time, int, time.Duration) ([]ports.Job, error) {
+	return nil, fmt.Errorf("no job queue: %w", ports.ErrUnsupported)
 }
 
 // jobLoop runs a runner's Run in the background between start and stop.

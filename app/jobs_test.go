@@ -330,3 +330,26 @@ func TestNewJobRunnerNeedsAQueue(t *testing.T) {
 
 // plainStore is a ports.Store without a job queue.
 type plainStore struct{ ports.Store }
+
+// TestJobsModuleWithoutAQueue: a replacement store that offers no job
+// queue leaves background jobs off, with a warning, and the app starts.
+func TestJobsModuleWithoutAQueue(t *testing.T) {
+	cfg := fxConfig(t)
+	var logs syncBuffer
+	var runner *jobs.Runner
+	a := fx.New(
+		app.ConfigModule(cfg), app.LogModule(), app.StoreModule(), app.JobsModule(),
+		app.WithLogOutput(&logs),
+		fx.Decorate(func(st ports.Store) ports.Store { return plainStore{st} }),
+		fx.Populate(&runner),
+		fx.NopLogger,
+	)
+	require.NoError(t, a.Err())
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	require.NoError(t, a.Start(ctx))
+	require.NoError(t, a.Stop(ctx))
+	assert.Contains(t, logs.String(), "background jobs are off")
+	_, err := runner.RunOnce(ctx)
+	require.ErrorIs(t, err, ports.ErrUnsupported)
+}

@@ -51,6 +51,7 @@ func Module(cfg Config) fx.Option {
 		AuthModule(),
 		StorageModule(),
 		TenancyModule(),
+		JobsModule(),
 		HTTPModule(),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 			l := &fxevent.ZapLogger{Logger: log.Named("fx")}

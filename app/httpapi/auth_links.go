@@ -46,6 +46,14 @@ var magicLinkForm = template.Must(template.New("magic").Parse(`<!doctype html>
 `))
 
 func (h *authHandlers) magicLinkPage(w http.ResponseWriter, r *http.Request) {
+	tokenFormPage(w, r, magicLinkForm)
+}
+
+// tokenFormPage answers the GET of an e-mailed link with form, a page that
+// posts the link's token back: a GET changes nothing, so mail scanners
+// that follow links cannot spend a token. The page is not cached and sends
+// no referrer.
+func tokenFormPage(w http.ResponseWriter, r *http.Request, form *template.Template) {
 	token := r.URL.Query().Get("token")
 	if token == "" || len(token) > 64 {
 		WriteProblem(w, r, ports.Invalid("token", "is missing or malformed"))
@@ -54,7 +62,7 @@ func (h *authHandlers) magicLinkPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	_ = magicLinkForm.Execute(w, token)
+	_ = form.Execute(w, token)
 }
 
 func (h *authHandlers) consumeMagicLink(w http.ResponseWriter, r *http.Request) {

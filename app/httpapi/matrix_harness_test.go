@@ -160,16 +160,20 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 }
 
 // api builds the full API over the world's store with policy.
-func (w *matrixWorld) api(policy *access.Policy) *matrixAPI {
+func (w *matrixWorld) api(policy *access.Policy) *matrixAPI { return w.apiOver(w.raw, policy) }
+
+// apiOver builds the full API over store (the world's, or a wrapper of it)
+// with policy.
+func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixAPI {
 	t := w.t
 	pp, err := passwordpolicy.New(passwordpolicy.Policy{})
 	require.NoError(t, err)
 	a := &matrixAPI{w: w}
-	a.auth, err = auth.New(auth.Deps{Store: w.raw, Hasher: w.hasher, Policy: pp, Keys: w.keys, Mailer: w.mailer, Clock: w.clock, Access: policy}, auth.Config{Limits: auth.Limits{PerAccount: 1 << 30, PerIP: 1 << 30}})
+	a.auth, err = auth.New(auth.Deps{Store: store, Hasher: w.hasher, Policy: pp, Keys: w.keys, Mailer: w.mailer, Clock: w.clock, Access: policy}, auth.Config{Limits: auth.Limits{PerAccount: 1 << 30, PerIP: 1 << 30}})
 	require.NoError(t, err)
-	a.files, err = storage.New(storage.Deps{Store: w.raw, Objects: w.objects, Clock: w.clock, ContentKey: noise(32), Policy: policy})
+	a.files, err = storage.New(storage.Deps{Store: store, Objects: w.objects, Clock: w.clock, ContentKey: noise(32), Policy: policy})
 	require.NoError(t, err)
-	a.tenancy, err = tenancy.New(tenancy.Deps{Store: w.raw, Auth: a.auth, Mailer: w.mailer, Policy: policy, Clock: w.clock}, tenancy.Config{})
+	a.tenancy, err = tenancy.New(tenancy.Deps{Store: store, Auth: a.auth, Mailer: w.mailer, Policy: policy, Clock: w.clock}, tenancy.Config{})
 	require.NoError(t, err)
 	shops, err := httpapi.NewHostShops(w.raw, "https://example.test", w.clock)
 	require.NoError(t, err)

@@ -257,18 +257,9 @@ var acceptForm = template.Must(template.New("accept").Parse(`<!doctype html>
 </form></body></html>
 `))
 
-// acceptPage shows a form that posts the token: a GET changes nothing, so
-// mail scanners that follow links cannot accept an invitation.
+// acceptPage shows a form that posts the token (see tokenFormPage).
 func (h *tenancyHandlers) acceptPage(w http.ResponseWriter, r *http.Request) {
-	token := r.URL.Query().Get("token")
-	if token == "" || len(token) > 64 {
-		WriteProblem(w, r, ports.Invalid("token", "is missing or malformed"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	_ = acceptForm.Execute(w, token)
+	tokenFormPage(w, r, acceptForm)
 }
 
 func (h *tenancyHandlers) accept(w http.ResponseWriter, r *http.Request) {

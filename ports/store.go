@@ -52,6 +52,16 @@ type ShopTx interface {
 	Jobs() JobRepo
 	// ThisShop is the directory row of the unit of work's own shop.
 	ThisShop() ThisShopRepo
+	// Capabilities are the shop's public capability links (CAP-1).
+	Capabilities() CapabilityRepo
+	// Impersonations are operator impersonation sessions in the shop (AUD-5).
+	Impersonations() ImpersonationRepo
+	// Billing is the shop's billing state and processed Stripe events (BIL).
+	Billing() BillingRepo
+	// Consent is the shop's messaging consent registry (MSG-4).
+	Consent() ConsentRepo
+	// Outbox is the shop's transactional message outbox (MSG-6).
+	Outbox() OutboxRepo
 }
 
 // GlobalTx is a unit of work over global rows.
@@ -63,6 +73,12 @@ type GlobalTx interface {
 	Identities() IdentityRepo
 	RateLimits() RateLimitRepo
 	OrgMembers() OrgMemberRepo
+	// Operators are platform operators: not members of any shop (AUD-5).
+	Operators() OperatorRepo
+	// BillingDirectory maps Stripe customers and accounts to shops (BIL).
+	BillingDirectory() BillingDirectoryRepo
+	// MessagingDirectory maps inbound messaging addresses to shops (MSG).
+	MessagingDirectory() MessagingDirectoryRepo
 }
 
 // TxOptions are the settings a unit of work runs with.

@@ -1,0 +1,7 @@
+package sqlite
+
+import "github.com/stockadehq/stockade/ports"
+
+func (t *shopTx) Capabilities() ports.CapabilityRepo { return capabilities{t} }
+
+type capabilities struct{ t *shopTx }

@@ -71,3 +71,23 @@ type SMSSender interface {
 type EmailSender interface {
 	SendEmail(ctx context.Context, m Email) (Sent, error)
 }
+
+// WebhookRequest is an inbound provider webhook as received, before
+// anything in it is trusted.
+type WebhookRequest struct {
+	// URL is the public URL the provider called, as configured (behind a
+	// proxy the request's own URL differs from the one that was signed).
+	URL    string
+	Header map[string][]string
+	Body   []byte // the raw body, already size-capped by the caller
+}
+
+// WebhookVerifier authenticates an inbound webhook (Twilio's
+// X-Twilio-Signature, Resend's Svix signature) before anything in it is
+// parsed into state. Verify returns nil, or an error matching
+// ErrUnauthenticated for a missing, malformed, forged or (where the scheme
+// has a timestamp) stale signature. Replays of a validly signed request
+// pass Verify; the caller refuses them by the provider's event ID.
+type WebhookVerifier interface {
+	Verify(ctx context.Context, req WebhookRequest) error
+}

@@ -71,17 +71,17 @@ func tenancyRoutes(rt *router, a AuthDeps, d TenancyDeps) {
 // enterHQ is the HQ middleware: it trades the caller's scope on their own
 // shop for an HQ scope in the shop named by {hq_shop}, through
 // tenancy.Service.EnterHQ (which audits the access in that shop's log
-// first), and makes that shop the request's shop for next.
+// before the route runs, and its outcome after), and makes that shop the
+// request's shop for next.
 func enterHQ(svc *tenancy.Service) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, shop, err := svc.EnterHQ(r.Context(), r.PathValue("hq_shop"), r.Method+" "+r.URL.Path)
-			if err != nil {
-				WriteProblem(w, r, err)
-				return
-			}
-			ctx = context.WithValue(ctx, shopKey{}, shop)
-			next.ServeHTTP(w, r.WithContext(ctx))
+			served := false
+			err := svc.EnterHQ(r.Context(), r.PathValue("hq_shop"), r.Method+" "+r.URL.Path, func(ctx context.Context, shop ports.Shop) error {
+				served = true
+				return serveCounted(next, w, r.WithContext(context.WithValue(ctx, shopKey{}, shop)))
+			})
+			auditedAnswer(w, r, served, err)
 		})
 	}
 }

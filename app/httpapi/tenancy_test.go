@@ -46,16 +46,24 @@ func TestHQAccess(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
 	require.Contains(t, body, w.bob.Email, "bravo's members are served")
 	evs := bravoEvents(t, w, "hq.access")
-	require.Len(t, evs, 1)
+	require.Len(t, evs, 2, "the attempt, then the outcome (AUD-3)")
+	require.Equal(t, ports.OutcomeAttempted, evs[0].Outcome)
 	require.Equal(t, "user:"+w.hqAdmin.ID.String(), evs[0].Actor)
 	require.Contains(t, string(evs[0].After), "/hq/shops/bravo/members")
 	require.Contains(t, string(evs[0].After), w.alpha.ID.String(), "the event names the home shop")
+	require.Equal(t, ports.OutcomeSuccess, evs[1].Outcome)
+	require.Greater(t, evs[1].Seq, evs[0].Seq)
+	require.Contains(t, string(evs[1].After), evs[0].ID.String(), "the outcome names its attempt")
 
 	// HQ acts as Admin, never Owner: making an owner is refused (and the
-	// attempt is still audited as HQ access first).
+	// attempt is still audited as HQ access first, its failure after).
 	res = a.send("PATCH", "/hq/shops/bravo/members/"+w.bob.ID.String(), "alpha", cookie, `{"role":"owner"}`, "application/json")
 	require.Equal(t, http.StatusForbidden, res.StatusCode, readBody(t, res))
-	require.Len(t, bravoEvents(t, w, "hq.access"), 2)
+	evs = bravoEvents(t, w, "hq.access")
+	require.Len(t, evs, 4)
+	require.Equal(t, ports.OutcomeAttempted, evs[2].Outcome)
+	require.Equal(t, ports.OutcomeFailure, evs[3].Outcome)
+	require.Contains(t, string(evs[3].After), `"error":"forbidden"`)
 
 	// A shop of another org is not found through HQ.
 	_, _, err := a.tenancy.CreateOrg(access.With(context.Background(), access.Scope{System: "test"}), tenancy.NewOrg{Name: "Elsewhere", Slug: "elsewhere"})

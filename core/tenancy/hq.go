@@ -5,49 +5,51 @@ import (
 	"fmt"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/ports"
 )
 
-// EnterHQ is HQ access (TEN-6): it returns ctx carrying a scope in which
-// the caller — an org owner or admin signed in on any shop of the org —
-// acts in the org's shop with slug, with access.HQRole. Before returning
-// it appends an "hq.access" event, naming the caller, their home shop and
-// what (for example the route), to the target shop's own log in its own
-// unit of work (AUD-3); if that append fails no scope is given. The
-// caller's own org role is required: HQ access is not available under
-// impersonation or from another HQ scope. ErrForbidden without the org
-// role, ErrNotFound for a shop of another org, ErrForbidden for a
-// suspended shop.
-func (s *Service) EnterHQ(ctx context.Context, slug, what string) (context.Context, ports.Shop, error) {
+// EnterHQ is HQ access (TEN-6): it runs serve with a ctx carrying a scope
+// in which the caller — an org owner or admin signed in on any shop of the
+// org — acts in the org's shop with slug, with access.HQRole. It is
+// audit-first (AUD-3, audit.Before): an "hq.access" event naming the
+// caller, their home shop and what (for example the route) is appended to
+// the target shop's own log in its own unit of work before serve runs; if
+// that append fails serve never runs. serve's outcome is appended after
+// it. The caller's own org role is required: HQ access is not available
+// under impersonation or from another HQ scope. ErrForbidden without the
+// org role, ErrNotFound for a shop of another org, ErrForbidden for a
+// suspended shop; otherwise serve's error (see audit.Before).
+func (s *Service) EnterHQ(ctx context.Context, slug, what string, serve func(ctx context.Context, shop ports.Shop) error) error {
 	sc, err := s.policy.Require(ctx, access.ShopRead)
 	if err != nil {
-		return ctx, ports.Shop{}, err
+		return err
 	}
 	if sc.System != "" {
-		return ctx, ports.Shop{}, fmt.Errorf("hq access is for users: %w", ports.ErrForbidden)
+		return fmt.Errorf("hq access is for users: %w", ports.ErrForbidden)
 	}
 	if err := s.orgRole(ctx, sc, sc.Org, access.OrgHQAccess); err != nil {
-		return ctx, ports.Shop{}, err
+		return err
 	}
 	target, err := s.orgShop(ctx, sc, slug)
 	if err != nil {
-		return ctx, ports.Shop{}, err
+		return err
 	}
 	if target.Status != ports.ShopActive {
-		return ctx, ports.Shop{}, fmt.Errorf("shop %q is suspended: %w", target.Slug, ports.ErrForbidden)
+		return fmt.Errorf("shop %q is suspended: %w", target.Slug, ports.ErrForbidden)
 	}
-	err = s.store.InShop(ctx, target.ID, func(ctx context.Context, tx ports.ShopTx) error {
-		return s.appendAudit(ctx, tx, sc, record{action: "hq.access", target: "shop:" + target.ID.String(),
-			after: map[string]string{"from_shop": sc.Shop.String(), "what": what}})
-	})
+	ev, err := s.event(sc, record{action: "hq.access", target: "shop:" + target.ID.String(),
+		after: map[string]string{"from_shop": sc.Shop.String(), "what": what}})
 	if err != nil {
-		return ctx, ports.Shop{}, fmt.Errorf("hq access: audit first: %w", err)
+		return err
 	}
 	hq := access.Scope{
 		Shop: target.ID, Org: target.OrgID, User: sc.User, Role: access.HQRole, Session: sc.Session, HQ: true,
 		RequestID: sc.RequestID, IP: sc.IP, UserAgent: sc.UserAgent,
 	}
-	return access.With(ctx, hq), target, nil
+	return audit.Before(ctx, s.store, s.clock, target.ID, ev, func(ctx context.Context) error {
+		return serve(access.With(ctx, hq), target)
+	})
 }
 
 // OrgMemberInfo is an org role with the account's details.

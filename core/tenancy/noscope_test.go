@@ -76,7 +76,12 @@ func TestUseCasesFailClosedWithoutAScope(t *testing.T) {
 			_, err := svc.Invite(ctx, tenancy.InviteInput{Email: "a@example.test", Role: ports.RoleTech, LinkPrefix: "https://x.example.test/?t="})
 			return err
 		},
-		"EnterHQ":        func() error { _, _, err := svc.EnterHQ(ctx, "shop-x", "GET /"); return err },
+		"EnterHQ": func() error {
+			return svc.EnterHQ(ctx, "shop-x", "GET /", func(context.Context, ports.Shop) error {
+				t.Error("served without a scope")
+				return nil
+			})
+		},
 		"ListOrgMembers": func() error { _, err := svc.ListOrgMembers(ctx); return err },
 		"SetOrgRole":     func() error { return svc.SetOrgRole(ctx, "a@example.test", ports.OrgAdmin) },
 	}

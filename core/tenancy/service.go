@@ -6,7 +6,7 @@
 // Every use case begins with the guard (core/access): the shop it works in
 // is the caller's scope's, never an argument. Changes append their audit
 // event through the same unit of work as the change (AUD-2); HQ access
-// appends its event before any data is returned (AUD-3).
+// appends its event before any data is returned (AUD-3, audit.Before).
 package tenancy
 
 import (
@@ -85,6 +85,18 @@ type record struct {
 // appendAudit appends e, by the scope's caller, to the unit of work's shop
 // log so that it commits with the change it records (AUD-2).
 func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, sc access.Scope, e record) error {
+	ev, err := s.event(sc, e)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Audit().Append(ctx, ev); err != nil {
+		return fmt.Errorf("audit %s: %w", e.action, err)
+	}
+	return nil
+}
+
+// event builds the audit event of e by the scope's caller.
+func (s *Service) event(sc access.Scope, e record) (ports.AuditEvent, error) {
 	ev := ports.AuditEvent{
 		ID: ports.NewEventID(), Time: s.clock.Now(), Actor: sc.Actor(), Impersonator: sc.Impersonator,
 		Action: e.action, Target: e.target, Outcome: e.outcome,
@@ -95,15 +107,12 @@ func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, sc access.Sc
 	}
 	var err error
 	if ev.Before, err = marshal(e.before); err != nil {
-		return err
+		return ports.AuditEvent{}, err
 	}
 	if ev.After, err = marshal(e.after); err != nil {
-		return err
+		return ports.AuditEvent{}, err
 	}
-	if _, err := tx.Audit().Append(ctx, ev); err != nil {
-		return fmt.Errorf("audit %s: %w", e.action, err)
-	}
-	return nil
+	return ev, nil
 }
 
 func marshal(v any) (json.RawMessage, error) {

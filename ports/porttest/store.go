@@ -37,12 +37,14 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("ThisShop", func(t *testing.T) { testThisShop(t, newStore) })
 	t.Run("LastOwner", func(t *testing.T) { testLastOwner(t, newStore) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore) })
+	t.Run("Billing", func(t *testing.T) { testBilling(t, newStore) })
 	t.Run("TenantBoundary", func(t *testing.T) {
 		testTenantBoundary(t, newStore)
 		testAuthTenantBoundary(t, newStore)
 		testFileTenantBoundary(t, newStore)
 		testTenancyTenantBoundary(t, newStore)
 		testJobTenantBoundary(t, newStore)
+		testBillingTenantBoundary(t, newStore)
 	})
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }

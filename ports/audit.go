@@ -101,4 +101,8 @@ type AuditRepo interface {
 	Append(ctx context.Context, e AuditEvent) (AuditEvent, error)
 	// List returns a page of this shop's log in Seq order.
 	List(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+	// Search returns a page of this shop's events matching f, in the order
+	// f asks for; a short page is the last. ErrInvalid for a filter that
+	// fails Validate.
+	Search(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 }

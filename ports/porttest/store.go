@@ -24,6 +24,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("Memberships", func(t *testing.T) { testMemberships(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 	t.Run("AuditCheckpoints", func(t *testing.T) { testAuditCheckpoints(t, newStore) })
+	t.Run("AuditSearch", func(t *testing.T) { testAuditSearch(t, newStore) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
 	t.Run("SessionResolver", func(t *testing.T) { testSessionResolver(t, newStore) })
 	t.Run("SessionEpoch", func(t *testing.T) { testSessionEpoch(t, newStore) })

@@ -1,0 +1,16 @@
+-- Indexes for reading the audit log (AUD-6): by actor and by action in
+-- sequence order (a filtered page is an index range scan), by target, and
+-- by time. The action index uses the "C" collation so that an action
+-- prefix ("member.*") is a byte range the index serves.
+
+-- +goose Up
+CREATE INDEX audit_events_by_actor ON audit_events (shop_id, actor, seq);
+CREATE INDEX audit_events_by_action ON audit_events (shop_id, (action COLLATE "C"), seq);
+CREATE INDEX audit_events_by_target ON audit_events (shop_id, target, seq);
+CREATE INDEX audit_events_by_time ON audit_events (shop_id, at);
+
+-- +goose Down
+DROP INDEX audit_events_by_time;
+DROP INDEX audit_events_by_target;
+DROP INDEX audit_events_by_action;
+DROP INDEX audit_events_by_actor;

@@ -18,6 +18,7 @@ import (
 	"github.com/stockadehq/stockade/adapters/console"
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
@@ -223,7 +224,7 @@ func StorageModule() fx.Option {
 func HTTPModule() fx.Option {
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, log *zap.Logger) (http.Handler, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, log *zap.Logger) (http.Handler, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
@@ -237,6 +238,7 @@ func HTTPModule() fx.Option {
 					Auth:    &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
 					Files:   fd,
 					Tenancy: &httpapi.TenancyDeps{Service: ten},
+					Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc})},
 				}), nil
 			},
 			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {

@@ -20,14 +20,15 @@ import (
 func newAuditCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "Verify and checkpoint the shops' audit logs",
+		Short: "Read, export, verify and checkpoint the shops' audit logs",
 		Long: `Each shop's audit log is a hash chain; checkpoints are signed notes of a
 chain's head, kept next to the log. The signing key lives in
 {data dir}/audit.key, created on first use (keep it out of the database's
 backups).`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newAuditVerifyCmd(load), newAuditCheckpointCmd(load), newAuditPublicKeyCmd(load))
+	cmd.AddCommand(newAuditVerifyCmd(load), newAuditCheckpointCmd(load), newAuditPublicKeyCmd(load),
+		newAuditListCmd(load), newAuditExportCmd(load))
 	return cmd
 }
 

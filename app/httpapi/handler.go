@@ -35,6 +35,9 @@ type Deps struct {
 	// Tenancy, when set together with Auth, adds the shop, member,
 	// invitation, org and HQ routes (see tenancyRoutes).
 	Tenancy *TenancyDeps
+	// Audit, when set together with Auth, adds the audit log's reading
+	// routes (see auditRoutes).
+	Audit *AuditDeps
 }
 
 // API is the Stockade HTTP API: an http.Handler that also lists its
@@ -64,6 +67,9 @@ func NewHandler(d Deps) http.Handler { return New(d) }
 //	/shop, /members, /invitations, /org/..., /hq/shops/{hq_shop}/...
 //	              the tenancy API when d.Auth and d.Tenancy are set (see
 //	              tenancyRoutes)
+//	/audit, /audit/export
+//	              the audit log's reading API when d.Auth and d.Audit are
+//	              set (see auditRoutes)
 //
 // Any other path answers a 404 problem, a known path with another method a
 // 405 problem with Allow. Every answer passes RequestID, SecurityHeaders,
@@ -89,6 +95,9 @@ func New(d Deps) *API {
 		}
 		if d.Tenancy != nil {
 			tenancyRoutes(rt, *d.Auth, *d.Tenancy)
+		}
+		if d.Audit != nil {
+			auditRoutes(rt, *d.Audit)
 		}
 	}
 

@@ -26,6 +26,7 @@ import (
 	"github.com/stockadehq/stockade/adapters/sqlite"
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
 	"github.com/stockadehq/stockade/core/storage"
@@ -181,6 +182,7 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 		Auth:    &httpapi.AuthDeps{Service: a.auth, Shops: shops},
 		Files:   &httpapi.FilesDeps{Service: a.files},
 		Tenancy: &httpapi.TenancyDeps{Service: a.tenancy},
+		Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: store, Policy: policy, Clock: w.clock})},
 	})
 	return a
 }

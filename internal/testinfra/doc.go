@@ -1,5 +1,5 @@
-// Package testinfra starts real PostgreSQL and MinIO processes for
-// integration tests.
+// Package testinfra starts real PostgreSQL, MinIO and stripe-mock processes
+// for integration tests.
 //
 // A test binary that uses these helpers must route its TestMain through
 // [Main], which stops every process the helpers started once the tests have
@@ -20,4 +20,6 @@
 //	STOCKADE_TEST_PG_BIN            directory holding initdb and postgres
 //	STOCKADE_TEST_S3_URL            http://ACCESS:SECRET@host:port of an existing S3 server
 //	STOCKADE_TEST_MINIO_BIN         path of the minio binary
+//	STOCKADE_TEST_STRIPE_MOCK_URL   http://host:port of a running stripe-mock
+//	STOCKADE_TEST_STRIPE_MOCK_BIN   path of the stripe-mock binary
 package testinfra

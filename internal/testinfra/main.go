@@ -22,6 +22,9 @@ type registry struct {
 
 	minio    *minioServer
 	minioErr error // a failed server start, reported to every later caller
+
+	stripeMock    *stripeMockServer
+	stripeMockErr error // a failed server start, reported to every later caller
 }
 
 var reg registry
@@ -100,6 +103,12 @@ func (r *registry) shutdown() error {
 			errs = append(errs, fmt.Errorf("minio: %w", err))
 		}
 		r.minio = nil
+	}
+	if r.stripeMock != nil {
+		if err := r.stripeMock.close(); err != nil {
+			errs = append(errs, fmt.Errorf("stripe-mock: %w", err))
+		}
+		r.stripeMock = nil
 	}
 	if r.spawner != nil {
 		r.spawner.shutdown()

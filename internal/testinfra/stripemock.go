@@ -1,0 +1,180 @@
+package testinfra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"go/build"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+const (
+	stripeMockPart = "stripe-mock"
+	// StripeMockVersion is the pinned stripe-mock that .ci/run installs.
+	StripeMockVersion = "v0.203.0"
+	stripeMockHowto   = "go install github.com/stripe/stripe-mock@" + StripeMockVersion + " (a few seconds), or set STOCKADE_TEST_STRIPE_MOCK_BIN / STOCKADE_TEST_STRIPE_MOCK_URL"
+
+	// stripeMockURLEnv names a running stripe-mock, http://host:port, to
+	// use instead of starting one.
+	stripeMockURLEnv = "STOCKADE_TEST_STRIPE_MOCK_URL"
+	// stripeMockBinEnv names the stripe-mock binary to run.
+	stripeMockBinEnv = "STOCKADE_TEST_STRIPE_MOCK_BIN"
+
+	stripeMockStartTimeout = 30 * time.Second
+)
+
+// StripeMock is a running stripe-mock: Stripe's own mock of its API,
+// which checks every request against Stripe's OpenAPI specification and
+// answers with fixture objects (IDs of created objects are fresh).
+type StripeMock struct {
+	URL string // http://127.0.0.1:port, the API base URL
+	// Key is an API key it accepts (any sk_test_ key does).
+	Key string
+}
+
+// StartStripeMock returns a running stripe-mock shared by every test of
+// the binary: the one named by STOCKADE_TEST_STRIPE_MOCK_URL, or the
+// stripe-mock binary (STOCKADE_TEST_STRIPE_MOCK_BIN, on PATH or in
+// $GOPATH/bin) started on first use on a free loopback port and stopped by
+// [Main]. A missing binary goes through [Missing]: the test skips, or fails
+// under STOCKADE_REQUIRE_INTEGRATION=1.
+func StartStripeMock(t testing.TB) StripeMock {
+	t.Helper()
+	s, err := reg.stripeMockServer()
+	if err != nil {
+		failStart(t, stripeMockPart, stripeMockHowto, err)
+		return StripeMock{}
+	}
+	return StripeMock{URL: s.url, Key: "sk_test_stockade"}
+}
+
+type stripeMockServer struct {
+	url  string
+	proc *process // nil for an external server
+	dir  string
+}
+
+func (r *registry) stripeMockServer() (*stripeMockServer, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.checkLocked(); err != nil {
+		return nil, err
+	}
+	if r.stripeMock != nil {
+		return r.stripeMock, nil
+	}
+	if r.stripeMockErr != nil {
+		return nil, fmt.Errorf("failed earlier in this test binary: %w", r.stripeMockErr)
+	}
+	s, err := r.openStripeMockLocked()
+	if _, ok := errors.AsType[*unavailableError](err); ok {
+		return nil, err
+	}
+	r.stripeMock, r.stripeMockErr = s, err
+	return s, err
+}
+
+func (r *registry) openStripeMockLocked() (*stripeMockServer, error) {
+	if raw := os.Getenv(stripeMockURLEnv); raw != "" {
+		return &stripeMockServer{url: raw}, nil
+	}
+	bin, err := findStripeMockBinary()
+	if err != nil {
+		return nil, err
+	}
+	return startStripeMock(r.spawnerLocked(), bin)
+}
+
+// findStripeMockBinary returns the binary named by
+// STOCKADE_TEST_STRIPE_MOCK_BIN, else stripe-mock on PATH, else
+// $GOPATH/bin/stripe-mock.
+func findStripeMockBinary() (string, error) {
+	if bin := os.Getenv(stripeMockBinEnv); bin != "" {
+		if !isExecutable(bin) {
+			return "", fmt.Errorf("%s=%s is not an executable file", stripeMockBinEnv, bin)
+		}
+		return bin, nil
+	}
+	if bin, err := exec.LookPath("stripe-mock"); err == nil {
+		return bin, nil
+	}
+	if gopath := filepath.SplitList(build.Default.GOPATH); len(gopath) > 0 {
+		if bin := filepath.Join(gopath[0], "bin", "stripe-mock"); isExecutable(bin) {
+			return bin, nil
+		}
+	}
+	return "", unavailable("stripe-mock not found via $%s, on PATH or in $GOPATH/bin", stripeMockBinEnv)
+}
+
+// startStripeMock starts bin on a free port of 127.0.0.1 and waits until
+// it answers an authenticated API request.
+func startStripeMock(sp *spawner, bin string) (_ *stripeMockServer, err error) {
+	dir, err := os.MkdirTemp("", "stockade-stripe-mock-")
+	if err != nil {
+		return nil, fmt.Errorf("create server directory: %w", err)
+	}
+	s := &stripeMockServer{dir: dir}
+	defer func() {
+		if err != nil {
+			if s.proc != nil && s.proc.exited() {
+				s.proc = nil
+			}
+			if closeErr := s.close(); closeErr != nil {
+				err = fmt.Errorf("%w (cleanup: %v)", err, closeErr)
+			}
+		}
+	}()
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	s.url = "http://" + addr
+	cmd := exec.Command(bin, "-http-addr", addr)
+	cmd.Dir = dir
+	s.proc, err = startProcess(sp, "stripe-mock", cmd, filepath.Join(dir, "stripe-mock.log"))
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	if err := waitReady(s.proc, stripeMockStartTimeout, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/v1/customers?limit=1", nil)
+		if err != nil {
+			return err
+		}
+		req.SetBasicAuth("sk_test_stockade", "")
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET /v1/customers: %s", res.Status)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, s.proc.logTail())
+	}
+	return s, nil
+}
+
+func (s *stripeMockServer) close() error {
+	var errs []error
+	if s.proc != nil {
+		if err := s.proc.stop(stopGrace); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.dir != "" {
+		if err := os.RemoveAll(s.dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", s.dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -62,6 +62,8 @@ type ShopTx interface {
 	Consent() ConsentRepo
 	// Outbox is the shop's transactional message outbox (MSG-6).
 	Outbox() OutboxRepo
+	// MessagingSettings are the shop's messaging settings (MSG).
+	MessagingSettings() MessagingSettingsRepo
 }
 
 // GlobalTx is a unit of work over global rows.

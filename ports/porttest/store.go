@@ -39,6 +39,9 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("LastOwner", func(t *testing.T) { testLastOwner(t, newStore) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore) })
 	t.Run("Billing", func(t *testing.T) { testBilling(t, newStore) })
+	t.Run("Consent", func(t *testing.T) { testConsent(t, newStore) })
+	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStore) })
+	t.Run("MessagingSettings", func(t *testing.T) { testMessagingSettings(t, newStore) })
 	t.Run("TenantBoundary", func(t *testing.T) {
 		testTenantBoundary(t, newStore)
 		testAuthTenantBoundary(t, newStore)
@@ -46,6 +49,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 		testTenancyTenantBoundary(t, newStore)
 		testJobTenantBoundary(t, newStore)
 		testBillingTenantBoundary(t, newStore)
+		testMessagingTenantBoundary(t, newStore)
 	})
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }

@@ -151,13 +151,17 @@ func TestAuditExport(t *testing.T) {
 	assert.Equal(t, ports.OutcomeAttempted, log[0].Outcome)
 	assert.Equal(t, ports.OutcomeSuccess, log[1].Outcome)
 	assert.Equal(t, "user:"+w.byRole[ports.RoleAdmin].ID.String(), log[1].Actor)
-	var detail struct {
+	var attempt struct {
 		Format string `json:"format"`
-		Events int    `json:"events"`
 	}
-	require.NoError(t, json.Unmarshal(log[1].After, &detail))
-	assert.Equal(t, "jsonl", detail.Format)
-	assert.Equal(t, len(recs), detail.Events)
+	require.NoError(t, json.Unmarshal(log[0].After, &attempt))
+	assert.Equal(t, "jsonl", attempt.Format)
+	assert.Equal(t, last.ID, log[0].ID.String(), "the export's last line is its own attempt")
+	var outcome struct {
+		Attempt string `json:"attempt"`
+	}
+	require.NoError(t, json.Unmarshal(log[1].After, &outcome))
+	assert.Equal(t, log[0].ID.String(), outcome.Attempt, "the outcome names its attempt")
 
 	res = a.send("GET", "/audit/export?format=csv&target=-2%2B3", "alpha", admin, "", "")
 	require.Equal(t, http.StatusOK, res.StatusCode)

@@ -39,7 +39,14 @@ var ErrOutcomeNotRecorded = errors.New("audit: the action ran but its outcome wa
 //
 // The events an action appends itself (AUD-2, in its own units of work)
 // fall between the attempted event and the outcome in the shop's log.
-func Before(ctx context.Context, store ports.Store, clock ports.Clock, shop ports.ShopID, attempted ports.AuditEvent, action func(ctx context.Context) error) (err error) {
+func Before(ctx context.Context, store ports.Store, clock ports.Clock, shop ports.ShopID, attempted ports.AuditEvent, action func(ctx context.Context) error) error {
+	return BeforeEvent(ctx, store, clock, shop, attempted, func(ctx context.Context, _ ports.AuditEvent) error { return action(ctx) })
+}
+
+// BeforeEvent is Before for an action that needs the attempted event as
+// stored (its Seq and Hash), e.g. an export that covers the log up to and
+// including its own attempt.
+func BeforeEvent(ctx context.Context, store ports.Store, clock ports.Clock, shop ports.ShopID, attempted ports.AuditEvent, action func(ctx context.Context, attempt ports.AuditEvent) error) (err error) {
 	if clock == nil {
 		clock = ports.SystemClock{}
 	}
@@ -48,8 +55,10 @@ func Before(ctx context.Context, store ports.Store, clock ports.Clock, shop port
 	}
 	attempted.Time = clock.Now()
 	attempted.Outcome = ports.OutcomeAttempted
+	var stored ports.AuditEvent
 	if err := store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
-		_, err := tx.Audit().Append(ctx, attempted)
+		var err error
+		stored, err = tx.Audit().Append(ctx, attempted)
 		return err
 	}); err != nil {
 		return fmt.Errorf("%s: audit first: %w", attempted.Action, err)
@@ -65,10 +74,12 @@ func Before(ctx context.Context, store ports.Store, clock ports.Clock, shop port
 		_ = appendOutcome(context.WithoutCancel(ctx), store, clock, shop, attempted, fmt.Errorf("panic: %v", v), "panic")
 		panic(v)
 	}()
-	actionErr := action(ctx)
+	actionErr := action(ctx, stored)
 	ran = true
 
-	if oerr := appendOutcome(ctx, store, clock, shop, attempted, actionErr, ErrorClass(actionErr)); oerr != nil {
+	// The outcome is recorded even when the caller's context ended during
+	// the action (a client that went away mid-export).
+	if oerr := appendOutcome(context.WithoutCancel(ctx), store, clock, shop, attempted, actionErr, ErrorClass(actionErr)); oerr != nil {
 		if actionErr != nil {
 			return errors.Join(actionErr, fmt.Errorf("%s: record outcome: %w", attempted.Action, oerr))
 		}

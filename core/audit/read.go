@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -75,14 +74,14 @@ func (r *Reader) Search(ctx context.Context, f ports.AuditFilter) (Page, error) 
 // sequence order (f.Newest, f.Cursor and f.Limit are ignored), and
 // returns how many it wrote.
 //
-// An export is a privileged action (AUD-3): before any event is read, an
-// "audit.exported" event with OutcomeAttempted, naming the filter and the
-// format, is committed in its own unit of work; if that fails nothing is
-// exported. The export then covers the log up to and including that
-// event, a consistent cut even while others append, and a second
-// "audit.exported" event records the outcome and the count. ErrForbidden
-// without access.AuditRead; a failed write to enc ends the export with
-// OutcomeFailure recorded.
+// An export is a privileged action (AUD-3, through BeforeEvent): before
+// any event is read, an "audit.exported" event with OutcomeAttempted,
+// naming the filter and the format, is committed in its own unit of work;
+// if that fails nothing is exported. The export covers the log up to and
+// including that event, a consistent cut even while others append, and
+// the outcome (success, or failure with its error class) is appended
+// afterwards. ErrForbidden without access.AuditRead; a failed write to enc
+// ends the export with the failure recorded.
 func (r *Reader) Export(ctx context.Context, f ports.AuditFilter, enc Encoder) (int, error) {
 	sc, err := r.policy.Require(ctx, access.AuditRead)
 	if err != nil {
@@ -99,22 +98,21 @@ func (r *Reader) Export(ctx context.Context, f ports.AuditFilter, enc Encoder) (
 	if !f.Until.IsZero() {
 		detail.Until = f.Until.UTC().Format(time.RFC3339Nano)
 	}
-	attempted, err := r.append(ctx, sc, ports.OutcomeAttempted, detail)
+	after, err := json.Marshal(detail)
 	if err != nil {
-		return 0, fmt.Errorf("audit export: audit first: %w", err)
+		return 0, err
 	}
-	n, runErr := r.export(ctx, sc.Shop, f, attempted.Seq, enc)
-	outcome := ports.OutcomeSuccess
-	if runErr != nil {
-		outcome = ports.OutcomeFailure
-		detail.Error = errorClass(runErr)
+	attempted := ports.AuditEvent{
+		Actor: sc.Actor(), Impersonator: sc.Impersonator, Action: "audit.exported", Target: "shop:" + sc.Shop.String(),
+		After: after, IP: sc.IP, UserAgent: sc.UserAgent, RequestID: sc.RequestID,
 	}
-	detail.Events = &n
-	// Record the outcome even if the caller's context ended mid-export.
-	if _, err := r.append(context.WithoutCancel(ctx), sc, outcome, detail); err != nil && runErr == nil {
-		runErr = fmt.Errorf("audit export: record outcome: %w", err)
-	}
-	return n, runErr
+	n := 0
+	err = BeforeEvent(ctx, r.store, r.clock, sc.Shop, attempted, func(ctx context.Context, attempt ports.AuditEvent) error {
+		var err error
+		n, err = r.export(ctx, sc.Shop, f, attempt.Seq, enc)
+		return err
+	})
+	return n, err
 }
 
 func (r *Reader) export(ctx context.Context, shop ports.ShopID, f ports.AuditFilter, upTo int64, enc Encoder) (int, error) {
@@ -145,7 +143,7 @@ func (r *Reader) export(ctx context.Context, shop ports.ShopID, f ports.AuditFil
 	}
 }
 
-// exportDetail is the After of an "audit.exported" event.
+// exportDetail is the After of an "audit.exported" attempt.
 type exportDetail struct {
 	Format string `json:"format"`
 	Actor  string `json:"actor,omitempty"`
@@ -153,35 +151,4 @@ type exportDetail struct {
 	Target string `json:"target,omitempty"`
 	Since  string `json:"since,omitempty"`
 	Until  string `json:"until,omitempty"`
-	Events *int   `json:"events,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
-func (r *Reader) append(ctx context.Context, sc access.Scope, outcome ports.Outcome, detail exportDetail) (ports.AuditEvent, error) {
-	after, err := json.Marshal(detail)
-	if err != nil {
-		return ports.AuditEvent{}, err
-	}
-	e := ports.AuditEvent{
-		ID: ports.NewEventID(), Time: r.clock.Now(), Actor: sc.Actor(), Impersonator: sc.Impersonator,
-		Action: "audit.exported", Target: "shop:" + sc.Shop.String(), Outcome: outcome, After: after,
-		IP: sc.IP, UserAgent: sc.UserAgent, RequestID: sc.RequestID,
-	}
-	err = r.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
-		var err error
-		e, err = tx.Audit().Append(ctx, e)
-		return err
-	})
-	return e, err
-}
-
-// errorClass names an error by the port sentinel it matches, never by its
-// text (which may carry details that do not belong in the log).
-func errorClass(err error) string {
-	for _, s := range []error{ports.ErrUnavailable, ports.ErrInvalid, ports.ErrNotFound, ports.ErrForbidden, context.Canceled, context.DeadlineExceeded} {
-		if errors.Is(err, s) {
-			return s.Error()
-		}
-	}
-	return "error"
 }

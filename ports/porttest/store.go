@@ -42,6 +42,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("Consent", func(t *testing.T) { testConsent(t, newStore) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStore) })
 	t.Run("MessagingSettings", func(t *testing.T) { testMessagingSettings(t, newStore) })
+	t.Run("Capabilities", func(t *testing.T) { testCapabilities(t, newStore) })
 	t.Run("TenantBoundary", func(t *testing.T) {
 		testTenantBoundary(t, newStore)
 		testAuthTenantBoundary(t, newStore)
@@ -50,6 +51,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 		testJobTenantBoundary(t, newStore)
 		testBillingTenantBoundary(t, newStore)
 		testMessagingTenantBoundary(t, newStore)
+		testCapabilityTenantBoundary(t, newStore)
 	})
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }

@@ -12,9 +12,14 @@ import (
 // scope with no shop, or no user and no system name) is
 // ports.ErrUnauthenticated; a role without perm, or a perm the policy does
 // not know, is ports.ErrForbidden. A system scope holds every permission
-// the policy knows.
+// the policy knows. A capability link's scope holds none, whatever else
+// it carries: its holder is not a member, and is refused with
+// ports.ErrUnauthenticated (see RequireRecord).
 func (p *Policy) Require(ctx context.Context, perm Permission) (Scope, error) {
 	sc, ok := From(ctx)
+	if ok && sc.Capability != nil {
+		return Scope{}, fmt.Errorf("%s: a capability link is not a member's sign-in: %w", perm, ports.ErrUnauthenticated)
+	}
 	if !ok || sc.Shop.IsZero() || (sc.User.IsZero() && sc.System == "") {
 		return Scope{}, fmt.Errorf("%s: no caller scope: %w", perm, ports.ErrUnauthenticated)
 	}

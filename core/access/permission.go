@@ -31,6 +31,10 @@ const (
 	JobsRead        Permission = "jobs.read"      // see the shop's background jobs
 	JobsRetry       Permission = "jobs.retry"     // put a dead job back in the queue
 	AccountSelf     Permission = "account.self"   // my own session, sessions and password
+	// LinksManage mints, lists and revokes public capability links
+	// (CAP-1). Minting a link to a record also needs the permission its
+	// kind names (files.read for a file).
+	LinksManage Permission = "links.manage"
 )
 
 // Grant gives a permission to roles.
@@ -47,8 +51,8 @@ var (
 )
 
 // DefaultGrants is Stockade's permission matrix. Viewers only read;
-// techs and sales staff also upload; owners and admins manage the shop;
-// only owners make owners.
+// techs and sales staff also upload and send customers links; owners and
+// admins manage the shop; only owners make owners.
 func DefaultGrants() []Grant {
 	return []Grant{
 		{ShopRead, all},
@@ -65,6 +69,7 @@ func DefaultGrants() []Grant {
 		{JobsRead, managers},
 		{JobsRetry, managers},
 		{AccountSelf, all},
+		{LinksManage, staff},
 	}
 }
 

@@ -29,15 +29,22 @@ type Scope struct {
 	// shop: only code in the process can create one (System), never a
 	// request.
 	System string
+	// Capability, when set, makes this the scope of a public capability
+	// link's holder (CAP-1): no user, no role; Policy.Require refuses it
+	// and only RequireRecord admits it (see WithCapability).
+	Capability *Capability
 
 	RequestID string
 	IP        string
 	UserAgent string
 }
 
-// Actor names the caller as audit events do: "user:<id>", or
-// "system:<name>".
+// Actor names the caller as audit events do: "user:<id>",
+// "system:<name>", or "capability:<id>" for a capability link's holder.
 func (s Scope) Actor() string {
+	if s.Capability != nil {
+		return "capability:" + s.Capability.ID.String()
+	}
 	if s.System != "" {
 		return "system:" + s.System
 	}
@@ -45,9 +52,11 @@ func (s Scope) Actor() string {
 }
 
 // Kind describes how the caller reached the shop: "member", "hq",
-// "impersonation" or "system".
+// "impersonation", "system" or "capability".
 func (s Scope) Kind() string {
 	switch {
+	case s.Capability != nil:
+		return "capability"
 	case s.System != "":
 		return "system"
 	case s.Impersonator != "":

@@ -44,12 +44,17 @@ func (s *Service) DownloadURL(ctx context.Context, id ports.FileID) (Download, e
 	if err != nil {
 		return Download{}, err
 	}
+	return s.signDownload(ctx, c.Shop, f)
+}
+
+// signDownload signs a short-lived link to f, a ready file of shop.
+func (s *Service) signDownload(ctx context.Context, shop ports.ShopID, f ports.File) (Download, error) {
 	exp := s.clock.Now().Add(DownloadURLExpiry)
 	if f.Encrypted {
 		if s.contentKey == nil {
 			return Download{}, fmt.Errorf("storage: no content key to sign links: %w", ports.ErrUnavailable)
 		}
-		return Download{File: f, ContentQuery: s.signContent(c.Shop, id, exp), ExpiresAt: exp}, nil
+		return Download{File: f, ContentQuery: s.signContent(shop, f.ID, exp), ExpiresAt: exp}, nil
 	}
 	u, err := s.objects.SignedURL(ctx, http.MethodGet, f.ObjectKey, DownloadURLExpiry, ports.SignedURLOptions{
 		ContentType: f.ContentType, ContentDisposition: Disposition(f.Name),

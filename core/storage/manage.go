@@ -43,7 +43,8 @@ func (s *Service) List(ctx context.Context, q ListQuery) ([]ports.File, error) {
 }
 
 // Delete removes a file of the caller's shop (owner and admin only): the
-// row and the "file.deleted" audit event commit together (AUD-2), then
+// row, the revocation of its public links and the "file.deleted" audit
+// event commit together (AUD-2), then
 // the object is deleted. If that last step fails the file is gone for
 // every reader and the error (wrapping the store's) reports the leftover
 // object; retrying Delete then answers ErrNotFound. ErrNotFound for a file
@@ -60,6 +61,10 @@ func (s *Service) Delete(ctx context.Context, id ports.FileID) error {
 			return err
 		}
 		if err := tx.Files().Delete(ctx, id); err != nil {
+			return err
+		}
+		// Public links to the file die with it (CAP-1).
+		if _, err := tx.Capabilities().RevokeRecord(ctx, LinkRecordType, id.String(), s.clock.Now()); err != nil {
 			return err
 		}
 		_, err = tx.Audit().Append(ctx, s.event(c, "file.deleted", f, describe(f), nil))

@@ -44,6 +44,7 @@ type Config struct {
 	Auth     AuthConfig     `koanf:"auth"`
 	Storage  StorageConfig  `koanf:"storage"`
 	Tenancy  TenancyConfig  `koanf:"tenancy"`
+	Links    LinksConfig    `koanf:"links"`
 	Log      LogConfig      `koanf:"log"`
 
 	// Env is "development" (default) or "production". STOCKADE_ENV.

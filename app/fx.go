@@ -20,6 +20,7 @@ import (
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/capability"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -52,6 +53,7 @@ func Module(cfg Config) fx.Option {
 		AuthModule(),
 		StorageModule(),
 		TenancyModule(),
+		LinksModule(),
 		JobsModule(),
 		HTTPModule(),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
@@ -154,6 +156,51 @@ func TenancyModule() fx.Option {
 	}))
 }
 
+// Value groups through which an embedding app adds its record types to
+// capability links (see LinkKind and LinkRoute).
+const (
+	linkKindsGroup  = "stockade.link_kinds"
+	linkRoutesGroup = "stockade.link_routes"
+)
+
+// LinkKind registers an embedding app's record type for capability links
+// (CAP-1) with LinksModule, e.g. quotes that links may let a customer
+// "view" and "accept".
+func LinkKind(k capability.Kind) fx.Option {
+	return fx.Supply(fx.Annotated{Group: linkKindsGroup, Target: k})
+}
+
+// LinkRoute registers an embedding app's public route for one of its
+// record types (see httpapi.LinkRoute) with HTTPModule: the router
+// resolves the link and checks the record and action before the
+// handler runs.
+func LinkRoute(r httpapi.LinkRoute) fx.Option {
+	return fx.Supply(fx.Annotated{Group: linkRoutesGroup, Target: r})
+}
+
+// LinksModule provides the *capability.Service (see NewLinks): file links
+// plus every kind registered with LinkKind.
+func LinksModule() fx.Option {
+	type params struct {
+		fx.In
+		Config Config
+		Store  ports.Store
+		Access *access.Policy
+		Kinds  []capability.Kind `group:"stockade.link_kinds"`
+	}
+	return fx.Module("stockade.links", fx.Provide(func(p params) (*capability.Service, error) {
+		return NewLinks(p.Config, LinksParts{Store: p.Store, Access: p.Access, Kinds: p.Kinds})
+	}))
+}
+
+// linkRoutes are the capability-link service and the app's public link
+// routes, for HTTPModule.
+type linkRoutes struct {
+	fx.In
+	Service *capability.Service
+	Routes  []httpapi.LinkRoute `group:"stockade.link_routes"`
+}
+
 // AuthModule provides the *auth.Service (see NewAuth) over the store, the
 // slog logger and, when the graph has one, a ports.Mailer (default: the
 // console mailer on the log output). OpenID Connect discovery runs when
@@ -224,7 +271,7 @@ func StorageModule() fx.Option {
 func HTTPModule() fx.Option {
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, log *zap.Logger) (http.Handler, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, log *zap.Logger) (http.Handler, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
@@ -239,6 +286,7 @@ func HTTPModule() fx.Option {
 					Files:   fd,
 					Tenancy: &httpapi.TenancyDeps{Service: ten},
 					Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc})},
+					Links:   &httpapi.LinksDeps{Service: links.Service, Routes: links.Routes},
 				}), nil
 			},
 			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {

@@ -56,6 +56,8 @@ func settings() []setting {
 		{key: "auth.oidc_client_id", env: "STOCKADE_AUTH_OIDC_CLIENT_ID"},
 		{key: "auth.oidc_client_secret", env: "STOCKADE_AUTH_OIDC_CLIENT_SECRET"},
 		{key: "tenancy.invitation_ttl", env: "STOCKADE_TENANCY_INVITATION_TTL", duration: true},
+		{key: "links.default_ttl", env: "STOCKADE_LINKS_DEFAULT_TTL", duration: true},
+		{key: "links.max_ttl", env: "STOCKADE_LINKS_MAX_TTL", duration: true},
 		{key: "log.format", env: "STOCKADE_LOG_FORMAT"},
 		{key: "log.level", env: "STOCKADE_LOG_LEVEL"},
 		{key: "env", env: "STOCKADE_ENV"},

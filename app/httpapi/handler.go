@@ -38,6 +38,9 @@ type Deps struct {
 	// Audit, when set together with Auth, adds the audit log's reading
 	// routes (see auditRoutes).
 	Audit *AuditDeps
+	// Links, when set together with Auth, adds the capability-link routes
+	// (see linksRoutes): management under /links, public ones under /p/.
+	Links *LinksDeps
 }
 
 // API is the Stockade HTTP API: an http.Handler that also lists its
@@ -70,6 +73,9 @@ func NewHandler(d Deps) http.Handler { return New(d) }
 //	/audit, /audit/export
 //	              the audit log's reading API when d.Auth and d.Audit are
 //	              set (see auditRoutes)
+//	/links, /p/...
+//	              capability links when d.Auth and d.Links are set (see
+//	              linksRoutes)
 //
 // Any other path answers a 404 problem, a known path with another method a
 // 405 problem with Allow. Every answer passes RequestID, SecurityHeaders,
@@ -98,6 +104,9 @@ func New(d Deps) *API {
 		}
 		if d.Audit != nil {
 			auditRoutes(rt, *d.Audit)
+		}
+		if d.Links != nil {
+			linksRoutes(rt, *d.Auth, *d.Links, d.Files)
 		}
 	}
 

@@ -29,6 +29,7 @@ import (
 	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
+	"github.com/stockadehq/stockade/core/capability"
 	"github.com/stockadehq/stockade/core/storage"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/internal/testinfra"
@@ -61,6 +62,8 @@ type matrixWorld struct {
 	// never appear in an answer to an alpha member.
 	bravoParams  map[string]string
 	bravoSecrets []string
+	// bravoLinkToken is the token of bravo's link to its file.
+	bravoLinkToken string
 }
 
 // matrixAPI is the full API over the world's store with one policy.
@@ -70,6 +73,34 @@ type matrixAPI struct {
 	auth    *auth.Service
 	files   *storage.Service
 	tenancy *tenancy.Service
+	links   *capability.Service
+}
+
+// quoteKind is an embedding app's record type in the matrix: quotes that
+// links may let a customer view, accept or pay. Any ID names a quote.
+func quoteKind() capability.Kind {
+	return capability.Kind{Type: "quote", Actions: []string{"accept", "pay", "view"}}
+}
+
+// quoteRoutes are the app's public routes for quotes, registered through
+// the router like any embedding app's: each answers what the capability
+// scope it was given allows it, after its own access.RequireRecord.
+func quoteRoutes() []httpapi.LinkRoute {
+	serve := func(action string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			sc, err := access.RequireRecord(r.Context(), "quote", r.PathValue("quote"), action)
+			if err != nil {
+				httpapi.WriteProblem(w, r, err)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]string{"quote": sc.Capability.RecordID, "action": action, "actor": sc.Actor(), "shop": sc.Shop.String(), "org": sc.Org.String()})
+		}
+	}
+	return []httpapi.LinkRoute{
+		{Method: "GET", Path: "/p/quotes/{quote}", RecordType: "quote", RecordParam: "quote", Action: "view", Handler: serve("view")},
+		{Method: "POST", Path: "/p/quotes/{quote}/accept", RecordType: "quote", RecordParam: "quote", Action: "accept", Handler: serve("accept")},
+	}
 }
 
 func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
@@ -147,15 +178,18 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	require.NoError(t, err)
 	_, bobSession := w.signIn(def, "bravo", w.bob.Email)
 	bravoJob := w.enqueueDead(w.bravo.ID, "bravo.secret-job")
+	bravoLink, err := def.links.Mint(asBob, capability.MintInput{RecordType: "file", RecordID: f.ID.String(), Actions: []string{"download"}})
+	require.NoError(t, err)
+	w.bravoLinkToken = bravoLink.Token
 	w.bravoParams = map[string]string{
 		"file": f.ID.String(), "user": w.bob.ID.String(), "invitation": inv.ID.String(),
 		"session": bobSession.SessionID, "hq_shop": "bravo", "shop_slug": "bravo", "provider": "none",
-		"job": bravoJob.String(),
+		"job": bravoJob.String(), "link": bravoLink.Capability.ID.String(), "quote": "Q-bravo-secret",
 	}
 	w.bravoSecrets = []string{
 		w.bravo.ID.String(), "Bravo Secret Electric", w.bob.ID.String(), "bob.secret@bravo.test", "Bob Bravo-Secret",
 		f.ID.String(), "bravo-secret-plans.pdf", inv.ID.String(), "invitee.secret@bravo.test", bobSession.SessionID,
-		bravoJob.String(), "bravo.secret-job",
+		bravoJob.String(), "bravo.secret-job", bravoLink.Capability.ID.String(), bravoLink.Token,
 	}
 	return w
 }
@@ -176,6 +210,8 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 	require.NoError(t, err)
 	a.tenancy, err = tenancy.New(tenancy.Deps{Store: store, Auth: a.auth, Mailer: w.mailer, Policy: policy, Clock: w.clock}, tenancy.Config{})
 	require.NoError(t, err)
+	a.links, err = capability.New(capability.Deps{Store: store, Kinds: []capability.Kind{storage.LinkKind(), quoteKind()}, Policy: policy, Clock: w.clock}, capability.Config{})
+	require.NoError(t, err)
 	shops, err := httpapi.NewHostShops(w.raw, "https://example.test", w.clock)
 	require.NoError(t, err)
 	a.api = httpapi.New(httpapi.Deps{
@@ -183,6 +219,7 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 		Files:   &httpapi.FilesDeps{Service: a.files},
 		Tenancy: &httpapi.TenancyDeps{Service: a.tenancy},
 		Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: store, Policy: policy, Clock: w.clock})},
+		Links:   &httpapi.LinksDeps{Service: a.links, Routes: quoteRoutes()},
 	})
 	return a
 }
@@ -260,7 +297,10 @@ func (w *matrixWorld) alphaTargets(a *matrixAPI, caller ports.User, targetRole p
 	inv, err := a.tenancy.Invite(asOwner, tenancy.InviteInput{Email: fmt.Sprintf("inv-%d@alpha.test", n), Role: ports.RoleTech, LinkPrefix: "https://alpha.example.test/invitations/accept?token="})
 	require.NoError(t, err)
 	_, other := w.signIn(a, "alpha", caller.Email)
+	link, err := a.links.Mint(asOwner, capability.MintInput{RecordType: "file", RecordID: f.ID.String(), Actions: []string{"download"}})
+	require.NoError(t, err)
 	return map[string]string{
+		"link": link.Capability.ID.String(), "quote": fmt.Sprintf("Q-%d", n),
 		"file": f.ID.String(), "user": target.ID.String(), "invitation": inv.ID.String(),
 		"session": other.SessionID, "hq_shop": "bravo", "shop_slug": "charlie", "provider": "none",
 		"email": target.Email, "job": w.enqueueDead(w.alpha.ID, "alpha.job").String(),

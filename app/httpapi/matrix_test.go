@@ -29,7 +29,7 @@ import (
 )
 
 // resourceParams are the path parameters that name one shop's resource.
-var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop", "shop_slug", "job"}
+var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop", "shop_slug", "job", "link"}
 
 // bodyless are the state-changing routes that take no body.
 var bodyless = []string{
@@ -70,6 +70,11 @@ func specFor(t *testing.T, r httpapi.Route, params map[string]string, n int64, o
 		s.body = fmt.Sprintf(`{"name":"Org %d","slug":"org-%d"}`, n, n)
 	case "POST /org/shops":
 		s.body = fmt.Sprintf(`{"slug":"shop-%d","name":"Shop %d"}`, n, n)
+	case "POST /links":
+		s.body = fmt.Sprintf(`{"record_type":"file","record_id":%q,"actions":["download"],"ttl":"1h"}`, params["file"])
+	case "GET /links":
+		s.target += "?record_type=file&record_id=" + params["file"]
+		s.contentType = ""
 	case "PUT /org/members":
 		s.body = fmt.Sprintf(`{"email":%q,"role":"admin"}`, params["email"])
 	default:
@@ -124,6 +129,13 @@ func bravoState(t *testing.T, w *matrixWorld) string {
 		}
 		for _, f := range fs {
 			fmt.Fprintf(&b, "file %s %s %s\n", f.ID, f.Name, f.State)
+			links, err := tx.Capabilities().ListByRecord(ctx, "file", f.ID.String(), time.Time{})
+			if err != nil {
+				return err
+			}
+			for _, l := range links {
+				fmt.Fprintf(&b, "link %s %v %v %v\n", l.ID, l.Actions, l.ExpiresAt, l.RevokedAt)
+			}
 		}
 		invs, err := tx.Invitations().List(ctx, time.Time{})
 		if err != nil {
@@ -161,11 +173,11 @@ func bravoState(t *testing.T, w *matrixWorld) string {
 // attackers sent in earlier requests: alpha's log records those attempts
 // with their targets (outcome "denied"), which is the log doing its job;
 // bravo's names, e-mails and anything else never sent stay forbidden.
-func noSecrets(t *testing.T, w *matrixWorld, what, body, target string) {
+func noSecrets(t *testing.T, w *matrixWorld, what, body, sent string) {
 	t.Helper()
-	auditRead := strings.HasPrefix(target, "/audit")
+	auditRead := strings.HasPrefix(sent, "/audit")
 	for _, s := range w.bravoSecrets {
-		if strings.Contains(target, s) {
+		if strings.Contains(sent, s) {
 			continue
 		}
 		if auditRead && sentAsParam(w, s) {
@@ -219,7 +231,7 @@ func TestAttackMatrix(t *testing.T) {
 						case namesResource(r.Path):
 							require.Contains(t, []int{403, 404}, res.StatusCode, what+": "+body)
 						}
-						noSecrets(t, w, what, body, sp.target)
+						noSecrets(t, w, what, body, sp.target+" "+sp.body)
 						cases++
 					}
 				}

@@ -21,6 +21,11 @@ const (
 	// use case's guard checks Route.Permission (or Route.OrgPermission)
 	// against the caller's scope. They are the tenant-scoped routes.
 	AccessSession RouteAccess = "session"
+	// AccessCapability routes live under LinkPrefix on a shop's host and
+	// take no session: a capability link's token is the credential, and
+	// the router admits it only for the record named by the path
+	// parameter RecordParam, of RecordType, and for Action (CAP-1).
+	AccessCapability RouteAccess = "capability"
 )
 
 // HQPrefix is where the HQ routes live: every session route marked HQ is
@@ -45,6 +50,12 @@ type Route struct {
 	// HQ marks a route also served under HQPrefix; ViaHQ marks that copy.
 	HQ    bool
 	ViaHQ bool
+	// RecordType, RecordParam and Action describe a capability route:
+	// the record type, the path parameter holding the record ID, and the
+	// action the link must grant.
+	RecordType  string
+	RecordParam string
+	Action      string
 }
 
 // Pattern is the route's net/http pattern.

@@ -113,6 +113,10 @@ func (a fakeAudit) List(context.Context, ports.AuditQuery) ([]ports.AuditEvent, 
 	return slices.Clone(a.t.st.audit[a.t.shop]), nil
 }
 
+func (a fakeAudit) Search(context.Context, ports.AuditFilter) ([]ports.AuditEvent, error) {
+	return nil, ports.ErrUnsupported
+}
+
 // fakeCaps follows the ports.CapabilityRepo contract (the porttest suite
 // proves the real adapters do).
 type fakeCaps struct{ t *fakeTx }

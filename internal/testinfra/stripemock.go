@@ -136,7 +136,10 @@ func startStripeMock(sp *spawner, bin string) (_ *stripeMockServer, err error) {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	s.url = "http://" + addr
-	cmd := exec.Command(bin, "-http-addr", addr)
+	// stripe-mock also serves HTTPS, on :12112 unless told otherwise: an
+	// empty port lets the system choose one, so that several instances (one
+	// per test package, run in parallel) never collide.
+	cmd := exec.Command(bin, "-http-addr", addr, "-https-addr", "127.0.0.1:")
 	cmd.Dir = dir
 	s.proc, err = startProcess(sp, "stripe-mock", cmd, filepath.Join(dir, "stripe-mock.log"))
 	if err != nil {

@@ -35,6 +35,12 @@ type SMS struct {
 	// StatusCallback, when set, is the URL the provider reports delivery
 	// status to.
 	StatusCallback string
+	// Category is why the message is sent. The zero value counts as
+	// marketing: only an explicitly transactional message may go without
+	// the shop's MessagingServiceSID (through the platform default, where
+	// the adapter has one); a marketing message without one is refused
+	// with ErrNoMessagingService (see SMS.Validate).
+	Category MessageCategory
 }
 
 // Email is one outbound e-mail message.

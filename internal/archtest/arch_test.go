@@ -225,6 +225,8 @@ func TestCheckRejectsForbiddenImports(t *testing.T) {
 		{"adapters/sqlite non-test importing porttest", give{mod + "/adapters/sqlite", false, []string{mod + "/ports/porttest"}}, []string{"R8"}},
 		{"adapters/oidc non-test importing oidctest", give{mod + "/adapters/oidc", false, []string{mod + "/internal/oidctest"}}, []string{"R8"}},
 		{"adapters/oidc test importing oidctest", give{mod + "/adapters/oidc", true, []string{mod + "/internal/oidctest"}}, nil},
+		{"adapters/smtp non-test importing smtptest", give{mod + "/adapters/smtp", false, []string{mod + "/internal/smtptest"}}, []string{"R8"}},
+		{"core test importing smtptest", give{mod + "/core/messaging", true, []string{mod + "/internal/smtptest"}}, nil},
 		{"adapters/sqlite test importing porttest", give{mod + "/adapters/sqlite", true, []string{mod + "/ports/porttest"}}, nil},
 		{"adapters/sqlite test importing porttest, testinfra, itself", give{mod + "/adapters/sqlite", true, []string{mod + "/adapters/sqlite", mod + "/ports/porttest", mod + "/internal/testinfra"}}, nil},
 		{"adapters/sqlite test importing adapters/postgres", give{mod + "/adapters/sqlite", true, []string{mod + "/adapters/postgres"}}, []string{"R4"}},

@@ -166,10 +166,10 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 		return "R7 examples: examples must not import internal/...; they show the public API only"
 	}
 
-	// R8: the test helpers (porttest, testinfra, oidctest, testify) are for
+	// R8: the test helpers (porttest, testinfra, oidctest, smtptest, testify) are for
 	// _test.go files. porttest and testinfra are test helpers themselves (R2 and R5 decide what they import) and
 	// app is unrestricted.
-	testOnly := (inModule && (to.layer == layerPortTest || to.layer == layerTestinfra || under(impRel, "internal/oidctest"))) ||
+	testOnly := (inModule && (to.layer == layerPortTest || to.layer == layerTestinfra || under(impRel, "internal/oidctest") || under(impRel, "internal/smtptest"))) ||
 		(!inModule && under(imp, modTestify))
 	if testOnly {
 		if isTest {

@@ -97,6 +97,10 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 		SessionIdleTimeout: a.SessionIdleTimeout,
 		SessionLifetime:    a.SessionLifetime,
 		MagicLinkTTL:       a.MagicLinkTTL,
+
+		OperatorSessionLifetime: a.OperatorSessionLifetime,
+		OperatorIdleTimeout:     a.OperatorIdleTimeout,
+		ImpersonationTTL:        a.ImpersonationTTL,
 	})
 }
 

@@ -22,6 +22,14 @@ type AuthConfig struct {
 	SessionIdleTimeout time.Duration `koanf:"session_idle_timeout"`
 	SessionLifetime    time.Duration `koanf:"session_lifetime"`
 	MagicLinkTTL       time.Duration `koanf:"magic_link_ttl"`
+	// Platform operators (AUD-5): their sessions' lifetime and idle
+	// timeout, and how long an impersonation lasts (never extended; at
+	// most 4h). STOCKADE_AUTH_OPERATOR_SESSION_LIFETIME (8h),
+	// STOCKADE_AUTH_OPERATOR_IDLE_TIMEOUT (30m),
+	// STOCKADE_AUTH_IMPERSONATION_TTL (1h).
+	OperatorSessionLifetime time.Duration `koanf:"operator_session_lifetime"`
+	OperatorIdleTimeout     time.Duration `koanf:"operator_idle_timeout"`
+	ImpersonationTTL        time.Duration `koanf:"impersonation_ttl"`
 	// PasswordMinLength is the shortest password accepted (at least 8).
 	// STOCKADE_AUTH_PASSWORD_MIN_LENGTH, default 8.
 	PasswordMinLength int `koanf:"password_min_length"`
@@ -62,10 +70,16 @@ func (a AuthConfig) validate() []error {
 		{"STOCKADE_AUTH_SESSION_IDLE_TIMEOUT", a.SessionIdleTimeout},
 		{"STOCKADE_AUTH_SESSION_LIFETIME", a.SessionLifetime},
 		{"STOCKADE_AUTH_MAGIC_LINK_TTL", a.MagicLinkTTL},
+		{"STOCKADE_AUTH_OPERATOR_SESSION_LIFETIME", a.OperatorSessionLifetime},
+		{"STOCKADE_AUTH_OPERATOR_IDLE_TIMEOUT", a.OperatorIdleTimeout},
+		{"STOCKADE_AUTH_IMPERSONATION_TTL", a.ImpersonationTTL},
 	} {
 		if d.v < 0 {
 			errs = append(errs, problem(d.env, "must not be negative, got %s", d.v))
 		}
+	}
+	if a.ImpersonationTTL > 4*time.Hour {
+		errs = append(errs, problem("STOCKADE_AUTH_IMPERSONATION_TTL", "must be at most 4h (an impersonation is restarted, not stretched), got %s", a.ImpersonationTTL))
 	}
 	if a.PasswordMinLength != 0 && a.PasswordMinLength < 8 {
 		errs = append(errs, problem("STOCKADE_AUTH_PASSWORD_MIN_LENGTH", "must be at least 8 (NIST SP 800-63B), got %d", a.PasswordMinLength))

@@ -295,6 +295,7 @@ func TestValidate(t *testing.T) {
 		{"session key short", func(c *app.Config) { c.Auth.SessionKeys = "k1:c2hvcnQ" }, "STOCKADE_AUTH_SESSION_KEYS", "at least 32 bytes"},
 		{"password min", func(c *app.Config) { c.Auth.PasswordMinLength = 6 }, "STOCKADE_AUTH_PASSWORD_MIN_LENGTH", "at least 8"},
 		{"negative ttl", func(c *app.Config) { c.Auth.MagicLinkTTL = -time.Minute }, "STOCKADE_AUTH_MAGIC_LINK_TTL", "negative"},
+		{"impersonation ttl", func(c *app.Config) { c.Auth.ImpersonationTTL = 5 * time.Hour }, "STOCKADE_AUTH_IMPERSONATION_TTL", "at most 4h"},
 		{"google secret", func(c *app.Config) { c.Auth.GoogleClientID = "id" }, "STOCKADE_AUTH_GOOGLE_CLIENT_SECRET", "must be set"},
 		{"oidc incomplete", func(c *app.Config) { c.Auth.OIDCIssuer = "https://login.example.com" }, "STOCKADE_AUTH_OIDC_ISSUER", "needs"},
 		{"s3 credentials", func(c *app.Config) { c.Objects.URL = "s3://bucket?endpoint=h:9000&path_style=true" }, "STOCKADE_OBJECTS_ACCESS_KEY", "needs"},

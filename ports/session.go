@@ -25,6 +25,10 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time // updated at most every few minutes (Touch)
 	ExpiresAt  time.Time // absolute end, whatever the activity
+	// Impersonation is set on a session an operator entered through an
+	// impersonation of UserID (AUD-5); zero for the member's own sessions.
+	// It must name an impersonation of this shop.
+	Impersonation ImpersonationID
 }
 
 // Validate checks a session before it is stored.
@@ -55,7 +59,8 @@ type SessionRepo interface {
 	// Create stores s, stamping CreatedAt and LastSeenAt from the store's
 	// clock, and returns the stored session. ErrInvalid (see
 	// Session.Validate), ErrConflict for a taken ID, ErrNotFound if the
-	// user is not a member of this shop. Ending a membership deletes the
+	// user is not a member of this shop or s.Impersonation names no
+	// impersonation of this shop. Ending a membership deletes the
 	// member's sessions in that shop.
 	Create(ctx context.Context, s Session) (Session, error)
 	// Get returns the session or ErrNotFound.
@@ -86,6 +91,9 @@ type ResolvedSession struct {
 	// ValidAfter is the user's UserRepo.SessionsValidAfter: a session
 	// created before it no longer counts.
 	ValidAfter time.Time
+	// Impersonator is the operator behind an impersonation session
+	// (Session.Impersonation set), zero otherwise.
+	Impersonator OperatorID
 }
 
 // SessionResolver looks a session up for one request in as few database
@@ -97,7 +105,9 @@ type SessionResolver interface {
 	// ResolveSession returns the session and its user's role in shop. It
 	// does not judge expiry or idleness: the caller compares ExpiresAt and
 	// LastSeenAt with its clock. ErrNotFound if the session does not exist in shop or its
-	// user is no longer a member of shop; ErrInvalid for zero IDs. It is
+	// user is no longer a member of shop, and for an impersonation session
+	// whose impersonation has ended or whose operator is disabled;
+	// ErrInvalid for zero IDs. It is
 	// read-only and may not be called inside a unit of work
 	// (ErrNestedUnitOfWork).
 	ResolveSession(ctx context.Context, shop ShopID, id SessionID) (ResolvedSession, error)

@@ -48,9 +48,10 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		return ports.ResolvedSession{}, fmt.Errorf("postgres: resolve session: the session query returned no result set: %w", ports.ErrUnavailable)
 	}
 	var (
-		row   sessionRow
-		role  ports.Role
-		after sql.NullTime
+		row      sessionRow
+		role     ports.Role
+		after    sql.NullTime
+		operator *ports.OperatorID
 	)
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
@@ -59,7 +60,7 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		return ports.ResolvedSession{}, notFound("resolve session")
 	}
 	if err := rows.Scan(&row.ID, &row.UserID, &row.TokenHash, &row.Method, &row.UserAgent, &row.IP,
-		&row.CreatedAt, &row.LastSeenAt, &row.ExpiresAt, &role, &after); err != nil {
+		&row.CreatedAt, &row.LastSeenAt, &row.ExpiresAt, &row.Impersonation, &role, &after, &operator); err != nil {
 		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
 	// Drain to ReadyForQuery so that an error raised after the row (none is
@@ -71,17 +72,26 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	if after.Valid {
 		out.ValidAfter = ports.Timestamp(after.Time)
 	}
+	if operator != nil {
+		out.Impersonator = *operator
+	}
 	return out, nil
 }
 
 // resolveSessionSQL is ResolveSession's message. Like every repository
 // statement it names the shop in its WHERE clause too; row-level security,
-// bound by the set_config in front of it, is the second wall.
+// bound by the set_config in front of it, is the second wall. An
+// impersonation session resolves only while its impersonation has not
+// ended and its operator is not disabled.
 func resolveSessionSQL(shop ports.ShopID, id ports.SessionID) string {
 	s, i := shop.String(), id.String()
 	return `SELECT set_config('` + TenantSetting + `', '` + s + `', true); ` +
-		`SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, m.role, u.sessions_valid_after ` +
+		`SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, ` +
+		`m.role, u.sessions_valid_after, i.operator_id ` +
 		`FROM sessions s JOIN memberships m ON (m.shop_id, m.user_id) = (s.shop_id, s.user_id) ` +
 		`JOIN users u ON u.id = s.user_id ` +
-		`WHERE s.shop_id = '` + s + `' AND s.id = '` + i + `'`
+		`LEFT JOIN impersonations i ON (i.shop_id, i.id) = (s.shop_id, s.impersonation_id) ` +
+		`LEFT JOIN operators o ON o.id = i.operator_id ` +
+		`WHERE s.shop_id = '` + s + `' AND s.id = '` + i + `' ` +
+		`AND (s.impersonation_id IS NULL OR (i.ended_at IS NULL AND o.disabled_at IS NULL))`
 }

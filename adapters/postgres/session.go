@@ -23,21 +23,27 @@ type sessionRow struct {
 	CreatedAt  time.Time       `db:"created_at"`
 	LastSeenAt time.Time       `db:"last_seen_at"`
 	ExpiresAt  time.Time       `db:"expires_at"`
+	// Impersonation is NULL for a member's own session.
+	Impersonation *ports.ImpersonationID `db:"impersonation_id"`
 }
 
 func (r sessionRow) port() ports.Session {
-	return ports.Session{
+	s := ports.Session{
 		ID: r.ID, UserID: r.UserID, TokenHash: r.TokenHash, Method: r.Method, UserAgent: r.UserAgent, IP: r.IP,
 		CreatedAt: r.CreatedAt.UTC(), LastSeenAt: r.LastSeenAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
 	}
+	if r.Impersonation != nil {
+		s.Impersonation = *r.Impersonation
+	}
+	return s
 }
 
 // sessionCols is the column list every session read selects, in the order
 // of sessionRow's fields (ResolveSession scans by position).
-const sessionCols = `id, user_id, token_hash, method, user_agent, ip, created_at, last_seen_at, expires_at`
+const sessionCols = `id, user_id, token_hash, method, user_agent, ip, created_at, last_seen_at, expires_at, impersonation_id`
 
-// Create inserts the session; the foreign key to memberships refuses a user
-// who is not a member of this shop (ErrNotFound).
+// Create inserts the session; the foreign keys refuse a user who is not a
+// member of this shop, or an impersonation of another shop (ErrNotFound).
 func (r sessions) Create(ctx context.Context, s ports.Session) (ports.Session, error) {
 	if err := s.Validate(); err != nil {
 		return ports.Session{}, err
@@ -46,8 +52,8 @@ func (r sessions) Create(ctx context.Context, s ports.Session) (ports.Session, e
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = now, now, ports.Timestamp(s.ExpiresAt)
 	s.TokenHash = append([]byte(nil), s.TokenHash...)
 	_, err := r.t.q.ExecContext(ctx, `INSERT INTO sessions (shop_id, `+sessionCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)`,
-		r.t.shop, s.ID, s.UserID, s.TokenHash, s.Method, s.UserAgent, s.IP, now, s.ExpiresAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)`,
+		r.t.shop, s.ID, s.UserID, s.TokenHash, s.Method, s.UserAgent, s.IP, now, s.ExpiresAt, optionalImpersonation(s.Impersonation))
 	if err != nil {
 		return ports.Session{}, wrap("create session", err)
 	}
@@ -125,4 +131,12 @@ func (r sessions) DeleteExpired(ctx context.Context, now, idleBefore time.Time) 
 		return 0, wrap("delete expired sessions", err)
 	}
 	return int(n), nil
+}
+
+// optionalImpersonation stores the zero impersonation as NULL.
+func optionalImpersonation(id ports.ImpersonationID) *ports.ImpersonationID {
+	if id.IsZero() {
+		return nil
+	}
+	return &id
 }

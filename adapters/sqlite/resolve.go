@@ -11,15 +11,18 @@ var _ ports.SessionResolver = (*Store)(nil)
 
 type resolvedRow struct {
 	sessionRow
-	Role       ports.Role    `db:"role"`
-	ValidAfter sql.NullInt64 `db:"sessions_valid_after"`
+	Role       ports.Role        `db:"role"`
+	ValidAfter sql.NullInt64     `db:"sessions_valid_after"`
+	Operator   *ports.OperatorID `db:"operator_id"`
 }
 
 // ResolveSession implements ports.SessionResolver with one SELECT on the
 // reader pool, outside any transaction (a single statement reads one
 // consistent snapshot). The shop is bound into the statement exactly as a
 // ShopTx binds it, and the join on memberships means a session whose user
-// has left the shop is not found even before the cascade removes it.
+// has left the shop is not found even before the cascade removes it. An
+// impersonation session resolves only while its impersonation has not
+// ended and its operator is not disabled.
 func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.SessionID) (ports.ResolvedSession, error) {
 	switch {
 	case shop.IsZero():
@@ -34,16 +37,22 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	}
 	var row resolvedRow
 	err := s.reader.GetContext(ctx, &row, `SELECT s.shop_id, s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip,
-			s.created_at, s.last_seen_at, s.expires_at, m.role, u.sessions_valid_after
+			s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, m.role, u.sessions_valid_after, i.operator_id
 		FROM sessions s JOIN memberships m ON m.shop_id = s.shop_id AND m.user_id = s.user_id
 		JOIN users u ON u.id = s.user_id
-		WHERE s.shop_id = ? AND s.id = ?`, shop, id)
+		LEFT JOIN impersonations i ON i.shop_id = s.shop_id AND i.id = s.impersonation_id
+		LEFT JOIN operators o ON o.id = i.operator_id
+		WHERE s.shop_id = ? AND s.id = ?
+		AND (s.impersonation_id IS NULL OR (i.ended_at IS NULL AND o.disabled_at IS NULL))`, shop, id)
 	if err != nil {
 		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
 	out := ports.ResolvedSession{Session: row.port(), Role: row.Role}
 	if row.ValidAfter.Valid {
 		out.ValidAfter = fromMicros(row.ValidAfter.Int64)
+	}
+	if row.Operator != nil {
+		out.Impersonator = *row.Operator
 	}
 	return out, nil
 }

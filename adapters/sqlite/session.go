@@ -22,15 +22,29 @@ type sessionRow struct {
 	CreatedAt  int64           `db:"created_at"`
 	LastSeenAt int64           `db:"last_seen_at"`
 	ExpiresAt  int64           `db:"expires_at"`
+	// Impersonation is NULL for a member's own session.
+	Impersonation *ports.ImpersonationID `db:"impersonation_id"`
 }
 
-const sessionCols = `shop_id, id, user_id, token_hash, method, user_agent, ip, created_at, last_seen_at, expires_at`
+const sessionCols = `shop_id, id, user_id, token_hash, method, user_agent, ip, created_at, last_seen_at, expires_at, impersonation_id`
 
 func (r sessionRow) port() ports.Session {
-	return ports.Session{
+	s := ports.Session{
 		ID: r.ID, UserID: r.UserID, TokenHash: r.TokenHash, Method: r.Method, UserAgent: r.UserAgent, IP: r.IP,
 		CreatedAt: fromMicros(r.CreatedAt), LastSeenAt: fromMicros(r.LastSeenAt), ExpiresAt: fromMicros(r.ExpiresAt),
 	}
+	if r.Impersonation != nil {
+		s.Impersonation = *r.Impersonation
+	}
+	return s
+}
+
+// optionalImpersonation stores the zero impersonation as NULL.
+func optionalImpersonation(id ports.ImpersonationID) *ports.ImpersonationID {
+	if id.IsZero() {
+		return nil
+	}
+	return &id
 }
 
 func (r sessions) Create(ctx context.Context, s ports.Session) (ports.Session, error) {
@@ -41,10 +55,10 @@ func (r sessions) Create(ctx context.Context, s ports.Session) (ports.Session, e
 	row := sessionRow{
 		ShopID: r.t.shop, ID: s.ID, UserID: s.UserID, TokenHash: append([]byte(nil), s.TokenHash...),
 		Method: s.Method, UserAgent: s.UserAgent, IP: s.IP,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: micros(s.ExpiresAt),
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: micros(s.ExpiresAt), Impersonation: optionalImpersonation(s.Impersonation),
 	}
 	_, err := r.t.q.NamedExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES
-		(:shop_id, :id, :user_id, :token_hash, :method, :user_agent, :ip, :created_at, :last_seen_at, :expires_at)`, row)
+		(:shop_id, :id, :user_id, :token_hash, :method, :user_agent, :ip, :created_at, :last_seen_at, :expires_at, :impersonation_id)`, row)
 	if err != nil {
 		return ports.Session{}, wrap("create session", err)
 	}

@@ -1,7 +1,7 @@
 // Package cli is the stockade command line: a cobra root command with
-// serve, migrate, user, shop, member, invite, org, audit and version. It
-// takes its environment, output streams and build information as
-// arguments, so it runs the same in tests as in main.
+// serve, migrate, user, shop, member, invite, org, audit, operator and
+// version. It takes its environment, output streams and build information
+// as arguments, so it runs the same in tests as in main.
 package cli
 
 import (
@@ -62,6 +62,7 @@ STOCKADE_* environment variables, which win over the file.`,
 		newInviteCmd(load),
 		newOrgCmd(load),
 		newAuditCmd(load),
+		newOperatorCmd(load),
 		newVersionCmd(version),
 	)
 	return root

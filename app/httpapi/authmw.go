@@ -64,6 +64,13 @@ func OnShopHost(shops *HostShops) func(http.Handler) http.Handler {
 // access.Scope that the core's guard reads, in the context for next;
 // without a valid session it answers a 401 problem. Put it inside
 // OnShopHost. trustForwardedFor is as AuthDeps.TrustForwardedFor.
+//
+// Under an impersonation session (AUD-5) the scope's Impersonator names
+// the operator, every answer carries the ImpersonationHeader, and a
+// request with any method but GET, HEAD and OPTIONS runs only after its
+// "impersonation.request" audit event has committed, its outcome appended
+// after (auth.Service.AuditImpersonated); if that first append fails the
+// request is answered with a problem and its handler never runs.
 func RequireSession(svc *auth.Service, trustForwardedFor bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -87,11 +94,30 @@ func RequireSession(svc *auth.Service, trustForwardedFor bool) func(http.Handler
 			}
 			cl := clientOf(r, trustForwardedFor)
 			ctx := context.WithValue(r.Context(), principalKey{}, p)
-			ctx = access.With(ctx, access.Scope{
+			sc := access.Scope{
 				Shop: p.Shop, Org: shop.OrgID, User: p.User, Role: p.Role, Session: p.Session,
 				RequestID: cl.RequestID, IP: cl.IP, UserAgent: cl.UserAgent,
+			}
+			if !p.Impersonated() {
+				next.ServeHTTP(w, r.WithContext(access.With(ctx, sc)))
+				return
+			}
+			// An operator acting as the user (AUD-5): the scope names the
+			// operator, every answer says so, and a state-changing request
+			// is audited before it runs.
+			sc.Impersonator = "operator:" + p.Impersonator.String()
+			ctx = access.With(ctx, sc)
+			w.Header().Set(ImpersonationHeader, impersonationHeaderValue(p))
+			if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+				next.ServeHTTP(w, r.WithContext(ctx))
+				return
+			}
+			served := false
+			err = svc.AuditImpersonated(ctx, r.Method+" "+r.URL.Path, func(ctx context.Context) error {
+				served = true
+				return serveCounted(next, w, r.WithContext(ctx))
 			})
-			next.ServeHTTP(w, r.WithContext(ctx))
+			auditedAnswer(w, r, served, err)
 		})
 	}
 }

@@ -66,6 +66,9 @@ func NewHandler(d Deps) http.Handler { return New(d) }
 //	GET /readyz   200 {"status":"ready"}, or a 503 problem when Ready.Ping
 //	              fails or takes longer than 2 s (readiness)
 //	/auth/...     the authentication API when d.Auth is set (see authRoutes)
+//	/operator/... the platform operators' API on the public host, and the
+//	              impersonation routes on shops' hosts, when d.Auth is set
+//	              (see operatorRoutes)
 //	/files/...    the file API when d.Auth and d.Files are set (see filesRoutes)
 //	/shop, /members, /invitations, /org/..., /hq/shops/{hq_shop}/...
 //	              the tenancy API when d.Auth and d.Tenancy are set (see
@@ -92,10 +95,12 @@ func New(d Deps) *API {
 	if d.Auth != nil {
 		rt.onShop = OnShopHost(d.Auth.Shops)
 		rt.sess = RequireSession(d.Auth.Service, d.Auth.TrustForwardedFor)
+		rt.onPlatform = OnPlatformHost(d.Auth.Shops)
 		if d.Tenancy != nil {
 			rt.hq = enterHQ(d.Tenancy.Service)
 		}
 		authRoutes(rt, *d.Auth)
+		operatorRoutes(rt, *d.Auth)
 		if d.Files != nil {
 			filesRoutes(rt, *d.Auth, *d.Files)
 		}

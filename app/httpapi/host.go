@@ -66,6 +66,20 @@ func (h *HostShops) Slug(host string) string {
 	return slug
 }
 
+// IsPublicHost reports whether host (a Host header, port ignored) is the
+// public URL's own host: the platform's host, which names no shop.
+func (h *HostShops) IsPublicHost(host string) bool {
+	if hn, _, err := net.SplitHostPort(host); err == nil {
+		host = hn
+	}
+	return strings.TrimSuffix(strings.ToLower(host), ".") == h.base
+}
+
+// PublicURL returns the absolute URL of path on the platform's own host.
+func (h *HostShops) PublicURL(path string) string {
+	return (&url.URL{Scheme: h.public.Scheme, Host: h.public.Host, Path: path}).String()
+}
+
 // Shop returns the shop whose host is host. ErrNotFound when host names
 // no shop.
 func (h *HostShops) Shop(ctx context.Context, host string) (ports.Shop, error) {

@@ -35,7 +35,7 @@ var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop"
 var bodyless = []string{
 	"POST /auth/signout", "POST /auth/sessions/revoke-others",
 	"POST /org/shops/{shop_slug}/suspend", "POST /org/shops/{shop_slug}/reactivate",
-	"POST /jobs/{job}/retry",
+	"POST /jobs/{job}/retry", "POST /auth/impersonation/exit",
 }
 
 type spec struct{ target, body, contentType string }

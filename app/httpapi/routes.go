@@ -26,6 +26,11 @@ const (
 	// the router admits it only for the record named by the path
 	// parameter RecordParam, of RecordType, and for Action (CAP-1).
 	AccessCapability RouteAccess = "capability"
+	// AccessOperator routes need a platform operator's session on the
+	// platform's own host (the public URL's host, no shop). An operator
+	// session is no credential on any other route, and a member session
+	// none on these (AUD-5).
+	AccessOperator RouteAccess = "operator"
 )
 
 // HQPrefix is where the HQ routes live: every session route marked HQ is
@@ -42,6 +47,8 @@ type Route struct {
 	Access RouteAccess
 	// OnShop routes resolve the shop from the Host (TEN-7).
 	OnShop bool
+	// OnPlatform routes are served on the public URL's own host only.
+	OnPlatform bool
 	// Permission is what the guard checks for a session route.
 	Permission access.Permission
 	// OrgPermission, when set, is the org role the use case checks
@@ -69,6 +76,8 @@ type router struct {
 	onShop func(http.Handler) http.Handler
 	sess   func(http.Handler) http.Handler
 	hq     func(http.Handler) http.Handler // nil without tenancy
+	// onPlatform refuses any host but the public URL's own.
+	onPlatform func(http.Handler) http.Handler
 }
 
 func newRouter(mux *http.ServeMux) *router {
@@ -93,6 +102,22 @@ func (rt *router) public(method, path string, h http.HandlerFunc) {
 // URL; it sits outside CSRF protection (GETs only).
 func (rt *router) signed(method, path string, h http.HandlerFunc) {
 	rt.add(Route{Method: method, Path: path, Access: AccessPublic, OnShop: true}, rt.onShop(h))
+}
+
+// handoff registers a POST route on a shop's host whose credential is a
+// one-time code in its body, posted by a page on another host (the
+// platform's impersonation hand-off). It sits outside CSRF protection,
+// which would refuse that cross-origin form post; the code is the
+// credential, and it only ever signs the browser in as the impersonation
+// it was minted for.
+func (rt *router) handoff(path string, h http.HandlerFunc) {
+	rt.add(Route{Method: http.MethodPost, Path: path, Access: AccessPublic, OnShop: true}, rt.onShop(h))
+}
+
+// platform registers a route on the platform's own host (no shop) with
+// access (AccessPublic or AccessOperator, which the handler checks).
+func (rt *router) platform(method, path string, access RouteAccess, h http.HandlerFunc) {
+	rt.add(Route{Method: method, Path: path, Access: access, OnPlatform: true}, rt.csrf.Handler(rt.onPlatform(h)))
 }
 
 // member registers a session route whose use case guards perm; with hq it

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/stockadehq/stockade/core/access"
+
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -19,7 +21,14 @@ type event struct {
 
 // appendAudit appends e to the unit of work's shop log, so the event
 // commits with the change it records (AUD-2).
+//
+// An event by the user an operator is impersonating in ctx's scope names
+// the operator as its impersonator (AUD-5), whether or not the caller
+// said so.
 func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, c Client, e event) error {
+	if sc, ok := access.From(ctx); ok && e.impersonator == "" && sc.Impersonator != "" && e.actor == sc.Actor() {
+		e.impersonator = sc.Impersonator
+	}
 	var after json.RawMessage
 	if e.after != nil {
 		b, err := json.Marshal(e.after)

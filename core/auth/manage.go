@@ -53,8 +53,12 @@ func (s *Service) ListSessions(ctx context.Context, p Principal) ([]SessionInfo,
 	return out, nil
 }
 
-// SignOut ends the principal's own session.
+// SignOut ends the principal's own session; for an impersonation session
+// it is ExitImpersonation.
 func (s *Service) SignOut(ctx context.Context, p Principal, c Client) error {
+	if p.Impersonated() {
+		return s.ExitImpersonation(ctx, p, c)
+	}
 	return s.RevokeSession(ctx, p, p.Session, c)
 }
 

@@ -16,10 +16,15 @@ var errWrongPassword = fmt.Errorf("current password is wrong: %w", ports.ErrUnau
 // (UserRepo.EndSessions), and replaces the current session with a fresh
 // one (AUTH-8). It returns the new cookie.
 // ErrUnauthenticated for a wrong current password, ErrInvalid for a new
-// password the policy refuses.
+// password the policy refuses, ErrForbidden under impersonation.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string, c Client) (Issued, error) {
 	if err := s.guardSelf(ctx, p); err != nil {
 		return Issued{}, err
+	}
+	if p.Impersonated() {
+		// A password is the user's alone, and changing it would mint a
+		// session outside the impersonation's hour.
+		return Issued{}, fmt.Errorf("change password: not while impersonating: %w", ports.ErrForbidden)
 	}
 	c = c.clean()
 	var user ports.User

@@ -14,7 +14,14 @@ type Principal struct {
 	Session   ports.SessionID
 	Method    string // how the session was signed in
 	ExpiresAt time.Time
+	// Impersonation and Impersonator are set when an operator is acting
+	// as User through an impersonation session (AUD-5).
+	Impersonation ports.ImpersonationID
+	Impersonator  ports.OperatorID
 }
+
+// Impersonated reports whether an operator is acting as the user.
+func (p Principal) Impersonated() bool { return !p.Impersonation.IsZero() }
 
 // Actor is the principal as audit events name it.
 func (p Principal) Actor() string { return "user:" + p.User.String() }

@@ -34,8 +34,22 @@ type Config struct {
 	// MagicLinkTTL is how long a magic link stays valid (default 15
 	// minutes).
 	MagicLinkTTL time.Duration
-	// Limits are the brute-force limits (see Limits).
+	// Limits are the brute-force limits (see Limits). Operator sign-in
+	// uses PerAccount and PerIP with counters of its own.
 	Limits Limits
+	// OperatorSessionLifetime ends an operator session this long after
+	// sign-in (default 8 hours).
+	OperatorSessionLifetime time.Duration
+	// OperatorIdleTimeout ends an operator session not used for this long
+	// (default 30 minutes).
+	OperatorIdleTimeout time.Duration
+	// ImpersonationTTL is how long an impersonation lasts from its start;
+	// it is never extended, only started again (default 1 hour).
+	ImpersonationTTL time.Duration
+	// ImpersonationCodeTTL is how long the one-time hand-off code of a
+	// started impersonation can be redeemed on the shop's host (default
+	// 2 minutes).
+	ImpersonationCodeTTL time.Duration
 }
 
 // Limits bound attempts per account and per client address within a
@@ -66,6 +80,10 @@ func (c Config) withDefaults() Config {
 	def(&c.SessionLifetime, 30*24*time.Hour)
 	def(&c.LastSeenInterval, 5*time.Minute)
 	def(&c.MagicLinkTTL, 15*time.Minute)
+	def(&c.OperatorSessionLifetime, 8*time.Hour)
+	def(&c.OperatorIdleTimeout, 30*time.Minute)
+	def(&c.ImpersonationTTL, time.Hour)
+	def(&c.ImpersonationCodeTTL, 2*time.Minute)
 	def(&c.Limits.Window, 15*time.Minute)
 	defInt(&c.Limits.PerAccount, 10)
 	defInt(&c.Limits.PerIP, 100)
@@ -204,17 +222,40 @@ func ResolveInShop(ctx context.Context, store ports.Store, shop ports.ShopID, id
 			return err
 		}
 		out = ports.ResolvedSession{Session: sess, Role: m.Role}
+		if sess.Impersonation.IsZero() {
+			return nil
+		}
+		imp, err := tx.Impersonations().Get(ctx, sess.Impersonation)
+		if err != nil {
+			return err
+		}
+		if !imp.EndedAt.IsZero() {
+			return fmt.Errorf("impersonation ended: %w", ports.ErrNotFound)
+		}
+		out.Impersonator = imp.OperatorID
 		return nil
 	}, ports.ReadOnly())
 	if err != nil {
-		return out, err
+		return ports.ResolvedSession{}, err
 	}
 	err = store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		var err error
-		out.ValidAfter, err = tx.Users().SessionsValidAfter(ctx, out.Session.UserID)
+		if out.ValidAfter, err = tx.Users().SessionsValidAfter(ctx, out.Session.UserID); err != nil {
+			return err
+		}
+		if out.Impersonator.IsZero() {
+			return nil
+		}
+		op, err := tx.Operators().Get(ctx, out.Impersonator)
+		if err == nil && op.Disabled() {
+			err = fmt.Errorf("operator disabled: %w", ports.ErrNotFound)
+		}
 		return err
 	}, ports.ReadOnly())
-	return out, err
+	if err != nil {
+		return ports.ResolvedSession{}, err
+	}
+	return out, nil
 }
 
 // User returns the principal's account ("who am I").

@@ -30,6 +30,11 @@ var (
 // and its absolute and idle timeouts checked. LastSeenAt is written only
 // when older than Config.LastSeenInterval. Every refusal matches
 // ports.ErrUnauthenticated.
+//
+// An impersonation session (AUD-5) authenticates as its user with the
+// operator in Principal.Impersonator. It ends at its fixed ExpiresAt
+// whatever its use; the first request after that is refused, ends the
+// session and appends an "impersonation.expired" event.
 func (s *Service) Authenticate(ctx context.Context, shop ports.ShopID, cookie string) (Principal, error) {
 	cred, err := decodeSessionCookie(s.keys, shop, cookie)
 	if err != nil {
@@ -51,13 +56,16 @@ func (s *Service) Authenticate(ctx context.Context, shop ports.ShopID, cookie st
 	case sess.CreatedAt.Before(rs.ValidAfter):
 		return Principal{}, errNoSession // ended everywhere (password change or reset)
 	case !now.Before(sess.ExpiresAt):
+		if !sess.Impersonation.IsZero() {
+			s.expireImpersonation(ctx, shop, rs)
+		}
 		return Principal{}, errSessionExpired
 	case now.Sub(sess.LastSeenAt) >= s.cfg.SessionIdleTimeout:
 		return Principal{}, errSessionExpired
 	case now.Sub(sess.LastSeenAt) >= s.cfg.LastSeenInterval:
 		s.touch(ctx, shop, sess.ID, now)
 	}
-	return principalOf(shop, sess, rs.Role), nil
+	return principalOf(shop, sess, rs.Role, rs.Impersonator), nil
 }
 
 // touch records that the session was used. A failure is logged, not
@@ -71,8 +79,11 @@ func (s *Service) touch(ctx context.Context, shop ports.ShopID, id ports.Session
 	}
 }
 
-func principalOf(shop ports.ShopID, sess ports.Session, role ports.Role) Principal {
-	return Principal{Shop: shop, User: sess.UserID, Role: role, Session: sess.ID, Method: sess.Method, ExpiresAt: sess.ExpiresAt}
+func principalOf(shop ports.ShopID, sess ports.Session, role ports.Role, impersonator ports.OperatorID) Principal {
+	return Principal{
+		Shop: shop, User: sess.UserID, Role: role, Session: sess.ID, Method: sess.Method, ExpiresAt: sess.ExpiresAt,
+		Impersonation: sess.Impersonation, Impersonator: impersonator,
+	}
 }
 
 // mintSession creates a session for user in tx's shop, appends its
@@ -133,7 +144,7 @@ func (s *Service) mintSession(ctx context.Context, tx ports.ShopTx, user ports.U
 	}
 	return Issued{
 		Cookie:    encodeSessionCookie(s.keys, tx.ShopID(), sessionCredential{ID: sess.ID, Token: token}),
-		Principal: principalOf(tx.ShopID(), sess, m.Role),
+		Principal: principalOf(tx.ShopID(), sess, m.Role, ports.OperatorID{}),
 	}, nil
 }
 

@@ -43,6 +43,8 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStore) })
 	t.Run("MessagingSettings", func(t *testing.T) { testMessagingSettings(t, newStore) })
 	t.Run("Capabilities", func(t *testing.T) { testCapabilities(t, newStore) })
+	t.Run("Operators", func(t *testing.T) { testOperators(t, newStore) })
+	t.Run("Impersonations", func(t *testing.T) { testImpersonations(t, newStore) })
 	t.Run("TenantBoundary", func(t *testing.T) {
 		testTenantBoundary(t, newStore)
 		testAuthTenantBoundary(t, newStore)
@@ -52,6 +54,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 		testBillingTenantBoundary(t, newStore)
 		testMessagingTenantBoundary(t, newStore)
 		testCapabilityTenantBoundary(t, newStore)
+		testImpersonationTenantBoundary(t, newStore)
 	})
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }

@@ -1,0 +1,315 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// ImpersonationHeader marks every answer to a request made under an
+// impersonation session (AUD-5). Its value is
+//
+//	operator=<operator ID>, expires=<RFC 3339 time, UTC>
+//
+// naming the operator acting as the session's user and the fixed end of
+// the impersonation.
+const ImpersonationHeader = "Stockade-Impersonation"
+
+func impersonationHeaderValue(p auth.Principal) string {
+	return "operator=" + p.Impersonator.String() + ", expires=" + p.ExpiresAt.UTC().Format(time.RFC3339)
+}
+
+// OnPlatformHost serves next only on the public URL's own host (the
+// platform's host, e.g. example.com, as opposed to a shop's
+// acme.example.com); any other host gets a 404 problem.
+func OnPlatformHost(shops *HostShops) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !shops.IsPublicHost(r.Host) {
+				WriteProblem(w, r, fmt.Errorf("no resource at this path on this host: %w", ports.ErrNotFound))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// operatorRoutes registers the platform operators' routes (AUD-5). On the
+// platform's own host, with the operator cookie (__Host-stockade_operator):
+//
+//	POST /operator/signin           {email, password} → operator cookie; rate-limited
+//	POST /operator/signout          end the operator session
+//	GET  /operator/me               who am I
+//	POST /operator/impersonations   {shop, user, reason} → 201 {code, enter_url, expires_at, …}
+//
+// On a shop's host:
+//
+//	POST /auth/impersonation/enter  {code} (JSON or form) → impersonation session cookie
+//	GET  /auth/impersonation        account.self: the impersonation behind this session (HTML page with the banner, or JSON)
+//	POST /auth/impersonation/exit   account.self: end it
+//
+// Operators are created, listed and disabled with the CLI only.
+func operatorRoutes(rt *router, d AuthDeps) {
+	h := &operatorHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor}
+	rt.platform("POST", "/operator/signin", AccessPublic, h.signIn)
+	rt.platform("POST", "/operator/signout", AccessOperator, h.signOut)
+	rt.platform("GET", "/operator/me", AccessOperator, h.me)
+	rt.platform("POST", "/operator/impersonations", AccessOperator, h.start)
+	rt.handoff("/auth/impersonation/enter", h.enter)
+	rt.member("GET", "/auth/impersonation", access.AccountSelf, false, h.current)
+	rt.member("POST", "/auth/impersonation/exit", access.AccountSelf, false, h.exit)
+}
+
+type operatorHandlers struct {
+	svc      *auth.Service
+	shops    *HostShops
+	trustXFF bool
+}
+
+func operatorCookie(r *http.Request) string {
+	if c, err := r.Cookie(auth.OperatorCookieName); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+type operatorJSON struct {
+	OperatorID string    `json:"operator_id"`
+	Email      string    `json:"email"`
+	Name       string    `json:"name"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+func operatorOf(p auth.OperatorPrincipal) operatorJSON {
+	return operatorJSON{OperatorID: p.Operator.String(), Email: p.Email, Name: p.Name, ExpiresAt: p.ExpiresAt}
+}
+
+func (h *operatorHandlers) signIn(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	is, err := h.svc.OperatorSignIn(r.Context(), auth.OperatorSignInInput{Email: in.Email, Password: in.Password, Client: clientOf(r, h.trustXFF), Replace: operatorCookie(r)})
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: auth.OperatorCookieName, Value: is.Cookie, Path: "/", Expires: is.Principal.ExpiresAt,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
+	writeJSON(w, "application/json", http.StatusOK, operatorOf(is.Principal))
+}
+
+func (h *operatorHandlers) signOut(w http.ResponseWriter, r *http.Request) {
+	if err := h.svc.OperatorSignOut(r.Context(), operatorCookie(r)); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	clearCookie(w, auth.OperatorCookieName)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *operatorHandlers) me(w http.ResponseWriter, r *http.Request) {
+	p, err := h.svc.AuthenticateOperator(r.Context(), operatorCookie(r))
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	writeJSON(w, "application/json", http.StatusOK, operatorOf(p))
+}
+
+// readFields reads a JSON object or, for a form post, the form into the
+// named fields.
+func readFields(w http.ResponseWriter, r *http.Request, fields map[string]*string) (form bool, err error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "application/x-www-form-urlencoded" {
+		r.Body = http.MaxBytesReader(w, r.Body, 8192)
+		if err := r.ParseForm(); err != nil {
+			return true, ports.Invalid("body", "is not a form")
+		}
+		for name, dst := range fields {
+			*dst = r.PostForm.Get(name)
+		}
+		return true, nil
+	}
+	in := map[string]string{}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return false, err
+	}
+	for name, dst := range fields {
+		*dst = in[name]
+	}
+	return false, nil
+}
+
+// handoffPage is what a form-posting operator console gets back from a
+// start: a page on the platform's host whose form posts the one-time code
+// to the shop's host (the code travels in a POST body, never in a URL).
+var handoffPage = template.Must(template.New("handoff").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="referrer" content="no-referrer"><title>Impersonation</title></head>
+<body><p>Impersonation of user {{.User}} in {{.Shop}} started; it ends at {{.Expires}}. Every change you make is audited.</p>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="code" value="{{.Code}}">
+<button type="submit">Continue to {{.Shop}}</button>
+</form></body></html>
+`))
+
+func (h *operatorHandlers) start(w http.ResponseWriter, r *http.Request) {
+	var shop, user, reason string
+	form, err := readFields(w, r, map[string]*string{"shop": &shop, "user": &user, "reason": &reason})
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	st, err := h.svc.StartImpersonation(r.Context(), operatorCookie(r), auth.StartImpersonationInput{
+		Shop: shop, User: user, Reason: reason, Client: clientOf(r, h.trustXFF),
+	})
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	enter := h.shops.URL(st.Shop.Slug, "/auth/impersonation/enter")
+	if form {
+		var buf bytes.Buffer
+		_ = handoffPage.Execute(&buf, map[string]string{
+			"User": st.User.String(), "Shop": st.Shop.Slug, "Expires": st.ExpiresAt.UTC().Format(time.RFC3339),
+			"Action": enter, "Code": st.Code,
+		})
+		writeHTML(w, http.StatusCreated, buf.Bytes())
+		return
+	}
+	writeJSON(w, "application/json", http.StatusCreated, map[string]any{
+		"impersonation_id": st.ID.String(), "shop": st.Shop.Slug, "user_id": st.User.String(),
+		"expires_at": st.ExpiresAt, "code": st.Code, "code_expires_at": st.CodeExpiresAt, "enter_url": enter,
+	})
+}
+
+func (h *operatorHandlers) enter(w http.ResponseWriter, r *http.Request) {
+	var code string
+	form, err := readFields(w, r, map[string]*string{"code": &code})
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	shop, _ := ShopFrom(r.Context())
+	is, err := h.svc.EnterImpersonation(r.Context(), shop.ID, code, clientOf(r, h.trustXFF))
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	setSessionCookie(w, is)
+	w.Header().Set(ImpersonationHeader, impersonationHeaderValue(is.Principal))
+	if form {
+		http.Redirect(w, r, "/auth/impersonation", http.StatusSeeOther)
+		return
+	}
+	writeJSON(w, "application/json", http.StatusOK, bodyOf(is.Principal))
+}
+
+// impersonationPage is Stockade's own page for an impersonation session:
+// the banner, and what the operator is doing.
+var impersonationPage = template.Must(template.New("impersonation").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="referrer" content="no-referrer"><title>Impersonation</title></head>
+<body>{{.Banner}}
+<p>Reason given: {{.Reason}}</p>
+</body></html>
+`))
+
+func (h *operatorHandlers) current(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalFrom(r.Context())
+	info, err := h.svc.Impersonation(r.Context(), p)
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	if wantsHTML(r) {
+		var buf bytes.Buffer
+		_ = impersonationPage.Execute(&buf, map[string]any{"Banner": ImpersonationBanner(r.Context()), "Reason": info.Reason})
+		writeHTML(w, http.StatusOK, buf.Bytes())
+		return
+	}
+	writeJSON(w, "application/json", http.StatusOK, map[string]any{
+		"impersonation_id": info.ID.String(), "operator_id": info.Operator.String(), "operator_email": info.OperatorEmail,
+		"user_id": info.User.String(), "reason": info.Reason, "started_at": info.CreatedAt, "expires_at": info.ExpiresAt,
+	})
+}
+
+func (h *operatorHandlers) exit(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalFrom(r.Context())
+	if err := h.svc.ExitImpersonation(r.Context(), p, clientOf(r, h.trustXFF)); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	clearCookie(w, auth.SessionCookieName)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// wantsHTML reports whether the request's Accept header asks for HTML
+// before JSON.
+func wantsHTML(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part))
+		switch mt {
+		case "text/html":
+			return true
+		case "application/json", "application/problem+json":
+			return false
+		}
+	}
+	return false
+}
+
+// writeHTML writes an HTML answer that must not be cached and sends no
+// referrer.
+func writeHTML(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+var bannerTemplate = template.Must(template.New("banner").Parse(
+	`<div class="stockade-impersonation" role="alert" data-operator="{{.Operator}}" data-expires="{{.Expires}}" ` +
+		`style="background:#b00020;color:#fff;padding:.5em 1em;font:14px/1.4 sans-serif">` +
+		`Operator <code>{{.Operator}}</code> is acting as this user. Every change is audited. The impersonation ends at {{.Expires}}. ` +
+		`<form method="post" action="/auth/impersonation/exit" style="display:inline;margin:0">` +
+		`<button type="submit">Exit impersonation</button></form></div>`))
+
+// ImpersonationBanner returns the banner an HTML page must show while an
+// operator is acting as the signed-in user (AUD-5): who the operator is,
+// when the impersonation ends, and a form that exits it (a same-origin
+// POST to /auth/impersonation/exit). For any other request — a member's
+// own session, or no session — it returns "". ctx is the request's
+// context after RequireSession, so an embedding app calls it from its own
+// templates for every page on a shop's host.
+func ImpersonationBanner(ctx context.Context) template.HTML {
+	p, ok := PrincipalFrom(ctx)
+	if !ok || !p.Impersonated() {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := bannerTemplate.Execute(&buf, map[string]string{
+		"Operator": p.Impersonator.String(), "Expires": p.ExpiresAt.UTC().Format(time.RFC3339),
+	}); err != nil {
+		return ""
+	}
+	return template.HTML(buf.String()) // #nosec: rendered by html/template above
+}

@@ -130,7 +130,7 @@ func TestOperatorSessionGrantsNothingInShops(t *testing.T) {
 				what := fmt.Sprintf("%s %s on %s with the %s", r.Method, sp.target, host, as)
 				require.Equal(t, http.StatusUnauthorized, res.StatusCode, what+": "+body)
 				require.Empty(t, res.Header.Get(httpapi.ImpersonationHeader), what)
-				noSecrets(t, w, what, body, sp.target)
+				noSecrets(t, w, what, body, sp.target+" "+sp.body)
 				cases++
 			}
 		}
@@ -183,7 +183,7 @@ func TestOperatorSessionGrantsNothingInShops(t *testing.T) {
 			case namesResource(r.Path):
 				require.Contains(t, []int{403, 404}, res.StatusCode, what+": "+body)
 			}
-			noSecrets(t, w, what, body, sp.target)
+			noSecrets(t, w, what, body, sp.target+" "+sp.body)
 			w.restorePassword(a, w.orgOwner)
 			cases++
 		}

@@ -45,7 +45,9 @@ type Config struct {
 	Storage  StorageConfig  `koanf:"storage"`
 	Tenancy  TenancyConfig  `koanf:"tenancy"`
 	Links    LinksConfig    `koanf:"links"`
-	Log      LogConfig      `koanf:"log"`
+	// Messaging configures the outbox, consent and webhooks.
+	Messaging MessagingConfig `koanf:"messaging"`
+	Log       LogConfig       `koanf:"log"`
 
 	// Env is "development" (default) or "production". STOCKADE_ENV.
 	// LoadConfig derives the default log format from it.

@@ -104,9 +104,10 @@ type OutboxMessage struct {
 	// Attempts counts claims so far, including the one running.
 	Attempts    int
 	MaxAttempts int // 0 at Enqueue means DefaultMaxAttempts
-	// Dispatched is the attempt number that last reached the provider
-	// call (0: none did). A claimed message whose previous attempt was
-	// dispatched and never settled is in doubt.
+	// Dispatched is the attempt number that reached the provider call
+	// and was not settled by a recorded failure since (0: none). A claimed
+	// message whose previous attempt is still the dispatched one was
+	// interrupted during the provider call: it is in doubt.
 	Dispatched  int
 	RunAt       time.Time // not claimed before; zero at Enqueue means now
 	LockedUntil time.Time // lease of the running attempt; zero unless sending
@@ -236,7 +237,8 @@ type OutboxRepo interface {
 	// SentAt = the store's now.
 	MarkSent(ctx context.Context, id MessageID, attempt int, providerID string) (OutboxMessage, error)
 	// Fail records a failed attempt: queued again to run at retryAt, or
-	// dead when dead is true or the attempts are used up.
+	// dead when dead is true or the attempts are used up. The attempt is
+	// settled: Dispatched goes back to 0.
 	Fail(ctx context.Context, id MessageID, attempt int, reason string, retryAt time.Time, dead bool) (OutboxMessage, error)
 	// Settle ends the attempt, and the message, without a provider
 	// receipt: state is MessageCancelled or MessageUnknown (ErrInvalid
@@ -262,7 +264,8 @@ type OutboxRepo interface {
 	// event ID (Twilio's MessageSid, Svix's svix-id) and returns
 	// ErrConflict when this shop has recorded it before: call it in the
 	// unit of work that applies the event, and a replay changes nothing.
-	// ErrInvalid for an empty or over-long (255 bytes) provider or ID.
+	// A replay does not spoil the unit of work: the caller may commit
+	// after it. ErrInvalid for an empty or over-long (255 bytes) provider or ID.
 	RecordEvent(ctx context.Context, provider, eventID string) error
 }
 

@@ -202,7 +202,7 @@ func (r outbox) Fail(ctx context.Context, id ports.MessageID, attempt int, reaso
 	return r.one(ctx, "fail message", `UPDATE outbox_messages SET
 			state = CASE WHEN $5 OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
 			run_at = CASE WHEN $5 OR attempts >= max_attempts THEN run_at ELSE $6 END,
-			locked_until = NULL, last_error = $7, updated_at = $1
+			dispatched = 0, locked_until = NULL, last_error = $7, updated_at = $1
 		WHERE `+running+` RETURNING `+outboxCols, now, attempt, r.t.shop, id, dead, retry, jobReason(reason))
 }
 
@@ -256,9 +256,18 @@ func (r outbox) RecordEvent(ctx context.Context, provider, eventID string) error
 	if provider == "" || len(provider) > 255 || eventID == "" || len(eventID) > 255 {
 		return ports.Invalid("event", "provider and event ID must be 1 to 255 bytes")
 	}
-	_, err := r.t.q.ExecContext(ctx, `INSERT INTO messaging_events (shop_id, provider, event_id, received_at) VALUES ($1, $2, $3, $4)`,
-		r.t.shop, jobReason(provider), jobReason(eventID), r.t.store.now())
-	return wrap("record event", err)
+	// ON CONFLICT DO NOTHING: a replay is answered without aborting the
+	// transaction, so the caller may carry on (and commit) after it.
+	n, err := affected(r.t.q.ExecContext(ctx, `INSERT INTO messaging_events (shop_id, provider, event_id, received_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (shop_id, provider, event_id) DO NOTHING`,
+		r.t.shop, jobReason(provider), jobReason(eventID), r.t.store.now()))
+	if err != nil {
+		return wrap("record event", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("postgres: record event: %s %s seen before: %w", provider, eventID, ports.ErrConflict)
+	}
+	return nil
 }
 
 // ClaimMessages implements ports.OutboxQueue through stockade_claim_outbox,

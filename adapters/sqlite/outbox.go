@@ -200,7 +200,7 @@ func (r outbox) Fail(ctx context.Context, id ports.MessageID, attempt int, reaso
 	return r.one(ctx, "fail message", `UPDATE outbox_messages SET
 			state = CASE WHEN ?5 OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
 			run_at = CASE WHEN ?5 OR attempts >= max_attempts THEN run_at ELSE ?6 END,
-			locked_until = NULL, last_error = ?7, updated_at = ?1
+			dispatched = 0, locked_until = NULL, last_error = ?7, updated_at = ?1
 		WHERE `+running+` RETURNING `+outboxCols, now, attempt, r.t.shop, id, dead, retry, jobReason(reason))
 }
 
@@ -262,9 +262,16 @@ func (r outbox) RecordEvent(ctx context.Context, provider, eventID string) error
 	if provider == "" || len(provider) > 255 || eventID == "" || len(eventID) > 255 {
 		return ports.Invalid("event", "provider and event ID must be 1 to 255 bytes")
 	}
-	_, err := r.t.q.ExecContext(ctx, `INSERT INTO messaging_events (shop_id, provider, event_id, received_at) VALUES (?, ?, ?, ?)`,
-		r.t.shop, provider, eventID, r.t.store.now())
-	return wrap("record event", err)
+	res, err := r.t.q.ExecContext(ctx, `INSERT INTO messaging_events (shop_id, provider, event_id, received_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (shop_id, provider, event_id) DO NOTHING`, r.t.shop, provider, eventID, r.t.store.now())
+	n, err := affected("record event", res, err)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite: record event: %s %s seen before: %w", provider, eventID, ports.ErrConflict)
+	}
+	return nil
 }
 
 // claimOutboxSQL marks the due messages sending: the oldest limit (?2) of

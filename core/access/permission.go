@@ -35,6 +35,14 @@ const (
 	// (CAP-1). Minting a link to a record also needs the permission its
 	// kind names (files.read for a file).
 	LinksManage Permission = "links.manage"
+	// MessagingSend enqueues SMS and e-mail to the shop's contacts (the
+	// consent registry still decides whether each may go).
+	MessagingSend Permission = "messaging.send"
+	// MessagingRead lists contacts, their consent and the outbox.
+	MessagingRead Permission = "messaging.read"
+	// MessagingManage records consent changes for a contact (source
+	// "admin"), edits the messaging settings and retries messages.
+	MessagingManage Permission = "messaging.manage"
 )
 
 // Grant gives a permission to roles.
@@ -70,6 +78,9 @@ func DefaultGrants() []Grant {
 		{JobsRetry, managers},
 		{AccountSelf, all},
 		{LinksManage, staff},
+		{MessagingSend, staff},
+		{MessagingRead, []ports.Role{ports.RoleOwner, ports.RoleAdmin, ports.RoleSales}},
+		{MessagingManage, managers},
 	}
 }
 

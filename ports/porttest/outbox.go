@@ -299,6 +299,11 @@ func testOutbox(t *testing.T, newStore StoreHarness) {
 		}
 		require.NoError(t, record(a, "twilio", "SM123"))
 		require.ErrorIs(t, record(a, "twilio", "SM123"), ports.ErrConflict, "a replay")
+		inShop(t, s, a, func(ctx context.Context, tx ports.ShopTx) error {
+			require.ErrorIs(t, tx.Outbox().RecordEvent(ctx, "twilio", "SM123"), ports.ErrConflict)
+			_, err := tx.Outbox().List(ctx, ports.OutboxQuery{})
+			return err // the unit of work is still usable and commits
+		})
 		require.NoError(t, record(a, "resend", "SM123"), "event IDs are per provider")
 		require.NoError(t, record(b, "twilio", "SM123"), "and per shop")
 		for _, bad := range [][2]string{{"", "x"}, {"twilio", ""}, {strings.Repeat("p", 256), "x"}, {"twilio", strings.Repeat("e", 256)}} {
@@ -434,11 +439,15 @@ func testOutboxOutcomes(t *testing.T, newQueue OutboxQueueHarness) {
 	// Fail, back off, claim again: the first attempt's outcome can no
 	// longer be written.
 	retryAt := base.Add(10 * time.Second)
+	require.NoError(t, s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+		return tx.Outbox().Dispatch(ctx, m.ID, 1)
+	}))
 	failed, err := op(func(ctx context.Context, r ports.OutboxRepo) (ports.OutboxMessage, error) {
 		return r.Fail(ctx, m.ID, 1, "provider 503 "+strings.Repeat("é", 600), retryAt, false)
 	})
 	require.NoError(t, err)
 	assert.Equal(t, ports.MessageQueued, failed.State)
+	assert.Zero(t, failed.Dispatched, "a recorded failure settles the dispatched attempt: the next claim is not in doubt")
 	assert.Equal(t, ports.Timestamp(retryAt), failed.RunAt)
 	assert.LessOrEqual(t, len(failed.LastError), 1000, "the reason is cut to 1000 bytes")
 	assert.True(t, strings.HasPrefix(failed.LastError, "provider 503 "))

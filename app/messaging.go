@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/messaging"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// MessagingParts are the pieces NewMessaging builds on.
+type MessagingParts struct {
+	Store  ports.Store // required
+	Clock  ports.Clock
+	Logger *slog.Logger
+	// Access is the permission matrix; nil is the default.
+	Access *access.Policy
+}
+
+// NewMessaging builds the messaging service for cfg without fx: the
+// unsubscribe keys (see UnsubscribeKeys), links on each shop's host under
+// HTTP.PublicURL, and Twilio status callbacks under WebhookBaseURL.
+func NewMessaging(cfg Config, p MessagingParts) (*messaging.Service, error) {
+	keys, err := UnsubscribeKeys(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("messaging: %w", err)
+	}
+	public, err := url.Parse(cfg.HTTP.PublicURL)
+	if err != nil {
+		return nil, problem("STOCKADE_HTTP_PUBLIC_URL", "not a URL")
+	}
+	hooks := cfg.WebhookBaseURL()
+	from := cfg.Messaging.EmailFrom
+	if from == "" {
+		from = "no-reply@" + public.Hostname()
+	}
+	svc, err := messaging.New(messaging.Deps{Store: p.Store, Policy: p.Access, Clock: p.Clock, Logger: p.Logger}, messaging.Config{
+		UnsubscribeKeys: keys,
+		UnsubscribeURL: func(shop ports.Shop, token string) string {
+			return (&url.URL{Scheme: public.Scheme, Host: shop.Slug + "." + public.Host, Path: UnsubscribePath + token}).String()
+		},
+		StatusCallbackURL: func(shop ports.ShopID, msg ports.MessageID) string {
+			return hooks + TwilioStatusPath + shop.String() + "/" + msg.String()
+		},
+		DefaultMessagingServiceSID: cfg.Messaging.DefaultMessagingServiceSID,
+		EmailFrom:                  from,
+		DefaultCountryCode:         cfg.Messaging.DefaultCountryCode,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("messaging: %w", err)
+	}
+	return svc, nil
+}
+
+// The messaging routes whose URLs leave the server: the one-click
+// unsubscribe link on a shop's host, and the Twilio status callback under
+// the webhook base URL.
+const (
+	UnsubscribePath  = "/u/"
+	TwilioStatusPath = "/webhooks/twilio/status/"
+)
+
+// OutboxParts are the pieces NewOutboxWorker builds on.
+type OutboxParts struct {
+	Service *messaging.Service // required
+	// Queue is the cross-shop claim; nil means Store, which must then
+	// implement ports.OutboxQueue (the SQLite and Postgres stores do).
+	Queue ports.OutboxQueue
+	// Store is where the worker records its outcomes; nil means the
+	// service's.
+	Store  ports.Store
+	SMS    ports.SMSSender
+	Email  ports.EmailSender
+	Logger *slog.Logger
+}
+
+// NewOutboxWorker builds the outbox worker without fx; call Run (or use
+// MessagingModule, which runs it between start and stop).
+func NewOutboxWorker(cfg Config, p OutboxParts, wc messaging.WorkerConfig) (*messaging.Worker, error) {
+	q := p.Queue
+	if q == nil && p.Store != nil {
+		var ok bool
+		if q, ok = p.Store.(ports.OutboxQueue); !ok {
+			return nil, ports.Invalid("outbox queue", fmt.Sprintf("the store (%T) has no outbox queue; pass one", p.Store))
+		}
+	}
+	if wc.Concurrency == 0 {
+		wc.Concurrency = cfg.Messaging.OutboxConcurrency
+	}
+	if wc.Concurrency == 0 {
+		wc.Concurrency = 1
+		if s := schemeOf(cfg.DatabaseURL()); s == schemePostgres || s == schemePostgreSQL {
+			wc.Concurrency = 4
+		}
+	}
+	return messaging.NewWorker(messaging.WorkerDeps{Service: p.Service, Store: p.Store, Queue: q, SMS: p.SMS, Email: p.Email, Logger: p.Logger}, wc)
+}
+
+// MessagingModule provides the *messaging.Service (see NewMessaging) and
+// runs the outbox worker (see NewOutboxWorker) between start and stop,
+// over the graph's ports.SMSSender and ports.EmailSender when it has them
+// (messages on a channel without a sender go dead, saying so), tuned by a
+// messaging.WorkerConfig when the graph has one.
+func MessagingModule() fx.Option {
+	type params struct {
+		fx.In
+		Config    Config
+		Store     ports.Store
+		Logger    *slog.Logger
+		Access    *access.Policy
+		Lifecycle fx.Lifecycle
+		SMS       ports.SMSSender        `optional:"true"`
+		Email     ports.EmailSender      `optional:"true"`
+		Queue     ports.OutboxQueue      `optional:"true"`
+		Worker    messaging.WorkerConfig `optional:"true"`
+	}
+	return fx.Module("stockade.messaging",
+		fx.Provide(func(p params) (*messaging.Service, *messaging.Worker, error) {
+			log := p.Logger.With("component", "messaging")
+			svc, err := NewMessaging(p.Config, MessagingParts{Store: p.Store, Logger: log, Access: p.Access})
+			if err != nil {
+				return nil, nil, err
+			}
+			w, err := NewOutboxWorker(p.Config, OutboxParts{Service: svc, Queue: p.Queue, Store: p.Store, SMS: p.SMS, Email: p.Email, Logger: log}, p.Worker)
+			if err != nil {
+				return nil, nil, err
+			}
+			loop := &jobLoop{run: w.Run, log: log}
+			p.Lifecycle.Append(fx.StartStopHook(loop.start, loop.stop))
+			return svc, w, nil
+		}),
+		fx.Invoke(func(*messaging.Worker) {}),
+	)
+}
+
+var _ ports.OutboxQueue = (*startedStore)(nil)
+
+// ClaimMessages implements ports.OutboxQueue with the open store's claim,
+// so the store that StoreModule provides serves MessagingModule too.
+func (s *startedStore) ClaimMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]ports.OutboxMessage, error) {
+	st, err := s.store()
+	if err != nil {
+		return nil, err
+	}
+	q, ok := st.(ports.OutboxQueue)
+	if !ok {
+		return nil, fmt.Errorf("store %T has no outbox queue: %w", st, ports.ErrUnsupported)
+	}
+	return q.ClaimMessages(ctx, now, limit, lease)
+}

@@ -131,7 +131,8 @@ func (m OutboxMessage) To() string {
 }
 
 // Validate checks a message before it is enqueued: IDs, channel and
-// category, a recipient and a body for its channel, the content within
+// category, its SMS or Email valid as a sender would check it
+// (SMS.Validate, Email.Validate) and the other empty, the content within
 // MaxMessageBody, attempts within 0 to 1000.
 func (m OutboxMessage) Validate() error {
 	if m.ID.IsZero() {
@@ -161,8 +162,8 @@ func (m OutboxMessage) Validate() error {
 		if err := ValidatePhone(m.SMS.To); err != nil {
 			return err
 		}
-		if m.SMS.Body == "" {
-			return Invalid("body", "must be set")
+		if err := m.SMS.Validate(); err != nil {
+			return err
 		}
 		size = len(m.SMS.Body) + len(m.SMS.MessagingServiceSID) + len(m.SMS.StatusCallback) + len(m.SMS.IdempotencyKey)
 	case ChannelEmail:
@@ -172,8 +173,8 @@ func (m OutboxMessage) Validate() error {
 		if err := ValidateEmail(m.Email.To); err != nil {
 			return err
 		}
-		if m.Email.Subject == "" || (m.Email.Text == "" && m.Email.HTML == "") {
-			return Invalid("email", "needs a subject and a body")
+		if err := m.Email.Validate(); err != nil {
+			return err
 		}
 		size = len(m.Email.From) + len(m.Email.ReplyTo) + len(m.Email.Subject) + len(m.Email.Text) + len(m.Email.HTML) + len(m.Email.IdempotencyKey)
 		for k, v := range m.Email.Headers {

@@ -112,7 +112,7 @@ func (s *Service) enqueue(ctx context.Context, tx ports.ShopTx, m Message) (port
 		if sid == "" {
 			return ports.OutboxMessage{}, ports.ErrNoMessagingService
 		}
-		msg.SMS = ports.SMS{MessagingServiceSID: sid, To: contact.Phone, Body: m.Body, IdempotencyKey: key}
+		msg.SMS = ports.SMS{MessagingServiceSID: sid, To: contact.Phone, Body: m.Body, IdempotencyKey: key, Category: m.Category}
 		if s.cfg.StatusCallbackURL != nil {
 			msg.SMS.StatusCallback = s.cfg.StatusCallbackURL(tx.ShopID(), msg.ID)
 		}

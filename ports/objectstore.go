@@ -308,7 +308,7 @@ func ParseObjectPageToken(prefix, token string) (string, error) {
 	if token == "" {
 		return "", nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || ValidateObjectKey(string(b)) != nil || !strings.HasPrefix(string(b), prefix) {
 		return "", Invalid("page token", "malformed, or issued for another prefix")
 	}

@@ -84,3 +84,31 @@ func TestSignatureCoversEveryField(t *testing.T) {
 	other := &Store{key: []byte(strings.Repeat("j", 32))}
 	assert.NotEqual(t, want, b64(other.mac(base)), "another key")
 }
+
+// TestSignatureEncodingIsCanonical: a signature whose last base64 character
+// differs only in the unused low bits decodes to the same bytes under
+// lenient decoding; the handler must refuse it all the same (the porttest's
+// one-character tamper hit this one time in four).
+func TestSignatureEncodingIsCanonical(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{BaseURL: "http://files.test/objects/", SigningKey: []byte(strings.Repeat("k", 32))})
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Put(t.Context(), "x", strings.NewReader("x"), 1, "text/plain"))
+	exp := time.Now().Add(time.Hour).Unix()
+	sig := b64(s.mac(signedRequest{method: http.MethodGet, key: "x", expiry: exp}))
+	// 32 bytes are 43 characters; the last carries 4 data bits and 2 unused.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, sig[len(sig)-1])
+	require.Zero(t, last&3, "canonical encodings leave the unused bits zero")
+	sibling := sig[:len(sig)-1] + string(alphabet[last|1])
+	for name, sg := range map[string]string{"canonical": sig, "non-canonical sibling": sibling} {
+		req := httptest.NewRequest(http.MethodGet, "http://files.test/objects/x?exp="+strconv.FormatInt(exp, 10)+"&sig="+sg, nil)
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if name == "canonical" {
+			assert.Equal(t, http.StatusOK, rec.Code, name)
+		} else {
+			assert.Equal(t, http.StatusForbidden, rec.Code, name)
+		}
+	}
+}

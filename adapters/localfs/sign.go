@@ -137,7 +137,7 @@ func (s *Store) verify(method, key string, rawQuery string) (signedRequest, erro
 			return signedRequest{}, errRefused("malformed length")
 		}
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(q.Get(paramSignature))
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(q.Get(paramSignature))
 	if err != nil {
 		return signedRequest{}, errRefused("malformed signature")
 	}

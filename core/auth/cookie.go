@@ -61,7 +61,7 @@ func decodeSessionCookie(keys *Keyring, shop ports.ShopID, value string) (sessio
 	if len(parts) != 5 || parts[0] != cookieVersion {
 		return sessionCredential{}, errBadCookie
 	}
-	enc := base64.RawURLEncoding
+	enc := base64.RawURLEncoding.Strict()
 	id, err1 := enc.DecodeString(parts[2])
 	token, err2 := enc.DecodeString(parts[3])
 	sum, err3 := enc.DecodeString(parts[4])

@@ -153,7 +153,7 @@ func (s *Service) StartImpersonation(ctx context.Context, operatorCookie string,
 // answers an error matching ports.ErrUnauthenticated.
 func (s *Service) EnterImpersonation(ctx context.Context, shop ports.ShopID, code string, c Client) (Issued, error) {
 	c = c.clean()
-	raw, err := base64.RawURLEncoding.DecodeString(code)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(code)
 	if err != nil || len(raw) != tokenSize {
 		return Issued{}, errBadImpersonationCode
 	}

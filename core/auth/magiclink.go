@@ -90,7 +90,7 @@ func (s *Service) RequestMagicLink(ctx context.Context, in MagicLinkRequest) err
 // used or expired answers an error matching ports.ErrUnauthenticated.
 func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token string, c Client, replace string) (Issued, error) {
 	c = c.clean()
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) != tokenSize {
 		return Issued{}, errBadLink
 	}

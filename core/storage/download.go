@@ -117,7 +117,7 @@ func (s *Service) OpenContent(ctx context.Context, shop ports.ShopID, id ports.F
 		return ports.File{}, nil, fmt.Errorf("storage: content links are not configured: %w", ports.ErrNotFound)
 	}
 	exp, err := strconv.ParseInt(query.Get("exp"), 10, 64)
-	sig, serr := base64.RawURLEncoding.DecodeString(query.Get("sig"))
+	sig, serr := base64.RawURLEncoding.Strict().DecodeString(query.Get("sig"))
 	if err != nil || serr != nil || !hmac.Equal(sig, s.contentMAC(shop, id, exp)) {
 		return ports.File{}, nil, fmt.Errorf("storage: content link: bad signature: %w", ports.ErrForbidden)
 	}

@@ -242,7 +242,7 @@ func newToken() (string, []byte) {
 
 // parseToken returns the SHA-256 of a well-formed token.
 func parseToken(token string) ([]byte, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(b) != 32 {
 		return nil, false
 	}

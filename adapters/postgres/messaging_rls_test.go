@@ -34,7 +34,7 @@ func TestMessagingRowLevelSecurity(t *testing.T) {
 			}
 			id := ports.NewMessageID()
 			if _, err := tx.Outbox().Enqueue(ctx, ports.OutboxMessage{ID: id, Contact: c.ID, Channel: ports.ChannelSMS, Category: ports.CategoryMarketing,
-				SMS: ports.SMS{To: c.Phone, Body: "secret offer", IdempotencyKey: id.String()}}); err != nil {
+				SMS: ports.SMS{MessagingServiceSID: "MG0123456789abcdef0123456789abcdef", To: c.Phone, Body: "secret offer", IdempotencyKey: id.String()}}); err != nil {
 				return err
 			}
 			if err := tx.Outbox().RecordEvent(ctx, "twilio", "SM1"); err != nil {

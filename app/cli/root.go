@@ -1,7 +1,7 @@
 // Package cli is the stockade command line: a cobra root command with
-// serve, migrate, user, shop, member, invite, org, audit, operator and
-// version. It takes its environment, output streams and build information
-// as arguments, so it runs the same in tests as in main.
+// serve, migrate, user, shop, member, invite, link, org, audit, operator
+// and version. It takes its environment, output streams and build
+// information as arguments, so it runs the same in tests as in main.
 package cli
 
 import (
@@ -60,6 +60,7 @@ STOCKADE_* environment variables, which win over the file.`,
 		newShopCmd(load),
 		newMemberCmd(load),
 		newInviteCmd(load),
+		newLinkCmd(load),
 		newOrgCmd(load),
 		newAuditCmd(load),
 		newOperatorCmd(load),

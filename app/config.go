@@ -47,6 +47,7 @@ type Config struct {
 	Links    LinksConfig    `koanf:"links"`
 	// Messaging configures the outbox, consent and webhooks.
 	Messaging MessagingConfig `koanf:"messaging"`
+	Stripe    StripeConfig    `koanf:"stripe"`
 	Log       LogConfig       `koanf:"log"`
 
 	// Env is "development" (default) or "production". STOCKADE_ENV.

@@ -20,6 +20,7 @@ import (
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/billing"
 	"github.com/stockadehq/stockade/core/capability"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
@@ -54,6 +55,7 @@ func Module(cfg Config) fx.Option {
 		StorageModule(),
 		TenancyModule(),
 		LinksModule(),
+		BillingModule(),
 		JobsModule(),
 		HTTPModule(),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
@@ -271,7 +273,7 @@ func StorageModule() fx.Option {
 func HTTPModule() fx.Option {
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, log *zap.Logger) (http.Handler, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, log *zap.Logger) (http.Handler, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
@@ -280,14 +282,18 @@ func HTTPModule() fx.Option {
 				if files.Handler != nil {
 					fd.Objects, fd.ObjectsPath = files.Handler, ObjectsPath
 				}
-				return httpapi.NewHandler(httpapi.Deps{
+				d := httpapi.Deps{
 					Logger: log.Named("http"), Ready: st,
 					Auth:    &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
 					Files:   fd,
 					Tenancy: &httpapi.TenancyDeps{Service: ten},
 					Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc})},
 					Links:   &httpapi.LinksDeps{Service: links.Service, Routes: links.Routes},
-				}), nil
+				}
+				if bill != nil {
+					d.Billing = &httpapi.BillingDeps{Service: bill, TrustForwardedFor: cfg.HTTP.TrustForwardedFor}
+				}
+				return httpapi.NewHandler(d), nil
 			},
 			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {
 				s := NewServer(cfg, h, log)

@@ -35,6 +35,9 @@ type Deps struct {
 	// Tenancy, when set together with Auth, adds the shop, member,
 	// invitation, org and HQ routes (see tenancyRoutes).
 	Tenancy *TenancyDeps
+	// Billing, when set, adds the Stripe webhook routes, and together
+	// with Auth the billing routes (see billingRoutes).
+	Billing *BillingDeps
 	// Audit, when set together with Auth, adds the audit log's reading
 	// routes (see auditRoutes).
 	Audit *AuditDeps
@@ -79,6 +82,9 @@ func NewHandler(d Deps) http.Handler { return New(d) }
 //	/links, /p/...
 //	              capability links when d.Auth and d.Links are set (see
 //	              linksRoutes)
+//	/billing/..., /webhooks/stripe[/connect]
+//	              billing when d.Billing is set (its session routes with
+//	              d.Auth; see billingRoutes)
 //
 // Any other path answers a 404 problem, a known path with another method a
 // 405 problem with Allow. Every answer passes RequestID, SecurityHeaders,
@@ -113,6 +119,9 @@ func New(d Deps) *API {
 		if d.Links != nil {
 			linksRoutes(rt, *d.Auth, *d.Links, d.Files)
 		}
+	}
+	if d.Billing != nil {
+		billingRoutes(rt, d.Auth, *d.Billing)
 	}
 
 	var h http.Handler = routeOrProblem(mux)

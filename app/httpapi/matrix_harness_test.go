@@ -29,6 +29,7 @@ import (
 	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
+	"github.com/stockadehq/stockade/core/billing"
 	"github.com/stockadehq/stockade/core/capability"
 	"github.com/stockadehq/stockade/core/storage"
 	"github.com/stockadehq/stockade/core/tenancy"
@@ -64,6 +65,13 @@ type matrixWorld struct {
 	bravoSecrets []string
 	// bravoLinkToken is the token of bravo's link to its file.
 	bravoLinkToken string
+
+	// bill builds billing services on a real stripe-mock and collects the
+	// API's logs.
+	bill *billingKit
+	// bravo's billing: its Stripe customer, subscription and Connect
+	// account.
+	bravoCustomer, bravoSub, bravoAccount string
 }
 
 // matrixAPI is the full API over the world's store with one policy.
@@ -74,6 +82,7 @@ type matrixAPI struct {
 	files   *storage.Service
 	tenancy *tenancy.Service
 	links   *capability.Service
+	billing *billing.Service
 }
 
 // quoteKind is an embedding app's record type in the matrix: quotes that
@@ -107,6 +116,7 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	t.Helper()
 	ctx := context.Background()
 	w := &matrixWorld{t: t, clock: newManualClock(), mailer: &recordingMailer{}, byRole: map[ports.Role]ports.User{}}
+	w.bill = newBillingKit(t)
 	if onPG {
 		pg := testinfra.StartPostgres(t)
 		_, err := postgres.Migrate(ctx, pg.OwnerURL)
@@ -181,6 +191,7 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	bravoLink, err := def.links.Mint(asBob, capability.MintInput{RecordType: "file", RecordID: f.ID.String(), Actions: []string{"download"}})
 	require.NoError(t, err)
 	w.bravoLinkToken = bravoLink.Token
+	w.bravoBilling(def, inBravo)
 	w.bravoParams = map[string]string{
 		"file": f.ID.String(), "user": w.bob.ID.String(), "invitation": inv.ID.String(),
 		"session": bobSession.SessionID, "hq_shop": "bravo", "shop_slug": "bravo", "provider": "none",
@@ -190,8 +201,29 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 		w.bravo.ID.String(), "Bravo Secret Electric", w.bob.ID.String(), "bob.secret@bravo.test", "Bob Bravo-Secret",
 		f.ID.String(), "bravo-secret-plans.pdf", inv.ID.String(), "invitee.secret@bravo.test", bobSession.SessionID,
 		bravoJob.String(), "bravo.secret-job", bravoLink.Capability.ID.String(), bravoLink.Token,
+		w.bravoCustomer, w.bravoSub, w.bravoAccount,
 	}
 	return w
+}
+
+// bravoBilling gives bravo a Stripe customer and Connect account (through
+// stripe-mock), an active subscription and a card (through signed
+// webhooks), so that the matrix can prove none of it moves.
+func (w *matrixWorld) bravoBilling(a *matrixAPI, inBravo context.Context) {
+	t := w.t
+	_, err := a.billing.StartCheckout(inBravo, billing.CheckoutInput{Plan: "pro", SuccessURL: "https://bravo.example.test/billing", CancelURL: "https://bravo.example.test/billing"})
+	require.NoError(t, err)
+	_, err = a.billing.ConnectOnboarding(inBravo, billing.OnboardingInput{RefreshURL: "https://bravo.example.test/billing", ReturnURL: "https://bravo.example.test/billing"})
+	require.NoError(t, err)
+	acc := billingOf(t, w.raw, w.bravo.ID)
+	w.bravoCustomer, w.bravoAccount, w.bravoSub = acc.CustomerID, acc.ConnectAccountID, "sub_bravoSecretSubscription"
+	created := time.Now().Add(-time.Minute)
+	require.Equal(t, "applied", deliver(t, a.api, stripeEvent("evt_bravoSub", "customer.subscription.created", created, "",
+		subObject(w.bravoSub, w.bravoCustomer, "active", created.Add(30*24*time.Hour))), false))
+	require.Equal(t, "applied", deliver(t, a.api, stripeEvent("evt_bravoCard", "payment_method.attached", created, "",
+		cardObject(w.bravoCustomer, "visa", "4242")), false))
+	require.Equal(t, "applied", deliver(t, a.api, stripeEvent("evt_bravoAcct", "account.updated", created, w.bravoAccount,
+		accountObject(w.bravoAccount, true, true, true)), true))
 }
 
 // api builds the full API over the world's store with policy.
@@ -212,9 +244,12 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 	require.NoError(t, err)
 	a.links, err = capability.New(capability.Deps{Store: store, Kinds: []capability.Kind{storage.LinkKind(), quoteKind()}, Policy: policy, Clock: w.clock}, capability.Config{})
 	require.NoError(t, err)
+	a.billing = w.bill.service(t, store, policy, w.clock)
 	shops, err := httpapi.NewHostShops(w.raw, "https://example.test", w.clock)
 	require.NoError(t, err)
 	a.api = httpapi.New(httpapi.Deps{
+		Logger:  zapTo(w.bill.logs),
+		Billing: &httpapi.BillingDeps{Service: a.billing},
 		Auth:    &httpapi.AuthDeps{Service: a.auth, Shops: shops},
 		Files:   &httpapi.FilesDeps{Service: a.files},
 		Tenancy: &httpapi.TenancyDeps{Service: a.tenancy},

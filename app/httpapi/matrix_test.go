@@ -36,6 +36,7 @@ var bodyless = []string{
 	"POST /auth/signout", "POST /auth/sessions/revoke-others",
 	"POST /org/shops/{shop_slug}/suspend", "POST /org/shops/{shop_slug}/reactivate",
 	"POST /jobs/{job}/retry", "POST /auth/impersonation/exit",
+	"POST /billing/portal", "POST /billing/card", "POST /billing/connect",
 }
 
 type spec struct{ target, body, contentType string }
@@ -75,6 +76,8 @@ func specFor(t *testing.T, r httpapi.Route, params map[string]string, n int64, o
 	case "GET /links":
 		s.target += "?record_type=file&record_id=" + params["file"]
 		s.contentType = ""
+	case "POST /billing/checkout":
+		s.body = `{"plan":"pro"}`
 	case "PUT /org/members":
 		s.body = fmt.Sprintf(`{"email":%q,"role":"admin"}`, params["email"])
 	default:
@@ -149,6 +152,11 @@ func bravoState(t *testing.T, w *matrixWorld) string {
 			return err
 		}
 		fmt.Fprintf(&b, "bob sessions %d\n", len(ss))
+		bill, err := tx.Billing().Get(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(&b, fmtBilling(bill))
 		evs, err := tx.Audit().List(ctx, ports.AuditQuery{Limit: 1000})
 		if err != nil {
 			return err

@@ -31,6 +31,11 @@ const (
 	// session is no credential on any other route, and a member session
 	// none on these (AUD-5).
 	AccessOperator RouteAccess = "operator"
+	// AccessWebhook routes take no session and no cookie: a provider calls
+	// them, and the signature over the body is the credential, checked
+	// before anything in the body is read. They run on any host, outside
+	// CSRF protection (no browser credential is involved).
+	AccessWebhook RouteAccess = "webhook"
 )
 
 // HQPrefix is where the HQ routes live: every session route marked HQ is
@@ -118,6 +123,11 @@ func (rt *router) handoff(path string, h http.HandlerFunc) {
 // access (AccessPublic or AccessOperator, which the handler checks).
 func (rt *router) platform(method, path string, access RouteAccess, h http.HandlerFunc) {
 	rt.add(Route{Method: method, Path: path, Access: access, OnPlatform: true}, rt.csrf.Handler(rt.onPlatform(h)))
+}
+
+// webhook registers a provider webhook route (AccessWebhook).
+func (rt *router) webhook(method, path string, h http.HandlerFunc) {
+	rt.add(Route{Method: method, Path: path, Access: AccessWebhook}, h)
 }
 
 // member registers a session route whose use case guards perm; with hq it

@@ -43,6 +43,12 @@ const (
 	// MessagingManage records consent changes for a contact (source
 	// "admin"), edits the messaging settings and retries messages.
 	MessagingManage Permission = "messaging.manage"
+	// BillingRead sees the shop's plan, subscription, card brand and last
+	// four digits, and Connect status (BIL).
+	BillingRead Permission = "billing.read"
+	// BillingManage starts a subscription, opens the billing portal,
+	// changes the card and onboards the shop to Connect (BIL).
+	BillingManage Permission = "billing.manage"
 )
 
 // Grant gives a permission to roles.
@@ -81,6 +87,8 @@ func DefaultGrants() []Grant {
 		{MessagingSend, staff},
 		{MessagingRead, []ports.Role{ports.RoleOwner, ports.RoleAdmin, ports.RoleSales}},
 		{MessagingManage, managers},
+		{BillingRead, owners},
+		{BillingManage, owners},
 	}
 }
 

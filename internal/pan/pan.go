@@ -11,7 +11,7 @@ var (
 	// grouped are card numbers written in groups of four (an Amex's
 	// 4-6-5 too), separated by one space or dash, not themselves part of a
 	// longer dash-separated chain (a UUID).
-	grouped = regexp.MustCompile(`(?:^|[^0-9-])(\d{4}([ -])\d{4}([ -])\d{4}([ -])\d{1,7}|\d{4}([ -])\d{6}([ -])\d{5})(?:[^0-9-]|$)`)
+	grouped  = regexp.MustCompile(`(?:^|[^0-9-])(\d{4}([ -])\d{4}([ -])\d{4}([ -])\d{1,7}|\d{4}([ -])\d{6}([ -])\d{5})(?:[^0-9-]|$)`)
 	nonDigit = regexp.MustCompile(`\D`)
 )
 

@@ -119,6 +119,16 @@ func TestBillingIsOwnerOnly(t *testing.T) {
 	owner := access.With(context.Background(), access.Scope{Shop: shop, User: ports.NewUserID(), Role: ports.RoleOwner})
 	_, err := svc.PastRetention(owner, 10)
 	require.ErrorIs(t, err, ports.ErrForbidden)
+
+	// An operator impersonating an Owner may not act on billing: no
+	// subscriptions, portal, card or Connect payouts on the Owner's behalf.
+	imp := access.With(context.Background(), access.Scope{Shop: shop, User: ports.NewUserID(), Role: ports.RoleOwner, Impersonator: "operator:x"})
+	for name, call := range calls(svc, imp) {
+		if name == "State" {
+			continue // reading is allowed, and would reach the store
+		}
+		require.ErrorIs(t, call(), ports.ErrForbidden, "%s under impersonation", name)
+	}
 }
 
 func TestWebhooksRefuseForgeriesBeforeTheStore(t *testing.T) {

@@ -44,6 +44,22 @@ func (s *Service) State(ctx context.Context) (State, error) {
 	return s.state(a), nil
 }
 
+// requireManage is the guard of the billing changes: access.BillingManage,
+// and the caller's own — an operator impersonating an Owner may look
+// (billing.read) but not subscribe, open the portal, change the card or
+// onboard the shop to Connect (where payouts are sent), which are the
+// Owner's decisions alone.
+func (s *Service) requireManage(ctx context.Context) (access.Scope, error) {
+	sc, err := s.policy.Require(ctx, access.BillingManage)
+	if err != nil {
+		return access.Scope{}, err
+	}
+	if sc.Impersonator != "" {
+		return access.Scope{}, fmt.Errorf("%s is not lent to an impersonating operator: %w", access.BillingManage, ports.ErrForbidden)
+	}
+	return sc, nil
+}
+
 // account reads shop's billing state; the zero account when it has none.
 func (s *Service) account(ctx context.Context, shop ports.ShopID) (ports.BillingAccount, error) {
 	var a ports.BillingAccount
@@ -75,7 +91,7 @@ type CheckoutInput struct {
 // in the billing portal). The card is entered on the provider's page; the
 // subscription becomes the shop's through the provider's webhooks.
 func (s *Service) StartCheckout(ctx context.Context, in CheckoutInput) (ports.Redirect, error) {
-	sc, err := s.policy.Require(ctx, access.BillingManage)
+	sc, err := s.requireManage(ctx)
 	if err != nil {
 		return ports.Redirect{}, err
 	}
@@ -112,7 +128,7 @@ func (s *Service) StartCheckout(ctx context.Context, in CheckoutInput) (ports.Re
 // returnURL is where its "return" link leads. ErrConflict when the shop
 // has no provider customer yet (start a subscription first).
 func (s *Service) OpenPortal(ctx context.Context, returnURL string) (ports.Redirect, error) {
-	sc, err := s.policy.Require(ctx, access.BillingManage)
+	sc, err := s.requireManage(ctx)
 	if err != nil {
 		return ports.Redirect{}, err
 	}
@@ -142,7 +158,7 @@ func (s *Service) OpenPortal(ctx context.Context, returnURL string) (ports.Redir
 // last four digits arrive with the provider's webhook. The client secret
 // is for that browser only: it is neither stored nor audited.
 func (s *Service) ChangeCard(ctx context.Context) (ports.SetupIntent, error) {
-	sc, err := s.policy.Require(ctx, access.BillingManage)
+	sc, err := s.requireManage(ctx)
 	if err != nil {
 		return ports.SetupIntent{}, err
 	}
@@ -173,7 +189,7 @@ type OnboardingInput struct {
 // BIL-3). The account's status follows from the provider's account.updated
 // webhooks.
 func (s *Service) ConnectOnboarding(ctx context.Context, in OnboardingInput) (ports.Redirect, error) {
-	sc, err := s.policy.Require(ctx, access.BillingManage)
+	sc, err := s.requireManage(ctx)
 	if err != nil {
 		return ports.Redirect{}, err
 	}

@@ -1,7 +1,9 @@
 // Package console holds the development adapters of the embedded default:
-// messages are written to a writer (the terminal) instead of being sent.
-// They exist so that `stockade serve` works on a fresh machine; configure a
-// real transport in production, because these print sign-in links.
+// messages are written to a writer (the terminal) or the log instead of
+// being sent. They exist so that `stockade serve` works on a fresh
+// machine; configure a real transport in production. The auth Mailer
+// prints sign-in links (its purpose); the messaging Sender redacts bodies
+// and links unless told otherwise (see Redaction).
 package console
 
 import (

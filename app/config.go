@@ -48,7 +48,10 @@ type Config struct {
 	// Messaging configures the outbox, consent and webhooks.
 	Messaging MessagingConfig `koanf:"messaging"`
 	Stripe    StripeConfig    `koanf:"stripe"`
-	Log       LogConfig       `koanf:"log"`
+	// SMS and Email select the message providers (console by default).
+	SMS   SMSConfig   `koanf:"sms"`
+	Email EmailConfig `koanf:"email"`
+	Log   LogConfig   `koanf:"log"`
 
 	// Env is "development" (default) or "production". STOCKADE_ENV.
 	// LoadConfig derives the default log format from it.

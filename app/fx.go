@@ -51,6 +51,7 @@ func Module(cfg Config) fx.Option {
 		StoreModule(),
 		AccessModule(),
 		MailModule(),
+		SendersModule(),
 		AuthModule(),
 		StorageModule(),
 		TenancyModule(),

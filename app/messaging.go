@@ -106,7 +106,9 @@ func NewOutboxWorker(cfg Config, p OutboxParts, wc messaging.WorkerConfig) (*mes
 // runs the outbox worker (see NewOutboxWorker) between start and stop,
 // over the graph's ports.SMSSender and ports.EmailSender when it has them
 // (messages on a channel without a sender go dead, saying so), tuned by a
-// messaging.WorkerConfig when the graph has one.
+// messaging.WorkerConfig when the graph has one. With SendersModule's
+// *Senders in the graph, a channel whose provider deduplicates (Resend)
+// is marked so in the worker's config.
 func MessagingModule() fx.Option {
 	type params struct {
 		fx.In
@@ -119,6 +121,7 @@ func MessagingModule() fx.Option {
 		Email     ports.EmailSender      `optional:"true"`
 		Queue     ports.OutboxQueue      `optional:"true"`
 		Worker    messaging.WorkerConfig `optional:"true"`
+		Senders   *Senders               `optional:"true"`
 	}
 	return fx.Module("stockade.messaging",
 		fx.Provide(func(p params) (*messaging.Service, *messaging.Worker, error) {
@@ -127,6 +130,7 @@ func MessagingModule() fx.Option {
 			if err != nil {
 				return nil, nil, err
 			}
+			p.Worker = withDeduplication(p.Worker, p.Senders, p.SMS, p.Email)
 			w, err := NewOutboxWorker(p.Config, OutboxParts{Service: svc, Queue: p.Queue, Store: p.Store, SMS: p.SMS, Email: p.Email, Logger: log}, p.Worker)
 			if err != nil {
 				return nil, nil, err
@@ -137,6 +141,19 @@ func MessagingModule() fx.Option {
 		}),
 		fx.Invoke(func(*messaging.Worker) {}),
 	)
+}
+
+// withDeduplication marks in wc the channels whose provider
+// deduplicates by idempotency key, which lets the worker resend an
+// interrupted message. It claims so only for the senders SendersModule
+// made (senders), not for one swapped in with fx.Decorate.
+func withDeduplication(wc messaging.WorkerConfig, senders *Senders, sms ports.SMSSender, email ports.EmailSender) messaging.WorkerConfig {
+	if senders == nil {
+		return wc
+	}
+	wc.SMSDeduplicates = wc.SMSDeduplicates || (senders.SMSDeduplicates && sms == senders.SMS)
+	wc.EmailDeduplicates = wc.EmailDeduplicates || (senders.EmailDeduplicates && email == senders.Email)
+	return wc
 }
 
 var _ ports.OutboxQueue = (*startedStore)(nil)

@@ -80,6 +80,9 @@ func (c Config) Validate() error {
 	for _, err := range c.Stripe.validate() {
 		add(err)
 	}
+	for _, err := range c.validateSenders() {
+		add(err)
+	}
 	if schemeOf(c.ObjectsURL()) == schemeS3 && (c.Objects.AccessKey == "" || c.Objects.SecretKey == "") {
 		add(problem("STOCKADE_OBJECTS_ACCESS_KEY", "an s3:// store needs STOCKADE_OBJECTS_ACCESS_KEY and STOCKADE_OBJECTS_SECRET_KEY"))
 	}

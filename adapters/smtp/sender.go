@@ -69,7 +69,15 @@ func New(cfg Config) (*Sender, error) {
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	}
 	if cfg.Username != "" {
-		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+		// The strongest mechanism both sides offer; over plain text to a
+		// loopback relay, PLAIN (go-mail's discovery offers only
+		// challenge-response mechanisms without TLS, which local relays
+		// rarely speak).
+		mech := gomail.SMTPAuthAutoDiscover
+		if cfg.InsecurePlaintextLoopback {
+			mech = gomail.SMTPAuthPlain
+		}
+		opts = append(opts, gomail.WithSMTPAuth(mech),
 			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password.Reveal()))
 	}
 	if cfg.HELO != "" {

@@ -198,12 +198,13 @@ func TestSTARTTLSIsRequired(t *testing.T) {
 }
 
 func TestPlaintextOnlyToLoopback(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.Options{})
-	s, err := smtp.New(smtp.Config{Host: srv.Host(), Port: srv.Port(), InsecurePlaintextLoopback: true})
+	srv := smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "pw-5ecret"})
+	s, err := smtp.New(smtp.Config{Host: srv.Host(), Port: srv.Port(), InsecurePlaintextLoopback: true, Username: "mailer", Password: "pw-5ecret"})
 	require.NoError(t, err)
 	_, err = s.SendEmail(context.Background(), msg("k"))
 	require.NoError(t, err)
 	assert.False(t, srv.Messages()[0].TLS)
+	assert.Equal(t, "mailer", srv.Messages()[0].User)
 
 	for _, host := range []string{"smtp.example.com", "10.0.0.5", "127.0.0.1.example.com"} {
 		_, err := smtp.New(smtp.Config{Host: host, InsecurePlaintextLoopback: true})

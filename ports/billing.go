@@ -311,6 +311,15 @@ func ValidatePriceID(id string) error {
 	return ValidateProviderID("price_id", "price_", id)
 }
 
+// BillingChange is what an Apply call did: the state before it (as read
+// under the lock the call took), the state after it, and whether the new
+// state was stored. When Applied is false, After equals Before.
+type BillingChange struct {
+	Before  BillingAccount
+	After   BillingAccount
+	Applied bool
+}
+
 // BillingRepo keeps the unit of work's shop's billing state and the
 // provider events it has processed. No method takes a shop ID: the shop is
 // the transaction's. Writes that can race (two events for one shop at
@@ -332,21 +341,20 @@ type BillingRepo interface {
 	LinkConnectAccount(ctx context.Context, accountID string) (BillingAccount, error)
 	// ApplySubscription stores s as the shop's subscription when the
 	// stored state accepts it (BillingAccount.AcceptsSubscription), and
-	// reports whether it did; the state stored, retention clock included,
-	// is BillingAccount.WithSubscription's. ErrNotFound when the shop has no billing
-	// state; ErrConflict when s belongs to another customer than the
-	// shop's; ErrInvalid for a malformed state. Nothing is written when
-	// it is refused.
-	ApplySubscription(ctx context.Context, s SubscriptionState) (BillingAccount, bool, error)
+	// reports what it did; the state stored, retention clock included,
+	// is BillingAccount.WithSubscription's. ErrNotFound when the shop has
+	// no billing state; ErrConflict when s belongs to another customer
+	// than the shop's; ErrInvalid for a malformed state. Nothing is
+	// written when it is refused.
+	ApplySubscription(ctx context.Context, s SubscriptionState) (BillingChange, error)
 	// ApplyCard stores c as the shop's most recent card unless the card
-	// stored is newer (c.AsOf before CardAsOf), and reports whether it
-	// did. Errors as ApplySubscription.
-	ApplyCard(ctx context.Context, c CardState) (BillingAccount, bool, error)
+	// stored is newer (c.AsOf before CardAsOf). Errors as
+	// ApplySubscription.
+	ApplyCard(ctx context.Context, c CardState) (BillingChange, error)
 	// ApplyConnect stores c as the Connect account's status unless the
-	// status stored is newer, and reports whether it did. ErrNotFound
-	// when the shop has no billing state; ErrConflict when c is about
-	// another account than the shop's.
-	ApplyConnect(ctx context.Context, c ConnectState) (BillingAccount, bool, error)
+	// status stored is newer. ErrNotFound when the shop has no billing
+	// state; ErrConflict when c is about another account than the shop's.
+	ApplyConnect(ctx context.Context, c ConnectState) (BillingChange, error)
 	// RecordEvent records that the shop processed e, and reports false
 	// when e.ID was recorded before (a redelivery: the caller then changes
 	// nothing). Of concurrent units of work recording one ID exactly one

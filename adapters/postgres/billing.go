@@ -137,9 +137,9 @@ func (r billingRepo) link(ctx context.Context, op, col, dirCol, id string) (port
 	return r.read(ctx, op, "")
 }
 
-func (r billingRepo) ApplySubscription(ctx context.Context, s ports.SubscriptionState) (ports.BillingAccount, bool, error) {
+func (r billingRepo) ApplySubscription(ctx context.Context, s ports.SubscriptionState) (ports.BillingChange, error) {
 	if err := s.Validate(); err != nil {
-		return ports.BillingAccount{}, false, err
+		return ports.BillingChange{}, err
 	}
 	return r.apply(ctx, "apply subscription", func(a ports.BillingAccount) (ports.BillingAccount, bool, error) {
 		if a.CustomerID != s.CustomerID {
@@ -149,9 +149,9 @@ func (r billingRepo) ApplySubscription(ctx context.Context, s ports.Subscription
 	})
 }
 
-func (r billingRepo) ApplyCard(ctx context.Context, c ports.CardState) (ports.BillingAccount, bool, error) {
+func (r billingRepo) ApplyCard(ctx context.Context, c ports.CardState) (ports.BillingChange, error) {
 	if err := c.Validate(); err != nil {
-		return ports.BillingAccount{}, false, err
+		return ports.BillingChange{}, err
 	}
 	return r.apply(ctx, "apply card", func(a ports.BillingAccount) (ports.BillingAccount, bool, error) {
 		if a.CustomerID != c.CustomerID {
@@ -161,9 +161,9 @@ func (r billingRepo) ApplyCard(ctx context.Context, c ports.CardState) (ports.Bi
 	})
 }
 
-func (r billingRepo) ApplyConnect(ctx context.Context, c ports.ConnectState) (ports.BillingAccount, bool, error) {
+func (r billingRepo) ApplyConnect(ctx context.Context, c ports.ConnectState) (ports.BillingChange, error) {
 	if err := c.Validate(); err != nil {
-		return ports.BillingAccount{}, false, err
+		return ports.BillingChange{}, err
 	}
 	return r.apply(ctx, "apply connect", func(a ports.BillingAccount) (ports.BillingAccount, bool, error) {
 		if a.ConnectAccountID != c.AccountID {
@@ -176,14 +176,14 @@ func (r billingRepo) ApplyConnect(ctx context.Context, c ports.ConnectState) (po
 // apply locks the shop's billing row, asks decide for the new state and
 // whether to store it, and stores it: the state columns, and the
 // directory's retention clock when it changed.
-func (r billingRepo) apply(ctx context.Context, op string, decide func(ports.BillingAccount) (ports.BillingAccount, bool, error)) (ports.BillingAccount, bool, error) {
+func (r billingRepo) apply(ctx context.Context, op string, decide func(ports.BillingAccount) (ports.BillingAccount, bool, error)) (ports.BillingChange, error) {
 	old, err := r.read(ctx, op, " FOR UPDATE OF b")
 	if err != nil {
-		return ports.BillingAccount{}, false, err
+		return ports.BillingChange{}, err
 	}
 	next, ok, err := decide(old)
 	if err != nil || !ok {
-		return old, false, err
+		return ports.BillingChange{Before: old, After: old}, err
 	}
 	next.UpdatedAt = r.t.store.now()
 	_, err = r.t.q.ExecContext(ctx, `UPDATE billing_accounts SET subscription_id = $2, subscription_status = $3, price_id = $4,
@@ -195,14 +195,14 @@ func (r billingRepo) apply(ctx context.Context, op string, decide func(ports.Bil
 		next.ChargesEnabled, next.PayoutsEnabled, next.DetailsSubmitted, nullTime(next.SubscriptionAsOf),
 		nullTime(next.CardAsOf), nullTime(next.ConnectAsOf), next.UpdatedAt)
 	if err != nil {
-		return ports.BillingAccount{}, false, wrap(op, err)
+		return ports.BillingChange{}, wrap(op, err)
 	}
 	if !next.CancelledAt.Equal(old.CancelledAt) {
 		if _, err := r.t.q.ExecContext(ctx, `UPDATE shops SET cancelled_at = $2 WHERE id = $1`, r.t.shop, nullTime(next.CancelledAt)); err != nil {
-			return ports.BillingAccount{}, false, wrap(op, err)
+			return ports.BillingChange{}, wrap(op, err)
 		}
 	}
-	return next, true, nil
+	return ports.BillingChange{Before: old, After: next, Applied: true}, nil
 }
 
 // RecordEvent is one INSERT … ON CONFLICT DO NOTHING: a concurrent insert

@@ -33,7 +33,7 @@ func TestBillingRowLevelSecurity(t *testing.T) {
 			if _, err := tx.Billing().LinkCustomer(ctx, cus); err != nil {
 				return err
 			}
-			if _, _, err := tx.Billing().ApplySubscription(ctx, ports.SubscriptionState{
+			if _, err := tx.Billing().ApplySubscription(ctx, ports.SubscriptionState{
 				ID: "sub_" + cus[4:], CustomerID: cus, Status: ports.SubscriptionActive, AsOf: asOf,
 			}); err != nil {
 				return err

@@ -143,9 +143,9 @@ func (r billingRepo) link(ctx context.Context, op, col, dirCol, id string) (port
 	return r.Get(ctx)
 }
 
-func (r billingRepo) ApplySubscription(ctx context.Context, s ports.SubscriptionState) (ports.BillingAccount, bool, error) {
+func (r billingRepo) ApplySubscription(ctx context.Context, s ports.SubscriptionState) (ports.BillingChange, error) {
 	if err := s.Validate(); err != nil {
-		return ports.BillingAccount{}, false, err
+		return ports.BillingChange{}, err
 	}
 	return r.apply(ctx, "apply subscription", func(a ports.BillingAccount) (ports.BillingAccount, bool, error) {
 		if a.CustomerID != s.CustomerID {
@@ -155,9 +155,9 @@ func (r billingRepo) ApplySubscription(ctx context.Context, s ports.Subscription
 	})
 }
 
-func (r billingRepo) ApplyCard(ctx context.Context, c ports.CardState) (ports.BillingAccount, bool, error) {
+func (r billingRepo) ApplyCard(ctx context.Context, c ports.CardState) (ports.BillingChange, error) {
 	if err := c.Validate(); err != nil {
-		return ports.BillingAccount{}, false, err
+		return ports.BillingChange{}, err
 	}
 	return r.apply(ctx, "apply card", func(a ports.BillingAccount) (ports.BillingAccount, bool, error) {
 		if a.CustomerID != c.CustomerID {
@@ -167,9 +167,9 @@ func (r billingRepo) ApplyCard(ctx context.Context, c ports.CardState) (ports.Bi
 	})
 }
 
-func (r billingRepo) ApplyConnect(ctx context.Context, c ports.ConnectState) (ports.BillingAccount, bool, error) {
+func (r billingRepo) ApplyConnect(ctx context.Context, c ports.ConnectState) (ports.BillingChange, error) {
 	if err := c.Validate(); err != nil {
-		return ports.BillingAccount{}, false, err
+		return ports.BillingChange{}, err
 	}
 	return r.apply(ctx, "apply connect", func(a ports.BillingAccount) (ports.BillingAccount, bool, error) {
 		if a.ConnectAccountID != c.AccountID {
@@ -182,14 +182,14 @@ func (r billingRepo) ApplyConnect(ctx context.Context, c ports.ConnectState) (po
 // apply reads the shop's billing row, asks decide for the new state and
 // whether to store it, and stores it: the state columns, and the
 // directory's retention clock when it changed.
-func (r billingRepo) apply(ctx context.Context, op string, decide func(ports.BillingAccount) (ports.BillingAccount, bool, error)) (ports.BillingAccount, bool, error) {
+func (r billingRepo) apply(ctx context.Context, op string, decide func(ports.BillingAccount) (ports.BillingAccount, bool, error)) (ports.BillingChange, error) {
 	old, err := r.Get(ctx)
 	if err != nil {
-		return ports.BillingAccount{}, false, fmt.Errorf("%s: %w", op, err)
+		return ports.BillingChange{}, fmt.Errorf("%s: %w", op, err)
 	}
 	next, ok, err := decide(old)
 	if err != nil || !ok {
-		return old, false, err
+		return ports.BillingChange{Before: old, After: old}, err
 	}
 	now := r.t.store.now()
 	next.UpdatedAt = fromMicros(now)
@@ -202,14 +202,14 @@ func (r billingRepo) apply(ctx context.Context, op string, decide func(ports.Bil
 		next.ChargesEnabled, next.PayoutsEnabled, next.DetailsSubmitted, optionalMicros(next.SubscriptionAsOf),
 		optionalMicros(next.CardAsOf), optionalMicros(next.ConnectAsOf), now, r.t.shop)
 	if err != nil {
-		return ports.BillingAccount{}, false, wrap(op, err)
+		return ports.BillingChange{}, wrap(op, err)
 	}
 	if !next.CancelledAt.Equal(old.CancelledAt) {
 		if _, err := r.t.q.ExecContext(ctx, `UPDATE shops SET cancelled_at = ? WHERE id = ?`, optionalMicros(next.CancelledAt), r.t.shop); err != nil {
-			return ports.BillingAccount{}, false, wrap(op, err)
+			return ports.BillingChange{}, wrap(op, err)
 		}
 	}
-	return next, true, nil
+	return ports.BillingChange{Before: old, After: next, Applied: true}, nil
 }
 
 func (r billingRepo) RecordEvent(ctx context.Context, e ports.ProcessedEvent) (bool, error) {

@@ -23,7 +23,7 @@ const (
 	otherSecret    = "whsec_someone_else_0123456789ab"
 )
 
-func newWebhooks(t *testing.T) *stripe.Webhooks {
+func newWebhooks(t testing.TB) *stripe.Webhooks {
 	t.Helper()
 	w, err := stripe.NewWebhooks(stripe.WebhookConfig{PlatformSecrets: []string{platformSecret, rolledSecret}, ConnectSecrets: []string{connectSecret}})
 	require.NoError(t, err)

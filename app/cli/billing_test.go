@@ -74,7 +74,7 @@ func TestBillingCommands(t *testing.T) {
 	}))
 	ended := time.Now().Add(-61 * 24 * time.Hour).Truncate(time.Second)
 	require.NoError(t, st.InShop(ctx, shop.ID, func(ctx context.Context, tx ports.ShopTx) error {
-		_, _, err := tx.Billing().ApplySubscription(ctx, ports.SubscriptionState{ID: "sub_cli", CustomerID: customer,
+		_, err := tx.Billing().ApplySubscription(ctx, ports.SubscriptionState{ID: "sub_cli", CustomerID: customer,
 			Status: ports.SubscriptionCanceled, EndedAt: ended, AsOf: ended})
 		return err
 	}))

@@ -164,30 +164,28 @@ func (s *Service) apply(ctx context.Context, shop ports.ShopID, ev ports.Billing
 			out = OutcomeDuplicate
 			return nil
 		}
-		before, err := tx.Billing().Get(ctx)
-		if err != nil {
-			return err
-		}
-		var after ports.BillingAccount
-		var applied bool
+		var ch ports.BillingChange
 		var e record
 		switch {
 		case ev.Subscription != nil:
-			after, applied, err = tx.Billing().ApplySubscription(ctx, *ev.Subscription)
-			e = subscriptionRecord(before, after)
+			if ch, err = tx.Billing().ApplySubscription(ctx, *ev.Subscription); err == nil {
+				e = subscriptionRecord(ch.Before, ch.After)
+			}
 		case ev.Card != nil:
-			after, applied, err = tx.Billing().ApplyCard(ctx, *ev.Card)
-			e = record{action: "billing.card_updated", target: "customer:" + after.CustomerID,
-				before: card(before), after: card(after)}
+			if ch, err = tx.Billing().ApplyCard(ctx, *ev.Card); err == nil {
+				e = record{action: "billing.card_updated", target: "customer:" + ch.After.CustomerID,
+					before: card(ch.Before), after: card(ch.After)}
+			}
 		case ev.Connect != nil:
-			after, applied, err = tx.Billing().ApplyConnect(ctx, *ev.Connect)
-			e = record{action: "billing.connect_updated", target: "account:" + after.ConnectAccountID,
-				before: connect(before), after: connect(after)}
+			if ch, err = tx.Billing().ApplyConnect(ctx, *ev.Connect); err == nil {
+				e = record{action: "billing.connect_updated", target: "account:" + ch.After.ConnectAccountID,
+					before: connect(ch.Before), after: connect(ch.After)}
+			}
 		}
 		if err != nil {
 			return err
 		}
-		if !applied {
+		if !ch.Applied {
 			out = OutcomeStale
 			return nil
 		}

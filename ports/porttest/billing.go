@@ -49,31 +49,38 @@ func linkAccount(s ports.Store, shop ports.ShopID, id string) (ports.BillingAcco
 }
 
 // applied runs one Apply call in its own unit of work and returns the
-// state it reported and whether it applied.
-func applied(s ports.Store, shop ports.ShopID, do func(ctx context.Context, r ports.BillingRepo) (ports.BillingAccount, bool, error)) (ports.BillingAccount, bool, error) {
-	var ok bool
-	a, err := billingOp(s, shop, func(ctx context.Context, r ports.BillingRepo) (ports.BillingAccount, error) {
-		a, applied, err := do(ctx, r)
-		ok = applied
-		return a, err
+// state after it and whether it applied.
+func applied(s ports.Store, shop ports.ShopID, do func(ctx context.Context, r ports.BillingRepo) (ports.BillingChange, error)) (ports.BillingAccount, bool, error) {
+	ch, err := change(s, shop, do)
+	return ch.After, ch.Applied, err
+}
+
+// change runs one Apply call in its own unit of work and returns what it
+// reported.
+func change(s ports.Store, shop ports.ShopID, do func(ctx context.Context, r ports.BillingRepo) (ports.BillingChange, error)) (ports.BillingChange, error) {
+	var ch ports.BillingChange
+	_, err := billingOp(s, shop, func(ctx context.Context, r ports.BillingRepo) (ports.BillingAccount, error) {
+		var err error
+		ch, err = do(ctx, r)
+		return ch.After, err
 	})
-	return a, ok, err
+	return ch, err
 }
 
 func applySub(s ports.Store, shop ports.ShopID, sub ports.SubscriptionState) (ports.BillingAccount, bool, error) {
-	return applied(s, shop, func(ctx context.Context, r ports.BillingRepo) (ports.BillingAccount, bool, error) {
+	return applied(s, shop, func(ctx context.Context, r ports.BillingRepo) (ports.BillingChange, error) {
 		return r.ApplySubscription(ctx, sub)
 	})
 }
 
 func applyCard(s ports.Store, shop ports.ShopID, c ports.CardState) (ports.BillingAccount, bool, error) {
-	return applied(s, shop, func(ctx context.Context, r ports.BillingRepo) (ports.BillingAccount, bool, error) {
+	return applied(s, shop, func(ctx context.Context, r ports.BillingRepo) (ports.BillingChange, error) {
 		return r.ApplyCard(ctx, c)
 	})
 }
 
 func applyConnect(s ports.Store, shop ports.ShopID, c ports.ConnectState) (ports.BillingAccount, bool, error) {
-	return applied(s, shop, func(ctx context.Context, r ports.BillingRepo) (ports.BillingAccount, bool, error) {
+	return applied(s, shop, func(ctx context.Context, r ports.BillingRepo) (ports.BillingChange, error) {
 		return r.ApplyConnect(ctx, c)
 	})
 }
@@ -219,9 +226,14 @@ func testBilling(t *testing.T, newStore StoreHarness) {
 
 		newer := sub(subID, cus, ports.SubscriptionActive, base.Add(2*time.Second))
 		newer.CancelAtPeriodEnd = true
-		a, ok, err = applySub(s, shop, newer)
+		prior := mustBilling(t, s, shop)
+		ch, err := change(s, shop, func(ctx context.Context, r ports.BillingRepo) (ports.BillingChange, error) {
+			return r.ApplySubscription(ctx, newer)
+		})
 		require.NoError(t, err)
-		require.True(t, ok)
+		require.True(t, ch.Applied)
+		assert.Equal(t, prior, ch.Before, "Before is the state the change replaced")
+		a = ch.After
 		want := ports.BillingAccount{
 			CustomerID: cus, ConnectAccountID: mustBilling(t, s, shop).ConnectAccountID,
 			SubscriptionID: subID, SubscriptionStatus: ports.SubscriptionActive, PriceID: "price_Pro",
@@ -231,10 +243,13 @@ func testBilling(t *testing.T, newStore StoreHarness) {
 		assert.Equal(t, want, stateOf(mustBilling(t, s, shop)), "what Apply reports is what is stored")
 
 		older := sub(subID, cus, ports.SubscriptionPastDue, base.Add(time.Second))
-		a, ok, err = applySub(s, shop, older)
+		stored := mustBilling(t, s, shop)
+		ch, err = change(s, shop, func(ctx context.Context, r ports.BillingRepo) (ports.BillingChange, error) {
+			return r.ApplySubscription(ctx, older)
+		})
 		require.NoError(t, err)
-		assert.False(t, ok, "an older state arriving late is not applied")
-		assert.Equal(t, want, stateOf(a))
+		assert.False(t, ch.Applied, "an older state arriving late is not applied")
+		assert.Equal(t, ports.BillingChange{Before: stored, After: stored}, ch, "a refusal reports the state as it is, twice")
 		assert.Equal(t, want, stateOf(mustBilling(t, s, shop)))
 
 		same := sub(subID, cus, ports.SubscriptionPastDue, newer.AsOf)

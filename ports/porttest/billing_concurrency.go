@@ -41,8 +41,8 @@ func testBillingConcurrency(t *testing.T, s ports.Store, shop ports.ShopID, base
 						return err
 					}
 					fresh.Add(1)
-					_, ok, err := tx.Billing().ApplySubscription(ctx, sub(subID, cus, ports.SubscriptionActive, base))
-					if ok {
+					ch, err := tx.Billing().ApplySubscription(ctx, sub(subID, cus, ports.SubscriptionActive, base))
+					if ch.Applied {
 						effects.Add(1)
 					}
 					return err

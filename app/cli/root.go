@@ -1,6 +1,6 @@
 // Package cli is the stockade command line: a cobra root command with
-// serve, migrate, user, shop, member, invite, link, org, audit, operator
-// and version. It takes its environment, output streams and build
+// serve, migrate, user, shop, member, invite, link, billing, org, audit,
+// operator and version. It takes its environment, output streams and build
 // information as arguments, so it runs the same in tests as in main.
 package cli
 

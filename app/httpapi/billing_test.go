@@ -374,3 +374,26 @@ func TestBillingNeverCarriesCardNumbers(t *testing.T) {
 	}
 	assert.NotEmpty(t, w.bill.reqs.all(), "the flows did call Stripe")
 }
+
+// TestOldEventIDsAreForgotten: a shop remembers processed event IDs for
+// billing.EventMemory; new events now and then forget older ones, so a
+// 40-day-old event is no longer a duplicate after a run of new ones —
+// while a recent one still is.
+func TestOldEventIDsAreForgotten(t *testing.T) {
+	w := newMatrixWorld(t, false)
+	a := w.api(access.DefaultPolicy())
+	_, cus := linkAlpha(t, w, a)
+	old := time.Now().Add(-40 * 24 * time.Hour).Truncate(time.Second)
+	oldEv := stripeEvent("evt_old", "customer.subscription.created", old, "", subObject("sub_p", cus, "active", old.Add(time.Hour)))
+	require.Equal(t, "applied", deliver(t, a.api, oldEv, false))
+	recent := stripeEvent("evt_recent", "customer.subscription.updated", time.Now().Add(-time.Hour), "", subObject("sub_p", cus, "active", old.Add(time.Hour)))
+	require.Equal(t, "applied", deliver(t, a.api, recent, false))
+	require.Equal(t, "duplicate", deliver(t, a.api, oldEv, false))
+	for i := range 64 {
+		at := time.Now().Add(-time.Duration(60-i) * time.Minute)
+		ev := stripeEvent(fmt.Sprintf("evt_run%d", i), "customer.subscription.updated", at, "", subObject("sub_p", cus, "active", at.Add(time.Hour)))
+		deliver(t, a.api, ev, false)
+	}
+	assert.Equal(t, "stale", deliver(t, a.api, oldEv, false), "forgotten, then refused by its age")
+	assert.Equal(t, "duplicate", deliver(t, a.api, recent, false), "a recent event is still remembered")
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"time"
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/ports"
@@ -37,6 +39,20 @@ const (
 	// read.
 	OutcomeInvalid Outcome = "invalid"
 )
+
+// EventMemory is how long a shop remembers a processed event's ID. Stripe
+// retries a delivery for up to three days; a month leaves room for a
+// replay from its dashboard. About one new event in 32 (by its ID) also
+// forgets the shop's events older than that, in the same unit of work, so
+// the table stays small without a separate job.
+const EventMemory = 30 * 24 * time.Hour
+
+// prunes reports whether the event with id also prunes old event IDs.
+func prunes(id string) bool {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return h.Sum32()%32 == 0
+}
 
 // WebhookInput is one webhook request as received.
 type WebhookInput struct {
@@ -163,6 +179,11 @@ func (s *Service) apply(ctx context.Context, shop ports.ShopID, ev ports.Billing
 		if !fresh {
 			out = OutcomeDuplicate
 			return nil
+		}
+		if prunes(ev.ID) {
+			if _, err := tx.Billing().DeleteEventsBefore(ctx, ev.Created.Add(-EventMemory)); err != nil {
+				return err
+			}
 		}
 		var ch ports.BillingChange
 		var e record

@@ -127,11 +127,12 @@ type BillingEvent struct {
 	// Account is the connected account an event from the Connect
 	// endpoint came from.
 	Account string
-	// At most one of these is set, by the event's type: a subscription
-	// (customer.subscription.*), the customer's new card
+	// At most one of these is set, by the event's type and endpoint: a
+	// subscription (customer.subscription.*) or the customer's new card
 	// (payment_method.attached / .updated / .automatically_updated, card
-	// payment methods only) or a Connect account's status
-	// (account.updated). None is set for a type the core does not handle.
+	// payment methods only) from the platform endpoint, or a Connect
+	// account's status (account.updated) from the Connect endpoint. None
+	// is set for a type the core does not handle.
 	Subscription *SubscriptionState
 	Card         *CardState
 	Connect      *ConnectState

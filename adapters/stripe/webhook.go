@@ -173,15 +173,18 @@ func decodeEvent(endpoint ports.BillingEndpoint, payload []byte) (ports.BillingE
 	out := ports.BillingEvent{
 		ID: e.ID, Type: e.Type, Created: time.Unix(e.Created, 0).UTC(), Livemode: e.Livemode, Account: e.Account,
 	}
-	switch t := e.Type; {
-	case subscriptionEvents[t]:
+	// The platform's own billing comes from the platform endpoint only; a
+	// connected account's events about its own customers are its business,
+	// never the shop's subscription or card.
+	switch t, platform := e.Type, endpoint == ports.EndpointPlatform; {
+	case subscriptionEvents[t] && platform:
 		var s stripego.Subscription
 		if err := json.Unmarshal(e.Data.Raw, &s); err != nil || s.ID == "" {
 			return ports.BillingEvent{}, invalid("its object is not a subscription")
 		}
 		st := subscriptionState(&s, out.Created)
 		out.Subscription = &st
-	case cardEvents[t]:
+	case cardEvents[t] && platform:
 		var pm stripego.PaymentMethod
 		if err := json.Unmarshal(e.Data.Raw, &pm); err != nil || pm.ID == "" {
 			return ports.BillingEvent{}, invalid("its object is not a payment method")

@@ -166,6 +166,17 @@ func TestVerifyEvent(t *testing.T) {
 		assert.Equal(t, "acct_1", ev.Account)
 		assert.Equal(t, &ports.ConnectState{AccountID: "acct_1", ChargesEnabled: true, DetailsSubmitted: true, AsOf: created.UTC()}, ev.Connect)
 
+		// A connected account's own subscriptions and cards are not the
+		// shop's billing.
+		sub := eventJSON("evt_11", "customer.subscription.deleted", created, "acct_1", subscriptionObject("sub_1", "cus_1", "canceled", periodEnd))
+		ev, err = w.VerifyEvent(ctx, ports.EndpointConnect, sub, sign(sub, connectSecret, now))
+		require.NoError(t, err)
+		assert.Nil(t, ev.Subscription, "a Connect subscription event carries no state")
+		pmEv := eventJSON("evt_12", "payment_method.attached", created, "acct_1", map[string]any{"id": "pm_1", "object": "payment_method", "type": "card", "customer": "cus_1", "card": map[string]any{"brand": "visa", "last4": "4242"}})
+		ev, err = w.VerifyEvent(ctx, ports.EndpointConnect, pmEv, sign(pmEv, connectSecret, now))
+		require.NoError(t, err)
+		assert.Nil(t, ev.Card)
+
 		for name, payload := range map[string][]byte{
 			"names no account":      eventJSON("evt_8", "account.updated", created, "", acct),
 			"about another account": eventJSON("evt_9", "account.updated", created, "acct_2", acct),

@@ -35,11 +35,12 @@ type Billing interface {
 	CreateConnectAccount(ctx context.Context, in NewConnectAccount) (string, error)
 	// AccountLink mints a one-time onboarding link for a Connect account.
 	AccountLink(ctx context.Context, in AccountLinkRequest) (Redirect, error)
-	// Subscription fetches a subscription's current state (AsOf is the
-	// time of the fetch).
+	// Subscription fetches a subscription's current state. AsOf is the
+	// time of the fetch on the provider's clock (the clock of its events'
+	// created times) when the provider tells it.
 	Subscription(ctx context.Context, id string) (SubscriptionState, error)
-	// ConnectAccount fetches a Connect account's current status (AsOf is
-	// the time of the fetch).
+	// ConnectAccount fetches a Connect account's current status (AsOf as
+	// for Subscription).
 	ConnectAccount(ctx context.Context, id string) (ConnectState, error)
 }
 

@@ -208,7 +208,7 @@ func (c *Client) Subscription(ctx context.Context, id string) (ports.Subscriptio
 	if err != nil {
 		return ports.SubscriptionState{}, mapErr("get subscription", err)
 	}
-	return subscriptionState(s, c.clock.Now()), nil
+	return subscriptionState(s, c.asOf(s.LastResponse)), nil
 }
 
 // ConnectAccount fetches a Connect account's current status.
@@ -220,7 +220,20 @@ func (c *Client) ConnectAccount(ctx context.Context, id string) (ports.ConnectSt
 	if err != nil {
 		return ports.ConnectState{}, mapErr("get connect account", err)
 	}
-	return connectState(a, c.clock.Now()), nil
+	return connectState(a, c.asOf(a.LastResponse)), nil
+}
+
+// asOf is the time of a fetched object: Stripe's own clock (the answer's
+// Date header, whole seconds), which is the clock its events' created
+// times come from, so a fetched state and an event compare on one clock;
+// the local clock when the answer has no usable Date.
+func (c *Client) asOf(r *stripego.APIResponse) time.Time {
+	if r != nil {
+		if t, err := http.ParseTime(r.Header.Get("Date")); err == nil {
+			return t.UTC()
+		}
+	}
+	return c.clock.Now()
 }
 
 // unixTime is the time of a Unix-seconds field; 0 is the zero time.

@@ -118,6 +118,23 @@ the shop's log.`}
 		},
 	}
 
+	refresh := &cobra.Command{
+		Use: "refresh --shop SLUG", Short: "Re-read the shop's subscription and Connect status from Stripe (after missed webhooks)", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return withBilling(c, load, func(ctx context.Context, e tenancyEnv, svc *billing.Service) error {
+				ctx, _, err := e.inShop(ctx, slug)
+				if err != nil {
+					return err
+				}
+				st, err := svc.Refresh(ctx)
+				if err != nil {
+					return err
+				}
+				return printState(c, st)
+			})
+		},
+	}
+
 	past := &cobra.Command{
 		Use:   "past-retention [--limit N]",
 		Short: "List the shops cancelled longer ago than the retention (STOCKADE_STRIPE_RETENTION_DAYS)",
@@ -146,11 +163,11 @@ deleted: the lifecycle's deletion job acts on this list.`,
 	}
 	past.Flags().IntVar(&limit, "limit", 100, "at most this many shops (1 to 1000)")
 
-	for _, sub := range []*cobra.Command{status, checkout, portal, connect} {
+	for _, sub := range []*cobra.Command{status, checkout, portal, connect, refresh} {
 		sub.Flags().StringVar(&slug, "shop", "", "the shop's slug (required)")
 		_ = sub.MarkFlagRequired("shop")
 	}
-	cmd.AddCommand(status, checkout, portal, connect, past)
+	cmd.AddCommand(status, checkout, portal, connect, refresh, past)
 	return cmd
 }
 

@@ -57,6 +57,10 @@ func TestBillingCommands(t *testing.T) {
 	require.NoError(t, err)
 	assert.Regexp(t, `^https://\S+\n$`, out)
 
+	out, err = runIn(t, env, "", "billing", "refresh", "--shop", "acme")
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^connect\s+acct_\w+ charges=false payouts=false details=false$`, out, "the account as Stripe (stripe-mock) has it")
+
 	out, err = runIn(t, env, "", "billing", "past-retention")
 	require.NoError(t, err)
 	assert.Equal(t, 1, strings.Count(out, "\n"), "only the header: %s", out)

@@ -41,6 +41,7 @@ type BillingDeps struct {
 //	POST /billing/card             billing.manage  → {setup_intent, client_secret} for Stripe.js
 //	POST /billing/connect          billing.manage  → {url}: Connect onboarding
 //	GET  /billing/connect/refresh  billing.manage  303 to a fresh onboarding link (the link's refresh_url)
+//	POST /billing/refresh          billing.manage  re-read subscription and Connect status from Stripe → the state
 //	POST /webhooks/stripe          webhook         platform events, Stripe-Signature
 //	POST /webhooks/stripe/connect  webhook         Connect events, Stripe-Signature
 //
@@ -57,6 +58,7 @@ func billingRoutes(rt *router, a *AuthDeps, d BillingDeps) {
 		rt.member("POST", "/billing/card", access.BillingManage, false, h.card)
 		rt.member("POST", "/billing/connect", access.BillingManage, false, h.connect)
 		rt.member("GET", "/billing/connect/refresh", access.BillingManage, false, h.connectRefresh)
+		rt.member("POST", "/billing/refresh", access.BillingManage, false, h.refresh)
 	}
 	rt.webhook("POST", "/webhooks/stripe", h.webhook(ports.EndpointPlatform))
 	rt.webhook("POST", "/webhooks/stripe/connect", h.webhook(ports.EndpointConnect))
@@ -110,6 +112,19 @@ func (h *billingHandlers) state(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, err)
 		return
 	}
+	h.writeState(w, st)
+}
+
+func (h *billingHandlers) refresh(w http.ResponseWriter, r *http.Request) {
+	st, err := h.svc.Refresh(r.Context())
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	h.writeState(w, st)
+}
+
+func (h *billingHandlers) writeState(w http.ResponseWriter, st billing.State) {
 	out := billingJSON{
 		CustomerID: st.CustomerID, Plan: st.Plan, PriceID: st.PriceID, SubscriptionID: st.SubscriptionID,
 		Status: string(st.SubscriptionStatus), CurrentPeriodEnd: optTime(st.CurrentPeriodEnd),

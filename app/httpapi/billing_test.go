@@ -397,3 +397,37 @@ func TestOldEventIDsAreForgotten(t *testing.T) {
 	assert.Equal(t, "stale", deliver(t, a.api, oldEv, false), "forgotten, then refused by its age")
 	assert.Equal(t, "duplicate", deliver(t, a.api, recent, false), "a recent event is still remembered")
 }
+
+// TestRefreshFromStripe: POST /billing/refresh re-reads the Connect
+// account from Stripe (stripe-mock) and applies it on Stripe's clock, so
+// an account.updated created before the fetch is stale afterwards; a
+// subscription Stripe says is another customer's is refused and nothing
+// changes.
+func TestRefreshFromStripe(t *testing.T) {
+	w := newMatrixWorld(t, false)
+	a := w.api(access.DefaultPolicy())
+	owner, cus := linkAlpha(t, w, a)
+	a.callJSON(t, "POST", "/billing/connect", owner, "", http.StatusOK)
+	acct := billingOf(t, w.raw, w.alpha.ID).ConnectAccountID
+	hourAgo := time.Now().Add(-time.Hour)
+	require.Equal(t, "applied", deliver(t, a.api, stripeEvent("evt_acctOld", "account.updated", hourAgo, acct,
+		accountObject(acct, true, true, true)), true))
+
+	st := a.callJSON(t, "POST", "/billing/refresh", owner, "", http.StatusOK)
+	conn := st["connect"].(map[string]any)
+	assert.Equal(t, acct, conn["account_id"])
+	assert.Equal(t, false, conn["charges_enabled"], "stripe-mock's account is not enabled: the fetched state replaced the older event's")
+	got := billingOf(t, w.raw, w.alpha.ID)
+	assert.WithinDuration(t, time.Now(), got.ConnectAsOf, time.Minute, "stamped with Stripe's Date")
+	assert.Equal(t, "stale", deliver(t, a.api, stripeEvent("evt_acctOlder", "account.updated", hourAgo.Add(time.Minute), acct,
+		accountObject(acct, true, true, true)), true), "an event created before the fetch is older than the fetched state")
+	evs := billingEvents(t, w.raw, w.alpha.ID)
+	assert.Equal(t, "billing.connect_updated", evs[len(evs)-1].Action)
+	assert.Contains(t, string(evs[len(evs)-1].After), `"source":"refresh"`)
+
+	require.Equal(t, "applied", deliver(t, a.api, stripeEvent("evt_subR", "customer.subscription.created", hourAgo, "",
+		subObject("sub_refresh", cus, "active", hourAgo.Add(time.Hour))), false))
+	before := fmtBilling(billingOf(t, w.raw, w.alpha.ID))
+	a.callJSON(t, "POST", "/billing/refresh", owner, "", http.StatusConflict) // stripe-mock's subscription names its fixture customer
+	assert.Equal(t, before, fmtBilling(billingOf(t, w.raw, w.alpha.ID)))
+}

@@ -87,6 +87,7 @@ func calls(svc *billing.Service, ctx context.Context) map[string]func() error {
 			return err
 		},
 		"PastRetention": func() error { _, err := svc.PastRetention(ctx, 10); return err },
+		"Refresh":       func() error { _, err := svc.Refresh(ctx); return err },
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the "postgres" driver for the baselines
@@ -100,6 +101,14 @@ func BenchmarkResolveSession(b *testing.B) {
 			}
 		}
 	})
+	imp := impersonationSession(b, s, a, sa.user)
+	b.Run("path=ResolveImpersonation", func(b *testing.B) {
+		for b.Loop() {
+			if rs, err := s.ResolveSession(ctx, a, imp); err != nil || rs.Impersonator.IsZero() {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("path=InShopReadOnly", func(b *testing.B) {
 		for b.Loop() {
 			err := s.InShop(ctx, a, func(ctx context.Context, tx ports.ShopTx) error {
@@ -114,4 +123,34 @@ func BenchmarkResolveSession(b *testing.B) {
 			}
 		}
 	})
+}
+
+// impersonationSession creates an operator, an impersonation of user in
+// shop and its session, and returns the session's ID.
+func impersonationSession(b *testing.B, s ports.Store, shop ports.ShopID, user ports.UserID) ports.SessionID {
+	b.Helper()
+	ctx := context.Background()
+	var op ports.Operator
+	require.NoError(b, s.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		var err error
+		op, err = tx.Operators().Create(ctx, ports.Operator{ID: ports.NewOperatorID(), Email: "bench@ops.example.com"}, "$argon2id$x")
+		return err
+	}))
+	var id ports.SessionID
+	require.NoError(b, s.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		i, err := tx.Impersonations().Create(ctx, ports.Impersonation{
+			ID: ports.NewImpersonationID(), OperatorID: op.ID, UserID: user, Reason: "benchmark",
+			CodeHash: tokenHash("bench-code"), CodeExpiresAt: time.Now().Add(time.Minute), ExpiresAt: time.Now().Add(time.Hour),
+		})
+		if err != nil {
+			return err
+		}
+		sess, err := tx.Sessions().Create(ctx, ports.Session{
+			ID: ports.NewSessionID(), UserID: user, TokenHash: tokenHash("bench-imp"),
+			Method: "impersonation", ExpiresAt: i.ExpiresAt, Impersonation: i.ID,
+		})
+		id = sess.ID
+		return err
+	}))
+	return id
 }

@@ -72,7 +72,10 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	if after.Valid {
 		out.ValidAfter = ports.Timestamp(after.Time)
 	}
-	if operator != nil {
+	if row.Impersonation != nil {
+		if operator == nil {
+			return ports.ResolvedSession{}, notFound("resolve session: impersonation ended or operator disabled")
+		}
 		out.Impersonator = *operator
 	}
 	return out, nil
@@ -80,18 +83,17 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 
 // resolveSessionSQL is ResolveSession's message. Like every repository
 // statement it names the shop in its WHERE clause too; row-level security,
-// bound by the set_config in front of it, is the second wall. An
-// impersonation session resolves only while its impersonation has not
-// ended and its operator is not disabled.
+// bound by the set_config in front of it, is the second wall. For an
+// impersonation session stockade_live_impersonator (migration 9) names the
+// operator while the impersonation has not ended and the operator is not
+// disabled; a member's session never calls it.
 func resolveSessionSQL(shop ports.ShopID, id ports.SessionID) string {
 	s, i := shop.String(), id.String()
 	return `SELECT set_config('` + TenantSetting + `', '` + s + `', true); ` +
 		`SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, ` +
-		`m.role, u.sessions_valid_after, i.operator_id ` +
+		`m.role, u.sessions_valid_after, ` +
+		`CASE WHEN s.impersonation_id IS NULL THEN NULL ELSE stockade_live_impersonator(s.shop_id, s.impersonation_id) END ` +
 		`FROM sessions s JOIN memberships m ON (m.shop_id, m.user_id) = (s.shop_id, s.user_id) ` +
 		`JOIN users u ON u.id = s.user_id ` +
-		`LEFT JOIN impersonations i ON (i.shop_id, i.id) = (s.shop_id, s.impersonation_id) ` +
-		`LEFT JOIN operators o ON o.id = i.operator_id ` +
-		`WHERE s.shop_id = '` + s + `' AND s.id = '` + i + `' ` +
-		`AND (s.impersonation_id IS NULL OR (i.ended_at IS NULL AND o.disabled_at IS NULL))`
+		`WHERE s.shop_id = '` + s + `' AND s.id = '` + i + `'`
 }

@@ -106,6 +106,38 @@ func TestRoundTripsPerUnitOfWork(t *testing.T) {
 		return err
 	})
 	assert.Equal(t, int64(1), resolve, "ResolveSession: set_config and the SELECT in one simple-protocol message")
+
+	// An impersonation session too: the live-impersonation check is a
+	// function call inside the same SELECT.
+	var op ports.Operator
+	require.NoError(t, s.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		var err error
+		op, err = tx.Operators().Create(ctx, ports.Operator{ID: ports.NewOperatorID(), Email: "trips@ops.example.com"}, "$argon2id$x")
+		return err
+	}))
+	var imp ports.Session
+	require.NoError(t, s.InShop(ctx, a, func(ctx context.Context, tx ports.ShopTx) error {
+		i, err := tx.Impersonations().Create(ctx, ports.Impersonation{
+			ID: ports.NewImpersonationID(), OperatorID: op.ID, UserID: sa.user, Reason: "trips",
+			CodeHash: tokenHash("code"), CodeExpiresAt: s.Now().Add(time.Minute), ExpiresAt: s.Now().Add(time.Hour),
+		})
+		if err != nil {
+			return err
+		}
+		imp, err = tx.Sessions().Create(ctx, ports.Session{
+			ID: ports.NewSessionID(), UserID: sa.user, TokenHash: tokenHash("imp"), Method: "impersonation",
+			ExpiresAt: i.ExpiresAt, Impersonation: i.ID,
+		})
+		return err
+	}))
+	var rs ports.ResolvedSession
+	resolveImp := countTrips(t, d, func() error {
+		var err error
+		rs, err = s.ResolveSession(ctx, a, imp.ID)
+		return err
+	})
+	assert.Equal(t, int64(1), resolveImp, "an impersonation session resolves in one round trip too")
+	assert.Equal(t, op.ID, rs.Impersonator)
 	readSession := countTrips(t, d, func() error {
 		return s.InShop(ctx, a, func(ctx context.Context, tx ports.ShopTx) error {
 			if _, err := tx.Sessions().Get(ctx, sa.session.ID); err != nil {

@@ -128,6 +128,14 @@ func BenchmarkResolveSession(b *testing.B) {
 			}
 		}
 	})
+	imp := impersonationSession(b, bs.s, bs.shop, bs.user)
+	b.Run("path=ResolveImpersonation", func(b *testing.B) {
+		for b.Loop() {
+			if rs, err := bs.s.ResolveSession(ctx, bs.shop, imp); err != nil || rs.Impersonator.IsZero() {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("path=InShopReadOnly", func(b *testing.B) {
 		for b.Loop() {
 			err := bs.s.InShop(ctx, bs.shop, func(ctx context.Context, tx ports.ShopTx) error {
@@ -143,4 +151,36 @@ func BenchmarkResolveSession(b *testing.B) {
 			}
 		}
 	})
+}
+
+// impersonationSession creates an operator, an impersonation of user in
+// shop and its session, and returns the session's ID.
+func impersonationSession(b *testing.B, s ports.Store, shop ports.ShopID, user ports.UserID) ports.SessionID {
+	b.Helper()
+	ctx := context.Background()
+	var op ports.Operator
+	require.NoError(b, s.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		var err error
+		op, err = tx.Operators().Create(ctx, ports.Operator{ID: ports.NewOperatorID(), Email: "bench@ops.example.com"}, "$argon2id$x")
+		return err
+	}))
+	var id ports.SessionID
+	require.NoError(b, s.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		code := make([]byte, ports.TokenHashSize)
+		code[0] = 1
+		i, err := tx.Impersonations().Create(ctx, ports.Impersonation{
+			ID: ports.NewImpersonationID(), OperatorID: op.ID, UserID: user, Reason: "benchmark",
+			CodeHash: code, CodeExpiresAt: time.Now().Add(time.Minute), ExpiresAt: time.Now().Add(time.Hour),
+		})
+		if err != nil {
+			return err
+		}
+		sess, err := tx.Sessions().Create(ctx, ports.Session{
+			ID: ports.NewSessionID(), UserID: user, TokenHash: make([]byte, ports.TokenHashSize),
+			Method: "impersonation", ExpiresAt: i.ExpiresAt, Impersonation: i.ID,
+		})
+		id = sess.ID
+		return err
+	}))
+	return id
 }

@@ -11,9 +11,8 @@ var _ ports.SessionResolver = (*Store)(nil)
 
 type resolvedRow struct {
 	sessionRow
-	Role       ports.Role        `db:"role"`
-	ValidAfter sql.NullInt64     `db:"sessions_valid_after"`
-	Operator   *ports.OperatorID `db:"operator_id"`
+	Role       ports.Role    `db:"role"`
+	ValidAfter sql.NullInt64 `db:"sessions_valid_after"`
 }
 
 // ResolveSession implements ports.SessionResolver with one SELECT on the
@@ -22,7 +21,8 @@ type resolvedRow struct {
 // ShopTx binds it, and the join on memberships means a session whose user
 // has left the shop is not found even before the cascade removes it. An
 // impersonation session resolves only while its impersonation has not
-// ended and its operator is not disabled.
+// ended and its operator is not disabled (a second statement, for those
+// sessions only).
 func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.SessionID) (ports.ResolvedSession, error) {
 	switch {
 	case shop.IsZero():
@@ -37,13 +37,10 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	}
 	var row resolvedRow
 	err := s.reader.GetContext(ctx, &row, `SELECT s.shop_id, s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip,
-			s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, m.role, u.sessions_valid_after, i.operator_id
+			s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, m.role, u.sessions_valid_after
 		FROM sessions s JOIN memberships m ON m.shop_id = s.shop_id AND m.user_id = s.user_id
 		JOIN users u ON u.id = s.user_id
-		LEFT JOIN impersonations i ON i.shop_id = s.shop_id AND i.id = s.impersonation_id
-		LEFT JOIN operators o ON o.id = i.operator_id
-		WHERE s.shop_id = ? AND s.id = ?
-		AND (s.impersonation_id IS NULL OR (i.ended_at IS NULL AND o.disabled_at IS NULL))`, shop, id)
+		WHERE s.shop_id = ? AND s.id = ?`, shop, id)
 	if err != nil {
 		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
@@ -51,8 +48,17 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	if row.ValidAfter.Valid {
 		out.ValidAfter = fromMicros(row.ValidAfter.Int64)
 	}
-	if row.Operator != nil {
-		out.Impersonator = *row.Operator
+	if row.Impersonation == nil {
+		return out, nil
 	}
+	// An impersonation session (rare) costs one more statement, so that a
+	// member's lookup is not compiled with two more joins on every request.
+	var op ports.OperatorID
+	err = s.reader.GetContext(ctx, &op, `SELECT i.operator_id FROM impersonations i JOIN operators o ON o.id = i.operator_id
+		WHERE i.shop_id = ? AND i.id = ? AND i.ended_at IS NULL AND o.disabled_at IS NULL`, shop, *row.Impersonation)
+	if err != nil {
+		return ports.ResolvedSession{}, wrap("resolve session: live impersonation", err)
+	}
+	out.Impersonator = op
 	return out, nil
 }

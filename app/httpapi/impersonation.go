@@ -132,8 +132,9 @@ func (h *operatorHandlers) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, operatorOf(p))
 }
 
-// readFields reads a JSON object or, for a form post, the form into the
-// named fields.
+// readFields reads a JSON object of string fields or, for a form post,
+// the form into the named fields; an unknown JSON field is refused
+// (ErrInvalid), as decodeJSON refuses them.
 func readFields(w http.ResponseWriter, r *http.Request, fields map[string]*string) (form bool, err error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "application/x-www-form-urlencoded" {
@@ -149,6 +150,11 @@ func readFields(w http.ResponseWriter, r *http.Request, fields map[string]*strin
 	in := map[string]string{}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return false, err
+	}
+	for name := range in {
+		if _, ok := fields[name]; !ok {
+			return false, ports.Invalid("body", fmt.Sprintf("unknown field %q", name))
+		}
 	}
 	for name, dst := range fields {
 		*dst = in[name]

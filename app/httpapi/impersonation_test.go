@@ -185,6 +185,9 @@ func TestImpersonationEndToEnd(t *testing.T) {
 			require.Equal(t, "reason", p.Errors[0].Field)
 			res, _ = startImpersonation(t, a, opCookie, "alpha", admin.Email, strings.Repeat("x", 501))
 			problemOf(t, res, http.StatusBadRequest)
+			res = a.do(hcall{method: "POST", target: "/operator/impersonations", host: platformHost, operator: opCookie, contentType: "application/json",
+				body: `{"shop":"alpha","user":"` + admin.Email + `","reason":"longer please","ttl":"10h"}`})
+			problemOf(t, res, http.StatusBadRequest) // no field sets the length
 			require.Empty(t, since(shopLog(t, w, w.alpha.ID), mark))
 
 			// Start (with reason): the attempt, then its outcome.

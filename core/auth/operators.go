@@ -314,7 +314,7 @@ func decodeOperatorCookie(keys *Keyring, value string) (operatorCredential, erro
 	if len(parts) != 5 || parts[0] != cookieVersion {
 		return operatorCredential{}, errBadOperatorCookie
 	}
-	enc := base64.RawURLEncoding
+	enc := base64.RawURLEncoding.Strict()
 	id, err1 := enc.DecodeString(parts[2])
 	token, err2 := enc.DecodeString(parts[3])
 	sum, err3 := enc.DecodeString(parts[4])

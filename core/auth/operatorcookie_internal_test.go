@@ -38,13 +38,13 @@ func TestOperatorCookie(t *testing.T) {
 	last := parts[4]
 	flipped := last[:len(last)-1] + string(alphabet[strings.IndexByte(alphabet, last[len(last)-1])^1])
 	tests := map[string]string{
-		"empty":          "",
-		"other key":      encodeOperatorCookie(testKeyring(t, testKey("k1", 2)), cred),
-		"unknown key id": strings.Join([]string{parts[0], "k9", parts[2], parts[3], parts[4]}, "."),
-		"unused mac bits":    strings.Join([]string{parts[0], parts[1], parts[2], parts[3], flipped}, "."),
-		"padded token":   strings.Join([]string{parts[0], parts[1], parts[2], parts[3] + "=", parts[4]}, "."),
-		"version":        strings.Replace(value, "v1.", "v2.", 1),
-		"too long":       value + strings.Repeat("A", 300),
+		"empty":           "",
+		"other key":       encodeOperatorCookie(testKeyring(t, testKey("k1", 2)), cred),
+		"unknown key id":  strings.Join([]string{parts[0], "k9", parts[2], parts[3], parts[4]}, "."),
+		"unused mac bits": strings.Join([]string{parts[0], parts[1], parts[2], parts[3], flipped}, "."),
+		"padded token":    strings.Join([]string{parts[0], parts[1], parts[2], parts[3] + "=", parts[4]}, "."),
+		"version":         strings.Replace(value, "v1.", "v2.", 1),
+		"too long":        value + strings.Repeat("A", 300),
 	}
 	for name, v := range tests {
 		_, err := decodeOperatorCookie(keys, v)

@@ -81,7 +81,8 @@ type WebhookResult struct {
 // state applied unless the shop holds a newer one (OutcomeStale). An
 // event for no shop's customer, of a type not handled, or validly signed
 // but unreadable is acknowledged with its outcome and a log line. Other
-// errors (the store is down) are returned so the provider retries.
+// errors (the store is down, a lock conflict) are returned so the
+// provider retries.
 func (s *Service) HandleWebhook(ctx context.Context, in WebhookInput) (WebhookResult, error) {
 	if s.webhooks == nil {
 		return WebhookResult{}, fmt.Errorf("billing webhooks are not configured: %w", ports.ErrUnauthenticated)
@@ -119,9 +120,11 @@ func (s *Service) HandleWebhook(ctx context.Context, in WebhookInput) (WebhookRe
 	}
 	res.Shop = shop
 	res.Outcome, err = s.apply(ctx, shop, ev, in)
-	if errors.Is(err, ports.ErrConflict) || errors.Is(err, ports.ErrNotFound) || errors.Is(err, ports.ErrInvalid) {
-		// The directory and the shop's state disagree, or the provider
-		// sent a state the store refuses: no retry can change that.
+	if errors.Is(err, ports.ErrNotFound) || errors.Is(err, ports.ErrInvalid) {
+		// The shop has no billing state (or no longer exists), or the
+		// provider sent a state the store refuses: no retry can change
+		// that. A conflict is returned instead: it may be a transient
+		// lock conflict, and the provider's retry then succeeds.
 		res.Outcome = OutcomeInvalid
 		logDone(slog.LevelError, "billing webhook: refused by the shop's billing state; acknowledged", "error", err)
 		return res, nil

@@ -58,6 +58,7 @@ func Module(cfg Config) fx.Option {
 		LinksModule(),
 		BillingModule(),
 		JobsModule(),
+		MessagingModule(),
 		HTTPModule(),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 			l := &fxevent.ZapLogger{Logger: log.Named("fx")}
@@ -274,7 +275,7 @@ func StorageModule() fx.Option {
 func HTTPModule() fx.Option {
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, log *zap.Logger) (http.Handler, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, log *zap.Logger) (http.Handler, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
@@ -285,11 +286,12 @@ func HTTPModule() fx.Option {
 				}
 				d := httpapi.Deps{
 					Logger: log.Named("http"), Ready: st,
-					Auth:    &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
-					Files:   fd,
-					Tenancy: &httpapi.TenancyDeps{Service: ten},
-					Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc})},
-					Links:   &httpapi.LinksDeps{Service: links.Service, Routes: links.Routes},
+					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
+					Files:     fd,
+					Tenancy:   &httpapi.TenancyDeps{Service: ten},
+					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc})},
+					Links:     &httpapi.LinksDeps{Service: links.Service, Routes: links.Routes},
+					Messaging: msg.deps(cfg),
 				}
 				if bill != nil {
 					d.Billing = &httpapi.BillingDeps{Service: bill, TrustForwardedFor: cfg.HTTP.TrustForwardedFor}

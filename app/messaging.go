@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/messaging"
 	"github.com/stockadehq/stockade/ports"
@@ -62,7 +63,7 @@ func NewMessaging(cfg Config, p MessagingParts) (*messaging.Service, error) {
 // unsubscribe link on a shop's host, and the Twilio status callback under
 // the webhook base URL.
 const (
-	UnsubscribePath  = "/u/"
+	UnsubscribePath  = "/u/" // httpapi.UnsubscribeRoute
 	TwilioStatusPath = "/webhooks/twilio/status/"
 )
 
@@ -131,7 +132,20 @@ func MessagingModule() fx.Option {
 				return nil, nil, err
 			}
 			p.Worker = withDeduplication(p.Worker, p.Senders, p.SMS, p.Email)
-			w, err := NewOutboxWorker(p.Config, OutboxParts{Service: svc, Queue: p.Queue, Store: p.Store, SMS: p.SMS, Email: p.Email, Logger: log}, p.Worker)
+			q := p.Queue
+			if q == nil {
+				q, _ = p.Store.(ports.OutboxQueue)
+			}
+			if q == nil {
+				// A replacement store without an outbox queue does not stop
+				// the app: messages are enqueued, and nothing delivers them.
+				w, err := NewOutboxWorker(p.Config, OutboxParts{Service: svc, Queue: noOutboxQueue{}, Store: p.Store, Logger: log}, p.Worker)
+				p.Lifecycle.Append(fx.StartHook(func() {
+					log.Warn("the outbox worker is off: the store has no outbox queue (provide a ports.OutboxQueue)", "store", fmt.Sprintf("%T", p.Store))
+				}))
+				return svc, w, err
+			}
+			w, err := NewOutboxWorker(p.Config, OutboxParts{Service: svc, Queue: q, Store: p.Store, SMS: p.SMS, Email: p.Email, Logger: log}, p.Worker)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -156,6 +170,13 @@ func withDeduplication(wc messaging.WorkerConfig, senders *Senders, sms ports.SM
 	return wc
 }
 
+// noOutboxQueue is the claim of a graph without an outbox queue.
+type noOutboxQueue struct{}
+
+func (noOutboxQueue) ClaimMessages(context.Context, time.Time, int, time.Duration) ([]ports.OutboxMessage, error) {
+	return nil, fmt.Errorf("no outbox queue: %w", ports.ErrUnsupported)
+}
+
 var _ ports.OutboxQueue = (*startedStore)(nil)
 
 // ClaimMessages implements ports.OutboxQueue with the open store's claim,
@@ -170,4 +191,42 @@ func (s *startedStore) ClaimMessages(ctx context.Context, now time.Time, limit i
 		return nil, fmt.Errorf("store %T has no outbox queue: %w", st, ports.ErrUnsupported)
 	}
 	return q.ClaimMessages(ctx, now, limit, lease)
+}
+
+// MessagingWebhooks are the verifiers of the providers' inbound webhooks.
+// Put one in the graph (fx.Supply) to serve the webhook routes: Twilio's
+// X-Twilio-Signature and Resend's Svix signature. A nil verifier leaves
+// its routes out.
+type MessagingWebhooks struct {
+	Twilio ports.WebhookVerifier
+	Resend ports.WebhookVerifier
+}
+
+// messagingHTTP is what HTTPModule takes from the graph for the messaging
+// routes; without the service (MessagingModule left out) there are none.
+type messagingHTTP struct {
+	fx.In
+	Service  *messaging.Service `optional:"true"`
+	Webhooks MessagingWebhooks  `optional:"true"`
+	// Senders, when SendersModule is in the graph, supplies the verifiers
+	// MessagingWebhooks does not: the configured providers' (or ones that
+	// refuse everything, for a provider that is not configured).
+	Senders *Senders `optional:"true"`
+}
+
+func (m messagingHTTP) deps(cfg Config) *httpapi.MessagingDeps {
+	if m.Service == nil {
+		return nil
+	}
+	hooks := m.Webhooks
+	if m.Senders != nil {
+		if hooks.Twilio == nil {
+			hooks.Twilio = m.Senders.TwilioWebhooks
+		}
+		if hooks.Resend == nil {
+			hooks.Resend = m.Senders.ResendWebhooks
+		}
+	}
+	return &httpapi.MessagingDeps{Service: m.Service, WebhookBase: cfg.WebhookBaseURL(), Twilio: hooks.Twilio, Resend: hooks.Resend,
+		TrustForwardedFor: cfg.HTTP.TrustForwardedFor}
 }

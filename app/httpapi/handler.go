@@ -44,6 +44,10 @@ type Deps struct {
 	// Links, when set together with Auth, adds the capability-link routes
 	// (see linksRoutes): management under /links, public ones under /p/.
 	Links *LinksDeps
+	// Messaging, when set together with Auth, adds the messaging routes
+	// (see messagingRoutes): contacts, consent, settings and the outbox,
+	// the one-click unsubscribe link, and the providers' webhooks.
+	Messaging *MessagingDeps
 }
 
 // API is the Stockade HTTP API: an http.Handler that also lists its
@@ -85,6 +89,9 @@ func NewHandler(d Deps) http.Handler { return New(d) }
 //	/billing/..., /webhooks/stripe[/connect]
 //	              billing when d.Billing is set (its session routes with
 //	              d.Auth; see billingRoutes)
+//	/messaging/..., /u/{token}, /webhooks/...
+//	              messaging when d.Auth and d.Messaging are set (see
+//	              messagingRoutes)
 //
 // Any other path answers a 404 problem, a known path with another method a
 // 405 problem with Allow. Every answer passes RequestID, SecurityHeaders,
@@ -118,6 +125,9 @@ func New(d Deps) *API {
 		}
 		if d.Links != nil {
 			linksRoutes(rt, *d.Auth, *d.Links, d.Files)
+		}
+		if d.Messaging != nil {
+			messagingRoutes(rt, *d.Messaging)
 		}
 	}
 	if d.Billing != nil {

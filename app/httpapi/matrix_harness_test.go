@@ -31,6 +31,7 @@ import (
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
 	"github.com/stockadehq/stockade/core/billing"
 	"github.com/stockadehq/stockade/core/capability"
+	"github.com/stockadehq/stockade/core/messaging"
 	"github.com/stockadehq/stockade/core/storage"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/internal/testinfra"
@@ -48,6 +49,8 @@ type matrixWorld struct {
 	keys    *auth.Keyring
 	hasher  *passhash.Hasher
 	seq     atomic.Int64
+	// unsubscribeKey signs the one-click links of every API the world builds.
+	unsubscribeKey []byte
 
 	alpha, bravo, charlie ports.Shop // charlie: a third shop of the org, for status changes
 	// members of alpha, one per role; hqAdmin is an org admin (and a
@@ -83,6 +86,7 @@ type matrixAPI struct {
 	tenancy *tenancy.Service
 	links   *capability.Service
 	billing *billing.Service
+	msg     *messaging.Service
 }
 
 // quoteKind is an embedding app's record type in the matrix: quotes that
@@ -138,6 +142,7 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	w.objects, err = localfs.Open(t.TempDir(), localfs.Options{BaseURL: "https://example.test/objects/", SigningKey: noise(32), Clock: w.clock})
 	require.NoError(t, err)
 	t.Cleanup(func() { w.objects.Close() })
+	w.unsubscribeKey = noise(32)
 	w.keys, err = auth.NewKeyring(auth.Key{ID: "k1", Secret: noise(32)})
 	require.NoError(t, err)
 	w.hasher, err = passhash.New(passhash.Config{Params: cheapParams})
@@ -192,7 +197,11 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	require.NoError(t, err)
 	w.bravoLinkToken = bravoLink.Token
 	w.bravoBilling(def, inBravo)
+	bravoMsg, err := def.msg.Send(asBob, messaging.Message{Channel: ports.ChannelEmail, Category: ports.CategoryMarketing,
+		To: messaging.Address{Email: "carol.secret@bravo.test", Phone: "+15550109999"}, Subject: "Bravo secret offer", Body: "x"})
+	require.NoError(t, err)
 	w.bravoParams = map[string]string{
+		"contact": bravoMsg.Contact.String(), "message": bravoMsg.ID.String(),
 		"file": f.ID.String(), "user": w.bob.ID.String(), "invitation": inv.ID.String(),
 		"session": bobSession.SessionID, "hq_shop": "bravo", "shop_slug": "bravo", "provider": "none",
 		"job": bravoJob.String(), "link": bravoLink.Capability.ID.String(), "quote": "Q-bravo-secret",
@@ -202,6 +211,7 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 		f.ID.String(), "bravo-secret-plans.pdf", inv.ID.String(), "invitee.secret@bravo.test", bobSession.SessionID,
 		bravoJob.String(), "bravo.secret-job", bravoLink.Capability.ID.String(), bravoLink.Token,
 		w.bravoCustomer, w.bravoSub, w.bravoAccount,
+		bravoMsg.Contact.String(), bravoMsg.ID.String(), "carol.secret@bravo.test", "+15550109999", "Bravo secret offer",
 	}
 	return w
 }
@@ -247,6 +257,11 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 	a.billing = w.bill.service(t, store, policy, w.clock)
 	shops, err := httpapi.NewHostShops(w.raw, "https://example.test", w.clock)
 	require.NoError(t, err)
+	a.msg, err = messaging.New(messaging.Deps{Store: store, Policy: policy, Clock: w.clock}, messaging.Config{
+		UnsubscribeKeys: [][]byte{w.unsubscribeKey}, EmailFrom: "Shop <no-reply@example.test>",
+		UnsubscribeURL: func(shop ports.Shop, token string) string { return shops.URL(shop.Slug, "/u/"+token) },
+	})
+	require.NoError(t, err)
 	a.api = httpapi.New(httpapi.Deps{
 		Logger:  zapTo(w.bill.logs),
 		Billing: &httpapi.BillingDeps{Service: a.billing},
@@ -255,6 +270,8 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 		Tenancy: &httpapi.TenancyDeps{Service: a.tenancy},
 		Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: store, Policy: policy, Clock: w.clock})},
 		Links:   &httpapi.LinksDeps{Service: a.links, Routes: quoteRoutes()},
+		Messaging: &httpapi.MessagingDeps{Service: a.msg, WebhookBase: "https://hooks.example.test",
+			Twilio: hmacVerifier{key: webhookKey}, Resend: hmacVerifier{key: webhookKey}},
 	})
 	return a
 }
@@ -334,7 +351,11 @@ func (w *matrixWorld) alphaTargets(a *matrixAPI, caller ports.User, targetRole p
 	_, other := w.signIn(a, "alpha", caller.Email)
 	link, err := a.links.Mint(asOwner, capability.MintInput{RecordType: "file", RecordID: f.ID.String(), Actions: []string{"download"}})
 	require.NoError(t, err)
+	m, err := a.msg.Send(asOwner, messaging.Message{Channel: ports.ChannelEmail, Category: ports.CategoryTransactional,
+		To: messaging.Address{Email: fmt.Sprintf("contact-%d@alpha.test", n)}, Subject: "Hi", Body: "x"})
+	require.NoError(t, err)
 	return map[string]string{
+		"contact": m.Contact.String(), "message": m.ID.String(),
 		"link": link.Capability.ID.String(), "quote": fmt.Sprintf("Q-%d", n),
 		"file": f.ID.String(), "user": target.ID.String(), "invitation": inv.ID.String(),
 		"session": other.SessionID, "hq_shop": "bravo", "shop_slug": "charlie", "provider": "none",

@@ -29,14 +29,14 @@ import (
 )
 
 // resourceParams are the path parameters that name one shop's resource.
-var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop", "shop_slug", "job", "link"}
+var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop", "shop_slug", "job", "link", "contact", "message"}
 
 // bodyless are the state-changing routes that take no body.
 var bodyless = []string{
 	"POST /auth/signout", "POST /auth/sessions/revoke-others",
 	"POST /org/shops/{shop_slug}/suspend", "POST /org/shops/{shop_slug}/reactivate",
 	"POST /jobs/{job}/retry", "POST /auth/impersonation/exit",
-	"POST /billing/portal", "POST /billing/card", "POST /billing/connect", "POST /billing/refresh",
+	"POST /billing/portal", "POST /billing/card", "POST /billing/connect", "POST /billing/refresh", "POST /messaging/messages/{message}/retry",
 }
 
 type spec struct{ target, body, contentType string }
@@ -78,6 +78,12 @@ func specFor(t *testing.T, r httpapi.Route, params map[string]string, n int64, o
 		s.contentType = ""
 	case "POST /billing/checkout":
 		s.body = `{"plan":"pro"}`
+	case "PUT /messaging/contacts/{contact}/consent":
+		s.body = `{"topic":"marketing","opted_out":true}`
+	case "PUT /messaging/settings":
+		s.body = fmt.Sprintf(`{"messaging_service_sid":"","help_text":"Help %d","send_from":0,"send_until":0,"time_zone":""}`, n)
+	case "POST /messaging/messages":
+		s.body = fmt.Sprintf(`{"channel":"email","category":"transactional","to":{"email":"m%d@alpha.test"},"subject":"Hi","body":"x"}`, n)
 	case "PUT /org/members":
 		s.body = fmt.Sprintf(`{"email":%q,"role":"admin"}`, params["email"])
 	default:
@@ -169,6 +175,29 @@ func bravoState(t *testing.T, w *matrixWorld) string {
 		for _, j := range jobs {
 			fmt.Fprintf(&b, "job %s %s %d\n", j.ID, j.State, j.Attempts)
 		}
+		contacts, err := tx.Consent().ListContacts(ctx, ports.ContactID{}, 1000)
+		if err != nil {
+			return err
+		}
+		for _, c := range contacts {
+			cs, err := tx.Consent().Consent(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "contact %s %s %s %v\n", c.ID, c.Phone, c.Email, cs)
+		}
+		msgs, err := tx.Outbox().List(ctx, ports.OutboxQuery{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			fmt.Fprintf(&b, "message %s %s %d\n", m.ID, m.State, m.Attempts)
+		}
+		settings, err := tx.MessagingSettings().Get(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "messaging settings %+v\n", settings)
 		return nil
 	}, ports.ReadOnly())
 	require.NoError(t, err)

@@ -175,3 +175,29 @@ func (s *Service) ReportStatus(ctx context.Context, in StatusReport) (replay boo
 	}
 	return replay, nil
 }
+
+// ShopByMessagingService returns the shop whose settings name the Twilio
+// Messaging Service sid, for routing a verified inbound webhook.
+// ErrNotFound when no shop does.
+func (s *Service) ShopByMessagingService(ctx context.Context, sid string) (ports.ShopID, error) {
+	var shop ports.ShopID
+	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		var err error
+		shop, err = tx.MessagingDirectory().ShopByMessagingService(ctx, sid)
+		return err
+	}, ports.ReadOnly())
+	return shop, err
+}
+
+// ShopByProviderMessage returns the shop of the message a provider knows
+// as providerID on channel, for routing a verified status webhook.
+// ErrNotFound when no shop's outbox holds it (yet).
+func (s *Service) ShopByProviderMessage(ctx context.Context, channel ports.Channel, providerID string) (ports.ShopID, error) {
+	var shop ports.ShopID
+	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		var err error
+		shop, err = tx.MessagingDirectory().ShopByProviderMessage(ctx, channel, providerID)
+		return err
+	}, ports.ReadOnly())
+	return shop, err
+}

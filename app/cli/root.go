@@ -65,6 +65,7 @@ STOCKADE_* environment variables, which win over the file.`,
 		newOrgCmd(load),
 		newAuditCmd(load),
 		newOperatorCmd(load),
+		newMessagingCmd(load),
 		newVersionCmd(version),
 	)
 	return root

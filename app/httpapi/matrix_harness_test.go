@@ -51,6 +51,9 @@ type matrixWorld struct {
 	seq     atomic.Int64
 	// unsubscribeKey signs the one-click links of every API the world builds.
 	unsubscribeKey []byte
+	// twilioHooks and resendHooks verify the webhooks of the APIs built
+	// after they are set (default: the test HMAC verifier).
+	twilioHooks, resendHooks ports.WebhookVerifier
 
 	alpha, bravo, charlie ports.Shop // charlie: a third shop of the org, for status changes
 	// members of alpha, one per role; hqAdmin is an org admin (and a
@@ -143,6 +146,7 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	require.NoError(t, err)
 	t.Cleanup(func() { w.objects.Close() })
 	w.unsubscribeKey = noise(32)
+	w.twilioHooks, w.resendHooks = hmacVerifier{key: webhookKey}, hmacVerifier{key: webhookKey}
 	w.keys, err = auth.NewKeyring(auth.Key{ID: "k1", Secret: noise(32)})
 	require.NoError(t, err)
 	w.hasher, err = passhash.New(passhash.Config{Params: cheapParams})
@@ -271,7 +275,7 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 		Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: store, Policy: policy, Clock: w.clock})},
 		Links:   &httpapi.LinksDeps{Service: a.links, Routes: quoteRoutes()},
 		Messaging: &httpapi.MessagingDeps{Service: a.msg, WebhookBase: "https://hooks.example.test",
-			Twilio: hmacVerifier{key: webhookKey}, Resend: hmacVerifier{key: webhookKey}},
+			Twilio: w.twilioHooks, Resend: w.resendHooks},
 	})
 	return a
 }

@@ -196,10 +196,7 @@ func TestTwilioWebhookAttacks(t *testing.T) {
 		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
 			w := newMatrixWorld(t, pg)
 			a := w.api(nil)
-			require.NoError(t, w.raw.InShop(context.Background(), w.bravo.ID, func(ctx context.Context, tx ports.ShopTx) error {
-				_, err := tx.MessagingSettings().Save(ctx, ports.MessagingSettings{MessagingServiceSID: "MGbravo"})
-				return err
-			}))
+			saveBravoService(t, w, "MGbravo")
 			const form = "application/x-www-form-urlencoded"
 			const proxied = "10.0.0.5:8080" // the Host a proxy forwards; Twilio signed hooks.example.test
 			now := time.Now()
@@ -319,11 +316,7 @@ func TestResendWebhookAttacks(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, res.StatusCode)
 	assert.Equal(t, ports.MessageFailed, w.bravoMessage(t, id).State)
 	// A replay of the complaint after an admin opted the contact back in.
-	contact, _ := ports.ParseContactID(w.bravoParams["contact"])
-	require.NoError(t, w.raw.InShop(context.Background(), w.bravo.ID, func(ctx context.Context, tx ports.ShopTx) error {
-		_, _, err := tx.Consent().SetConsent(ctx, ports.Consent{Contact: contact, Topic: ports.TopicMarketing, OptedOut: false, Source: ports.SourceAdmin})
-		return err
-	}))
+	setBravoMarketing(t, w, false)
 	res, _ = a.hook("/webhooks/resend", "example.test", complaint, js, webhookKey, now.Add(time.Minute), svix("msg_1"))
 	require.Equal(t, http.StatusNoContent, res.StatusCode)
 	assert.False(t, optedOut(bravoConsent(t, w), ports.TopicMarketing), "the replayed svix-id changed nothing")
@@ -345,6 +338,9 @@ func (w *matrixWorld) markSent(t *testing.T, id ports.MessageID, providerID stri
 	require.True(t, ok)
 	claimed, err := q.ClaimMessages(context.Background(), time.Now().Add(time.Hour), 1000, time.Hour)
 	require.NoError(t, err)
+	if m := w.bravoMessage(t, id); m.State == ports.MessageSending {
+		claimed = append(claimed, m) // claimed by an earlier call
+	}
 	for _, m := range claimed {
 		if m.ID != id {
 			continue
@@ -382,4 +378,24 @@ func (w *matrixWorld) bravoMessage(t *testing.T, id ports.MessageID) ports.Outbo
 		return err
 	}, ports.ReadOnly()))
 	return m
+}
+
+func saveBravoService(t *testing.T, w *matrixWorld, sid string) {
+	t.Helper()
+	require.NoError(t, w.raw.InShop(context.Background(), w.bravo.ID, func(ctx context.Context, tx ports.ShopTx) error {
+		_, err := tx.MessagingSettings().Save(ctx, ports.MessagingSettings{MessagingServiceSID: sid})
+		return err
+	}))
+}
+
+// setBravoMarketing records bravo's contact's marketing consent as an
+// admin would.
+func setBravoMarketing(t *testing.T, w *matrixWorld, optedOut bool) {
+	t.Helper()
+	contact, err := ports.ParseContactID(w.bravoParams["contact"])
+	require.NoError(t, err)
+	require.NoError(t, w.raw.InShop(context.Background(), w.bravo.ID, func(ctx context.Context, tx ports.ShopTx) error {
+		_, _, err := tx.Consent().SetConsent(ctx, ports.Consent{Contact: contact, Topic: ports.TopicMarketing, OptedOut: optedOut, Source: ports.SourceAdmin})
+		return err
+	}))
 }

@@ -137,19 +137,29 @@ func (r consentRow) port() ports.Consent {
 		Source: ports.ConsentSource(r.Source), ChangedAt: r.ChangedAt.UTC()}
 }
 
+// Consent reads the contact and its records in one statement: a contact
+// without records is one row of NULLs, an unknown contact no row.
 func (r consent) Consent(ctx context.Context, id ports.ContactID) ([]ports.Consent, error) {
-	if _, err := r.GetContact(ctx, id); err != nil {
-		return nil, err
+	var rows []struct {
+		Topic     sql.NullString `db:"topic"`
+		OptedOut  sql.NullBool   `db:"opted_out"`
+		Source    sql.NullString `db:"source"`
+		ChangedAt sql.NullTime   `db:"changed_at"`
 	}
-	var rows []consentRow
-	err := sqlx.SelectContext(ctx, r.t.q, &rows, `SELECT `+consentCols+` FROM messaging_consent
-		WHERE shop_id = $1 AND contact_id = $2 ORDER BY topic`, r.t.shop, id)
+	err := sqlx.SelectContext(ctx, r.t.q, &rows, `SELECT k.topic, k.opted_out, k.source, k.changed_at
+		FROM messaging_contacts c LEFT JOIN messaging_consent k ON k.shop_id = c.shop_id AND k.contact_id = c.id
+		WHERE c.shop_id = $1 AND c.id = $2 ORDER BY k.topic`, r.t.shop, id)
 	if err != nil {
 		return nil, wrap("consent", err)
 	}
-	out := make([]ports.Consent, len(rows))
-	for i, row := range rows {
-		out[i] = row.port()
+	if len(rows) == 0 {
+		return nil, notFound("consent: contact")
+	}
+	out := []ports.Consent{}
+	for _, row := range rows {
+		if row.Topic.Valid {
+			out = append(out, consentRow{Contact: id, Topic: row.Topic.String, OptedOut: row.OptedOut.Bool, Source: row.Source.String, ChangedAt: row.ChangedAt.Time}.port())
+		}
 	}
 	return out, nil
 }

@@ -135,19 +135,29 @@ func (r consentRow) port() ports.Consent {
 		Source: ports.ConsentSource(r.Source), ChangedAt: fromMicros(r.ChangedAt)}
 }
 
+// Consent reads the contact and its records in one statement: a contact
+// without records is one row of NULLs, an unknown contact no row.
 func (r consent) Consent(ctx context.Context, id ports.ContactID) ([]ports.Consent, error) {
-	if _, err := r.GetContact(ctx, id); err != nil {
-		return nil, err
+	var rows []struct {
+		Topic     *string `db:"topic"`
+		OptedOut  *bool   `db:"opted_out"`
+		Source    *string `db:"source"`
+		ChangedAt *int64  `db:"changed_at"`
 	}
-	var rows []consentRow
-	err := r.t.q.SelectContext(ctx, &rows, `SELECT `+consentCols+` FROM messaging_consent
-		WHERE shop_id = ? AND contact_id = ? ORDER BY topic`, r.t.shop, id)
+	err := r.t.q.SelectContext(ctx, &rows, `SELECT k.topic, k.opted_out, k.source, k.changed_at
+		FROM messaging_contacts c LEFT JOIN messaging_consent k ON k.shop_id = c.shop_id AND k.contact_id = c.id
+		WHERE c.shop_id = ? AND c.id = ? ORDER BY k.topic`, r.t.shop, id)
 	if err != nil {
 		return nil, wrap("consent", err)
 	}
-	out := make([]ports.Consent, len(rows))
-	for i, row := range rows {
-		out[i] = row.port()
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("sqlite: consent: contact: %w", ports.ErrNotFound)
+	}
+	out := []ports.Consent{}
+	for _, row := range rows {
+		if row.Topic != nil {
+			out = append(out, consentRow{Contact: id, Topic: *row.Topic, OptedOut: *row.OptedOut, Source: *row.Source, ChangedAt: *row.ChangedAt}.port())
+		}
 	}
 	return out, nil
 }

@@ -92,10 +92,6 @@ func (s *Service) enqueue(ctx context.Context, tx ports.ShopTx, m Message) (port
 	if err := checkConsent(ctx, tx, contact.ID, m.Channel, m.Category); err != nil {
 		return ports.OutboxMessage{}, err
 	}
-	settings, err := tx.MessagingSettings().Get(ctx)
-	if err != nil {
-		return ports.OutboxMessage{}, err
-	}
 	// Due now by the service's clock, which the worker claims by too.
 	msg := ports.OutboxMessage{ID: ports.NewMessageID(), Contact: contact.ID, Channel: m.Channel, Category: m.Category,
 		MaxAttempts: m.MaxAttempts, RunAt: s.now()}
@@ -104,6 +100,10 @@ func (s *Service) enqueue(ctx context.Context, tx ports.ShopTx, m Message) (port
 	case ports.ChannelSMS:
 		if contact.Phone == "" {
 			return ports.OutboxMessage{}, ports.Invalid("to", "the contact has no phone number")
+		}
+		settings, err := tx.MessagingSettings().Get(ctx)
+		if err != nil {
+			return ports.OutboxMessage{}, err
 		}
 		sid := settings.MessagingServiceSID
 		if sid == "" && m.Category == ports.CategoryTransactional {

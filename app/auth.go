@@ -93,7 +93,14 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 	return auth.New(auth.Deps{
 		Store: p.Store, Hasher: hasher, Policy: policy, Keys: keys, Mailer: mailer,
 		Providers: providers, Logger: p.Logger, Access: p.Access,
-	}, auth.Config{
+	}, authConfig(cfg))
+}
+
+// authConfig is the auth service's configuration from cfg (zero fields
+// take auth's defaults).
+func authConfig(cfg Config) auth.Config {
+	a := cfg.Auth
+	return auth.Config{
 		SessionIdleTimeout: a.SessionIdleTimeout,
 		SessionLifetime:    a.SessionLifetime,
 		MagicLinkTTL:       a.MagicLinkTTL,
@@ -101,7 +108,7 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 		OperatorSessionLifetime: a.OperatorSessionLifetime,
 		OperatorIdleTimeout:     a.OperatorIdleTimeout,
 		ImpersonationTTL:        a.ImpersonationTTL,
-	})
+	}
 }
 
 // sessionKeyring parses Auth.SessionKeys or, when it is empty, reads the

@@ -45,6 +45,9 @@ type Config struct {
 	Storage  StorageConfig  `koanf:"storage"`
 	Tenancy  TenancyConfig  `koanf:"tenancy"`
 	Links    LinksConfig    `koanf:"links"`
+	// Housekeeping schedules the deletion of expired rows and the audit
+	// checkpoints.
+	Housekeeping HousekeepingConfig `koanf:"housekeeping"`
 	// Messaging configures the outbox, consent and webhooks.
 	Messaging MessagingConfig `koanf:"messaging"`
 	Stripe    StripeConfig    `koanf:"stripe"`

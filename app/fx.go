@@ -59,6 +59,7 @@ func Module(cfg Config) fx.Option {
 		BillingModule(),
 		JobsModule(),
 		MessagingModule(),
+		HousekeepingModule(),
 		HTTPModule(),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 			l := &fxevent.ZapLogger{Logger: log.Named("fx")}

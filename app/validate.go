@@ -68,6 +68,9 @@ func (c Config) Validate() error {
 	for _, err := range c.Links.validate() {
 		add(err)
 	}
+	for _, err := range c.Housekeeping.validate() {
+		add(err)
+	}
 	for _, err := range c.Auth.validate() {
 		add(err)
 	}

@@ -17,14 +17,24 @@
 //
 // # The ports
 //
-//   - Storage of state: [Store] with its repositories (memberships, audit,
-//     sessions, magic links, files; users, orgs, shops, passwords,
-//     identities, rate limits) and the optional [SessionResolver].
+//   - Storage of state: [Store] with its repositories — per shop
+//     (memberships, audit and its checkpoints, sessions, magic links,
+//     files, invitations, jobs, capabilities, impersonations, billing,
+//     consent, outbox, messaging settings) and global (users, orgs, shops,
+//     passwords, identities, rate limits, org members, operators, the
+//     billing and messaging directories) — and the optional
+//     [SessionResolver], [AuditShopLister], [JobQueue] and [OutboxQueue].
 //   - Authentication: [PasswordHasher], [IdentityProvider], [Mailer].
 //   - Files: [ObjectStore] for bytes, [KeyManager] for per-shop
 //     key-encryption keys.
+//   - Billing: [Billing] (the provider's API) and [BillingWebhooks] (its
+//     signed events).
+//   - Messaging: [SMSSender], [EmailSender], and [WebhookVerifier] for the
+//     providers' inbound webhooks.
 //
-// Each has a conformance suite in ports/porttest (TestStore,
+// Conformance suites in ports/porttest: TestStore (every repository, the
+// tenant boundary and concurrency), TestJobQueue, TestOutboxQueue,
 // TestPasswordHasher, TestIdentityProvider, TestMailer, TestObjectStore,
-// TestKeyManager).
+// TestKeyManager, TestSMSSender and TestEmailSender. The Stripe adapter is
+// tested against Stripe's own stripe-mock instead.
 package ports

@@ -1,7 +1,8 @@
 // Package cli is the stockade command line: a cobra root command with
 // serve, migrate, user, shop, member, invite, link, billing, org, audit,
-// operator and version. It takes its environment, output streams and build
-// information as arguments, so it runs the same in tests as in main.
+// operator, messaging, housekeeping and version. It takes its environment,
+// output streams and build information as arguments, so it runs the same
+// in tests as in main.
 package cli
 
 import (
@@ -66,6 +67,7 @@ STOCKADE_* environment variables, which win over the file.`,
 		newAuditCmd(load),
 		newOperatorCmd(load),
 		newMessagingCmd(load),
+		newHousekeepingCmd(load),
 		newVersionCmd(version),
 	)
 	return root

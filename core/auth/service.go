@@ -65,7 +65,9 @@ type Limits struct {
 	FrontCacheSize int           // lock-outs remembered in process; default 10000
 }
 
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with every zero (or negative) duration and limit
+// set to its default, as New applies them.
+func (c Config) WithDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -151,7 +153,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 	case d.Mailer == nil:
 		return nil, ports.Invalid("auth deps", "mailer is required")
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	s := &Service{
 		store:     d.Store,
 		hasher:    d.Hasher,

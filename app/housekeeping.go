@@ -1,0 +1,136 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/stockadehq/stockade/core/housekeeping"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// HousekeepingConfig schedules the server's housekeeping passes (see
+// core/housekeeping): expired sessions, magic links, invitations, links,
+// operator sessions and rate-limit counters are deleted, and each shop's
+// audit chain head is signed as a checkpoint.
+type HousekeepingConfig struct {
+	// Interval is the time between passes; the first runs when the
+	// server starts. STOCKADE_HOUSEKEEPING_INTERVAL, default 0 meaning
+	// 1 hour.
+	Interval time.Duration `koanf:"interval"`
+	// Grace keeps expired invitations and links listed this long.
+	// STOCKADE_HOUSEKEEPING_GRACE, default 0 meaning 7 days.
+	Grace time.Duration `koanf:"grace"`
+	// Off stops the server from running passes (run `stockade
+	// housekeeping` from a scheduler instead). STOCKADE_HOUSEKEEPING_OFF.
+	Off bool `koanf:"off"`
+	// NoCheckpoints leaves audit checkpoints to `stockade audit
+	// checkpoint`. Servers that share a database must sign with the same
+	// key (DataDir/audit.key), or all but one must set this.
+	// STOCKADE_HOUSEKEEPING_NO_CHECKPOINTS.
+	NoCheckpoints bool `koanf:"no_checkpoints"`
+}
+
+// DefaultHousekeepingInterval is the time between passes when
+// HousekeepingConfig.Interval is zero.
+const DefaultHousekeepingInterval = time.Hour
+
+func (h HousekeepingConfig) validate() []error {
+	var errs []error
+	if h.Interval < 0 {
+		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_INTERVAL", "must not be negative, got %s", h.Interval))
+	}
+	if h.Grace < 0 {
+		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_GRACE", "must not be negative, got %s", h.Grace))
+	}
+	return errs
+}
+
+// SweeperParts are the pieces NewSweeper builds on.
+type SweeperParts struct {
+	Store  ports.Store // required; must list its shops (ports.AuditShopLister)
+	Clock  ports.Clock
+	Logger *slog.Logger
+}
+
+// NewSweeper builds the housekeeping sweeper for cfg without fx, with the
+// auth service's timeouts and, unless NoCheckpoints, the audit checkpoint
+// keys of DataDir (created the first time, as `stockade audit
+// checkpoint` does). ErrUnsupported when the store cannot list its shops.
+func NewSweeper(cfg Config, p SweeperParts) (*housekeeping.Sweeper, error) {
+	lister, ok := p.Store.(ports.AuditShopLister)
+	if !ok {
+		return nil, fmt.Errorf("housekeeping: the store %T cannot list its shops: %w", p.Store, ports.ErrUnsupported)
+	}
+	a := authConfig(cfg).WithDefaults()
+	hc := housekeeping.Config{
+		SessionIdleTimeout: a.SessionIdleTimeout, OperatorIdleTimeout: a.OperatorIdleTimeout,
+		RateLimitWindow: a.Limits.Window, Grace: cfg.Housekeeping.Grace,
+	}
+	if !cfg.Housekeeping.NoCheckpoints {
+		keys, err := LoadAuditKeys(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("housekeeping: %w", err)
+		}
+		hc.Signer, hc.Verifiers = keys.Signer, keys.Verifiers
+	}
+	return housekeeping.New(housekeeping.Deps{Store: p.Store, Shops: lister, Clock: p.Clock, Logger: p.Logger}, hc)
+}
+
+// HousekeepingModule runs housekeeping passes in the background between
+// OnStart and OnStop (see HousekeepingConfig): the first when the app
+// starts, then every Interval. OnStop cancels a pass in progress and
+// waits for it, before the store closes. With Off set, or a store that
+// cannot list its shops, it runs nothing and says so in the log.
+func HousekeepingModule() fx.Option {
+	type params struct {
+		fx.In
+		Config    Config
+		Store     ports.Store
+		Logger    *slog.Logger
+		Lifecycle fx.Lifecycle
+	}
+	return fx.Module("stockade.housekeeping", fx.Invoke(func(p params) error {
+		log := p.Logger.With("component", "housekeeping")
+		if p.Config.Housekeeping.Off {
+			return nil
+		}
+		sw, err := NewSweeper(p.Config, SweeperParts{Store: p.Store, Logger: log})
+		if err != nil {
+			log.Warn("housekeeping is off", "error", err)
+			return nil
+		}
+		interval := p.Config.Housekeeping.Interval
+		if interval == 0 {
+			interval = DefaultHousekeepingInterval
+		}
+		loop := &jobLoop{log: log, run: func(ctx context.Context) error {
+			ticker := time.NewTicker(interval)
+			defer ticker.Stop()
+			_, _ = sw.Sweep(ctx) // logged by the sweeper
+			sw.Run(ctx, ticker.C, nil)
+			return nil
+		}}
+		p.Lifecycle.Append(fx.StartStopHook(loop.start, loop.stop))
+		return nil
+	}))
+}
+
+var _ ports.AuditShopLister = (*startedStore)(nil)
+
+// AuditShops implements ports.AuditShopLister with the open store's, so
+// the store that StoreModule provides serves housekeeping too.
+func (s *startedStore) AuditShops(ctx context.Context, after ports.ShopID, limit int) ([]ports.ShopID, error) {
+	st, err := s.store()
+	if err != nil {
+		return nil, err
+	}
+	l, ok := st.(ports.AuditShopLister)
+	if !ok {
+		return nil, fmt.Errorf("store %T cannot list its shops: %w", st, ports.ErrUnsupported)
+	}
+	return l.AuditShops(ctx, after, limit)
+}

@@ -1,0 +1,283 @@
+// Package housekeeping removes what has outlived its use — expired
+// sessions, magic links, invitations, capability links, operator sessions
+// and rate-limit counters — and signs each shop's audit chain head as a
+// checkpoint (AUD-4), on a schedule the server runs or on demand from the
+// CLI.
+//
+// Every deletion is of rows that can no longer authenticate or authorise
+// anything: a sweep never changes what a request is allowed to do, it only
+// keeps the tables (and the credentials' hashes in them) from growing
+// without bound. Invitations and capability links are kept for a grace
+// period after they expire, so that admins still see recently expired
+// ones listed.
+package housekeeping
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/stockadehq/stockade/core/audit"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// Actor is the audit actor of a sweep.
+const Actor = "system:housekeeping"
+
+// Config tunes a Sweeper. Zero durations take the defaults noted.
+type Config struct {
+	// SessionIdleTimeout and OperatorIdleTimeout are the auth service's:
+	// a session idle for longer can no longer be used and is deleted
+	// (defaults 72 hours and 30 minutes, the auth service's defaults).
+	SessionIdleTimeout  time.Duration
+	OperatorIdleTimeout time.Duration
+	// RateLimitWindow is the longest window a rate limiter counts in; a
+	// counter whose window started longer ago has ended (default 15
+	// minutes).
+	RateLimitWindow time.Duration
+	// Grace keeps expired invitations and capability links this long
+	// after they expire (default 7 days).
+	Grace time.Duration
+	// Signer, when set, signs each shop's audit chain head as a
+	// checkpoint on every sweep; Verifiers check the checkpoints already
+	// stored (they must include Signer's key).
+	Signer    note.Signer
+	Verifiers note.Verifiers
+}
+
+func (c *Config) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.SessionIdleTimeout, 72*time.Hour)
+	def(&c.OperatorIdleTimeout, 30*time.Minute)
+	def(&c.RateLimitWindow, 15*time.Minute)
+	def(&c.Grace, 7*24*time.Hour)
+}
+
+// Deps are a Sweeper's collaborators. Shops lists every shop (the SQLite
+// and Postgres stores implement it); Clock defaults to the system clock
+// and Logger to a discarding one.
+type Deps struct {
+	Store  ports.Store
+	Shops  ports.AuditShopLister
+	Clock  ports.Clock
+	Logger *slog.Logger
+}
+
+// Sweeper runs housekeeping passes. It is safe for concurrent use, and
+// so are several servers sweeping one store: every deletion is
+// idempotent, and a checkpoint another server is taking at the same time
+// is skipped.
+type Sweeper struct {
+	store ports.Store
+	shops ports.AuditShopLister
+	clock ports.Clock
+	log   *slog.Logger
+	cfg   Config
+}
+
+// New builds a Sweeper. ErrInvalid when the store or the shop lister is
+// missing, a duration is negative, or a signer comes without verifiers.
+func New(d Deps, cfg Config) (*Sweeper, error) {
+	if d.Store == nil || d.Shops == nil {
+		return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("deps", "need a store and a shop lister"))
+	}
+	for _, v := range []time.Duration{cfg.SessionIdleTimeout, cfg.OperatorIdleTimeout, cfg.RateLimitWindow, cfg.Grace} {
+		if v < 0 {
+			return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("config", "durations must not be negative"))
+		}
+	}
+	if cfg.Signer != nil && cfg.Verifiers == nil {
+		return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("config", "a checkpoint signer needs verifiers"))
+	}
+	cfg.defaults()
+	if d.Clock == nil {
+		d.Clock = ports.SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sweeper{store: d.Store, shops: d.Shops, clock: d.Clock, log: d.Logger, cfg: cfg}, nil
+}
+
+// ShopReport is what one pass deleted in one shop.
+type ShopReport struct {
+	Sessions     int `json:"sessions"`
+	MagicLinks   int `json:"magic_links"`
+	Invitations  int `json:"invitations"`
+	Capabilities int `json:"capabilities"`
+}
+
+func (r ShopReport) total() int { return r.Sessions + r.MagicLinks + r.Invitations + r.Capabilities }
+
+// Report is what one pass did.
+type Report struct {
+	Shops int // shops swept
+	ShopReport
+	OperatorSessions int
+	RateLimits       int
+	Checkpoints      int // checkpoints stored (an unchanged head stores none)
+	Failed           int // shops whose sweep or checkpoint failed
+}
+
+// Sweep runs one pass: the global tables, then every shop in its own
+// units of work, so that one shop's failure does not hold back the
+// others. It returns the report and the errors of the pass joined; a
+// tampered audit chain is among them as an *audit.TamperError (and is
+// logged at error level), and the shop's other housekeeping still runs.
+func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
+	var rep Report
+	var errs []error
+	now := s.clock.Now()
+	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		var err error
+		if rep.OperatorSessions, err = tx.Operators().DeleteExpiredSessions(ctx, now, now.Add(-s.cfg.OperatorIdleTimeout)); err != nil {
+			return fmt.Errorf("operator sessions: %w", err)
+		}
+		if rep.RateLimits, err = tx.RateLimits().Prune(ctx, now.Add(-s.cfg.RateLimitWindow)); err != nil {
+			return fmt.Errorf("rate limits: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		rep.OperatorSessions, rep.RateLimits = 0, 0
+		errs = append(errs, fmt.Errorf("housekeeping: global: %w", err))
+	}
+	for after := (ports.ShopID{}); ; {
+		if err := ctx.Err(); err != nil {
+			return rep, errors.Join(append(errs, err)...)
+		}
+		ids, err := s.shops.AuditShops(ctx, after, 100)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("housekeeping: list shops: %w", err))
+			break
+		}
+		if len(ids) == 0 {
+			break
+		}
+		for _, id := range ids {
+			rep.Shops++
+			sr, stored, err := s.shop(ctx, id, now)
+			rep.Sessions += sr.Sessions
+			rep.MagicLinks += sr.MagicLinks
+			rep.Invitations += sr.Invitations
+			rep.Capabilities += sr.Capabilities
+			if stored {
+				rep.Checkpoints++
+			}
+			if err != nil {
+				rep.Failed++
+				errs = append(errs, err)
+			}
+		}
+		after = ids[len(ids)-1]
+	}
+	level := slog.LevelInfo
+	if len(errs) > 0 {
+		level = slog.LevelError
+	}
+	s.log.Log(ctx, level, "housekeeping pass", "shops", rep.Shops, "sessions", rep.Sessions, "magic_links", rep.MagicLinks,
+		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "operator_sessions", rep.OperatorSessions,
+		"rate_limits", rep.RateLimits, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
+	return rep, errors.Join(errs...)
+}
+
+// shop sweeps one shop in one unit of work, audited as one
+// "housekeeping.swept" event with the counts when anything was deleted,
+// then signs its chain head when a signer is configured.
+func (s *Sweeper) shop(ctx context.Context, shop ports.ShopID, now time.Time) (ShopReport, bool, error) {
+	var rep ShopReport
+	err := s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		var err error
+		if rep.Sessions, err = tx.Sessions().DeleteExpired(ctx, now, now.Add(-s.cfg.SessionIdleTimeout)); err != nil {
+			return fmt.Errorf("sessions: %w", err)
+		}
+		if rep.MagicLinks, err = tx.MagicLinks().DeleteExpired(ctx, now); err != nil {
+			return fmt.Errorf("magic links: %w", err)
+		}
+		if rep.Invitations, err = tx.Invitations().DeleteExpired(ctx, now.Add(-s.cfg.Grace)); err != nil {
+			return fmt.Errorf("invitations: %w", err)
+		}
+		if rep.Capabilities, err = tx.Capabilities().DeleteExpired(ctx, now.Add(-s.cfg.Grace)); err != nil {
+			return fmt.Errorf("capability links: %w", err)
+		}
+		if rep.total() == 0 {
+			return nil
+		}
+		after, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Audit().Append(ctx, ports.AuditEvent{
+			ID: ports.NewEventID(), Time: now, Actor: Actor, Action: "housekeeping.swept",
+			Target: "shop:" + shop.String(), Outcome: ports.OutcomeSuccess, After: after,
+		})
+		return err
+	})
+	if err != nil {
+		return ShopReport{}, false, fmt.Errorf("housekeeping: shop %s: %w", shop, err)
+	}
+	if s.cfg.Signer == nil {
+		return rep, false, nil
+	}
+	before, err := s.latestCheckpoint(ctx, shop)
+	if err != nil {
+		return rep, false, fmt.Errorf("housekeeping: shop %s: %w", shop, err)
+	}
+	cp, err := audit.Checkpoint(ctx, s.store, shop, s.cfg.Signer, s.cfg.Verifiers)
+	var tamper *audit.TamperError
+	switch {
+	case errors.As(err, &tamper):
+		s.log.Error("audit chain tampered", "shop", shop, "error", err)
+		return rep, false, err
+	case errors.Is(err, ports.ErrConflict):
+		return rep, false, nil // another server is signing this head
+	case err != nil:
+		return rep, false, fmt.Errorf("housekeeping: shop %s: checkpoint: %w", shop, err)
+	}
+	return rep, cp.N > before, nil
+}
+
+// latestCheckpoint returns the number of shop's latest checkpoint (0 for
+// none), so that a pass can tell a stored checkpoint from an unchanged
+// head.
+func (s *Sweeper) latestCheckpoint(ctx context.Context, shop ports.ShopID) (int64, error) {
+	var n int64
+	err := s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		c, err := tx.AuditCheckpoints().Latest(ctx)
+		if errors.Is(err, ports.ErrNotFound) {
+			return nil
+		}
+		n = c.N
+		return err
+	}, ports.ReadOnly())
+	return n, err
+}
+
+// Run sweeps once for every value received from ticks until ctx ends or
+// ticks is closed; report, when set, receives each pass's outcome. A
+// failed pass is logged and the next tick tries again.
+func (s *Sweeper) Run(ctx context.Context, ticks <-chan time.Time, report func(Report, error)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-ticks:
+			if !ok {
+				return
+			}
+			rep, err := s.Sweep(ctx)
+			if report != nil {
+				report(rep, err)
+			}
+		}
+	}
+}

@@ -32,6 +32,10 @@ type HousekeepingConfig struct {
 	// key (DataDir/audit.key), or all but one must set this.
 	// STOCKADE_HOUSEKEEPING_NO_CHECKPOINTS.
 	NoCheckpoints bool `koanf:"no_checkpoints"`
+	// CheckpointEvery is the least time between two checkpoints of one
+	// shop. STOCKADE_HOUSEKEEPING_CHECKPOINT_EVERY, default 0 meaning 24
+	// hours.
+	CheckpointEvery time.Duration `koanf:"checkpoint_every"`
 }
 
 // DefaultHousekeepingInterval is the time between passes when
@@ -42,6 +46,9 @@ func (h HousekeepingConfig) validate() []error {
 	var errs []error
 	if h.Interval < 0 {
 		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_INTERVAL", "must not be negative, got %s", h.Interval))
+	}
+	if h.CheckpointEvery < 0 {
+		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_CHECKPOINT_EVERY", "must not be negative, got %s", h.CheckpointEvery))
 	}
 	if h.Grace < 0 {
 		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_GRACE", "must not be negative, got %s", h.Grace))
@@ -75,7 +82,7 @@ func NewSweeper(cfg Config, p SweeperParts) (*housekeeping.Sweeper, error) {
 		if err != nil {
 			return nil, fmt.Errorf("housekeeping: %w", err)
 		}
-		hc.Signer, hc.Verifiers = keys.Signer, keys.Verifiers
+		hc.Signer, hc.Verifiers, hc.CheckpointEvery = keys.Signer, keys.Verifiers, cfg.Housekeeping.CheckpointEvery
 	}
 	return housekeeping.New(housekeeping.Deps{Store: p.Store, Shops: lister, Clock: p.Clock, Logger: p.Logger}, hc)
 }

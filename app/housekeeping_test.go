@@ -220,6 +220,25 @@ func TestHousekeepingSweep(t *testing.T) {
 			again, err := sw.Sweep(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, housekeeping.Report{Shops: n}, again, "nothing left to delete, no new event, heads unchanged")
+
+			// A moved head is signed once the latest checkpoint is older
+			// than CheckpointEvery (24h), not before.
+			for _, tn := range tenants {
+				require.NoError(t, st.InShop(ctx, tn.shop, func(ctx context.Context, tx ports.ShopTx) error {
+					_, err := tx.Audit().Append(ctx, ports.AuditEvent{ID: ports.NewEventID(), Time: now, Actor: "system:test",
+						Action: "settings.changed", Target: "shop:" + tn.shop.String(), Outcome: ports.OutcomeSuccess})
+					return err
+				}))
+			}
+			rep, err = sw.Sweep(ctx)
+			require.NoError(t, err)
+			assert.Zero(t, rep.Checkpoints, "the latest checkpoint is recent")
+			later, err := housekeeping.New(housekeeping.Deps{Store: st, Shops: lister, Clock: fixedClock(now.Add(25 * time.Hour))},
+				housekeeping.Config{Signer: signer, Verifiers: note.VerifierList(verifier)})
+			require.NoError(t, err)
+			rep, err = later.Sweep(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, n, rep.Checkpoints)
 		})
 	}
 }

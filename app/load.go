@@ -65,6 +65,7 @@ func settings() []setting {
 		{key: "housekeeping.grace", env: "STOCKADE_HOUSEKEEPING_GRACE", duration: true},
 		{key: "housekeeping.off", env: "STOCKADE_HOUSEKEEPING_OFF", boolean: true},
 		{key: "housekeeping.no_checkpoints", env: "STOCKADE_HOUSEKEEPING_NO_CHECKPOINTS", boolean: true},
+		{key: "housekeeping.checkpoint_every", env: "STOCKADE_HOUSEKEEPING_CHECKPOINT_EVERY", duration: true},
 		{key: "messaging.webhook_url", env: "STOCKADE_MESSAGING_WEBHOOK_URL"},
 		{key: "messaging.unsubscribe_keys", env: "STOCKADE_MESSAGING_UNSUBSCRIBE_KEYS"},
 		{key: "messaging.default_service_sid", env: "STOCKADE_MESSAGING_DEFAULT_SERVICE_SID"},

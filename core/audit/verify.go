@@ -182,10 +182,25 @@ func walk(ctx context.Context, src source, w *walker, after int64) (Report, erro
 	pctx, cancel := context.WithCancel(ctx)
 	pending := make(chan chan result, fetchers)
 	var end atomic.Bool // a short page was read: later pages are subsets of it
+	firstRead := make(chan struct{})
 	var wg sync.WaitGroup
 	go func() {
 		defer close(pending)
 		for k := int64(0); !end.Load(); k++ {
+			if k == 1 {
+				// Read ahead only once the first page is full: most walks
+				// (a checkpoint's, every housekeeping pass) end within it,
+				// and a read cancelled in flight costs a Postgres
+				// connection.
+				select {
+				case <-firstRead:
+				case <-pctx.Done():
+					return
+				}
+				if end.Load() {
+					return
+				}
+			}
 			fut := make(chan result, 1)
 			select {
 			case pending <- fut:
@@ -193,21 +208,28 @@ func walk(ctx context.Context, src source, w *walker, after int64) (Report, erro
 				return
 			}
 			wg.Add(1)
-			go func(from int64) {
+			go func(k int64) {
 				defer wg.Done()
-				page, err := src(pctx, from, pageSize)
+				page, err := src(pctx, after+k*pageSize, pageSize)
 				if err != nil || len(page) < pageSize {
 					end.Store(true)
 				}
+				if k == 0 {
+					close(firstRead)
+				}
 				fut <- result{page, err}
-			}(after + k*pageSize)
+			}(k)
 		}
 	}()
+	complete := false
 	defer func() {
-		cancel()
-		for range pending { // let the scheduler see the cancellation and stop
+		if !complete {
+			cancel() // a problem or an error: stop the reads in flight
+		}
+		for range pending { // let the scheduler stop
 		}
 		wg.Wait()
+		cancel()
 	}()
 	last := after // the last Seq of the previous page
 	for fut := range pending {
@@ -241,6 +263,9 @@ func walk(ctx context.Context, src source, w *walker, after int64) (Report, erro
 		}
 		last = res.page[len(res.page)-1].Seq
 	}
+	// The end of the log: the reads still in flight were asked for past
+	// it and return at once; waiting for them is cheaper than cancelling.
+	complete = true
 	return w.report(), nil
 }
 

@@ -427,3 +427,32 @@ func TestVerifyGapsAcrossPages(t *testing.T) {
 		assert.LessOrEqual(t, reads.Load(), int64(n+fetchers*pageSize), "reads ahead at most a few pages")
 	})
 }
+
+// TestWalkReadsAheadOnlyPastAFullPage: a log shorter than a page is read
+// with one call, and a walk that reaches the end of the log never cancels
+// a read in flight (on Postgres a cancelled read costs a connection).
+func TestWalkReadsAheadOnlyPastAFullPage(t *testing.T) {
+	k := newKeys(t, "test")
+	for _, n := range []int{0, 1, pageSize - 1, pageSize, 2*pageSize + 3} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			src := sliceSource(chain(n))
+			var calls, cancelled atomic.Int64
+			watching := func(ctx context.Context, after int64, limit int) ([]ports.AuditEvent, error) {
+				calls.Add(1)
+				page, err := src(ctx, after, limit)
+				if ctx.Err() != nil {
+					cancelled.Add(1)
+				}
+				return page, err
+			}
+			rep, err := verify(context.Background(), testShop, watching, nil, k.verifiers)
+			require.NoError(t, err)
+			assert.True(t, rep.OK())
+			assert.Equal(t, int64(n), rep.Events)
+			if n < pageSize {
+				assert.Equal(t, int64(1), calls.Load(), "one read for a log shorter than a page")
+			}
+			assert.Zero(t, cancelled.Load(), "no read was cancelled")
+		})
+	}
+}

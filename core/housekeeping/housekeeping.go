@@ -44,10 +44,14 @@ type Config struct {
 	// after they expire (default 7 days).
 	Grace time.Duration
 	// Signer, when set, signs each shop's audit chain head as a
-	// checkpoint on every sweep; Verifiers check the checkpoints already
-	// stored (they must include Signer's key).
-	Signer    note.Signer
-	Verifiers note.Verifiers
+	// checkpoint when its latest checkpoint is older than CheckpointEvery
+	// (default 24 hours) and the head has moved since; Verifiers check
+	// the checkpoints already stored (they must include Signer's key).
+	// Every checkpoint is verified again on each one taken, so their
+	// number, not the log's length, is what this bounds.
+	Signer          note.Signer
+	Verifiers       note.Verifiers
+	CheckpointEvery time.Duration
 }
 
 func (c *Config) defaults() {
@@ -60,6 +64,7 @@ func (c *Config) defaults() {
 	def(&c.OperatorIdleTimeout, 30*time.Minute)
 	def(&c.RateLimitWindow, 15*time.Minute)
 	def(&c.Grace, 7*24*time.Hour)
+	def(&c.CheckpointEvery, 24*time.Hour)
 }
 
 // Deps are a Sweeper's collaborators. Shops lists every shop (the SQLite
@@ -90,7 +95,7 @@ func New(d Deps, cfg Config) (*Sweeper, error) {
 	if d.Store == nil || d.Shops == nil {
 		return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("deps", "need a store and a shop lister"))
 	}
-	for _, v := range []time.Duration{cfg.SessionIdleTimeout, cfg.OperatorIdleTimeout, cfg.RateLimitWindow, cfg.Grace} {
+	for _, v := range []time.Duration{cfg.SessionIdleTimeout, cfg.OperatorIdleTimeout, cfg.RateLimitWindow, cfg.Grace, cfg.CheckpointEvery} {
 		if v < 0 {
 			return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("config", "durations must not be negative"))
 		}
@@ -232,6 +237,9 @@ func (s *Sweeper) shop(ctx context.Context, shop ports.ShopID, now time.Time) (S
 	if err != nil {
 		return rep, false, fmt.Errorf("housekeeping: shop %s: %w", shop, err)
 	}
+	if before.N != 0 && now.Sub(before.CreatedAt) < s.cfg.CheckpointEvery {
+		return rep, false, nil
+	}
 	cp, err := audit.Checkpoint(ctx, s.store, shop, s.cfg.Signer, s.cfg.Verifiers)
 	var tamper *audit.TamperError
 	switch {
@@ -243,23 +251,21 @@ func (s *Sweeper) shop(ctx context.Context, shop ports.ShopID, now time.Time) (S
 	case err != nil:
 		return rep, false, fmt.Errorf("housekeeping: shop %s: checkpoint: %w", shop, err)
 	}
-	return rep, cp.N > before, nil
+	return rep, cp.N > before.N, nil
 }
 
-// latestCheckpoint returns the number of shop's latest checkpoint (0 for
-// none), so that a pass can tell a stored checkpoint from an unchanged
-// head.
-func (s *Sweeper) latestCheckpoint(ctx context.Context, shop ports.ShopID) (int64, error) {
-	var n int64
+// latestCheckpoint returns shop's latest checkpoint (zero for none).
+func (s *Sweeper) latestCheckpoint(ctx context.Context, shop ports.ShopID) (ports.AuditCheckpoint, error) {
+	var c ports.AuditCheckpoint
 	err := s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
-		c, err := tx.AuditCheckpoints().Latest(ctx)
+		var err error
+		c, err = tx.AuditCheckpoints().Latest(ctx)
 		if errors.Is(err, ports.ErrNotFound) {
 			return nil
 		}
-		n = c.N
 		return err
 	}, ports.ReadOnly())
-	return n, err
+	return c, err
 }
 
 // Run sweeps once for every value received from ticks until ctx ends or

@@ -199,7 +199,7 @@ func TestHousekeepingSweep(t *testing.T) {
 					assert.Equal(t, housekeeping.Actor, last.Actor)
 					var counts map[string]int
 					require.NoError(t, json.Unmarshal(last.After, &counts))
-					assert.Equal(t, map[string]int{"sessions": 2, "magic_links": 1, "invitations": 1, "capabilities": 1}, counts)
+					assert.Equal(t, map[string]int{"sessions": 2, "magic_links": 1, "invitations": 1, "capabilities": 1, "jobs": 0}, counts)
 					cp, err := tx.AuditCheckpoints().Latest(ctx)
 					require.NoError(t, err)
 					assert.Equal(t, last.Seq, cp.Size, "the checkpoint pins the chain up to the sweep's own event")
@@ -220,6 +220,55 @@ func TestHousekeepingSweep(t *testing.T) {
 			again, err := sw.Sweep(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, housekeeping.Report{Shops: n}, again, "nothing left to delete, no new event, heads unchanged")
+
+			// Done jobs stay for the grace period after they finish (the
+			// store stamps the finish with its own clock: now), dead jobs
+			// for good.
+			jobs := map[ports.ShopID][2]ports.JobID{}
+			for _, tn := range tenants {
+				require.NoError(t, st.InShop(ctx, tn.shop, func(ctx context.Context, tx ports.ShopTx) error {
+					var ids [2]ports.JobID
+					for i := range ids {
+						j, err := tx.Jobs().Enqueue(ctx, ports.Job{ID: ports.NewJobID(), Kind: "test", MaxAttempts: 1})
+						if err != nil {
+							return err
+						}
+						ids[i] = j.ID
+					}
+					jobs[tn.shop] = ids
+					return nil
+				}))
+			}
+			claimed, err := st.(ports.JobQueue).Claim(ctx, time.Now().Add(time.Hour), 10, time.Minute)
+			require.NoError(t, err)
+			require.Len(t, claimed, 2*n)
+			for _, tn := range tenants {
+				require.NoError(t, st.InShop(ctx, tn.shop, func(ctx context.Context, tx ports.ShopTx) error {
+					if err := tx.Jobs().Complete(ctx, jobs[tn.shop][0], 1); err != nil {
+						return err
+					}
+					_, err := tx.Jobs().Fail(ctx, jobs[tn.shop][1], 1, "gave up", time.Time{}, true)
+					return err
+				}))
+			}
+			rep, err = sw.Sweep(ctx)
+			require.NoError(t, err)
+			assert.Zero(t, rep.Jobs, "finished within the grace period")
+			eightDays, err := housekeeping.New(housekeeping.Deps{Store: st, Shops: lister, Clock: fixedClock(time.Now().Add(8 * 24 * time.Hour))},
+				housekeeping.Config{})
+			require.NoError(t, err)
+			rep, err = eightDays.Sweep(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, n, rep.Jobs, "one done job per shop")
+			for _, tn := range tenants {
+				require.NoError(t, st.InShop(ctx, tn.shop, func(ctx context.Context, tx ports.ShopTx) error {
+					_, err := tx.Jobs().Get(ctx, jobs[tn.shop][0])
+					assert.ErrorIs(t, err, ports.ErrNotFound)
+					j, err := tx.Jobs().Get(ctx, jobs[tn.shop][1])
+					assert.Equal(t, ports.JobDead, j.State, "a dead job is kept")
+					return err
+				}))
+			}
 
 			// A moved head is signed once the latest checkpoint is older
 			// than CheckpointEvery (24h), not before.

@@ -86,6 +86,10 @@ type JobRepo interface {
 	// Retry puts a dead job back in the queue with a fresh attempt budget,
 	// to run at runAt. ErrNotFound unless the job is dead.
 	Retry(ctx context.Context, id JobID, runAt time.Time) (Job, error)
+	// DeleteDone removes the shop's done jobs that finished (UpdatedAt)
+	// before before, and returns how many. Queued, running and dead jobs
+	// are kept: a dead job waits for someone to look at it.
+	DeleteDone(ctx context.Context, before time.Time) (int, error)
 }
 
 // JobQueue is the one cross-shop path of the job system, for the runner:

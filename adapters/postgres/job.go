@@ -237,3 +237,11 @@ func jobReason(s string) string {
 	}
 	return s[:cut]
 }
+
+func (r jobs) DeleteDone(ctx context.Context, before time.Time) (int, error) {
+	n, err := affected(r.t.q.ExecContext(ctx, `DELETE FROM jobs WHERE shop_id = $1 AND state = 'done' AND updated_at < $2`, r.t.shop, ports.Timestamp(before)))
+	if err != nil {
+		return 0, wrap("delete done jobs", err)
+	}
+	return int(n), nil
+}

@@ -253,3 +253,8 @@ func jobReason(s string) string {
 	}
 	return s[:cut]
 }
+
+func (r jobs) DeleteDone(ctx context.Context, before time.Time) (int, error) {
+	res, err := r.t.q.ExecContext(ctx, `DELETE FROM jobs WHERE shop_id = ? AND state = 'done' AND updated_at < ?`, r.t.shop, micros(before))
+	return affected("delete done jobs", res, err)
+}

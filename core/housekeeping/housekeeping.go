@@ -1,15 +1,15 @@
 // Package housekeeping removes what has outlived its use — expired
-// sessions, magic links, invitations, capability links, operator sessions
-// and rate-limit counters — and signs each shop's audit chain head as a
+// sessions, magic links, invitations, capability links, operator
+// sessions, rate-limit counters and done jobs — and signs each shop's audit chain head as a
 // checkpoint (AUD-4), on a schedule the server runs or on demand from the
 // CLI.
 //
 // Every deletion is of rows that can no longer authenticate or authorise
 // anything: a sweep never changes what a request is allowed to do, it only
 // keeps the tables (and the credentials' hashes in them) from growing
-// without bound. Invitations and capability links are kept for a grace
-// period after they expire, so that admins still see recently expired
-// ones listed.
+// without bound. Invitations, capability links and done jobs are kept for
+// a grace period after they end, so that admins still see recent ones
+// listed.
 package housekeeping
 
 import (
@@ -41,7 +41,8 @@ type Config struct {
 	// minutes).
 	RateLimitWindow time.Duration
 	// Grace keeps expired invitations and capability links this long
-	// after they expire (default 7 days).
+	// after they expire, and done jobs this long after they finish
+	// (default 7 days). Dead jobs are never deleted.
 	Grace time.Duration
 	// Signer, when set, signs each shop's audit chain head as a
 	// checkpoint when its latest checkpoint is older than CheckpointEvery
@@ -119,9 +120,12 @@ type ShopReport struct {
 	MagicLinks   int `json:"magic_links"`
 	Invitations  int `json:"invitations"`
 	Capabilities int `json:"capabilities"`
+	Jobs         int `json:"jobs"`
 }
 
-func (r ShopReport) total() int { return r.Sessions + r.MagicLinks + r.Invitations + r.Capabilities }
+func (r ShopReport) total() int {
+	return r.Sessions + r.MagicLinks + r.Invitations + r.Capabilities + r.Jobs
+}
 
 // Report is what one pass did.
 type Report struct {
@@ -175,6 +179,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 			rep.MagicLinks += sr.MagicLinks
 			rep.Invitations += sr.Invitations
 			rep.Capabilities += sr.Capabilities
+			rep.Jobs += sr.Jobs
 			if stored {
 				rep.Checkpoints++
 			}
@@ -190,7 +195,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 		level = slog.LevelError
 	}
 	s.log.Log(ctx, level, "housekeeping pass", "shops", rep.Shops, "sessions", rep.Sessions, "magic_links", rep.MagicLinks,
-		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "operator_sessions", rep.OperatorSessions,
+		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "operator_sessions", rep.OperatorSessions,
 		"rate_limits", rep.RateLimits, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
 	return rep, errors.Join(errs...)
 }
@@ -213,6 +218,9 @@ func (s *Sweeper) shop(ctx context.Context, shop ports.ShopID, now time.Time) (S
 		}
 		if rep.Capabilities, err = tx.Capabilities().DeleteExpired(ctx, now.Add(-s.cfg.Grace)); err != nil {
 			return fmt.Errorf("capability links: %w", err)
+		}
+		if rep.Jobs, err = tx.Jobs().DeleteDone(ctx, now.Add(-s.cfg.Grace)); err != nil {
+			return fmt.Errorf("done jobs: %w", err)
 		}
 		if rep.total() == 0 {
 			return nil

@@ -230,3 +230,7 @@ func (c *fakeClock) Add(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+func (r fakeJobs) DeleteDone(context.Context, time.Time) (int, error) {
+	return 0, ports.ErrUnsupported
+}

@@ -29,6 +29,46 @@ func TestJobQueue(t *testing.T, newQueue JobQueueHarness) {
 	t.Run("LeaseExpiryAndLastAttempt", func(t *testing.T) { testClaimLease(t, newQueue) })
 	t.Run("CompleteFailRetry", func(t *testing.T) { testJobOutcomes(t, newQueue) })
 	t.Run("ConcurrentClaimsNeverShareAJob", func(t *testing.T) { testConcurrentClaims(t, newQueue) })
+	t.Run("DeleteDone", func(t *testing.T) { testDeleteDone(t, newQueue) })
+}
+
+// testDeleteDone: DeleteDone removes the shop's done jobs that finished
+// before the given time, and only those: not queued or dead jobs, not
+// another shop's.
+func testDeleteDone(t *testing.T, newQueue JobQueueHarness) {
+	s, q := newQueue(t)
+	shops := seed(t, s, 2, 0).shops
+	a, b := shops[0].ID, shops[1].ID
+	done := enqueue(t, s, a, newJob("retention"))
+	dead := enqueue(t, s, a, newJob("retention"))
+	otherShops := enqueue(t, s, b, newJob("retention"))
+	claimed := claim(t, q, time.Now().Add(time.Hour), 10, time.Minute)
+	require.Len(t, claimed, 3)
+	require.NoError(t, completeJob(s, a, done.ID, 1))
+	require.NoError(t, completeJob(s, b, otherShops.ID, 1))
+	_, err := failJob(s, a, dead.ID, 1, "gave up", time.Time{}, true)
+	require.NoError(t, err)
+	queued := enqueue(t, s, a, newJob("retention"))
+	finished := mustGetJob(t, s, a, done.ID).UpdatedAt
+
+	deleteDone := func(shop ports.ShopID, before time.Time) int {
+		t.Helper()
+		var n int
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			var err error
+			n, err = tx.Jobs().DeleteDone(ctx, before)
+			return err
+		})
+		return n
+	}
+	assert.Zero(t, deleteDone(a, finished), "finished at, not before")
+	assert.Equal(t, 1, deleteDone(a, finished.Add(time.Hour)))
+	_, err = getJob(s, a, done.ID)
+	assert.ErrorIs(t, err, ports.ErrNotFound)
+	assert.Equal(t, ports.JobDead, mustGetJob(t, s, a, dead.ID).State, "a dead job is kept")
+	assert.Equal(t, ports.JobQueued, mustGetJob(t, s, a, queued.ID).State, "a queued job is kept")
+	assert.Equal(t, ports.JobDone, mustGetJob(t, s, b, otherShops.ID).State, "another shop's done job is kept")
+	assert.Zero(t, deleteDone(a, finished.Add(time.Hour)), "nothing left to delete")
 }
 
 // storeQueue adapts a StoreHarness whose stores implement ports.JobQueue.

@@ -24,6 +24,10 @@ type HousekeepingConfig struct {
 	// Grace keeps expired invitations and links listed this long.
 	// STOCKADE_HOUSEKEEPING_GRACE, default 0 meaning 7 days.
 	Grace time.Duration `koanf:"grace"`
+	// MessageRetention keeps finished outbox messages (their bodies are
+	// personal data) and inbound webhook event IDs this long.
+	// STOCKADE_HOUSEKEEPING_MESSAGE_RETENTION, default 0 meaning 30 days.
+	MessageRetention time.Duration `koanf:"message_retention"`
 	// Off stops the server from running passes (run `stockade
 	// housekeeping` from a scheduler instead). STOCKADE_HOUSEKEEPING_OFF.
 	Off bool `koanf:"off"`
@@ -50,6 +54,9 @@ func (h HousekeepingConfig) validate() []error {
 	if h.CheckpointEvery < 0 {
 		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_CHECKPOINT_EVERY", "must not be negative, got %s", h.CheckpointEvery))
 	}
+	if h.MessageRetention < 0 {
+		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_MESSAGE_RETENTION", "must not be negative, got %s", h.MessageRetention))
+	}
 	if h.Grace < 0 {
 		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_GRACE", "must not be negative, got %s", h.Grace))
 	}
@@ -75,7 +82,7 @@ func NewSweeper(cfg Config, p SweeperParts) (*housekeeping.Sweeper, error) {
 	a := authConfig(cfg).WithDefaults()
 	hc := housekeeping.Config{
 		SessionIdleTimeout: a.SessionIdleTimeout, OperatorIdleTimeout: a.OperatorIdleTimeout,
-		RateLimitWindow: a.Limits.Window, Grace: cfg.Housekeeping.Grace,
+		RateLimitWindow: a.Limits.Window, Grace: cfg.Housekeeping.Grace, MessageRetention: cfg.Housekeeping.MessageRetention,
 	}
 	if !cfg.Housekeeping.NoCheckpoints {
 		keys, err := LoadAuditKeys(cfg)

@@ -199,7 +199,7 @@ func TestHousekeepingSweep(t *testing.T) {
 					assert.Equal(t, housekeeping.Actor, last.Actor)
 					var counts map[string]int
 					require.NoError(t, json.Unmarshal(last.After, &counts))
-					assert.Equal(t, map[string]int{"sessions": 2, "magic_links": 1, "invitations": 1, "capabilities": 1, "jobs": 0}, counts)
+					assert.Equal(t, map[string]int{"sessions": 2, "magic_links": 1, "invitations": 1, "capabilities": 1, "jobs": 0, "messages": 0, "messaging_events": 0}, counts)
 					cp, err := tx.AuditCheckpoints().Latest(ctx)
 					require.NoError(t, err)
 					assert.Equal(t, last.Seq, cp.Size, "the checkpoint pins the chain up to the sweep's own event")
@@ -266,6 +266,50 @@ func TestHousekeepingSweep(t *testing.T) {
 					assert.ErrorIs(t, err, ports.ErrNotFound)
 					j, err := tx.Jobs().Get(ctx, jobs[tn.shop][1])
 					assert.Equal(t, ports.JobDead, j.State, "a dead job is kept")
+					return err
+				}))
+			}
+
+			// Finished messages and inbound event IDs stay for the message
+			// retention (30 days).
+			for _, tn := range tenants {
+				require.NoError(t, st.InShop(ctx, tn.shop, func(ctx context.Context, tx ports.ShopTx) error {
+					c, err := tx.Consent().CreateContact(ctx, ports.Contact{ID: ports.NewContactID(), Phone: "+15551230001"})
+					if err != nil {
+						return err
+					}
+					for _, cancel := range []bool{true, false} {
+						id := ports.NewMessageID()
+						m, err := tx.Outbox().Enqueue(ctx, ports.OutboxMessage{ID: id, Contact: c.ID, Channel: ports.ChannelSMS, Category: ports.CategoryTransactional,
+							SMS: ports.SMS{MessagingServiceSID: "MG1", To: c.Phone, Body: "Your code is 123456", IdempotencyKey: id.String()}})
+						if err != nil {
+							return err
+						}
+						if cancel {
+							if _, err := tx.Outbox().Cancel(ctx, m.ID, "test"); err != nil {
+								return err
+							}
+						}
+					}
+					return tx.Outbox().RecordEvent(ctx, "twilio", "SM"+tn.shop.String()[:8])
+				}))
+			}
+			rep, err = eightDays.Sweep(ctx)
+			require.NoError(t, err)
+			assert.Zero(t, rep.Messages+rep.Events, "within the retention")
+			month, err := housekeeping.New(housekeeping.Deps{Store: st, Shops: lister, Clock: fixedClock(time.Now().Add(31 * 24 * time.Hour))},
+				housekeeping.Config{})
+			require.NoError(t, err)
+			rep, err = month.Sweep(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, n, rep.Messages, "the cancelled message of each shop; the queued one stays")
+			assert.Equal(t, n, rep.Events)
+			for _, tn := range tenants {
+				require.NoError(t, st.InShop(ctx, tn.shop, func(ctx context.Context, tx ports.ShopTx) error {
+					ms, err := tx.Outbox().List(ctx, ports.OutboxQuery{})
+					if assert.Len(t, ms, 1) {
+						assert.Equal(t, ports.MessageQueued, ms[0].State)
+					}
 					return err
 				}))
 			}

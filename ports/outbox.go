@@ -268,6 +268,15 @@ type OutboxRepo interface {
 	// A replay does not spoil the unit of work: the caller may commit
 	// after it. ErrInvalid for an empty or over-long (255 bytes) provider or ID.
 	RecordEvent(ctx context.Context, provider, eventID string) error
+	// DeleteFinished removes the shop's messages that ended sent,
+	// delivered, failed or cancelled and were last updated before before,
+	// body and all, and returns how many. Queued, sending, dead and
+	// unknown messages are kept: the last two wait for someone to look.
+	DeleteFinished(ctx context.Context, before time.Time) (int, error)
+	// DeleteEventsBefore forgets inbound provider events recorded before
+	// before (the providers stop redelivering within days) and returns
+	// how many.
+	DeleteEventsBefore(ctx context.Context, before time.Time) (int, error)
 }
 
 // OutboxQueue is the one cross-shop path of the outbox, for the delivery

@@ -297,3 +297,20 @@ func (s *Store) ClaimMessages(ctx context.Context, now time.Time, limit int, lea
 	})
 	return out, nil
 }
+
+func (r outbox) DeleteFinished(ctx context.Context, before time.Time) (int, error) {
+	n, err := affected(r.t.q.ExecContext(ctx, `DELETE FROM outbox_messages WHERE shop_id = $1
+		AND state IN ('sent', 'delivered', 'failed', 'cancelled') AND updated_at < $2`, r.t.shop, ports.Timestamp(before)))
+	if err != nil {
+		return 0, wrap("delete finished messages", err)
+	}
+	return int(n), nil
+}
+
+func (r outbox) DeleteEventsBefore(ctx context.Context, before time.Time) (int, error) {
+	n, err := affected(r.t.q.ExecContext(ctx, `DELETE FROM messaging_events WHERE shop_id = $1 AND received_at < $2`, r.t.shop, ports.Timestamp(before)))
+	if err != nil {
+		return 0, wrap("delete messaging events", err)
+	}
+	return int(n), nil
+}

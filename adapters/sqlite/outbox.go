@@ -338,3 +338,14 @@ func (s *Store) ClaimMessages(ctx context.Context, now time.Time, limit int, lea
 	})
 	return out, nil
 }
+
+func (r outbox) DeleteFinished(ctx context.Context, before time.Time) (int, error) {
+	res, err := r.t.q.ExecContext(ctx, `DELETE FROM outbox_messages WHERE shop_id = ?
+		AND state IN ('sent', 'delivered', 'failed', 'cancelled') AND updated_at < ?`, r.t.shop, micros(before))
+	return affected("delete finished messages", res, err)
+}
+
+func (r outbox) DeleteEventsBefore(ctx context.Context, before time.Time) (int, error) {
+	res, err := r.t.q.ExecContext(ctx, `DELETE FROM messaging_events WHERE shop_id = ? AND received_at < ?`, r.t.shop, micros(before))
+	return affected("delete messaging events", res, err)
+}

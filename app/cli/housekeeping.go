@@ -18,7 +18,9 @@ func newHousekeepingCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Co
 by default): delete expired or idle sessions, expired magic links, idle
 operator sessions and ended rate-limit counters; delete invitations and links
 expired, and jobs done, for longer than STOCKADE_HOUSEKEEPING_GRACE (7 days;
-dead jobs are kept); audit each shop's deletions; and, unless
+dead jobs are kept) and outbox messages finished, and webhook event IDs
+received, longer than STOCKADE_HOUSEKEEPING_MESSAGE_RETENTION (30 days) ago;
+audit each shop's deletions; and, unless
 STOCKADE_HOUSEKEEPING_NO_CHECKPOINTS is set, sign each shop's audit chain head
 with the key in {data dir}/audit.key. Run it from a scheduler when the
 servers run with STOCKADE_HOUSEKEEPING_OFF. A failed shop
@@ -32,8 +34,8 @@ does not stop the others; the command then exits non-zero.`,
 				}
 				rep, err := sw.Sweep(ctx)
 				if _, perr := fmt.Fprintf(c.OutOrStdout(),
-					"shops %d: deleted %d sessions, %d magic links, %d invitations, %d links, %d done jobs, %d operator sessions, %d rate-limit counters; %d checkpoints signed; %d shops failed\n",
-					rep.Shops, rep.Sessions, rep.MagicLinks, rep.Invitations, rep.Capabilities, rep.Jobs, rep.OperatorSessions, rep.RateLimits,
+					"shops %d: deleted %d sessions, %d magic links, %d invitations, %d links, %d done jobs, %d messages, %d messaging events, %d operator sessions, %d rate-limit counters; %d checkpoints signed; %d shops failed\n",
+					rep.Shops, rep.Sessions, rep.MagicLinks, rep.Invitations, rep.Capabilities, rep.Jobs, rep.Messages, rep.Events, rep.OperatorSessions, rep.RateLimits,
 					rep.Checkpoints, rep.Failed); perr != nil && err == nil {
 					err = perr
 				}

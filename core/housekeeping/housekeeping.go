@@ -1,6 +1,7 @@
 // Package housekeeping removes what has outlived its use — expired
 // sessions, magic links, invitations, capability links, operator
-// sessions, rate-limit counters and done jobs — and signs each shop's audit chain head as a
+// sessions, rate-limit counters, done jobs, finished outbox messages and
+// old inbound event IDs — and signs each shop's audit chain head as a
 // checkpoint (AUD-4), on a schedule the server runs or on demand from the
 // CLI.
 //
@@ -44,6 +45,11 @@ type Config struct {
 	// after they expire, and done jobs this long after they finish
 	// (default 7 days). Dead jobs are never deleted.
 	Grace time.Duration
+	// MessageRetention keeps outbox messages this long after they end
+	// (sent, delivered, failed or cancelled; their bodies are personal
+	// data), and inbound provider event IDs this long after they arrive
+	// (default 30 days). Dead and unknown messages are kept.
+	MessageRetention time.Duration
 	// Signer, when set, signs each shop's audit chain head as a
 	// checkpoint when its latest checkpoint is older than CheckpointEvery
 	// (default 24 hours) and the head has moved since; Verifiers check
@@ -66,6 +72,7 @@ func (c *Config) defaults() {
 	def(&c.RateLimitWindow, 15*time.Minute)
 	def(&c.Grace, 7*24*time.Hour)
 	def(&c.CheckpointEvery, 24*time.Hour)
+	def(&c.MessageRetention, 30*24*time.Hour)
 }
 
 // Deps are a Sweeper's collaborators. Shops lists every shop (the SQLite
@@ -96,7 +103,7 @@ func New(d Deps, cfg Config) (*Sweeper, error) {
 	if d.Store == nil || d.Shops == nil {
 		return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("deps", "need a store and a shop lister"))
 	}
-	for _, v := range []time.Duration{cfg.SessionIdleTimeout, cfg.OperatorIdleTimeout, cfg.RateLimitWindow, cfg.Grace, cfg.CheckpointEvery} {
+	for _, v := range []time.Duration{cfg.SessionIdleTimeout, cfg.OperatorIdleTimeout, cfg.RateLimitWindow, cfg.Grace, cfg.CheckpointEvery, cfg.MessageRetention} {
 		if v < 0 {
 			return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("config", "durations must not be negative"))
 		}
@@ -121,10 +128,12 @@ type ShopReport struct {
 	Invitations  int `json:"invitations"`
 	Capabilities int `json:"capabilities"`
 	Jobs         int `json:"jobs"`
+	Messages     int `json:"messages"`
+	Events       int `json:"messaging_events"`
 }
 
 func (r ShopReport) total() int {
-	return r.Sessions + r.MagicLinks + r.Invitations + r.Capabilities + r.Jobs
+	return r.Sessions + r.MagicLinks + r.Invitations + r.Capabilities + r.Jobs + r.Messages + r.Events
 }
 
 // Report is what one pass did.
@@ -180,6 +189,8 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 			rep.Invitations += sr.Invitations
 			rep.Capabilities += sr.Capabilities
 			rep.Jobs += sr.Jobs
+			rep.Messages += sr.Messages
+			rep.Events += sr.Events
 			if stored {
 				rep.Checkpoints++
 			}
@@ -195,7 +206,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 		level = slog.LevelError
 	}
 	s.log.Log(ctx, level, "housekeeping pass", "shops", rep.Shops, "sessions", rep.Sessions, "magic_links", rep.MagicLinks,
-		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "operator_sessions", rep.OperatorSessions,
+		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "messages", rep.Messages, "messaging_events", rep.Events, "operator_sessions", rep.OperatorSessions,
 		"rate_limits", rep.RateLimits, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
 	return rep, errors.Join(errs...)
 }
@@ -221,6 +232,12 @@ func (s *Sweeper) shop(ctx context.Context, shop ports.ShopID, now time.Time) (S
 		}
 		if rep.Jobs, err = tx.Jobs().DeleteDone(ctx, now.Add(-s.cfg.Grace)); err != nil {
 			return fmt.Errorf("done jobs: %w", err)
+		}
+		if rep.Messages, err = tx.Outbox().DeleteFinished(ctx, now.Add(-s.cfg.MessageRetention)); err != nil {
+			return fmt.Errorf("finished messages: %w", err)
+		}
+		if rep.Events, err = tx.Outbox().DeleteEventsBefore(ctx, now.Add(-s.cfg.MessageRetention)); err != nil {
+			return fmt.Errorf("messaging events: %w", err)
 		}
 		if rep.total() == 0 {
 			return nil

@@ -27,6 +27,80 @@ func TestOutboxQueue(t *testing.T, newQueue OutboxQueueHarness) {
 	t.Run("LeaseExpiryAndLastAttempt", func(t *testing.T) { testOutboxClaimLease(t, newQueue) })
 	t.Run("AttemptOutcomes", func(t *testing.T) { testOutboxOutcomes(t, newQueue) })
 	t.Run("ConcurrentClaimsNeverShareAMessage", func(t *testing.T) { testOutboxConcurrentClaims(t, newQueue) })
+	t.Run("Retention", func(t *testing.T) { testOutboxRetention(t, newQueue) })
+}
+
+// testOutboxRetention: DeleteFinished removes the shop's sent, delivered,
+// failed and cancelled messages last updated before the given time, and
+// only those; DeleteEventsBefore forgets old inbound event IDs.
+func testOutboxRetention(t *testing.T, newQueue OutboxQueueHarness) {
+	s, q := newQueue(t)
+	f := seed(t, s, 2, 0)
+	a, b := f.shops[0].ID, f.shops[1].ID
+	ca := createContact(t, s, a, newContact("+15551230001", "a@example.com"))
+	cb := createContact(t, s, b, newContact("+15551230002", "b@example.com"))
+	sent := enqueueMessage(t, s, a, newSMSMessage(ca))
+	dead := enqueueMessage(t, s, a, newSMSMessage(ca))
+	otherShops := enqueueMessage(t, s, b, newSMSMessage(cb))
+	require.Len(t, claimMessages(t, q, time.Now().Add(time.Hour), 10, time.Minute), 3)
+	for _, m := range []struct {
+		shop ports.ShopID
+		id   ports.MessageID
+	}{{a, sent.ID}, {b, otherShops.ID}} {
+		_, err := outboxOp(s, m.shop, func(ctx context.Context, r ports.OutboxRepo) (ports.OutboxMessage, error) {
+			if err := r.Dispatch(ctx, m.id, 1); err != nil {
+				return ports.OutboxMessage{}, err
+			}
+			return r.MarkSent(ctx, m.id, 1, "SM"+m.id.String()[:8])
+		})
+		require.NoError(t, err)
+	}
+	_, err := outboxOp(s, a, func(ctx context.Context, r ports.OutboxRepo) (ports.OutboxMessage, error) {
+		return r.Fail(ctx, dead.ID, 1, "refused for good", time.Time{}, true)
+	})
+	require.NoError(t, err)
+	cancelled := enqueueMessage(t, s, a, newSMSMessage(ca))
+	_, err = outboxOp(s, a, func(ctx context.Context, r ports.OutboxRepo) (ports.OutboxMessage, error) {
+		return r.Cancel(ctx, cancelled.ID, "opted out")
+	})
+	require.NoError(t, err)
+	queued := enqueueMessage(t, s, a, newSMSMessage(ca))
+	last := getMessage(t, s, a, cancelled.ID).UpdatedAt
+
+	deleteFinished := func(before time.Time) int {
+		t.Helper()
+		n, err := outboxOp(s, a, func(ctx context.Context, r ports.OutboxRepo) (int, error) { return r.DeleteFinished(ctx, before) })
+		require.NoError(t, err)
+		return n
+	}
+	assert.Zero(t, deleteFinished(getMessage(t, s, a, sent.ID).UpdatedAt), "updated at, not before")
+	assert.Equal(t, 2, deleteFinished(last.Add(time.Hour)), "the sent and the cancelled message")
+	var left []ports.MessageID
+	for _, m := range listMessages(t, s, a, ports.OutboxQuery{}) {
+		left = append(left, m.ID)
+	}
+	assert.ElementsMatch(t, []ports.MessageID{dead.ID, queued.ID}, left, "dead and queued messages are kept")
+	assert.Equal(t, ports.MessageSent, getMessage(t, s, b, otherShops.ID).State, "another shop's message is kept")
+	assert.Zero(t, deleteFinished(last.Add(time.Hour)))
+
+	record := func(id string) error {
+		_, err := outboxOp(s, a, func(ctx context.Context, r ports.OutboxRepo) (struct{}, error) {
+			return struct{}{}, r.RecordEvent(ctx, "twilio", id)
+		})
+		return err
+	}
+	require.NoError(t, record("SMold"))
+	deleteEvents := func(shop ports.ShopID, before time.Time) int {
+		t.Helper()
+		n, err := outboxOp(s, shop, func(ctx context.Context, r ports.OutboxRepo) (int, error) { return r.DeleteEventsBefore(ctx, before) })
+		require.NoError(t, err)
+		return n
+	}
+	assert.Zero(t, deleteEvents(a, time.Now().Add(-time.Hour)), "recorded just now")
+	assert.Zero(t, deleteEvents(b, time.Now().Add(time.Hour)), "another shop has none")
+	require.ErrorIs(t, record("SMold"), ports.ErrConflict, "still remembered")
+	assert.Equal(t, 1, deleteEvents(a, time.Now().Add(time.Hour)))
+	require.NoError(t, record("SMold"), "forgotten")
 }
 
 func storeOutboxQueue(newStore StoreHarness) OutboxQueueHarness {

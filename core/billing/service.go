@@ -63,6 +63,8 @@ type Service struct {
 	log      *slog.Logger
 	cfg      Config
 	planOf   map[string]string // price ID → plan name
+
+	directory directory // customer / Connect account → shop, remembered
 }
 
 // New returns the service. ErrInvalid for a missing dependency, a plan

@@ -151,21 +151,6 @@ func ownerOf(ev ports.BillingEvent) (key string, byAccount bool) {
 	return "", false
 }
 
-// shopOf maps a customer or account to its shop.
-func (s *Service) shopOf(ctx context.Context, key string, byAccount bool) (ports.ShopID, error) {
-	var shop ports.ShopID
-	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
-		var err error
-		if byAccount {
-			shop, err = tx.BillingDirectory().ShopByConnectAccount(ctx, key)
-		} else {
-			shop, err = tx.BillingDirectory().ShopByCustomer(ctx, key)
-		}
-		return err
-	}, ports.ReadOnly())
-	return shop, err
-}
-
 // apply records and applies ev in shop's unit of work.
 func (s *Service) apply(ctx context.Context, shop ports.ShopID, ev ports.BillingEvent, in WebhookInput) (Outcome, error) {
 	sctx := access.With(ctx, access.Scope{Shop: shop, System: WebhookActor, RequestID: in.RequestID, IP: in.IP})

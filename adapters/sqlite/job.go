@@ -175,36 +175,12 @@ const claimSQL = `UPDATE jobs SET state = 'running', attempts = attempts + 1, lo
 // run one after another and each sees the previous one's claims. limit is
 // 1 to 1000 and lease positive, or ErrInvalid.
 func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]ports.Job, error) {
-	if limit < 1 || limit > 1000 {
-		return nil, ports.Invalid("limit", "must be 1 to 1000")
-	}
-	if lease < time.Microsecond {
-		return nil, ports.Invalid("lease", "must be positive")
-	}
-	tx, release, err := s.begin(ctx, s.writer, false)
+	var rows []jobRow
+	err := s.claim(ctx, "jobs", now, limit, lease, `UPDATE jobs SET state = 'dead', locked_until = NULL, last_error = 'lease expired', updated_at = ?
+		WHERE state = 'running' AND locked_until <= ? AND attempts >= max_attempts`, claimSQL, &rows)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback() // the error that got us here is the one to report
-		}
-	}()
-	at, stamp := micros(now), s.now()
-	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'dead', locked_until = NULL, last_error = 'lease expired', updated_at = ?
-		WHERE state = 'running' AND locked_until <= ? AND attempts >= max_attempts`, stamp, at); err != nil {
-		return nil, wrap("claim jobs: expire leases", err)
-	}
-	var rows []jobRow
-	if err := tx.SelectContext(ctx, &rows, claimSQL, at, limit, micros(now.Add(lease)), stamp); err != nil {
-		return nil, wrap("claim jobs", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, wrap("claim jobs: commit", err)
-	}
-	committed = true
 	out := jobsOf(rows)
 	slices.SortFunc(out, func(a, b ports.Job) int {
 		if c := a.RunAt.Compare(b.RunAt); c != 0 {

@@ -293,39 +293,15 @@ const claimOutboxSQL = `UPDATE outbox_messages SET state = 'sending', attempts =
 // is a write transaction on the single writer connection (BEGIN
 // IMMEDIATE), so concurrent claimers run one after another.
 func (s *Store) ClaimMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]ports.OutboxMessage, error) {
-	if limit < 1 || limit > 1000 {
-		return nil, ports.Invalid("limit", "must be 1 to 1000")
-	}
-	if lease < time.Microsecond {
-		return nil, ports.Invalid("lease", "must be positive")
-	}
-	tx, release, err := s.begin(ctx, s.writer, false)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback() // the error that got us here is the one to report
-		}
-	}()
-	at, stamp := micros(now), s.now()
-	if _, err := tx.ExecContext(ctx, `UPDATE outbox_messages SET
+	var rows []outboxRow
+	err := s.claim(ctx, "messages", now, limit, lease, `UPDATE outbox_messages SET
 			state = CASE WHEN dispatched = attempts THEN 'unknown' ELSE 'dead' END,
 			last_error = CASE WHEN dispatched = attempts THEN 'lease expired during the provider call' ELSE 'lease expired' END,
 			locked_until = NULL, updated_at = ?
-		WHERE state = 'sending' AND locked_until <= ? AND attempts >= max_attempts`, stamp, at); err != nil {
-		return nil, wrap("claim messages: expire leases", err)
+		WHERE state = 'sending' AND locked_until <= ? AND attempts >= max_attempts`, claimOutboxSQL, &rows)
+	if err != nil {
+		return nil, err
 	}
-	var rows []outboxRow
-	if err := tx.SelectContext(ctx, &rows, claimOutboxSQL, at, limit, micros(now.Add(lease)), stamp); err != nil {
-		return nil, wrap("claim messages", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, wrap("claim messages: commit", err)
-	}
-	committed = true
 	out, err := messagesOf(rows)
 	if err != nil {
 		return nil, err

@@ -169,26 +169,10 @@ func (r *Runner) Wake() {
 // or after a restart). A round that fails (the store is unreachable) is
 // logged and retried after the poll interval.
 func (r *Runner) Run(ctx context.Context) error {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		n, err := r.RunOnce(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			r.log.ErrorContext(ctx, "background jobs: round failed", "error", err)
-		} else if n == r.cfg.BatchSize {
-			continue // a full batch: there may be more due now
-		}
-		timer.Reset(r.cfg.PollInterval)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-r.wake:
-		case <-timer.C:
-		}
-	}
+	Poll(ctx, r.RunOnce, r.cfg.BatchSize, r.cfg.PollInterval, r.wake, func(err error) {
+		r.log.ErrorContext(ctx, "background jobs: round failed", "error", err)
+	})
+	return nil
 }
 
 // RunOnce claims one batch, runs it with up to Concurrency jobs at once,

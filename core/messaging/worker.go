@@ -165,26 +165,10 @@ func (w *Worker) Wake() {
 // hand have ended (a provider call in flight is finished and marked, with
 // a bound of its own; messages not yet started go back to the queue).
 func (w *Worker) Run(ctx context.Context) error {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		n, err := w.RunOnce(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			w.log.ErrorContext(ctx, "outbox: round failed", "error", err)
-		} else if n == w.cfg.BatchSize {
-			continue
-		}
-		timer.Reset(w.cfg.PollInterval)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-w.wake:
-		case <-timer.C:
-		}
-	}
+	jobs.Poll(ctx, w.RunOnce, w.cfg.BatchSize, w.cfg.PollInterval, w.wake, func(err error) {
+		w.log.ErrorContext(ctx, "outbox: round failed", "error", err)
+	})
+	return nil
 }
 
 // RunOnce claims one batch, delivers it with up to Concurrency messages

@@ -73,7 +73,8 @@ func WithDialer(d pq.Dialer) Option { return func(o *options) { o.dialer = d } }
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 
 // WithPrivilegedRole lets Open connect as a role that bypasses row-level
-// security (a superuser, a BYPASSRLS role or a table owner). Only for
+// security or the column grants (see checkRole: a superuser, a BYPASSRLS
+// role, a table owner, or a member of one). Only for
 // maintenance tools; the server never sets it.
 func WithPrivilegedRole() Option { return func(o *options) { o.allowPrivileged = true } }
 
@@ -191,28 +192,62 @@ func redactErr(err error, u *url.URL) string {
 	return msg
 }
 
-// checkRole refuses a connection role that row-level security would not
-// bind: a superuser, a BYPASSRLS role, or the owner of any table.
+// checkRole refuses a connection whose role row-level security or the
+// column grants would not bind. The login role (session_user, to which a
+// session can always RESET ROLE) and current_user must not be, nor be able
+// to reach through role membership, any role that
+//   - is a superuser, has BYPASSRLS or CREATEROLE (before PostgreSQL 16 a
+//     CREATEROLE role may grant itself any other role);
+//   - owns a table, or a schema holding tables (an owner may disable
+//     row-level security, drop the policies or the tables);
+//   - is one of the predefined roles that read or write every table or
+//     server file (pg_read_all_data ignores the column grants that keep
+//     password hashes out of reach).
+//
+// Reach is pg_has_role's MEMBER: any chain of memberships, whatever its
+// INHERIT (PostgreSQL 15) or INHERIT and SET options (16+), since the
+// options of a chain's grants can be changed by whoever holds ADMIN on
+// them and MEMBER covers USAGE and SET alike. A role is a member of
+// itself, so the role's own attributes are covered by the same test.
 func (s *Store) checkRole(ctx context.Context) error {
-	var r struct {
-		Name      string `db:"rolname"`
-		Super     bool   `db:"rolsuper"`
-		BypassRLS bool   `db:"rolbypassrls"`
-		Owns      int    `db:"owns"`
+	var rows []struct {
+		Login string `db:"login"`
+		Name  string `db:"rolname"`
+		Why   string `db:"why"`
 	}
-	err := s.db.GetContext(ctx, &r, `SELECT rolname, rolsuper, rolbypassrls,
-		(SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p')) AS owns
-		FROM pg_catalog.pg_roles r WHERE rolname = current_user`)
+	err := s.db.SelectContext(ctx, &rows, checkRoleSQL)
 	if err != nil {
 		return mapErr("check role", err)
 	}
-	if r.Super || r.BypassRLS || r.Owns > 0 {
-		return ports.Invalid("database url", fmt.Sprintf(
-			"role %q bypasses row-level security (superuser=%t, bypassrls=%t, owns %d tables); connect as a login role that is a member of stockade_app and owns nothing",
-			r.Name, r.Super, r.BypassRLS, r.Owns))
+	if len(rows) == 0 {
+		return nil
 	}
-	return nil
+	reached := make([]string, len(rows))
+	for i, r := range rows {
+		reached[i] = fmt.Sprintf("%q (%s)", r.Name, r.Why)
+	}
+	return ports.Invalid("database url", fmt.Sprintf(
+		"role %q bypasses row-level security: it is or can become through role membership %s; connect as a login role that is a member of stockade_app only and owns nothing",
+		rows[0].Login, strings.Join(reached, ", ")))
 }
+
+// checkRoleSQL lists the privileged roles the connection's roles reach;
+// see checkRole.
+const checkRoleSQL = `WITH danger (oid, why) AS (
+		SELECT oid, 'superuser' FROM pg_catalog.pg_roles WHERE rolsuper
+		UNION ALL SELECT oid, 'bypassrls' FROM pg_catalog.pg_roles WHERE rolbypassrls
+		UNION ALL SELECT oid, 'createrole' FROM pg_catalog.pg_roles WHERE rolcreaterole
+		UNION ALL SELECT DISTINCT relowner, 'owns tables' FROM pg_catalog.pg_class WHERE relkind IN ('r', 'p')
+		UNION ALL SELECT DISTINCT n.nspowner, 'owns a schema with tables' FROM pg_catalog.pg_namespace n
+			WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p'))
+		UNION ALL SELECT oid, 'reads or writes every table or server file' FROM pg_catalog.pg_roles
+			WHERE rolname IN ('pg_read_all_data', 'pg_write_all_data', 'pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program')
+	)
+	SELECT session_user AS login, r.rolname, string_agg(DISTINCT d.why, ', ' ORDER BY d.why) AS why
+	FROM danger d JOIN pg_catalog.pg_roles r ON r.oid = d.oid
+	WHERE pg_catalog.pg_has_role(session_user, d.oid, 'MEMBER') OR pg_catalog.pg_has_role(current_user, d.oid, 'MEMBER')
+	GROUP BY r.rolname
+	ORDER BY r.rolname`
 
 // Ping reports whether the database answers and the schema is current.
 func (s *Store) Ping(ctx context.Context) error {

@@ -104,6 +104,11 @@ type JobQueue interface {
 	// queued with RunAt at or before now, or running with LockedUntil at
 	// or before now (a dead worker's lease ran out). Oldest RunAt first. A
 	// running job whose lease ran out after its last attempt is marked dead
-	// (LastError "lease expired") instead of being handed out.
+	// (LastError "lease expired") instead of being handed out. limit is 1
+	// to 1000 and lease positive and at most MaxLease, or ErrInvalid.
 	Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Job, error)
 }
+
+// MaxLease is the longest lease a claim of JobQueue or OutboxQueue may
+// take: no claimer holds due work for longer.
+const MaxLease = 24 * time.Hour

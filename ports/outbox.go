@@ -293,7 +293,7 @@ type OutboxQueue interface {
 	// attempt is not handed out: it becomes unknown (LastError "lease
 	// expired during the provider call") when that attempt was
 	// dispatched, else dead ("lease expired"). limit is 1 to 1000 and
-	// lease positive, or ErrInvalid.
+	// lease positive and at most MaxLease, or ErrInvalid.
 	ClaimMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxMessage, error)
 }
 

@@ -159,11 +159,12 @@ func (r jobs) Retry(ctx context.Context, id ports.JobID, runAt time.Time) (ports
 }
 
 // Claim implements ports.JobQueue through stockade_claim_jobs, the
-// SECURITY DEFINER function of migration 00006: the application role
-// cannot read other shops' jobs, but it may call the function, which hands
-// out due jobs of every shop with FOR UPDATE SKIP LOCKED. One statement,
-// one round trip, outside any unit of work. limit is 1 to 1000 and lease
-// positive, or ErrInvalid.
+// SECURITY DEFINER function of migration 00006 (lease bounded by 00018):
+// the application role cannot read other shops' jobs, but it may call the
+// function, which hands out due jobs of every shop with FOR UPDATE SKIP
+// LOCKED. One statement, one round trip, outside any unit of work. limit
+// is 1 to 1000 and lease positive and at most ports.MaxLease, or
+// ErrInvalid; the function checks the same bounds.
 func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]ports.Job, error) {
 	if err := checkClaim(limit, lease); err != nil {
 		return nil, err
@@ -217,8 +218,8 @@ func checkClaim(limit int, lease time.Duration) error {
 	if limit < 1 || limit > 1000 {
 		return ports.Invalid("limit", "must be 1 to 1000")
 	}
-	if lease < time.Microsecond {
-		return ports.Invalid("lease", "must be positive")
+	if lease < time.Microsecond || lease > ports.MaxLease {
+		return ports.Invalid("lease", "must be positive and at most 24h")
 	}
 	return nil
 }

@@ -67,12 +67,19 @@ func (r operators) Get(ctx context.Context, id ports.OperatorID) (ports.Operator
 	return row.port(), nil
 }
 
+// operatorCredentialsSQL is the one statement the definer function
+// stockade_operator_credentials answers (migration 00018: the application
+// role cannot read operators.password_hash); the function compares the
+// client's statement text with it, byte for byte.
+const operatorCredentialsSQL = `SELECT * FROM stockade_operator_credentials($1)`
+
+// Credentials reads one operator and the password hash, by e-mail.
 func (r operators) Credentials(ctx context.Context, email string) (ports.Operator, string, error) {
 	var row struct {
 		operatorRow
 		Hash string `db:"password_hash"`
 	}
-	err := sqlx.GetContext(ctx, r.t.q, &row, `SELECT `+operatorCols+`, password_hash FROM operators WHERE email = $1`, ports.NormalizeEmail(email))
+	err := sqlx.GetContext(ctx, r.t.q, &row, operatorCredentialsSQL, ports.NormalizeEmail(email))
 	if err != nil {
 		return ports.Operator{}, "", wrap("operator credentials", err)
 	}

@@ -2,14 +2,22 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/stockadehq/stockade/ports"
 )
 
-// passwords keeps password hashes, one global row per user.
+// passwords keeps password hashes, one global row per user. The
+// application role may write the hash column but not read it (migration
+// 00018): Set never reads it, and Get reads one hash through the definer
+// function stockade_password_hash, which answers only passwordHashSQL.
 type passwords struct{ t *globalTx }
+
+// passwordHashSQL is the one statement stockade_password_hash answers; the
+// function compares the client's statement text with it, byte for byte.
+const passwordHashSQL = `SELECT stockade_password_hash($1)`
 
 // maxHashLen bounds a stored hash; real encodings are under 200 bytes.
 const maxHashLen = 1024
@@ -20,8 +28,10 @@ func (r passwords) Set(ctx context.Context, user ports.UserID, hash string) erro
 	if hash == "" || len(hash) > maxHashLen {
 		return ports.Invalid("password hash", "must be 1 to 1024 bytes")
 	}
+	// SET names the parameters, not excluded.hash: reading excluded.hash
+	// needs SELECT on the column, which the application role lacks.
 	_, err := r.t.q.ExecContext(ctx, `INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at`,
+		ON CONFLICT (user_id) DO UPDATE SET hash = $2, updated_at = $3`,
 		user, hash, r.t.store.now())
 	if err != nil {
 		return wrap("set password", err)
@@ -29,10 +39,15 @@ func (r passwords) Set(ctx context.Context, user ports.UserID, hash string) erro
 	return nil
 }
 
+// Get reads the user's hash; the function answers NULL for a user without
+// one (ErrNotFound).
 func (r passwords) Get(ctx context.Context, user ports.UserID) (string, error) {
-	var hash string
-	if err := sqlx.GetContext(ctx, r.t.q, &hash, `SELECT hash FROM passwords WHERE user_id = $1`, user); err != nil {
+	var hash sql.NullString
+	if err := sqlx.GetContext(ctx, r.t.q, &hash, passwordHashSQL, user); err != nil {
 		return "", wrap("get password", err)
 	}
-	return hash, nil
+	if !hash.Valid {
+		return "", notFound("get password")
+	}
+	return hash.String, nil
 }

@@ -57,9 +57,9 @@ type Config struct {
 	// PollInterval is the pause after a round that did not fill its batch
 	// (default 1s). A full batch is followed by the next claim at once.
 	PollInterval time.Duration
-	// Lease is how long a claimed batch is this runner's (default 5m).
-	// Handlers' contexts end at 90% of it, leaving time to record the
-	// outcome before another runner may claim the job again.
+	// Lease is how long a claimed batch is this runner's (default 5m, 1s
+	// to ports.MaxLease). Handlers' contexts end at 90% of it, leaving time
+	// to record the outcome before another runner may claim the job again.
 	Lease time.Duration
 	// Backoff is the delay before the retry that follows failed attempt
 	// number attempt (1-based). Default: ExponentialBackoff(time.Second,
@@ -90,8 +90,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, ports.Invalid("jobs batch size", "must be 1 to 1000")
 	case c.PollInterval < 0:
 		return c, ports.Invalid("jobs poll interval", "must be positive")
-	case c.Lease < time.Second:
-		return c, ports.Invalid("jobs lease", "must be at least 1s")
+	case c.Lease < time.Second || c.Lease > ports.MaxLease:
+		return c, ports.Invalid("jobs lease", "must be 1s to 24h")
 	}
 	return c, nil
 }

@@ -256,6 +256,7 @@ func TestNewRefusesBadDepsAndConfig(t *testing.T) {
 		{"negative concurrency", jobs.Deps{Store: st, Queue: st}, jobs.Config{Concurrency: -1}},
 		{"huge batch", jobs.Deps{Store: st, Queue: st}, jobs.Config{BatchSize: 1001}},
 		{"short lease", jobs.Deps{Store: st, Queue: st}, jobs.Config{Lease: time.Millisecond}},
+		{"lease over MaxLease", jobs.Deps{Store: st, Queue: st}, jobs.Config{Lease: ports.MaxLease + time.Second}},
 		{"negative poll", jobs.Deps{Store: st, Queue: st}, jobs.Config{PollInterval: -time.Second}},
 	}
 	for _, tt := range tests {

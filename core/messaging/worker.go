@@ -33,8 +33,9 @@ type WorkerConfig struct {
 	// PollInterval is the pause after a round that did not fill its batch
 	// (default 1s).
 	PollInterval time.Duration
-	// Lease is how long a claimed batch is this worker's (default 5m); it
-	// must cover BatchSize / Concurrency provider calls.
+	// Lease is how long a claimed batch is this worker's (default 5m, 1s
+	// to ports.MaxLease); it must cover BatchSize / Concurrency provider
+	// calls.
 	Lease time.Duration
 	// SendTimeout bounds one provider call (default 30s).
 	SendTimeout time.Duration
@@ -78,8 +79,8 @@ func (c WorkerConfig) withDefaults() (WorkerConfig, error) {
 		return c, ports.Invalid("outbox batch size", "must be 1 to 1000")
 	case c.PollInterval < 0:
 		return c, ports.Invalid("outbox poll interval", "must be positive")
-	case c.Lease < time.Second:
-		return c, ports.Invalid("outbox lease", "must be at least 1s")
+	case c.Lease < time.Second || c.Lease > ports.MaxLease:
+		return c, ports.Invalid("outbox lease", "must be 1s to 24h")
 	case c.SendTimeout <= 0 || c.SendTimeout >= c.Lease:
 		return c, ports.Invalid("outbox send timeout", "must be positive and shorter than the lease")
 	}

@@ -350,7 +350,7 @@ func testClaimOrder(t *testing.T, newQueue JobQueueHarness) {
 		name  string
 		limit int
 		lease time.Duration
-	}{{"zero limit", 0, lease}, {"huge limit", 1001, lease}, {"zero lease", 1, 0}, {"negative lease", 1, -time.Second}} {
+	}{{"zero limit", 0, lease}, {"huge limit", 1001, lease}, {"zero lease", 1, 0}, {"negative lease", 1, -time.Second}, {"lease over MaxLease", 1, ports.MaxLease + time.Microsecond}} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := q.Claim(context.Background(), base, tt.limit, tt.lease)
 			require.ErrorIs(t, err, ports.ErrInvalid)

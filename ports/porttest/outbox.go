@@ -434,7 +434,7 @@ func testOutboxClaimOrder(t *testing.T, newQueue OutboxQueueHarness) {
 		name  string
 		limit int
 		lease time.Duration
-	}{{"zero limit", 0, lease}, {"huge limit", 1001, lease}, {"zero lease", 1, 0}} {
+	}{{"zero limit", 0, lease}, {"huge limit", 1001, lease}, {"zero lease", 1, 0}, {"lease over MaxLease", 1, ports.MaxLease + time.Microsecond}} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := q.ClaimMessages(context.Background(), base, tt.limit, tt.lease)
 			require.ErrorIs(t, err, ports.ErrInvalid)

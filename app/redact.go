@@ -3,6 +3,8 @@ package app
 import (
 	"net/url"
 	"strings"
+
+	"github.com/stockadehq/stockade/internal/scrub"
 )
 
 // redacted replaces a secret in URLs, errors and logs.
@@ -86,8 +88,9 @@ func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
 // scrubError returns err with every secret of the URLs in rawURLs replaced
-// by "xxxxx" in its message. It is a safety net for errors that come from
-// drivers which might echo a connection string; nil stays nil.
+// by "xxxxx" in its message, where it stands alone (see scrub.Secret). It
+// is a safety net for errors that come from drivers which might echo a
+// connection string; nil stays nil.
 func scrubError(err error, rawURLs ...string) error {
 	if err == nil {
 		return nil
@@ -96,9 +99,8 @@ func scrubError(err error, rawURLs ...string) error {
 	changed := false
 	for _, raw := range rawURLs {
 		for _, s := range urlSecrets(raw) {
-			if strings.Contains(msg, s) {
-				msg = strings.ReplaceAll(msg, s, redacted)
-				changed = true
+			if m := scrub.Secret(msg, s, redacted); m != msg {
+				msg, changed = m, true
 			}
 		}
 	}

@@ -57,3 +57,31 @@ func TestScrubError(t *testing.T) {
 		t.Error("scrubError(nil) != nil")
 	}
 }
+
+// A short password is redacted where it stands alone, never inside the
+// words around it: before, the password "b" turned "sslmode=disable" into
+// "sslmode=disaxxxxxle".
+func TestScrubErrorRedactsOnlyThePassword(t *testing.T) {
+	tests := []struct {
+		raw  string
+		give string
+		want string
+	}{
+		{"postgres://app:b@db/x?sslmode=disable",
+			`cannot reach postgres://app:xxxxx@db/x?binary_parameters=yes&sslmode=disable: login app:b@db refused (password "b")`,
+			`cannot reach postgres://app:xxxxx@db/x?binary_parameters=yes&sslmode=disable: login app:xxxxx@db refused (password "xxxxx")`},
+		{"postgres://app:able@db/x", "sslmode=disable, able=able", "sslmode=disable, xxxxx=xxxxx"},
+		{"postgres://app:p@ss!@db/x", "p@ss!y and xp@ss!", "xxxxxy and xp@ss!"},
+		{"postgres://app:p%40ss!@db/x", "p@ss!y and xp@ss!", "xxxxxy and xp@ss!"},
+		{"postgres://app:b@db/x", "b", "xxxxx"},
+		{"postgres://app:b@db/x", "bb b,b", "bb xxxxx,xxxxx"},
+		{"postgres://app:p%C3%A4ssw%C3%B6rt@db/x", "ein pässwörter, pässwört.", "ein pässwörter, xxxxx."},
+	}
+	for _, tt := range tests {
+		err := scrubError(fmt.Errorf("%s: %w", tt.give, ports.ErrUnavailable), tt.raw)
+		want := tt.want + ": unavailable"
+		if err.Error() != want {
+			t.Errorf("scrubError(%q, %q) = %q, want %q", tt.give, tt.raw, err.Error(), want)
+		}
+	}
+}

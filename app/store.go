@@ -133,7 +133,9 @@ func storeError(ctx context.Context, setting, op, rawURL string, err error) erro
 	case errors.Is(err, ports.ErrSchemaTooNew):
 		hint = " (this build is older than the database; run a newer stockade)"
 	}
-	return scrubError(fmt.Errorf("%s: %s %s: %w%s", setting, op, RedactURL(rawURL), err, hint), rawURL)
+	// Only the adapter's error is scrubbed: the URL before it is already
+	// redacted component by component.
+	return fmt.Errorf("%s: %s %s: %w%s", setting, op, RedactURL(rawURL), scrubError(err, rawURL), hint)
 }
 
 // logMigration logs what a migration run did.

@@ -161,6 +161,27 @@ func TestOpenStorePostgresUnreachable(t *testing.T) {
 	}
 }
 
+// TestOpenStoreErrorRedactsOnlyThePassword: with the one-letter password
+// "b", the message named "sslmode=disaxxxxxle" and
+// "xxxxxinary_parameters" before; now only the password component goes.
+func TestOpenStoreErrorRedactsOnlyThePassword(t *testing.T) {
+	cfg := app.Default()
+	cfg.Database.URL = "postgres://app:b@" + closedPort(t) + "/stockade?sslmode=disable"
+	_, err := app.OpenStore(context.Background(), cfg, nil)
+	if err == nil {
+		t.Fatal("OpenStore succeeded against a closed port")
+	}
+	msg := err.Error()
+	for _, want := range []string{"postgres://app:xxxxx@", "sslmode=disable", "binary_parameters=yes"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error = %q, want it to contain %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, ":b@") {
+		t.Errorf("error = %q names the password", msg)
+	}
+}
+
 func TestOpenStorePostgres(t *testing.T) {
 	ctx := context.Background()
 	pg := testinfra.StartPostgres(t)

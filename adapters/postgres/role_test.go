@@ -159,3 +159,13 @@ func TestOpenRefusesRolesThatReachAPrivilegedRole(t *testing.T) {
 		require.NoError(t, err, "the owner's member can lower the wall, so Open must refuse it")
 	})
 }
+
+// TestOpenErrorMasksOnlyThePassword: a URL the driver refuses is named
+// with its password masked and the words around it intact (the password
+// "b" used to turn "disable" into "disaxxxxxle").
+func TestOpenErrorMasksOnlyThePassword(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://app:b@127.0.0.1:1/x?sslmode=bogus")
+	require.ErrorIs(t, err, ports.ErrInvalid)
+	assert.ErrorContains(t, err, `"bogus" is not supported; supported values are disable,`)
+	assert.NotContains(t, err.Error(), "xxxxx", "the driver's text does not hold the password")
+}

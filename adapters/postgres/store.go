@@ -32,6 +32,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/stockadehq/stockade/internal/scrub"
 	"github.com/stockadehq/stockade/internal/sqlmigrate"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -184,10 +185,12 @@ func connect(ctx context.Context, rawURL string, o options) (*sqlx.DB, error) {
 	return db, nil
 }
 
+// redactErr returns err's text with u's password masked where it stands
+// alone (the words around it stay readable).
 func redactErr(err error, u *url.URL) string {
 	msg := err.Error()
-	if p, ok := u.User.Password(); ok && p != "" {
-		msg = strings.ReplaceAll(msg, p, "xxxxx")
+	if p, ok := u.User.Password(); ok {
+		msg = scrub.Secret(msg, p, "xxxxx")
 	}
 	return msg
 }

@@ -15,6 +15,7 @@ package sqlite
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -78,8 +79,9 @@ func source() sqlmigrate.Source {
 }
 
 // Migrate applies pending migrations to the database at rawURL, creating
-// the file if needed (its directory must exist). It is idempotent and
-// refuses a schema newer than this build (ports.ErrSchemaTooNew).
+// the file if needed (its directory must exist) with mode 0600, which
+// SQLite gives its -wal and -shm files too. It is idempotent and refuses a
+// schema newer than this build (ports.ErrSchemaTooNew).
 func Migrate(ctx context.Context, rawURL string) (sqlmigrate.Result, error) {
 	path, err := ParseURL(rawURL)
 	if err != nil {
@@ -87,6 +89,9 @@ func Migrate(ctx context.Context, rawURL string) (sqlmigrate.Result, error) {
 	}
 	if path == Memory {
 		return sqlmigrate.Result{}, ports.Invalid("database url", "an in-memory database cannot be migrated separately; Open migrates it")
+	}
+	if err := createPrivate(path); err != nil {
+		return sqlmigrate.Result{}, err
 	}
 	db, err := openDB(ctx, path, true, 1)
 	if err != nil {
@@ -135,6 +140,29 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return s, nil
+}
+
+// dbFileMode is the mode of a database file Migrate creates. SQLite
+// creates a database's -wal and -shm files with the database file's mode.
+const dbFileMode = 0o600
+
+// createPrivate creates the database file at path, empty and private,
+// unless it exists: SQLite would create it 0644 (less the umask), readable
+// by every local user. An existing file keeps its mode. A missing
+// directory is left for SQLite to report.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, dbFileMode)
+	switch {
+	case err == nil:
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("sqlite: create %s: %v: %w", path, err, ports.ErrUnavailable)
+		}
+		return nil
+	case errors.Is(err, fs.ErrExist), errors.Is(err, fs.ErrNotExist):
+		return nil
+	default:
+		return fmt.Errorf("sqlite: create %s: %v: %w", path, err, ports.ErrUnavailable)
+	}
 }
 
 // openDB opens one pool. The writer pool has a single connection whose

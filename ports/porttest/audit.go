@@ -224,6 +224,9 @@ func testAudit(t *testing.T, newStore StoreHarness) {
 			{"no action", mod(func(e *ports.AuditEvent) { e.Action = "" }), ports.ErrInvalid},
 			{"bad outcome", mod(func(e *ports.AuditEvent) { e.Outcome = "maybe" }), ports.ErrInvalid},
 			{"bad json", mod(func(e *ports.AuditEvent) { e.After = json.RawMessage(`{"a":`) }), ports.ErrInvalid},
+			// JSON cannot carry these bytes: an export would not verify.
+			{"user agent not UTF-8", mod(func(e *ports.AuditEvent) { e.UserAgent = "curl \xff" }), ports.ErrInvalid},
+			{"json not UTF-8", mod(func(e *ports.AuditEvent) { e.Before = json.RawMessage("\"\xc3\"") }), ports.ErrInvalid},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -49,7 +49,10 @@ const auditHashTag = "stockade-audit-v1"
 // JSON as text, never re-encoded). Every field is either fixed-size or
 // length-prefixed, so two different events never share an encoding.
 // TestAuditEncodingGolden (auditchain_test.go) spells out one event's
-// encoding byte by byte, with its hash.
+// encoding byte by byte, with its hash. The PostgreSQL store computes the
+// same encoding in SQL (stockade_audit_append, migration 00017), so that
+// the application role cannot store a hash that does not cover its row;
+// porttest checks that the two agree.
 //
 // PrevHash is the previous event's Hash; the first hashed event of a shop
 // has the zero PrevHash (32 zero bytes).

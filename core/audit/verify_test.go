@@ -408,6 +408,8 @@ func TestVerifyEventsFromBeforeTheChain(t *testing.T) {
 		rep = runWith(t, unhash(log, 4, 5), k, 5)
 		require.False(t, rep.OK())
 		assert.Equal(t, Problem{Kind: KindEdited, Seq: 5, Event: log[4].ID, Detail: "its hash was removed: seq 6 links to it"}, rep.Problems[0])
+		assert.Equal(t, int64(4), rep.Head, "the last good event")
+		assert.Equal(t, int64(4), rep.Unhashed)
 	})
 	t.Run("PrefixShrank", func(t *testing.T) {
 		// A log rewritten from seq 2 on, under a record of 3 events from

@@ -65,6 +65,11 @@ func (w *walker) reportBefore(seq int64) Report {
 			rep.HeadHash = w.recent[(w.n-1-j)%recentLinks].hash
 		}
 	}
+	if !w.started && rep.Head >= seq {
+		// An unhashed event was accepted before the chain began and
+		// named afterwards (its hash was removed): the head moves before it.
+		rep.Head, rep.Events, rep.Unhashed = seq-1, rep.Events-(rep.Head-seq+1), rep.Unhashed-(rep.Head-seq+1)
+	}
 	return rep
 }
 

@@ -38,12 +38,20 @@ var auditBackends = []auditBackend{
 		return []string{"STOCKADE_DATA_DIR=" + dir}, func(t testing.TB, stmts ...string) {
 			db := sqlx.MustOpen("sqlite", "file:"+filepath.Join(dir, "stockade.db")+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
 			defer db.Close()
-			all := append([]string{
-				`DROP TRIGGER audit_events_append_only_update`, `DROP TRIGGER audit_events_append_only_delete`,
-			}, stmts...)
-			all = append(all,
-				`CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END`,
-				`CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END`)
+			var triggers []struct {
+				Name string `db:"name"`
+				SQL  string `db:"sql"`
+			}
+			require.NoError(t, db.Select(&triggers, `SELECT name, sql FROM sqlite_master
+				WHERE type = 'trigger' AND tbl_name IN ('audit_events', 'audit_heads')`))
+			var all []string
+			for _, tr := range triggers {
+				all = append(all, `DROP TRIGGER `+tr.Name)
+			}
+			all = append(all, stmts...)
+			for _, tr := range triggers {
+				all = append(all, tr.SQL)
+			}
 			runTx(t, db, all)
 		}
 	}},
@@ -58,9 +66,9 @@ var auditBackends = []auditBackend{
 			shop := shopOf(stmts[0])
 			all := append([]string{
 				`SELECT set_config('app.shop_id', '` + shop + `', true)`,
-				`ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`,
+				`ALTER TABLE audit_events DISABLE TRIGGER USER`, `ALTER TABLE audit_heads DISABLE TRIGGER USER`,
 			}, stmts...)
-			runTx(t, db, append(all, `ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`))
+			runTx(t, db, append(all, `ALTER TABLE audit_events ENABLE TRIGGER USER`, `ALTER TABLE audit_heads ENABLE TRIGGER USER`))
 		}
 	}},
 }
@@ -248,6 +256,25 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 			withAuditStore(t, w.cfg, func(_ context.Context, st ports.Store) { appendAudit(t, st, w.acme, 5) })
 			sql(`UPDATE audit_events SET target = 'user:9' WHERE shop_id = '{shop}' AND seq = 23`)(t, w)
 		}, "shop acme: seq 23: edited", 23, true},
+		// Issue 16 (3): with every hash removed, the whole log posed as
+		// events from before the chain and verified.
+		{"remove every hash", sql(`UPDATE audit_events SET hash = NULL, prev_hash = NULL WHERE shop_id = '{shop}'`),
+			"shop acme: seq 1: edited", 1, true},
+		{"remove every hash, then edit and delete", sql(
+			`UPDATE audit_events SET hash = NULL, prev_hash = NULL WHERE shop_id = '{shop}'`,
+			`UPDATE audit_events SET actor = 'user:evil' WHERE shop_id = '{shop}' AND seq = 7`,
+			`DELETE FROM audit_events WHERE shop_id = '{shop}' AND seq >= 19`),
+			"shop acme: seq 1: edited", 1, true},
+		{"remove the hashes after the checkpoint", func(t testing.TB, w auditWorld) {
+			withAuditStore(t, w.cfg, func(_ context.Context, st ports.Store) { appendAudit(t, st, w.acme, 5) })
+			sql(`UPDATE audit_events SET hash = NULL, prev_hash = NULL WHERE shop_id = '{shop}' AND seq > 20`)(t, w)
+		}, "shop acme: seq 21: edited", 21, true},
+		// The prefix from before the chain is fixed once: growing it, and
+		// the record of its size with it, is caught where the hashes went.
+		{"grow the prefix from before the chain", sql(
+			`UPDATE audit_heads SET unhashed = 5 WHERE shop_id = '{shop}'`,
+			`UPDATE audit_events SET hash = NULL, prev_hash = NULL WHERE shop_id = '{shop}' AND seq <= 5`),
+			"shop acme: seq 5: edited", 5, false}, // signed history: checkpoint walks only what follows it
 	}
 	for _, b := range auditBackends {
 		t.Run(b.name, func(t *testing.T) {
@@ -281,6 +308,11 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 							assert.Equal(t, named, rep.Problems[0].Event, "the report names the event by ID")
 						})
 					}
+					keys, err := app.LoadAuditKeys(w.cfg)
+					require.NoError(t, err)
+					_, err = runCLI(t, w.env, "audit", "verify", "--shop", "acme", "--verifier-key", keys.VerifierKey)
+					require.ErrorIs(t, err, audit.ErrTampered, "an auditor with the public key only sees it too")
+					assert.Contains(t, cli.ErrorLine(err), tt.want)
 					_, err = runCLI(t, w.env, "audit", "verify", "--shop", "bystander")
 					require.NoError(t, err)
 					out, err = runCLI(t, w.env, "audit", "checkpoint", "--shop", "acme")

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/stockadehq/stockade/ports"
 )
 
 // auditKeyFile is where the audit checkpoints' signing key is kept, under
@@ -40,7 +42,7 @@ type AuditKeys struct {
 // signed. Keep the file out of the database's backups: whoever holds it
 // can sign checkpoints.
 func LoadAuditKeys(cfg Config) (AuditKeys, error) {
-	path := filepath.Join(absDir(cfg.DataDir), auditKeyFile)
+	path := AuditKeyPath(cfg)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		skey, vkey, gerr := note.GenerateKey(rand.Reader, AuditKeyName)
@@ -51,6 +53,25 @@ func LoadAuditKeys(cfg Config) (AuditKeys, error) {
 			return AuditKeys{}, fmt.Errorf("create audit key file: %w", err)
 		}
 		b, err = os.ReadFile(path) // another process may have won the race
+	}
+	if err != nil {
+		return AuditKeys{}, fmt.Errorf("read audit key file: %w", err)
+	}
+	return parseAuditKeys(path, string(b))
+}
+
+// AuditKeyPath is where LoadAuditKeys keeps the audit keys.
+func AuditKeyPath(cfg Config) string { return filepath.Join(absDir(cfg.DataDir), auditKeyFile) }
+
+// ReadAuditKeys reads the audit checkpoint keys like LoadAuditKeys but
+// never creates the file: verification only reads keys (a key made up on
+// the spot would make every signed checkpoint look forged). Without the
+// file it returns an error naming it that matches ports.ErrNotFound.
+func ReadAuditKeys(cfg Config) (AuditKeys, error) {
+	path := AuditKeyPath(cfg)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return AuditKeys{}, fmt.Errorf("no audit key file %s: %w", path, ports.ErrNotFound)
 	}
 	if err != nil {
 		return AuditKeys{}, fmt.Errorf("read audit key file: %w", err)

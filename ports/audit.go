@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 )
 
 // Outcome is how an audited action ended.
@@ -62,9 +63,16 @@ func (e AuditEvent) Validate() error {
 	default:
 		return Invalid("outcome", "must be attempted, success, failure or denied")
 	}
+	for _, f := range []string{e.Actor, e.Impersonator, e.Action, e.Target, e.IP, e.UserAgent, e.RequestID} {
+		if !utf8.ValidString(f) {
+			// Text is hashed as stored and exported as JSON, which cannot
+			// carry other bytes: the export would not verify.
+			return Invalid("text fields", "must be valid UTF-8")
+		}
+	}
 	for _, raw := range []json.RawMessage{e.Before, e.After} {
-		if raw != nil && !json.Valid(raw) {
-			return Invalid("before/after", "must be valid JSON")
+		if raw != nil && (!json.Valid(raw) || !utf8.Valid(raw)) {
+			return Invalid("before/after", "must be valid JSON in UTF-8")
 		}
 	}
 	return nil
@@ -105,4 +113,10 @@ type AuditRepo interface {
 	// f asks for; a short page is the last. ErrInvalid for a filter that
 	// fails Validate.
 	Search(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// Unhashed returns how many of this shop's first events come from
+	// before the chain (see AuditHash): the size of the unhashed prefix,
+	// fixed once when the store gained the chain and zero for every shop
+	// whose log started after. Stores keep it where the application role
+	// cannot change it; verification reports any unhashed event past it.
+	Unhashed(ctx context.Context) (int64, error)
 }

@@ -49,7 +49,10 @@ const auditHashTag = "stockade-audit-v1"
 // JSON as text, never re-encoded). Every field is either fixed-size or
 // length-prefixed, so two different events never share an encoding.
 // TestAuditEncodingGolden (auditchain_test.go) spells out one event's
-// encoding byte by byte, with its hash.
+// encoding byte by byte, with its hash. The PostgreSQL store computes the
+// same encoding in SQL (stockade_audit_append, migration 00017), so that
+// the application role cannot store a hash that does not cover its row;
+// porttest checks that the two agree.
 //
 // PrevHash is the previous event's Hash; the first hashed event of a shop
 // has the zero PrevHash (32 zero bytes).
@@ -58,8 +61,12 @@ const auditHashTag = "stockade-audit-v1"
 //
 // Events appended before the chain existed (schema version 7) have a zero
 // PrevHash and Hash and are not part of the chain; the chain starts at a
-// shop's first hashed event. Verification counts them and reports them;
-// an unhashed event after a hashed one is tampering.
+// shop's first hashed event, whose PrevHash is zero. They may only be a
+// shop's first events, and how many there are was fixed once, when the
+// store gained the chain (AuditRepo.Unhashed; zero for shops created
+// since). Verification counts them and reports them; an unhashed event
+// past that prefix, a chain that starts inside it, or an unhashed event
+// where a checkpoint signed a hash, is tampering.
 //
 // The zero AuditHash means "none": the PrevHash of a chain's first event,
 // or the Hash of an event from before the chain.

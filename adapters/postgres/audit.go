@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"math"
 	"time"
 
@@ -12,8 +14,9 @@ import (
 )
 
 // audit is the append-only audit log of one shopTx. The application role
-// holds only INSERT and SELECT on audit_events, and a trigger refuses
-// UPDATE, DELETE and TRUNCATE for every role. Before and After are kept
+// holds only SELECT on audit_events and appends through one function,
+// stockade_audit_append; a trigger refuses UPDATE, DELETE and TRUNCATE for
+// every role. Before and After are kept
 // as json (the text as given, never re-encoded as jsonb would), so they
 // read back byte for byte as they were hashed.
 type audit struct{ t *shopTx }
@@ -72,44 +75,30 @@ func jsonText(m json.RawMessage) *string {
 	return &s
 }
 
-// zeroHash is the previous hash of a chain's first event.
-var zeroHash = make([]byte, ports.AuditHashSize)
-
-// Append is one statement, one round trip. It bumps the shop's head row:
-// the row lock serialises appends to one shop until the transaction ends,
-// and a rollback undoes the bump, so the sequence has no gaps. In the same
-// UPDATE it moves the head's hash forward with sha256() over the canonical
-// encoding: the parts that do not depend on the head are encoded here
-// (ports.SplitAuditEncoding) and the database only splices in the new
-// sequence number and the old head hash, which it reads under the lock, so
-// concurrent appenders build one chain. The event row takes the head's
-// new seq, prev_hash and hash.
+// Append is one statement, one round trip: stockade_audit_append
+// (migration 00017), the only way the application role can add to the
+// log. Under the shop's head row lock it moves the head on by one, computes
+// the event's hash with sha256() over the canonical encoding (the same as
+// ports.AppendAuditEncoding, which porttest checks) from the fields it
+// stores and the old head's hash, and inserts the event; the lock
+// serialises appends to one shop until the transaction ends and a rollback
+// undoes the bump, so the sequence has no gaps and concurrent appenders
+// build one chain.
 func (r audit) Append(ctx context.Context, e ports.AuditEvent) (ports.AuditEvent, error) {
 	if err := e.Validate(); err != nil {
 		return ports.AuditEvent{}, err
 	}
 	e.ShopID = r.t.shop
 	e.Time = ports.Timestamp(e.Time)
-	pre, body := ports.SplitAuditEncoding(e)
 	var stored struct {
 		Seq      int64  `db:"seq"`
 		PrevHash []byte `db:"prev_hash"`
 		Hash     []byte `db:"hash"`
 	}
-	err := sqlx.GetContext(ctx, r.t.q, &stored, `WITH head AS (
-			INSERT INTO audit_heads AS h (shop_id, seq, prev_hash, hash)
-			VALUES ($1::uuid, 1, NULL, sha256($14::bytea || int8send(1) || $15::bytea || $16::bytea))
-			ON CONFLICT (shop_id) DO UPDATE SET
-				seq = h.seq + 1,
-				prev_hash = h.hash,
-				hash = sha256($14::bytea || int8send(h.seq + 1) || $15::bytea || coalesce(h.hash, $16::bytea))
-			RETURNING seq, prev_hash, hash)
-		INSERT INTO audit_events (`+auditCols+`)
-		SELECT $1::uuid, head.seq, $2::uuid, $3::timestamptz, $4::text, $5::text, $6::text, $7::text, $8::text,
-			$9::json, $10::json, $11::text, $12::text, $13::text, head.prev_hash, head.hash FROM head
-		RETURNING seq, prev_hash, hash`,
-		r.t.shop, e.ID, e.Time, e.Actor, e.Impersonator, e.Action, e.Target, e.Outcome,
-		jsonText(e.Before), jsonText(e.After), e.IP, e.UserAgent, e.RequestID, pre, body, zeroHash)
+	err := sqlx.GetContext(ctx, r.t.q, &stored, `SELECT seq, prev_hash, hash FROM stockade_audit_append(
+			$1::uuid, $2::timestamptz, $3::text, $4::text, $5::text, $6::text, $7::text, $8::json, $9::json, $10::text, $11::text, $12::text)`,
+		e.ID, e.Time, e.Actor, e.Impersonator, e.Action, e.Target, e.Outcome,
+		jsonText(e.Before), jsonText(e.After), e.IP, e.UserAgent, e.RequestID)
 	if err != nil {
 		return ports.AuditEvent{}, wrap("append audit event", err)
 	}
@@ -121,6 +110,20 @@ func (r audit) Append(ctx context.Context, e ports.AuditEvent) (ports.AuditEvent
 		return ports.AuditEvent{}, wrap("append audit event", err)
 	}
 	return e, nil
+}
+
+// Unhashed reads the size of the prefix from before the chain, which
+// migration 00017 fixed in the head row (zero without a head).
+func (r audit) Unhashed(ctx context.Context) (int64, error) {
+	var n int64
+	err := sqlx.GetContext(ctx, r.t.q, &n, `SELECT unhashed FROM audit_heads WHERE shop_id = $1`, r.t.shop)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, wrap("read audit prefix", err)
+	}
+	return n, nil
 }
 
 // List reads a page in at most two statements. The first asks for the

@@ -16,6 +16,7 @@ import (
 	"github.com/stockadehq/stockade/internal/sqlmigrate"
 	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
+	"github.com/stockadehq/stockade/ports/porttest"
 )
 
 func appendEvents(t *testing.T, s ports.Store, shop ports.ShopID, n int) {
@@ -236,5 +237,97 @@ func TestAuditChainBelowThePort(t *testing.T) {
 		assert.Equal(t, log[2].ChainHash(), log[2].Hash)
 		assert.Equal(t, log[2].Hash, log[3].PrevHash, "and runs on from there")
 		assert.Equal(t, log[3].ChainHash(), log[3].Hash)
+
+		// Migration 00017 fixed the prefix from before the chain once.
+		require.NoError(t, s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+			n, err := tx.Audit().Unhashed(ctx)
+			assert.Equal(t, int64(2), n)
+			return err
+		}, ports.ReadOnly()))
+		asTenant(t, s.DB(), shop, func(tx *sqlx.Tx) {
+			_, err := tx.Exec(`UPDATE audit_heads SET unhashed = 4`)
+			assert.Equal(t, "42501", sqlState(err), "the application role cannot touch the head: %v", err)
+		})
+		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		defer owner.Close()
+		otx := owner.MustBegin()
+		defer otx.Rollback()
+		_, err = otx.Exec(`SELECT set_config('app.shop_id', $1, true)`, shop.String())
+		require.NoError(t, err)
+		_, err = otx.Exec(`UPDATE audit_heads SET unhashed = 4`)
+		require.ErrorContains(t, err, "the prefix from before the chain is fixed", "the trigger stops the owner too")
+	})
+
+	// Issue 16 (4): the application role appends only through
+	// stockade_audit_append; it can neither write rows nor move heads.
+	t.Run("AppRoleAppendsOnlyThroughTheFunction", func(t *testing.T) {
+		s, pg := fresh(t)
+		a, _ := twoShops(t, s)
+		appendEvents(t, s, a, 2)
+		for _, stmt := range []string{
+			`INSERT INTO audit_events (shop_id, seq, id, at, actor, action, outcome) VALUES ('` + a.String() + `', 4, '` + ports.NewEventID().String() + `', now(), 'user:evil', 'alibi', 'success')`,
+			`UPDATE audit_heads SET seq = seq + 1`,
+			`UPDATE audit_heads SET hash = NULL`,
+			`INSERT INTO audit_heads (shop_id, seq) VALUES ('` + a.String() + `', 9)`,
+			`DELETE FROM audit_heads`,
+		} {
+			asTenant(t, s.DB(), a, func(tx *sqlx.Tx) {
+				_, err := tx.Exec(stmt)
+				require.Error(t, err, stmt)
+				assert.Equal(t, "42501", sqlState(err), "%s: %v", stmt, err)
+			})
+		}
+		asTenant(t, s.DB(), ports.ShopID{}, func(tx *sqlx.Tx) {
+			_, err := tx.Exec(`SELECT * FROM stockade_audit_append($1, now(), 'user:x', '', 'x', '', 'success', NULL, NULL, '', '', '')`, ports.NewEventID())
+			assert.Equal(t, "42501", sqlState(err), "no shop, no append: %v", err)
+		})
+		appendEvents(t, s, a, 1)
+		require.Zero(t, firstBreak(readLog(t, s, a)))
+
+		super := sqlx.MustConnect("postgres", pg.SuperURL)
+		defer super.Close()
+		var fn struct {
+			Owner   string `db:"owner"`
+			Definer bool   `db:"prosecdef"`
+			Config  string `db:"config"`
+			Public  bool   `db:"public_exec"`
+			App     bool   `db:"app_exec"`
+		}
+		require.NoError(t, super.Get(&fn, `SELECT pg_get_userbyid(p.proowner) AS owner, p.prosecdef,
+			array_to_string(p.proconfig, ',') AS config,
+			EXISTS (SELECT FROM aclexplode(p.proacl) x WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE') AS public_exec,
+			has_function_privilege($1, p.oid, 'EXECUTE') AS app_exec
+			FROM pg_proc p WHERE p.proname = 'stockade_audit_append'`, pg.AppRole))
+		assert.Equal(t, pg.OwnerRole, fn.Owner)
+		assert.True(t, fn.Definer)
+		assert.Contains(t, fn.Config, "search_path=pg_catalog, public, pg_temp")
+		assert.False(t, fn.Public, "EXECUTE is revoked from PUBLIC")
+		assert.True(t, fn.App)
+	})
+}
+
+// TestAuditRawAppends runs the porttest suite with raw INSERTs made as the
+// application role, bound to the shop like the application's own units of
+// work: what an SQL injection could send.
+func TestAuditRawAppends(t *testing.T) {
+	porttest.TestAuditRawAppends(t, func(t *testing.T) (ports.Store, porttest.AuditBypass) {
+		s, _ := fresh(t)
+		return s, func(ctx context.Context, shop ports.ShopID, e ports.AuditEvent) error {
+			tx, err := s.DB().BeginTxx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(ctx, `SELECT set_config('app.shop_id', $1, true)`, shop.String()); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (shop_id, seq, id, at, actor, action, target, outcome, prev_hash, hash)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				shop, e.Seq, e.ID, e.Time, e.Actor, e.Action, e.Target, e.Outcome, e.PrevHash.Bytes(), e.Hash.Bytes())
+			if err != nil {
+				return err
+			}
+			return tx.Commit()
+		}
 	})
 }

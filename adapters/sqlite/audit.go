@@ -2,13 +2,17 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 
 	"github.com/stockadehq/stockade/ports"
 )
 
 // audit is the append-only audit log of one shopTx. Triggers refuse UPDATE
-// and DELETE of audit_events.
+// and DELETE of audit_events, and any INSERT that is not the head's next
+// event linked to the head's hash (see migration 00017 for what SQLite
+// can and cannot guarantee).
 type audit struct{ t *shopTx }
 
 type auditRow struct {
@@ -65,10 +69,10 @@ func jsonText(m json.RawMessage) *string {
 	return &s
 }
 
-// Append bumps the shop's head row, which serialises appends per shop (the
-// single writer does the rest) and makes the sequence gap-free: a
-// rolled-back append rolls its increment back too. The head also holds the
-// last hash, which the new event chains to.
+// Append reads the shop's head and inserts the event after it; the single
+// writer serialises appends, and triggers (migration 00017) check that the
+// row is the head's next event and links to its hash, then move the head
+// to it, so a rolled-back append leaves the head where it was.
 func (r audit) Append(ctx context.Context, e ports.AuditEvent) (ports.AuditEvent, error) {
 	if err := e.Validate(); err != nil {
 		return ports.AuditEvent{}, err
@@ -77,16 +81,15 @@ func (r audit) Append(ctx context.Context, e ports.AuditEvent) (ports.AuditEvent
 		Seq  int64  `db:"seq"`
 		Hash []byte `db:"hash"`
 	}
-	err := r.t.q.GetContext(ctx, &head, `INSERT INTO audit_heads (shop_id, seq) VALUES (?, 1)
-		ON CONFLICT (shop_id) DO UPDATE SET seq = seq + 1 RETURNING seq, hash`, r.t.shop)
-	if err != nil {
+	err := r.t.q.GetContext(ctx, &head, `SELECT seq, hash FROM audit_heads WHERE shop_id = ?`, r.t.shop)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return ports.AuditEvent{}, wrap("append audit event", err)
 	}
 	prev, err := ports.AuditHashFromBytes(head.Hash)
 	if err != nil {
 		return ports.AuditEvent{}, wrap("append audit event: head", err)
 	}
-	e.ShopID, e.Seq, e.Time, e.PrevHash = r.t.shop, head.Seq, ports.Timestamp(e.Time), prev
+	e.ShopID, e.Seq, e.Time, e.PrevHash = r.t.shop, head.Seq+1, ports.Timestamp(e.Time), prev
 	e.Hash = e.ChainHash()
 	row := auditRow{
 		ShopID: e.ShopID, Seq: e.Seq, ID: e.ID, At: micros(e.Time),
@@ -100,10 +103,21 @@ func (r audit) Append(ctx context.Context, e ports.AuditEvent) (ports.AuditEvent
 	if err != nil {
 		return ports.AuditEvent{}, wrap("append audit event", err)
 	}
-	if _, err := r.t.q.ExecContext(ctx, `UPDATE audit_heads SET hash = ? WHERE shop_id = ?`, row.Hash, r.t.shop); err != nil {
-		return ports.AuditEvent{}, wrap("append audit event", err)
-	}
 	return e, nil
+}
+
+// Unhashed reads the size of the prefix from before the chain, which
+// migration 00017 fixed in the head row (zero without a head).
+func (r audit) Unhashed(ctx context.Context) (int64, error) {
+	var n int64
+	err := r.t.q.GetContext(ctx, &n, `SELECT unhashed FROM audit_heads WHERE shop_id = ?`, r.t.shop)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, wrap("read audit prefix", err)
+	}
+	return n, nil
 }
 
 func (r audit) List(ctx context.Context, q ports.AuditQuery) ([]ports.AuditEvent, error) {

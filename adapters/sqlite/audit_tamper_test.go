@@ -15,6 +15,7 @@ import (
 	"github.com/stockadehq/stockade/adapters/sqlite"
 	"github.com/stockadehq/stockade/internal/sqlmigrate"
 	"github.com/stockadehq/stockade/ports"
+	"github.com/stockadehq/stockade/ports/porttest"
 )
 
 // auditShop creates a shop with n audit events.
@@ -73,24 +74,30 @@ func firstBreak(log []ports.AuditEvent) int64 {
 	return 0
 }
 
-const recreateAuditTriggers = `
-CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events
-BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
-CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events
-BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;`
-
-// tamper runs stmts on a raw connection to the database file with the
-// append-only triggers dropped, as an attacker who can write the file
-// would, and puts the triggers back.
+// tamper runs stmts on a raw connection to the database file with every
+// trigger of the audit tables dropped, as an attacker who can write the
+// file would, and puts the triggers back.
 func tamper(t *testing.T, s *sqlite.Store, stmts ...string) {
 	t.Helper()
 	db := s.DB()
+	var triggers []struct {
+		Name string `db:"name"`
+		SQL  string `db:"sql"`
+	}
+	require.NoError(t, db.Select(&triggers, `SELECT name, sql FROM sqlite_master
+		WHERE type = 'trigger' AND tbl_name IN ('audit_events', 'audit_heads')`))
 	tx, err := db.Beginx()
 	require.NoError(t, err)
 	defer tx.Rollback()
-	for _, stmt := range append(append([]string{
-		`DROP TRIGGER audit_events_append_only_update`, `DROP TRIGGER audit_events_append_only_delete`,
-	}, stmts...), recreateAuditTriggers) {
+	var all []string
+	for _, tr := range triggers {
+		all = append(all, `DROP TRIGGER `+tr.Name)
+	}
+	all = append(all, stmts...)
+	for _, tr := range triggers {
+		all = append(all, tr.SQL)
+	}
+	for _, stmt := range all {
 		_, err := tx.Exec(stmt)
 		require.NoError(t, err, stmt)
 	}
@@ -193,6 +200,42 @@ func TestAuditChainBelowThePort(t *testing.T) {
 		assert.Equal(t, log[2].ChainHash(), log[2].Hash)
 		assert.Equal(t, log[2].Hash, log[3].PrevHash, "and runs on from there")
 		assert.Equal(t, log[3].ChainHash(), log[3].Hash)
+
+		// Migration 00017 fixed the prefix from before the chain once.
+		require.NoError(t, s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+			n, err := tx.Audit().Unhashed(ctx)
+			assert.Equal(t, int64(2), n)
+			return err
+		}, ports.ReadOnly()))
+		_, err = s.DB().Exec(`UPDATE audit_heads SET unhashed = 4 WHERE shop_id = ?`, shop)
+		require.ErrorContains(t, err, "a head moves only with an append", "the prefix is fixed")
+	})
+
+	// Issue 16 (4): the head moves only with an append that links to it.
+	t.Run("HeadsFollowTheLog", func(t *testing.T) {
+		s := fresh(t)
+		shop := auditShop(t, s, "heads", 3)
+		other := auditShop(t, s, "fresh", 0)
+		for _, stmt := range []string{
+			`UPDATE audit_heads SET seq = seq + 1 WHERE shop_id = '` + shop.String() + `'`,
+			`UPDATE audit_heads SET hash = zeroblob(32) WHERE shop_id = '` + shop.String() + `'`,
+			`UPDATE audit_heads SET unhashed = 1 WHERE shop_id = '` + shop.String() + `'`,
+			`DELETE FROM audit_heads`,
+			`INSERT INTO audit_heads (shop_id, seq, hash) VALUES ('` + other.String() + `', 1, zeroblob(32))`,
+		} {
+			_, err := s.DB().Exec(stmt)
+			require.Error(t, err, stmt)
+			assert.Contains(t, err.Error(), "audit_heads: ", stmt)
+		}
+		appendEvents(t, s, shop, 1)
+		appendEvents(t, s, other, 1)
+		require.Zero(t, firstBreak(readLog(t, s, shop)))
+		require.Zero(t, firstBreak(readLog(t, s, other)))
+		require.NoError(t, s.InShop(context.Background(), other, func(ctx context.Context, tx ports.ShopTx) error {
+			n, err := tx.Audit().Unhashed(ctx)
+			assert.Zero(t, n, "a shop created since the chain has no prefix")
+			return err
+		}, ports.ReadOnly()))
 	})
 }
 
@@ -201,4 +244,19 @@ func readLogTx(ctx context.Context, t *testing.T, tx ports.ShopTx) []ports.Audit
 	log, err := tx.Audit().List(ctx, ports.AuditQuery{})
 	require.NoError(t, err)
 	return log
+}
+
+// TestAuditRawAppends runs the porttest suite with raw INSERTs on the
+// store's own database connection, triggers in place: what an SQL
+// injection could send.
+func TestAuditRawAppends(t *testing.T) {
+	porttest.TestAuditRawAppends(t, func(t *testing.T) (ports.Store, porttest.AuditBypass) {
+		s := fresh(t)
+		return s, func(ctx context.Context, shop ports.ShopID, e ports.AuditEvent) error {
+			_, err := s.DB().ExecContext(ctx, `INSERT INTO audit_events (shop_id, seq, id, at, actor, action, target, outcome, prev_hash, hash)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				shop, e.Seq, e.ID, e.Time.UnixMicro(), e.Actor, e.Action, e.Target, e.Outcome, e.PrevHash.Bytes(), e.Hash.Bytes())
+			return err
+		}
+	})
 }

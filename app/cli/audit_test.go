@@ -128,3 +128,64 @@ func TestAuditCommands(t *testing.T) {
 		assert.NotContains(t, err.Error(), "PRIVATE", "errors never show the key")
 	})
 }
+
+// listing describes every file under dir: its path, mode and size.
+func listing(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		size := fi.Size()
+		if fi.IsDir() {
+			size = 0
+		}
+		out = append(out, fmt.Sprintf("%s %v %d", rel, fi.Mode(), size))
+		return nil
+	}))
+	return out
+}
+
+// TestAuditVerifyOnlyReadsKeys (issue 16, 3): verify reads the key file and
+// never creates one. Without a key it checks the chains, and leaves the
+// data directory as it found it; it reports a shop with checkpoints as
+// unverifiable for want of a key, never as tampered.
+func TestAuditVerifyOnlyReadsKeys(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	env := []string{"STOCKADE_DATA_DIR=" + dir}
+	_, err := runIn(t, env, "", "shop", "create", "--slug", "acme", "--name", "Acme")
+	require.NoError(t, err)
+	appendEvents(t, env, "acme", 3)
+	keyFile := filepath.Join(dir, "audit.key")
+	require.NoFileExists(t, keyFile)
+
+	before := listing(t, dir)
+	out, err := runIn(t, env, "", "audit", "verify")
+	require.NoError(t, err)
+	assert.Regexp(t, `^acme: ok; \d+ events; no checkpoint\n$`, out)
+	assert.NoFileExists(t, keyFile, "verification only reads keys")
+	assert.Equal(t, before, listing(t, dir), "the data directory is unchanged")
+
+	t.Run("CheckpointsWithoutTheKey", func(t *testing.T) {
+		_, err := runIn(t, env, "", "audit", "checkpoint")
+		require.NoError(t, err)
+		require.NoError(t, os.Rename(keyFile, filepath.Join(t.TempDir(), "audit.key")))
+		before := listing(t, dir)
+		out, err := runIn(t, env, "", "audit", "verify")
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, audit.ErrTampered, "a missing key is not tampering")
+		require.ErrorIs(t, err, ports.ErrNotFound)
+		assert.Contains(t, err.Error(), keyFile, "the error names the missing key file")
+		assert.Contains(t, err.Error(), "--verifier-key", "and the way out")
+		assert.NotContains(t, out, "TAMPERED")
+		assert.Contains(t, out, "acme: ")
+		assert.NoFileExists(t, keyFile, "no new key")
+		assert.Equal(t, before, listing(t, dir), "the data directory is unchanged")
+	})
+}

@@ -123,6 +123,9 @@ func RequireSession(svc *auth.Service, trustForwardedFor bool) func(http.Handler
 }
 
 // clientOf describes the request's origin for sessions and audit events.
+// The User-Agent is the one header taken as free text: bytes that are not
+// UTF-8 become U+FFFD here, since the audit log hashes text as stored and
+// exports it as JSON, which cannot carry them (the store refuses them).
 func clientOf(r *http.Request, trustForwardedFor bool) auth.Client {
 	ip := r.RemoteAddr
 	if h, _, err := net.SplitHostPort(ip); err == nil {
@@ -136,7 +139,7 @@ func clientOf(r *http.Request, trustForwardedFor bool) auth.Client {
 			}
 		}
 	}
-	return auth.Client{IP: ip, UserAgent: r.UserAgent(), RequestID: RequestIDFrom(r.Context())}
+	return auth.Client{IP: ip, UserAgent: strings.ToValidUTF8(r.UserAgent(), "\uFFFD"), RequestID: RequestIDFrom(r.Context())}
 }
 
 // setSessionCookie hands the browser an issued session: __Host- prefixed,

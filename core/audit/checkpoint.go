@@ -66,15 +66,15 @@ func ParseCheckpointText(shop ports.ShopID, text string) (size int64, head ports
 // returns the zero checkpoint. Checkpoints of one shop must not be taken
 // concurrently (the store refuses the second with ports.ErrConflict).
 func Checkpoint(ctx context.Context, st ports.Store, shop ports.ShopID, signer note.Signer, verifiers note.Verifiers) (ports.AuditCheckpoint, error) {
-	cps, err := listCheckpoints(ctx, st, shop)
+	cs, err := readChainState(ctx, st, shop)
 	if err != nil {
 		return ports.AuditCheckpoint{}, err
 	}
-	trusted, problems := checkCheckpoints(shop, cps, verifiers)
+	trusted, problems := checkCheckpoints(shop, cs.cps, verifiers)
 	if len(problems) > 0 {
 		return ports.AuditCheckpoint{}, &TamperError{Shop: shop, Problem: problems[0]}
 	}
-	w := newWalker(trusted)
+	w := newWalker(trusted, cs.unhashed)
 	after := int64(0)
 	if trusted.latest.N != 0 {
 		// Start at the largest checkpoint's event: it must carry the signed
@@ -87,13 +87,13 @@ func Checkpoint(ctx context.Context, st ports.Store, shop ports.ShopID, signer n
 	if err != nil {
 		return ports.AuditCheckpoint{}, err
 	}
-	if rep.Events == 0 && trusted.latest.N != 0 {
-		rep.Problems = append(rep.Problems, truncated(0, trusted.latest))
+	if len(rep.Problems) == 0 {
+		rep.Problems = w.endProblems(rep, trusted)
 	}
 	if len(rep.Problems) > 0 {
 		// Rare: walk the whole log to name the first bad event with all
 		// the history classification can use.
-		full, err := verify(ctx, shop, src, cps, verifiers)
+		full, err := verify(ctx, shop, src, cs, verifiers)
 		if err != nil {
 			return ports.AuditCheckpoint{}, err
 		}
@@ -124,24 +124,36 @@ func Checkpoint(ctx context.Context, st ports.Store, shop ports.ShopID, signer n
 	return stored, nil
 }
 
-// listCheckpoints reads all of shop's checkpoints in the order they were
-// added.
-func listCheckpoints(ctx context.Context, st ports.Store, shop ports.ShopID) ([]ports.AuditCheckpoint, error) {
-	var all []ports.AuditCheckpoint
+// chainState is what verification reads besides the events: the shop's
+// checkpoints in the order they were added, and the size of its prefix
+// from before the chain.
+type chainState struct {
+	cps      []ports.AuditCheckpoint
+	unhashed int64
+}
+
+// readChainState reads shop's checkpoints and unhashed prefix size in one
+// read-only unit of work.
+func readChainState(ctx context.Context, st ports.Store, shop ports.ShopID) (chainState, error) {
+	var cs chainState
 	err := st.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		var err error
+		if cs.unhashed, err = tx.Audit().Unhashed(ctx); err != nil {
+			return err
+		}
 		for after := int64(0); ; {
 			page, err := tx.AuditCheckpoints().List(ctx, ports.AuditCheckpointQuery{AfterN: after, Limit: 1000})
 			if err != nil || len(page) == 0 {
 				return err
 			}
-			all = append(all, page...)
+			cs.cps = append(cs.cps, page...)
 			after = page[len(page)-1].N
 		}
 	}, ports.ReadOnly())
 	if err != nil {
-		return nil, fmt.Errorf("audit: list checkpoints: %w", err)
+		return chainState{}, fmt.Errorf("audit: read checkpoints: %w", err)
 	}
-	return all, nil
+	return cs, nil
 }
 
 // trustedCheckpoints are the checkpoints whose signatures verified.

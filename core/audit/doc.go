@@ -15,8 +15,13 @@
 // without gaps.
 //
 // Events from before the chain (schema version 7) have no hash. They may
-// only come first: the chain starts at a shop's first hashed event, and
-// Report.Unhashed counts the events before it.
+// only come first, as many as the store fixed once
+// (ports.AuditRepo.Unhashed): the chain starts at the event after them,
+// and Report.Unhashed counts them. An unhashed event after them, or where
+// a trusted checkpoint signed a hash, is KindEdited (its hash was
+// removed); a chain that starts among them, or a log that ends among them,
+// is KindPrefixChanged. Checkpoints pin the prefix cryptographically too:
+// the chain's first event hashes its own seq and links to the zero hash.
 //
 // # Checkpoints
 //

@@ -41,6 +41,11 @@ const (
 	// KindBadSignature: a checkpoint's signature does not verify with the
 	// known keys, or its signed text does not match the shop or its row.
 	KindBadSignature Kind = "bad-signature"
+	// KindPrefixChanged: the events from before the chain are not the
+	// prefix fixed when the chain began (ports.AuditRepo.Unhashed): the
+	// chain starts inside it, or the log ends before it does. (An
+	// unhashed event past it is KindEdited: its hash was removed.)
+	KindPrefixChanged Kind = "prefix-changed"
 )
 
 // Problem is one finding of Verify.
@@ -111,23 +116,25 @@ func (e *TamperError) Is(target error) bool { return target == ErrTampered }
 // failures to read. verifiers must know the keys checkpoints were signed
 // with (note.VerifierList).
 func Verify(ctx context.Context, st ports.Store, shop ports.ShopID, verifiers note.Verifiers) (Report, error) {
-	cps, err := listCheckpoints(ctx, st, shop)
+	cs, err := readChainState(ctx, st, shop)
 	if err != nil {
 		return Report{Shop: shop}, err
 	}
-	return verify(ctx, shop, storeSource(st, shop), cps, verifiers)
+	return verify(ctx, shop, storeSource(st, shop), cs, verifiers)
 }
 
-// verify is Verify over a source of events and the shop's checkpoints.
-func verify(ctx context.Context, shop ports.ShopID, src source, cps []ports.AuditCheckpoint, verifiers note.Verifiers) (Report, error) {
-	trusted, cpProblems := checkCheckpoints(shop, cps, verifiers)
-	rep, err := walk(ctx, src, newWalker(trusted), 0)
+// verify is Verify over a source of events and the shop's checkpoints and
+// unhashed prefix size.
+func verify(ctx context.Context, shop ports.ShopID, src source, cs chainState, verifiers note.Verifiers) (Report, error) {
+	trusted, cpProblems := checkCheckpoints(shop, cs.cps, verifiers)
+	w := newWalker(trusted, cs.unhashed)
+	rep, err := walk(ctx, src, w, 0)
 	rep.Shop = shop
 	if err != nil {
 		return rep, err
 	}
-	if len(rep.Problems) == 0 && trusted.latest.Size > rep.Head {
-		rep.Problems = append(rep.Problems, truncated(rep.Head, trusted.latest))
+	if len(rep.Problems) == 0 {
+		rep.Problems = w.endProblems(rep, trusted)
 	}
 	rep.Problems = append(rep.Problems, cpProblems...)
 	rep.Checkpoints, rep.Checkpoint = trusted.count, trusted.latest

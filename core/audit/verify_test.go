@@ -92,7 +92,7 @@ func numbered(cps ...ports.AuditCheckpoint) []ports.AuditCheckpoint {
 
 func run(t *testing.T, log []ports.AuditEvent, k keys, cps ...ports.AuditCheckpoint) Report {
 	t.Helper()
-	rep, err := verify(context.Background(), testShop, sliceSource(log), numbered(cps...), k.verifiers)
+	rep, err := verify(context.Background(), testShop, sliceSource(log), chainState{cps: numbered(cps...)}, k.verifiers)
 	require.NoError(t, err)
 	return rep
 }
@@ -308,6 +308,14 @@ func TestVerifyAgainstCheckpoints(t *testing.T) {
 	})
 }
 
+// runWith is run with the store's record of the unhashed prefix.
+func runWith(t *testing.T, log []ports.AuditEvent, k keys, unhashed int64, cps ...ports.AuditCheckpoint) Report {
+	t.Helper()
+	rep, err := verify(context.Background(), testShop, sliceSource(log), chainState{cps: numbered(cps...), unhashed: unhashed}, k.verifiers)
+	require.NoError(t, err)
+	return rep
+}
+
 func TestVerifyEventsFromBeforeTheChain(t *testing.T) {
 	k := newKeys(t, "test")
 	legacy := func(n int) []ports.AuditEvent {
@@ -317,34 +325,105 @@ func TestVerifyEventsFromBeforeTheChain(t *testing.T) {
 		}
 		return log
 	}
-	t.Run("UnhashedPrefix", func(t *testing.T) {
-		log := legacy(3)
-		log = extend(log, 4) // the first hashed event links to the zero hash
-		log[3].PrevHash = ports.AuditHash{}
-		log[3].Hash = log[3].ChainHash()
-		for i := 4; i < 7; i++ {
-			log[i].PrevHash = log[i-1].Hash
+	// withPrefix returns a log of n events from before the chain, then m
+	// chained ones, the first linking to the zero hash.
+	withPrefix := func(n, m int) []ports.AuditEvent {
+		log := extend(legacy(n), m)
+		for i := n; i < n+m; i++ {
+			log[i].PrevHash = ports.AuditHash{}
+			if i > n {
+				log[i].PrevHash = log[i-1].Hash
+			}
 			log[i].Hash = log[i].ChainHash()
 		}
-		rep := run(t, log, k)
+		return log
+	}
+	unhash := func(log []ports.AuditEvent, seqs ...int64) []ports.AuditEvent {
+		log = slices.Clone(log)
+		for _, seq := range seqs {
+			log[seq-1].Hash, log[seq-1].PrevHash = ports.AuditHash{}, ports.AuditHash{}
+		}
+		return log
+	}
+	upTo := func(n int64) []int64 {
+		var out []int64
+		for i := int64(1); i <= n; i++ {
+			out = append(out, i)
+		}
+		return out
+	}
+	t.Run("UnhashedPrefix", func(t *testing.T) {
+		log := withPrefix(3, 4)
+		rep := runWith(t, log, k, 3, k.sign(t, testShop, log, 7))
 		assert.True(t, rep.OK(), "%v", rep.Problems)
 		assert.Equal(t, int64(7), rep.Events)
 		assert.Equal(t, int64(3), rep.Unhashed)
 		assert.Equal(t, log[6].Hash, rep.HeadHash)
 	})
 	t.Run("OnlyUnhashed", func(t *testing.T) {
-		rep := run(t, legacy(3), k)
+		rep := runWith(t, legacy(3), k, 3)
 		assert.True(t, rep.OK())
 		assert.Equal(t, int64(3), rep.Unhashed)
 		assert.True(t, rep.HeadHash.IsZero())
 	})
 	t.Run("UnhashedAfterTheChainStarted", func(t *testing.T) {
-		log := chain(5)
-		log[3].Hash, log[3].PrevHash = ports.AuditHash{}, ports.AuditHash{}
-		rep := run(t, log, k)
+		rep := run(t, unhash(chain(5), 4), k)
 		require.False(t, rep.OK())
 		assert.Equal(t, KindEdited, rep.Problems[0].Kind)
 		assert.Equal(t, int64(4), rep.Problems[0].Seq)
+	})
+
+	// Issue 16 (3): with every hash removed, the log posed as one from
+	// before the chain and verified, checkpoints and all.
+	t.Run("EveryHashRemoved", func(t *testing.T) {
+		log := chain(25)
+		cp := k.sign(t, testShop, log, 25)
+		tampered := unhash(log, upTo(25)...)
+		for _, cps := range [][]ports.AuditCheckpoint{nil, {cp}} {
+			rep := runWith(t, tampered, k, 0, cps...)
+			require.False(t, rep.OK(), "%d checkpoint(s)", len(cps))
+			assert.Equal(t, Problem{Kind: KindEdited, Seq: 1, Event: log[0].ID,
+				Detail: "its hash was removed: only the first 0 events come from before the chain"}, rep.Problems[0])
+			assert.Zero(t, rep.Unhashed)
+		}
+	})
+	t.Run("EveryHashRemovedAndThePrefixRecordForged", func(t *testing.T) {
+		log := chain(25)
+		tampered := unhash(log, upTo(25)...)
+		rep := runWith(t, tampered, k, 25, k.sign(t, testShop, log, 20))
+		require.False(t, rep.OK())
+		assert.Equal(t, Problem{Kind: KindEdited, Seq: 20, Event: log[19].ID, Checkpoint: 1,
+			Detail: "its hash was removed: checkpoint 1 signed it"}, rep.Problems[0], "the signed hash is missing")
+	})
+	t.Run("PrefixGrew", func(t *testing.T) {
+		log := withPrefix(3, 5)
+		rep := runWith(t, unhash(log, 4, 5), k, 3)
+		require.False(t, rep.OK())
+		assert.Equal(t, KindEdited, rep.Problems[0].Kind)
+		assert.Equal(t, int64(4), rep.Problems[0].Seq, "the first unhashed event past the prefix")
+		assert.Equal(t, log[3].ID, rep.Problems[0].Event)
+
+		// With the record grown too, the chain's first event still links
+		// to the hash that was removed.
+		rep = runWith(t, unhash(log, 4, 5), k, 5)
+		require.False(t, rep.OK())
+		assert.Equal(t, Problem{Kind: KindEdited, Seq: 5, Event: log[4].ID, Detail: "its hash was removed: seq 6 links to it"}, rep.Problems[0])
+		assert.Equal(t, int64(4), rep.Head, "the last good event")
+		assert.Equal(t, int64(4), rep.Unhashed)
+	})
+	t.Run("PrefixShrank", func(t *testing.T) {
+		// A log rewritten from seq 2 on, under a record of 3 events from
+		// before the chain.
+		rep := runWith(t, withPrefix(1, 5), k, 3)
+		require.False(t, rep.OK())
+		assert.Equal(t, KindPrefixChanged, rep.Problems[0].Kind)
+		assert.Equal(t, int64(2), rep.Problems[0].Seq)
+	})
+	t.Run("LogEndsInsideThePrefix", func(t *testing.T) {
+		rep := runWith(t, legacy(2), k, 3)
+		require.False(t, rep.OK())
+		assert.Equal(t, Problem{Kind: KindPrefixChanged, Seq: 3,
+			Detail: "the log ends at seq 2, inside the 3 events from before the chain"}, rep.Problems[0])
 	})
 }
 
@@ -372,7 +451,7 @@ func BenchmarkVerify(b *testing.B) {
 	src := sliceSource(log)
 	b.ResetTimer()
 	for range b.N {
-		rep, err := verify(context.Background(), testShop, src, nil, note.VerifierList())
+		rep, err := verify(context.Background(), testShop, src, chainState{}, note.VerifierList())
 		if err != nil || !rep.OK() {
 			b.Fatal(err, rep.Problems)
 		}
@@ -420,7 +499,7 @@ func TestVerifyGapsAcrossPages(t *testing.T) {
 			reads.Add(int64(len(page)))
 			return page, err
 		}
-		rep, err := verify(context.Background(), testShop, counting, nil, k.verifiers)
+		rep, err := verify(context.Background(), testShop, counting, chainState{}, k.verifiers)
 		require.NoError(t, err)
 		assert.True(t, rep.OK())
 		assert.Equal(t, int64(n), rep.Events)
@@ -445,7 +524,7 @@ func TestWalkReadsAheadOnlyPastAFullPage(t *testing.T) {
 				}
 				return page, err
 			}
-			rep, err := verify(context.Background(), testShop, watching, nil, k.verifiers)
+			rep, err := verify(context.Background(), testShop, watching, chainState{}, k.verifiers)
 			require.NoError(t, err)
 			assert.True(t, rep.OK())
 			assert.Equal(t, int64(n), rep.Events)

@@ -25,6 +25,7 @@ type link struct {
 // the chain's head and a few links before it.
 type walker struct {
 	cps      trustedCheckpoints
+	prefix   int64 // the events from before the chain, as the store fixed them
 	h        ports.AuditHasher
 	started  bool  // a hashed event was accepted (or the walk resumed)
 	resumeAt int64 // the first event's Seq when resuming at a checkpoint
@@ -35,7 +36,11 @@ type walker struct {
 	unhashed int64
 }
 
-func newWalker(cps trustedCheckpoints) *walker { return &walker{cps: cps} }
+// newWalker returns a walker that trusts cps and accepts unhashed events
+// only as the first prefix events.
+func newWalker(cps trustedCheckpoints, prefix int64) *walker {
+	return &walker{cps: cps, prefix: prefix}
+}
 
 // resume starts the walk at the event at seq size, which must carry the
 // hash of the checkpoint of that size; its link to earlier events is
@@ -60,6 +65,11 @@ func (w *walker) reportBefore(seq int64) Report {
 			rep.HeadHash = w.recent[(w.n-1-j)%recentLinks].hash
 		}
 	}
+	if !w.started && rep.Head >= seq {
+		// An unhashed event was accepted before the chain began and
+		// named afterwards (its hash was removed): the head moves before it.
+		rep.Head, rep.Events, rep.Unhashed = seq-1, rep.Events-(rep.Head-seq+1), rep.Unhashed-(rep.Head-seq+1)
+	}
 	return rep
 }
 
@@ -77,11 +87,20 @@ func (w *walker) step(e ports.AuditEvent) (p *Problem, broken bool) {
 	if e.Seq != w.prev.seq+1 {
 		return nil, true
 	}
-	if !w.started && e.Hash.IsZero() && e.PrevHash.IsZero() {
-		w.prev.seq = e.Seq // from before the chain: counted, not hashed
-		w.events++
-		w.unhashed++
-		return nil, false
+	if !w.started {
+		if e.Hash.IsZero() && e.PrevHash.IsZero() {
+			if p := w.unhashedProblem(e); p != nil {
+				return p, false
+			}
+			w.prev = link{seq: e.Seq, id: e.ID} // from before the chain: counted, not hashed
+			w.events++
+			w.unhashed++
+			return nil, false
+		}
+		if e.Seq <= w.prefix {
+			return &Problem{Kind: KindPrefixChanged, Seq: e.Seq, Event: e.ID,
+				Detail: fmt.Sprintf("it is hashed, but the log's first %d events come from before the chain", w.prefix)}, false
+		}
 	}
 	selfOK := !e.Hash.IsZero() && w.h.Sum(e) == e.Hash
 	if e.Seq == w.resumeAt {
@@ -108,6 +127,36 @@ func (w *walker) step(e ports.AuditEvent) (p *Problem, broken bool) {
 	return nil, false
 }
 
+// unhashedProblem returns the problem with e, an unhashed event before the
+// chain started, or nil if it belongs to the prefix from before the chain:
+// the store fixed that prefix's size once, and a signed checkpoint pins
+// a hashed event at its size.
+func (w *walker) unhashedProblem(e ports.AuditEvent) *Problem {
+	if c, ok := w.cps.bySize[e.Seq]; ok {
+		return &Problem{Kind: KindEdited, Seq: e.Seq, Event: e.ID, Checkpoint: c.N,
+			Detail: fmt.Sprintf("its hash was removed: checkpoint %d signed it", c.N)}
+	}
+	if e.Seq > w.prefix {
+		return &Problem{Kind: KindEdited, Seq: e.Seq, Event: e.ID,
+			Detail: fmt.Sprintf("its hash was removed: only the first %d events come from before the chain", w.prefix)}
+	}
+	return nil
+}
+
+// endProblems returns what is wrong with where the walk ended, given its
+// report rep (which found no bad event): a tail shorter than the largest
+// checkpoint, or a log that ends inside the prefix from before the chain.
+func (w *walker) endProblems(rep Report, cps trustedCheckpoints) []Problem {
+	switch {
+	case cps.latest.Size > rep.Head:
+		return []Problem{truncated(rep.Head, cps.latest)}
+	case !w.started && rep.Head < w.prefix:
+		return []Problem{{Kind: KindPrefixChanged, Seq: rep.Head + 1,
+			Detail: fmt.Sprintf("the log ends at seq %d, inside the %d events from before the chain", rep.Head, w.prefix)}}
+	}
+	return nil
+}
+
 // classify names the first bad event and the kind of tampering, given r,
 // the event that broke the chain, and up to window events after it.
 // Attackers who edit rows in place seldom fix the links, so the links
@@ -122,7 +171,8 @@ func (w *walker) step(e ports.AuditEvent) (p *Problem, broken bool) {
 //     deletion;
 //   - r links correctly but does not hash: r was edited;
 //   - r hashes correctly but links to something else: its predecessor was
-//     edited and re-hashed;
+//     edited and re-hashed, or, when its predecessor has no hash, that
+//     hash was removed;
 //   - otherwise r was edited, links and all.
 func (w *walker) classify(r ports.AuditEvent, later []ports.AuditEvent) Problem {
 	k := w.prev.seq + 1
@@ -184,6 +234,11 @@ func (w *walker) classify(r ports.AuditEvent, later []ports.AuditEvent) Problem 
 	switch {
 	case linkOK:
 		return at(KindEdited, "its fields do not match its hash")
+	case selfOK && !w.started && w.unhashed > 0 && w.prev.seq == r.Seq-1:
+		// The chain's first event links to an event before it, which has
+		// no hash: that event's hash was removed.
+		return Problem{Kind: KindEdited, Seq: w.prev.seq, Event: w.prev.id,
+			Detail: fmt.Sprintf("its hash was removed: seq %d links to it", r.Seq)}
 	case selfOK && w.prev.seq > 0 && !w.prev.hash.IsZero():
 		return Problem{Kind: KindEdited, Seq: w.prev.seq, Event: w.prev.id,
 			Detail: fmt.Sprintf("re-hashed after an edit: seq %d does not link to it", r.Seq)}

@@ -117,6 +117,8 @@ func (a fakeAudit) Search(context.Context, ports.AuditFilter) ([]ports.AuditEven
 	return nil, ports.ErrUnsupported
 }
 
+func (a fakeAudit) Unhashed(context.Context) (int64, error) { return 0, nil }
+
 // fakeCaps follows the ports.CapabilityRepo contract (the porttest suite
 // proves the real adapters do).
 type fakeCaps struct{ t *fakeTx }

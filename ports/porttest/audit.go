@@ -3,6 +3,7 @@ package porttest
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,6 +122,37 @@ func testAudit(t *testing.T, newStore StoreHarness) {
 		requireChain(t, log)
 	})
 
+	// A store may compute the hash itself (PostgreSQL does, in SQL): it
+	// must agree with ports.AppendAuditEncoding at the edges too.
+	t.Run("ChainHashAtTheEdges", func(t *testing.T) {
+		s := newStore(t)
+		shop := seed(t, s, 1, 0).shops[0].ID
+		long := strings.Repeat("é", 40_000) // an 80,000-byte length prefix
+		times := []time.Time{
+			time.Date(1969, 12, 31, 23, 59, 59, 999_999_000, time.UTC), // -1 µs
+			time.Unix(0, 0), time.Date(1900, 1, 1, 0, 0, 0, 500_000_000, time.FixedZone("LMT", 561)),
+			time.Date(2262, 4, 11, 23, 47, 16, 854_775_000, time.UTC),
+		}
+		var got []ports.AuditEvent
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			for i, at := range times {
+				e := event("edge.case")
+				e.Time, e.Actor, e.Impersonator, e.Target = at, "user:🦀", "", long
+				e.IP, e.UserAgent, e.RequestID = "", "Mozilla/5.0 (日本語)", strings.Repeat("r", i)
+				e.Before, e.After = json.RawMessage(`{"s":"\u00e9é🦀","n":-0.0}`), json.RawMessage(`{}`)
+				stored, err := tx.Audit().Append(ctx, e)
+				if err != nil {
+					return err
+				}
+				got = append(got, stored)
+			}
+			return nil
+		})
+		log := auditLog(t, s, shop)
+		assert.Equal(t, got, log)
+		requireChain(t, log)
+	})
+
 	t.Run("ListPages", func(t *testing.T) {
 		s := newStore(t)
 		f := seed(t, s, 1, 0)
@@ -192,6 +224,9 @@ func testAudit(t *testing.T, newStore StoreHarness) {
 			{"no action", mod(func(e *ports.AuditEvent) { e.Action = "" }), ports.ErrInvalid},
 			{"bad outcome", mod(func(e *ports.AuditEvent) { e.Outcome = "maybe" }), ports.ErrInvalid},
 			{"bad json", mod(func(e *ports.AuditEvent) { e.After = json.RawMessage(`{"a":`) }), ports.ErrInvalid},
+			// JSON cannot carry these bytes: an export would not verify.
+			{"user agent not UTF-8", mod(func(e *ports.AuditEvent) { e.UserAgent = "curl \xff" }), ports.ErrInvalid},
+			{"json not UTF-8", mod(func(e *ports.AuditEvent) { e.Before = json.RawMessage("\"\xc3\"") }), ports.ErrInvalid},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

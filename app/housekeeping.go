@@ -14,7 +14,8 @@ import (
 
 // HousekeepingConfig schedules the server's housekeeping passes (see
 // core/housekeeping): expired sessions, magic links, invitations, links,
-// operator sessions and rate-limit counters are deleted, and each shop's
+// operator sessions, rate-limit counters and unfinished uploads are
+// deleted, and each shop's
 // audit chain head is signed as a checkpoint.
 type HousekeepingConfig struct {
 	// Interval is the time between passes; the first runs when the
@@ -28,6 +29,12 @@ type HousekeepingConfig struct {
 	// personal data) and inbound webhook event IDs this long.
 	// STOCKADE_HOUSEKEEPING_MESSAGE_RETENTION, default 0 meaning 30 days.
 	MessageRetention time.Duration `koanf:"message_retention"`
+	// UploadGrace is how long an upload may stay unfinished: pending
+	// files older than this are deleted with their objects, and so are
+	// staging objects of signed uploads and temporary files of crashed
+	// writes. STOCKADE_HOUSEKEEPING_UPLOAD_GRACE, default 0 meaning 24
+	// hours, at least 1 hour.
+	UploadGrace time.Duration `koanf:"upload_grace"`
 	// Off stops the server from running passes (run `stockade
 	// housekeeping` from a scheduler instead). STOCKADE_HOUSEKEEPING_OFF.
 	Off bool `koanf:"off"`
@@ -57,6 +64,9 @@ func (h HousekeepingConfig) validate() []error {
 	if h.MessageRetention < 0 {
 		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_MESSAGE_RETENTION", "must not be negative, got %s", h.MessageRetention))
 	}
+	if h.UploadGrace != 0 && h.UploadGrace < housekeeping.MinUploadGrace {
+		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_UPLOAD_GRACE", "must be at least %s (longer than an upload URL lives), got %s", housekeeping.MinUploadGrace, h.UploadGrace))
+	}
 	if h.Grace < 0 {
 		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_GRACE", "must not be negative, got %s", h.Grace))
 	}
@@ -65,9 +75,12 @@ func (h HousekeepingConfig) validate() []error {
 
 // SweeperParts are the pieces NewSweeper builds on.
 type SweeperParts struct {
-	Store  ports.Store // required; must list its shops (ports.AuditShopLister)
-	Clock  ports.Clock
-	Logger *slog.Logger
+	Store ports.Store // required; must list its shops (ports.AuditShopLister)
+	// Objects is the file storage's object store; nil leaves unfinished
+	// uploads alone.
+	Objects ports.ObjectStore
+	Clock   ports.Clock
+	Logger  *slog.Logger
 }
 
 // NewSweeper builds the housekeeping sweeper for cfg without fx, with the
@@ -83,6 +96,7 @@ func NewSweeper(cfg Config, p SweeperParts) (*housekeeping.Sweeper, error) {
 	hc := housekeeping.Config{
 		SessionIdleTimeout: a.SessionIdleTimeout, OperatorIdleTimeout: a.OperatorIdleTimeout,
 		RateLimitWindow: a.Limits.Window, Grace: cfg.Housekeeping.Grace, MessageRetention: cfg.Housekeeping.MessageRetention,
+		UploadGrace: cfg.Housekeeping.UploadGrace,
 	}
 	if !cfg.Housekeeping.NoCheckpoints {
 		keys, err := LoadAuditKeys(cfg)
@@ -91,7 +105,7 @@ func NewSweeper(cfg Config, p SweeperParts) (*housekeeping.Sweeper, error) {
 		}
 		hc.Signer, hc.Verifiers, hc.CheckpointEvery = keys.Signer, keys.Verifiers, cfg.Housekeeping.CheckpointEvery
 	}
-	return housekeeping.New(housekeeping.Deps{Store: p.Store, Shops: lister, Clock: p.Clock, Logger: p.Logger}, hc)
+	return housekeeping.New(housekeeping.Deps{Store: p.Store, Shops: lister, Objects: p.Objects, Clock: p.Clock, Logger: p.Logger}, hc)
 }
 
 // HousekeepingModule runs housekeeping passes in the background between
@@ -104,6 +118,7 @@ func HousekeepingModule() fx.Option {
 		fx.In
 		Config    Config
 		Store     ports.Store
+		Files     *Storage `optional:"true"`
 		Logger    *slog.Logger
 		Lifecycle fx.Lifecycle
 	}
@@ -112,7 +127,11 @@ func HousekeepingModule() fx.Option {
 		if p.Config.Housekeeping.Off {
 			return nil
 		}
-		sw, err := NewSweeper(p.Config, SweeperParts{Store: p.Store, Logger: log})
+		parts := SweeperParts{Store: p.Store, Logger: log}
+		if p.Files != nil {
+			parts.Objects = p.Files.Objects
+		}
+		sw, err := NewSweeper(p.Config, parts)
 		if err != nil {
 			log.Warn("housekeeping is off", "error", err)
 			return nil

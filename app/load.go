@@ -64,6 +64,7 @@ func settings() []setting {
 		{key: "housekeeping.interval", env: "STOCKADE_HOUSEKEEPING_INTERVAL", duration: true},
 		{key: "housekeeping.grace", env: "STOCKADE_HOUSEKEEPING_GRACE", duration: true},
 		{key: "housekeeping.message_retention", env: "STOCKADE_HOUSEKEEPING_MESSAGE_RETENTION", duration: true},
+		{key: "housekeeping.upload_grace", env: "STOCKADE_HOUSEKEEPING_UPLOAD_GRACE", duration: true},
 		{key: "housekeeping.off", env: "STOCKADE_HOUSEKEEPING_OFF", boolean: true},
 		{key: "housekeeping.no_checkpoints", env: "STOCKADE_HOUSEKEEPING_NO_CHECKPOINTS", boolean: true},
 		{key: "housekeeping.checkpoint_every", env: "STOCKADE_HOUSEKEEPING_CHECKPOINT_EVERY", duration: true},

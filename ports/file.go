@@ -175,11 +175,13 @@ type FileRepo interface {
 	// ErrInvalid for a malformed Kind or State.
 	List(ctx context.Context, q FileQuery) ([]File, error)
 	// MarkReady records a pending file's checked size and SHA-256
-	// (32 bytes) and makes it ready, returning the file as stored.
-	// ErrNotFound for an unknown file, ErrConflict if it is not pending
-	// (of two concurrent calls at most one succeeds), ErrInvalid for a
-	// negative size or a digest of the wrong length.
-	MarkReady(ctx context.Context, id FileID, size int64, sha256 []byte) (File, error)
+	// (32 bytes) and the object key the checked object is stored under
+	// (Create's, or the key a signed upload was promoted to), and makes
+	// it ready, returning the file as stored. ErrNotFound for an unknown
+	// file, ErrConflict if it is not pending (of two concurrent calls at
+	// most one succeeds) or another file has objectKey, ErrInvalid for a
+	// negative size, a digest of the wrong length or a bad key.
+	MarkReady(ctx context.Context, id FileID, objectKey string, size int64, sha256 []byte) (File, error)
 	// Delete removes the file's row in any state. ErrNotFound for an
 	// unknown file. The object is the caller's to delete.
 	Delete(ctx context.Context, id FileID) error

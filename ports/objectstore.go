@@ -120,6 +120,18 @@ type ObjectStore interface {
 	// Listed ObjectInfos may leave ContentType empty (S3 does not list
 	// it); Stat has it.
 	List(ctx context.Context, prefix, pageToken string, pageSize int) (ObjectPage, error)
+	// Move makes dst hold src's object (its bytes and content type),
+	// replacing any object at dst, then deletes src. Readers of dst see
+	// the whole old or the whole new object. If src is written while it
+	// moves, dst gets one whole version. Once Move returns, nothing
+	// written to src afterwards (by Put or a signed PUT URL for src)
+	// reaches dst: this is how a checked upload is promoted from the key
+	// its uploader may write to a key nobody outside may write to (STO-3).
+	// dst's ModTime is the time of the move or of src's write. ErrNotFound
+	// when src is missing (dst is unchanged); ErrInvalid for a bad key or
+	// src equal to dst. Of two concurrent Moves of one src, one may fail
+	// with ErrNotFound.
+	Move(ctx context.Context, src, dst string) error
 	// SignedURL returns an absolute URL that lets its holder perform method
 	// (http.MethodGet or http.MethodPut) on key, with no other credential,
 	// until expiry from now by the store's clock. expiry must lie within
@@ -130,6 +142,34 @@ type ObjectStore interface {
 	// options or signature was altered. ErrInvalid for another method, a
 	// bad key or options; ErrUnsupported if the store cannot sign URLs.
 	SignedURL(ctx context.Context, method, key string, expiry time.Duration, opts SignedURLOptions) (string, error)
+}
+
+// PartialSweeper is implemented by object stores whose interrupted
+// writes leave leftovers that no key names (the localfs store's
+// temporary files of a crashed Put). S3-compatible stores leave
+// incomplete multipart uploads instead, which a bucket lifecycle rule
+// (AbortIncompleteMultipartUpload) expires. Housekeeping calls
+// SweepPartial when the store implements it.
+type PartialSweeper interface {
+	// SweepPartial deletes the leftovers of writes begun before before
+	// and returns how many it deleted. Writes in progress that began
+	// earlier may be cut off, so callers pass a time well in the past.
+	SweepPartial(ctx context.Context, before time.Time) (int, error)
+}
+
+// ValidateMove checks Move's keys the way every store does: both valid
+// keys, and different. The error matches ErrInvalid. For adapters.
+func ValidateMove(src, dst string) error {
+	if err := ValidateObjectKey(src); err != nil {
+		return err
+	}
+	if err := ValidateObjectKey(dst); err != nil {
+		return err
+	}
+	if src == dst {
+		return Invalid("object key", "a move needs two different keys")
+	}
+	return nil
 }
 
 // ValidateObjectKey checks key against the rules every ObjectStore keeps:
@@ -314,76 +354,3 @@ func ParseObjectPageToken(prefix, token string) (string, error) {
 	}
 	return string(b), nil
 }
-
-// ExactReader reads exactly Size bytes from R and fails otherwise. Stores
-// wrap Put's reader in one so a body longer or shorter than declared fails
-// the upload before it completes: the read that would deliver the last
-// byte first checks that R has nothing more. For adapters.
-type ExactReader struct {
-	R    io.Reader
-	Size int64
-
-	n   int64
-	err error // sticky: the first error returned, for Err
-}
-
-// Read implements io.Reader.
-func (e *ExactReader) Read(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	if e.n >= e.Size {
-		if err := e.checkEnd(); err != nil {
-			return 0, err
-		}
-		return 0, io.EOF
-	}
-	if rest := e.Size - e.n; int64(len(p)) > rest {
-		p = p[:rest]
-	}
-	n, err := e.R.Read(p)
-	e.n += int64(n)
-	switch {
-	case err == io.EOF && e.n < e.Size:
-		e.err = fmt.Errorf("%w (read %d of %d bytes)", Invalid("body", "shorter than the declared size"), e.n, e.Size)
-		return n, e.err
-	case err != nil && err != io.EOF:
-		e.err = fmt.Errorf("read body: %w", err)
-		return n, e.err
-	case e.n == e.Size:
-		if err := e.checkEnd(); err != nil {
-			return 0, err // withhold the last bytes so the upload cannot complete
-		}
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-// checkEnd reads ahead one byte: R must be at its end.
-func (e *ExactReader) checkEnd() error {
-	var b [1]byte
-	for range 100 {
-		n, err := e.R.Read(b[:])
-		switch {
-		case n > 0:
-			e.err = Invalid("body", fmt.Sprintf("longer than the declared size of %d bytes", e.Size))
-			return e.err
-		case err == io.EOF:
-			return nil
-		case err != nil:
-			e.err = fmt.Errorf("read body: %w", err)
-			return e.err
-		}
-	}
-	e.err = fmt.Errorf("read body: %w", io.ErrNoProgress)
-	return e.err
-}
-
-// Err returns the size or read error Read returned, if any. Stores check it
-// after an upload fails, since their driver may report the failure in its
-// own words.
-func (e *ExactReader) Err() error { return e.err }
-
-// Complete reports whether exactly Size bytes were read and the end of R
-// was seen.
-func (e *ExactReader) Complete() bool { return e.err == nil && e.n == e.Size }

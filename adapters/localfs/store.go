@@ -6,7 +6,8 @@
 //
 // Limitations: on a case-insensitive file system (macOS, Windows defaults)
 // keys differing only in case name the same object. Temporary files of a
-// crashed Put (names ending in ".tmp") are ignored and not yet swept.
+// crashed Put (names ending in ".tmp") are ignored until SweepPartial
+// (run by housekeeping) deletes them.
 package localfs
 
 import (
@@ -313,10 +314,6 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		}
 		return mapErr("delete", key, err)
 	}
-	for dir := parentDir(rel); dir != "."; dir = parentDir(dir) {
-		if s.root.Remove(dir) != nil {
-			break // not empty (or gone): stop climbing
-		}
-	}
+	s.removeEmptyDirs(parentDir(rel))
 	return nil
 }

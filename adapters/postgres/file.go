@@ -103,13 +103,16 @@ func (r files) List(ctx context.Context, q ports.FileQuery) ([]ports.File, error
 	return out, nil
 }
 
-func (r files) MarkReady(ctx context.Context, id ports.FileID, size int64, sum []byte) (ports.File, error) {
+func (r files) MarkReady(ctx context.Context, id ports.FileID, objectKey string, size int64, sum []byte) (ports.File, error) {
 	if err := checkReady(size, sum); err != nil {
 		return ports.File{}, err
 	}
+	if err := ports.ValidateObjectKey(objectKey); err != nil {
+		return ports.File{}, err
+	}
 	var rows []fileRow
-	err := sqlx.SelectContext(ctx, r.t.q, &rows, `UPDATE files SET state = 'ready', size = $1, sha256 = $2
-		WHERE shop_id = $3 AND id = $4 AND state = 'pending' RETURNING `+fileCols, size, cloneBytes(sum), r.t.shop, id)
+	err := sqlx.SelectContext(ctx, r.t.q, &rows, `UPDATE files SET state = 'ready', size = $1, sha256 = $2, object_key = $3
+		WHERE shop_id = $4 AND id = $5 AND state = 'pending' RETURNING `+fileCols, size, cloneBytes(sum), objectKey, r.t.shop, id)
 	if err != nil {
 		return ports.File{}, wrap("mark file ready", err)
 	}

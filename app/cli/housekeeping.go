@@ -20,7 +20,10 @@ operator sessions and ended rate-limit counters; delete invitations and links
 expired, and jobs done, for longer than STOCKADE_HOUSEKEEPING_GRACE (7 days;
 dead jobs are kept) and outbox messages finished, and webhook event IDs
 received, longer than STOCKADE_HOUSEKEEPING_MESSAGE_RETENTION (30 days) ago;
-audit each shop's deletions; and, unless
+delete uploads left unfinished for longer than
+STOCKADE_HOUSEKEEPING_UPLOAD_GRACE (24 hours): pending files with their
+objects, objects signed uploads left in staging, and temporary files of
+crashed writes; audit each shop's deletions; and, unless
 STOCKADE_HOUSEKEEPING_NO_CHECKPOINTS is set, sign each shop's audit chain head
 with the key in {data dir}/audit.key. Run it from a scheduler when the
 servers run with STOCKADE_HOUSEKEEPING_OFF. A failed shop
@@ -28,15 +31,20 @@ does not stop the others; the command then exits non-zero.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return withAuditStore(c, load, func(ctx context.Context, cfg app.Config, st ports.Store) error {
-				sw, err := app.NewSweeper(cfg, app.SweeperParts{Store: st})
+				files, err := app.NewStorage(ctx, cfg, app.StorageParts{Store: st})
+				if err != nil {
+					return err
+				}
+				defer files.Close()
+				sw, err := app.NewSweeper(cfg, app.SweeperParts{Store: st, Objects: files.Objects})
 				if err != nil {
 					return err
 				}
 				rep, err := sw.Sweep(ctx)
 				if _, perr := fmt.Fprintf(c.OutOrStdout(),
-					"shops %d: deleted %d sessions, %d magic links, %d invitations, %d links, %d done jobs, %d messages, %d messaging events, %d operator sessions, %d rate-limit counters; %d checkpoints signed; %d shops failed\n",
-					rep.Shops, rep.Sessions, rep.MagicLinks, rep.Invitations, rep.Capabilities, rep.Jobs, rep.Messages, rep.Events, rep.OperatorSessions, rep.RateLimits,
-					rep.Checkpoints, rep.Failed); perr != nil && err == nil {
+					"shops %d: deleted %d sessions, %d magic links, %d invitations, %d links, %d done jobs, %d messages, %d messaging events, %d pending uploads, %d staging objects, %d partial objects, %d operator sessions, %d rate-limit counters; %d checkpoints signed; %d shops failed\n",
+					rep.Shops, rep.Sessions, rep.MagicLinks, rep.Invitations, rep.Capabilities, rep.Jobs, rep.Messages, rep.Events, rep.PendingUploads, rep.StagingObjects, rep.PartialObjects,
+					rep.OperatorSessions, rep.RateLimits, rep.Checkpoints, rep.Failed); perr != nil && err == nil {
 					err = perr
 				}
 				return err

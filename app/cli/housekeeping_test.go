@@ -51,7 +51,7 @@ func TestHousekeepingCommand(t *testing.T) {
 
 	out, err := runIn(t, env, "", "housekeeping")
 	require.NoError(t, err, out)
-	assert.Regexp(t, regexp.MustCompile(`^shops 1: deleted 1 sessions, 0 magic links, 0 invitations, 0 links, 0 done jobs, 0 messages, 0 messaging events, 0 operator sessions, 0 rate-limit counters; 1 checkpoints signed; 0 shops failed\n$`), out)
+	assert.Regexp(t, regexp.MustCompile(`^shops 1: deleted 1 sessions, 0 magic links, 0 invitations, 0 links, 0 done jobs, 0 messages, 0 messaging events, 0 pending uploads, 0 staging objects, 0 partial objects, 0 operator sessions, 0 rate-limit counters; 1 checkpoints signed; 0 shops failed\n$`), out)
 	out, err = runIn(t, env, "", "housekeeping")
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "deleted 0 sessions", out)
@@ -59,4 +59,6 @@ func TestHousekeepingCommand(t *testing.T) {
 
 	_, err = runIn(t, append(env, "STOCKADE_HOUSEKEEPING_GRACE=-1h"), "", "housekeeping")
 	require.ErrorContains(t, err, "STOCKADE_HOUSEKEEPING_GRACE")
+	_, err = runIn(t, append(env, "STOCKADE_HOUSEKEEPING_UPLOAD_GRACE=10m"), "", "housekeeping")
+	require.ErrorContains(t, err, "STOCKADE_HOUSEKEEPING_UPLOAD_GRACE", "shorter than an upload URL lives")
 }

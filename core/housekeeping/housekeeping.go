@@ -1,7 +1,8 @@
 // Package housekeeping removes what has outlived its use — expired
 // sessions, magic links, invitations, capability links, operator
-// sessions, rate-limit counters, done jobs, finished outbox messages and
-// old inbound event IDs — and signs each shop's audit chain head as a
+// sessions, rate-limit counters, done jobs, finished outbox messages, old
+// inbound event IDs, and uploads that never finished (pending file rows,
+// staging objects, temporary files of a crashed write) — and signs each shop's audit chain head as a
 // checkpoint (AUD-4), on a schedule the server runs or on demand from the
 // CLI.
 //
@@ -45,6 +46,12 @@ type Config struct {
 	// after they expire, and done jobs this long after they finish
 	// (default 7 days). Dead jobs are never deleted.
 	Grace time.Duration
+	// UploadGrace is how long an upload may stay unfinished: pending
+	// file rows created, and staging objects (storage.StagingKey)
+	// written, longer ago are deleted with their objects, and so are the
+	// leftovers of interrupted object writes (ports.PartialSweeper). Only
+	// with Deps.Objects. At least MinUploadGrace (default 24 hours).
+	UploadGrace time.Duration
 	// MessageRetention keeps outbox messages this long after they end
 	// (sent, delivered, failed or cancelled; their bodies are personal
 	// data), and inbound provider event IDs this long after they arrive
@@ -73,16 +80,20 @@ func (c *Config) defaults() {
 	def(&c.Grace, 7*24*time.Hour)
 	def(&c.CheckpointEvery, 24*time.Hour)
 	def(&c.MessageRetention, 30*24*time.Hour)
+	def(&c.UploadGrace, 24*time.Hour)
 }
 
 // Deps are a Sweeper's collaborators. Shops lists every shop (the SQLite
-// and Postgres stores implement it); Clock defaults to the system clock
-// and Logger to a discarding one.
+// and Postgres stores implement it); Objects, optional, is the file
+// service's object store, whose unfinished uploads are swept with their
+// rows (without it, pending uploads are left alone); Clock defaults to
+// the system clock and Logger to a discarding one.
 type Deps struct {
-	Store  ports.Store
-	Shops  ports.AuditShopLister
-	Clock  ports.Clock
-	Logger *slog.Logger
+	Store   ports.Store
+	Shops   ports.AuditShopLister
+	Objects ports.ObjectStore
+	Clock   ports.Clock
+	Logger  *slog.Logger
 }
 
 // Sweeper runs housekeeping passes. It is safe for concurrent use, and
@@ -90,11 +101,12 @@ type Deps struct {
 // idempotent, and a checkpoint another server is taking at the same time
 // is skipped.
 type Sweeper struct {
-	store ports.Store
-	shops ports.AuditShopLister
-	clock ports.Clock
-	log   *slog.Logger
-	cfg   Config
+	store   ports.Store
+	shops   ports.AuditShopLister
+	objects ports.ObjectStore // nil: uploads are not swept
+	clock   ports.Clock
+	log     *slog.Logger
+	cfg     Config
 }
 
 // New builds a Sweeper. ErrInvalid when the store or the shop lister is
@@ -103,10 +115,13 @@ func New(d Deps, cfg Config) (*Sweeper, error) {
 	if d.Store == nil || d.Shops == nil {
 		return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("deps", "need a store and a shop lister"))
 	}
-	for _, v := range []time.Duration{cfg.SessionIdleTimeout, cfg.OperatorIdleTimeout, cfg.RateLimitWindow, cfg.Grace, cfg.CheckpointEvery, cfg.MessageRetention} {
+	for _, v := range []time.Duration{cfg.SessionIdleTimeout, cfg.OperatorIdleTimeout, cfg.RateLimitWindow, cfg.Grace, cfg.CheckpointEvery, cfg.MessageRetention, cfg.UploadGrace} {
 		if v < 0 {
 			return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("config", "durations must not be negative"))
 		}
+	}
+	if cfg.UploadGrace != 0 && cfg.UploadGrace < MinUploadGrace {
+		return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("upload grace", fmt.Sprintf("must be at least %v", MinUploadGrace)))
 	}
 	if cfg.Signer != nil && cfg.Verifiers == nil {
 		return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("config", "a checkpoint signer needs verifiers"))
@@ -118,7 +133,7 @@ func New(d Deps, cfg Config) (*Sweeper, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sweeper{store: d.Store, shops: d.Shops, clock: d.Clock, log: d.Logger, cfg: cfg}, nil
+	return &Sweeper{store: d.Store, shops: d.Shops, objects: d.Objects, clock: d.Clock, log: d.Logger, cfg: cfg}, nil
 }
 
 // ShopReport is what one pass deleted in one shop.
@@ -130,10 +145,15 @@ type ShopReport struct {
 	Jobs         int `json:"jobs"`
 	Messages     int `json:"messages"`
 	Events       int `json:"messaging_events"`
+	// PendingUploads are file rows never made ready within UploadGrace
+	// (deleted with their objects); StagingObjects are objects signed
+	// PUTs left in staging keys longer than UploadGrace ago.
+	PendingUploads int `json:"pending_uploads,omitempty"`
+	StagingObjects int `json:"staging_objects,omitempty"`
 }
 
 func (r ShopReport) total() int {
-	return r.Sessions + r.MagicLinks + r.Invitations + r.Capabilities + r.Jobs + r.Messages + r.Events
+	return r.Sessions + r.MagicLinks + r.Invitations + r.Capabilities + r.Jobs + r.Messages + r.Events + r.PendingUploads + r.StagingObjects
 }
 
 // Report is what one pass did.
@@ -142,6 +162,7 @@ type Report struct {
 	ShopReport
 	OperatorSessions int
 	RateLimits       int
+	PartialObjects   int // leftovers of interrupted object writes (ports.PartialSweeper)
 	Checkpoints      int // checkpoints stored (an unchanged head stores none)
 	Failed           int // shops whose sweep or checkpoint failed
 }
@@ -169,6 +190,11 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 		rep.OperatorSessions, rep.RateLimits = 0, 0
 		errs = append(errs, fmt.Errorf("housekeeping: global: %w", err))
 	}
+	if s.objects != nil {
+		if rep.PartialObjects, err = s.sweepPartial(ctx, now.Add(-s.cfg.UploadGrace)); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for after := (ports.ShopID{}); ; {
 		if err := ctx.Err(); err != nil {
 			return rep, errors.Join(append(errs, err)...)
@@ -191,6 +217,8 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 			rep.Jobs += sr.Jobs
 			rep.Messages += sr.Messages
 			rep.Events += sr.Events
+			rep.PendingUploads += sr.PendingUploads
+			rep.StagingObjects += sr.StagingObjects
 			if stored {
 				rep.Checkpoints++
 			}
@@ -206,18 +234,35 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 		level = slog.LevelError
 	}
 	s.log.Log(ctx, level, "housekeeping pass", "shops", rep.Shops, "sessions", rep.Sessions, "magic_links", rep.MagicLinks,
-		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "messages", rep.Messages, "messaging_events", rep.Events, "operator_sessions", rep.OperatorSessions,
-		"rate_limits", rep.RateLimits, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
+		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "messages", rep.Messages, "messaging_events", rep.Events, "pending_uploads", rep.PendingUploads, "staging_objects", rep.StagingObjects,
+		"partial_objects", rep.PartialObjects, "operator_sessions", rep.OperatorSessions, "rate_limits", rep.RateLimits, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
 	return rep, errors.Join(errs...)
 }
 
-// shop sweeps one shop in one unit of work, audited as one
-// "housekeeping.swept" event with the counts when anything was deleted,
-// then signs its chain head when a signer is configured.
+// shop sweeps one shop: its stale staging objects first, then its rows
+// in one unit of work, audited as one "housekeeping.swept" event with
+// the counts (the staging objects' too) when anything was deleted, then
+// the objects of the pending uploads that unit deleted; then it signs
+// its chain head when a signer is configured.
 func (s *Sweeper) shop(ctx context.Context, shop ports.ShopID, now time.Time) (ShopReport, bool, error) {
 	var rep ShopReport
+	var pending []ports.File
+	var objErrs []error
+	uploadCutoff := now.Add(-s.cfg.UploadGrace)
+	if s.objects != nil {
+		var err error
+		if rep.StagingObjects, err = s.staleStaging(ctx, shop, uploadCutoff); err != nil {
+			objErrs = append(objErrs, err)
+		}
+	}
 	err := s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
 		var err error
+		if s.objects != nil {
+			if pending, err = stalePending(ctx, tx, uploadCutoff); err != nil {
+				return fmt.Errorf("pending uploads: %w", err)
+			}
+			rep.PendingUploads = len(pending)
+		}
 		if rep.Sessions, err = tx.Sessions().DeleteExpired(ctx, now, now.Add(-s.cfg.SessionIdleTimeout)); err != nil {
 			return fmt.Errorf("sessions: %w", err)
 		}
@@ -253,30 +298,46 @@ func (s *Sweeper) shop(ctx context.Context, shop ports.ShopID, now time.Time) (S
 		return err
 	})
 	if err != nil {
-		return ShopReport{}, false, fmt.Errorf("housekeeping: shop %s: %w", shop, err)
+		return ShopReport{}, false, fmt.Errorf("housekeeping: shop %s: %w", shop, errors.Join(append(objErrs, err)...))
 	}
+	if len(pending) > 0 {
+		if err := s.deleteUploadObjects(ctx, shop, pending); err != nil {
+			objErrs = append(objErrs, err)
+		}
+	}
+	stored, err := s.checkpoint(ctx, shop, now)
+	if len(objErrs) > 0 {
+		err = errors.Join(fmt.Errorf("housekeeping: shop %s: %w", shop, errors.Join(objErrs...)), err)
+	}
+	return rep, stored, err
+}
+
+// checkpoint signs shop's chain head when a signer is configured and the
+// latest checkpoint is older than CheckpointEvery; it reports whether it
+// stored one.
+func (s *Sweeper) checkpoint(ctx context.Context, shop ports.ShopID, now time.Time) (bool, error) {
 	if s.cfg.Signer == nil {
-		return rep, false, nil
+		return false, nil
 	}
 	before, err := s.latestCheckpoint(ctx, shop)
 	if err != nil {
-		return rep, false, fmt.Errorf("housekeeping: shop %s: %w", shop, err)
+		return false, fmt.Errorf("housekeeping: shop %s: %w", shop, err)
 	}
 	if before.N != 0 && now.Sub(before.CreatedAt) < s.cfg.CheckpointEvery {
-		return rep, false, nil
+		return false, nil
 	}
 	cp, err := audit.Checkpoint(ctx, s.store, shop, s.cfg.Signer, s.cfg.Verifiers)
 	var tamper *audit.TamperError
 	switch {
 	case errors.As(err, &tamper):
 		s.log.Error("audit chain tampered", "shop", shop, "error", err)
-		return rep, false, err
+		return false, err
 	case errors.Is(err, ports.ErrConflict):
-		return rep, false, nil // another server is signing this head
+		return false, nil // another server is signing this head
 	case err != nil:
-		return rep, false, fmt.Errorf("housekeeping: shop %s: checkpoint: %w", shop, err)
+		return false, fmt.Errorf("housekeeping: shop %s: checkpoint: %w", shop, err)
 	}
-	return rep, cp.N > before.N, nil
+	return cp.N > before.N, nil
 }
 
 // latestCheckpoint returns shop's latest checkpoint (zero for none).

@@ -44,8 +44,8 @@ func (s *Service) List(ctx context.Context, q ListQuery) ([]ports.File, error) {
 
 // Delete removes a file of the caller's shop (owner and admin only): the
 // row, the revocation of its public links and the "file.deleted" audit
-// event commit together (AUD-2), then
-// the object is deleted. If that last step fails the file is gone for
+// event commit together (AUD-2), then the object is deleted, and
+// whatever a signed PUT left in the file's staging key. If that last step fails the file is gone for
 // every reader and the error (wrapping the store's) reports the leftover
 // object; retrying Delete then answers ErrNotFound. ErrNotFound for a file
 // of another shop.
@@ -73,8 +73,14 @@ func (s *Service) Delete(ctx context.Context, id ports.FileID) error {
 	if err != nil {
 		return fmt.Errorf("storage: delete file %s: %w", id, err)
 	}
-	if err := s.objects.Delete(context.WithoutCancel(ctx), f.ObjectKey); err != nil {
+	ctx = context.WithoutCancel(ctx)
+	if err := s.objects.Delete(ctx, f.ObjectKey); err != nil {
 		return fmt.Errorf("storage: file %s deleted, its object %s was not: %w", id, f.ObjectKey, errors.Join(ErrObjectLeft, err))
+	}
+	// What a signed PUT left in the staging key (before Finalize, or
+	// through the URL after it) goes too; it was never the file's content.
+	if err := s.objects.Delete(ctx, StagingKey(c.Shop, id)); err != nil {
+		return fmt.Errorf("storage: file %s deleted, its staging object was not: %w", id, errors.Join(ErrObjectLeft, err))
 	}
 	return nil
 }

@@ -113,3 +113,17 @@ func ObjectKey(shop ports.ShopID, kind string, id ports.FileID) string {
 
 // ShopPrefix is the prefix of every object key of shop, with its slash.
 func ShopPrefix(shop ports.ShopID) string { return "shops/" + shop.String() + "/" }
+
+// StagingKey is the key a signed PUT URL of file id writes to:
+// shops/{shop}/_staging/{id}. It is the only key the core ever signs for
+// PUT. Finalize moves the object from there to a key that was never
+// signed (see promotedKey), so that a PUT through the URL after Finalize,
+// or after the file was deleted, never reaches a file (STO-3). Kinds start
+// with a letter, so "_staging" is no kind's segment.
+func StagingKey(shop ports.ShopID, id ports.FileID) string {
+	return StagingPrefix(shop) + id.String()
+}
+
+// StagingPrefix is the prefix of every staging key of shop, with its
+// slash; housekeeping deletes what lies there longer than a grace period.
+func StagingPrefix(shop ports.ShopID) string { return ShopPrefix(shop) + "_staging/" }

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -32,9 +33,10 @@ type PendingUpload struct {
 }
 
 // RequestUpload writes a pending row and returns a signed PUT URL for its
-// object, valid for UploadURLExpiry, that only accepts exactly Size bytes
-// declared as ContentType. The upload counts once Finalize has checked
-// it. Shops whose files are encrypted upload through the server (Upload)
+// staging key (StagingKey), valid for UploadURLExpiry, that only accepts
+// exactly Size bytes declared as ContentType. The upload counts once
+// Finalize has moved it out of the staging key and checked it; the URL
+// never names the key a file is served from. Shops whose files are encrypted upload through the server (Upload)
 // instead: ErrInvalid here. ErrForbidden for a viewer; ErrInvalid for a
 // bad kind, size, name or a content type the kind does not accept;
 // ErrUnsupported when the object store cannot sign URLs.
@@ -71,7 +73,7 @@ func (s *Service) RequestUpload(ctx context.Context, in UploadRequest) (PendingU
 	if err != nil {
 		return PendingUpload{}, err
 	}
-	u, err := s.objects.SignedURL(ctx, http.MethodPut, f.ObjectKey, UploadURLExpiry, ports.SignedURLOptions{ContentType: ct, ContentLength: in.Size})
+	u, err := s.objects.SignedURL(ctx, http.MethodPut, StagingKey(c.Shop, f.ID), UploadURLExpiry, ports.SignedURLOptions{ContentType: ct, ContentLength: in.Size})
 	if err != nil {
 		return PendingUpload{}, s.discard(ctx, c.Shop, f, fmt.Errorf("storage: sign upload: %w", err))
 	}
@@ -79,17 +81,25 @@ func (s *Service) RequestUpload(ctx context.Context, in UploadRequest) (PendingU
 }
 
 // ErrNotUploaded is returned (wrapped, matching ports.ErrConflict) by
-// Finalize when the object has not been PUT yet; the pending file stays
-// and Finalize may be retried.
+// Finalize when nothing has been PUT to the staging key (not yet, or a
+// concurrent Finalize took it); the pending file stays and Finalize may
+// be retried after a PUT.
 var ErrNotUploaded = fmt.Errorf("object not uploaded yet: %w", ports.ErrConflict)
 
-// Finalize checks a signed-PUT upload and makes it ready: the object's
-// size must equal the declared one, and reading it back its SHA-256 must
-// equal wantSHA256 and its sniffed type the declared one. Then the row is
-// marked ready with "file.uploaded" audited in one unit of work. Any
-// mismatch deletes the object and the row and is ErrInvalid. Only the
-// uploader may finalize (ErrForbidden); ErrNotFound for an unknown file;
-// ErrConflict for a file already ready; ErrNotUploaded before the PUT.
+// Finalize checks a signed-PUT upload and makes it ready. First it moves
+// the object out of the staging key the URL writes to, to a key of its
+// own that was never signed for PUT (promotedKey): from then on nothing
+// PUT through the URL, which stays valid for a while, can change what is
+// checked and served, and a concurrent Finalize works on another copy.
+// Then the object's size must equal the declared one, and reading it back
+// its SHA-256 must equal wantSHA256 and its sniffed type the declared
+// one. Then the row is marked ready under the moved key with
+// "file.uploaded" audited in one unit of work; of concurrent Finalizes of
+// one file at most one succeeds, the others' copies are deleted. Any
+// mismatch deletes the object and the pending row and is ErrInvalid. Only
+// the uploader may finalize (ErrForbidden); ErrNotFound for an unknown
+// (or meanwhile deleted) file; ErrConflict for a file already ready;
+// ErrNotUploaded before the PUT.
 func (s *Service) Finalize(ctx context.Context, id ports.FileID, wantSHA256 []byte) (ports.File, error) {
 	c, err := s.policy.Require(ctx, access.FilesUpload)
 	if err != nil {
@@ -114,31 +124,51 @@ func (s *Service) Finalize(ctx context.Context, id ports.FileID, wantSHA256 []by
 	case f.Encrypted:
 		return ports.File{}, fmt.Errorf("storage: finalize %s: %w", id, ports.Invalid("file", "encrypted files are not finalized"))
 	}
-	info, err := s.objects.Stat(ctx, f.ObjectKey)
+	moved := f
+	moved.ObjectKey = promotedKey(f)
+	err = s.objects.Move(ctx, StagingKey(c.Shop, f.ID), moved.ObjectKey)
 	if errors.Is(err, ports.ErrNotFound) {
 		return ports.File{}, fmt.Errorf("storage: finalize %s: %w", id, ErrNotUploaded)
 	}
 	if err != nil {
-		return ports.File{}, fmt.Errorf("storage: finalize %s: %w", id, err)
+		return ports.File{}, fmt.Errorf("storage: finalize %s: promote the upload: %w", id, err)
+	}
+	info, err := s.objects.Stat(ctx, moved.ObjectKey)
+	if err != nil {
+		return ports.File{}, s.discard(ctx, c.Shop, moved, fmt.Errorf("storage: finalize %s: %w", id, err))
 	}
 	if info.Size != f.Size {
-		return ports.File{}, s.discard(ctx, c.Shop, f, fmt.Errorf("storage: finalize %s: %w", id,
+		return ports.File{}, s.discard(ctx, c.Shop, moved, fmt.Errorf("storage: finalize %s: %w", id,
 			ports.Invalid("size", fmt.Sprintf("uploaded %d bytes, declared %d", info.Size, f.Size))))
 	}
-	sum, err := s.verifyObject(ctx, f)
+	sum, err := s.verifyObject(ctx, moved)
 	if err != nil {
-		return ports.File{}, s.discard(ctx, c.Shop, f, fmt.Errorf("storage: finalize %s: %w", id, err))
+		return ports.File{}, s.discard(ctx, c.Shop, moved, fmt.Errorf("storage: finalize %s: %w", id, err))
 	}
 	if !bytes.Equal(sum.Sum(nil), wantSHA256) {
-		return ports.File{}, s.discard(ctx, c.Shop, f, fmt.Errorf("storage: finalize %s: %w", id,
+		return ports.File{}, s.discard(ctx, c.Shop, moved, fmt.Errorf("storage: finalize %s: %w", id,
 			ports.Invalid("sha256", "does not match the uploaded content")))
 	}
-	ready, err := s.markReady(ctx, c, f, f.Size, sum, "file.uploaded")
+	ready, err := s.markReady(ctx, c, f, moved.ObjectKey, f.Size, sum, "file.uploaded")
+	if errors.Is(err, ports.ErrConflict) || errors.Is(err, ports.ErrNotFound) {
+		// Another Finalize made the file ready first, or it was deleted
+		// meanwhile: this call's copy belongs to no file.
+		if derr := s.objects.Delete(context.WithoutCancel(ctx), moved.ObjectKey); derr != nil {
+			err = fmt.Errorf("%w (and deleting the copy %s failed: %v)", err, moved.ObjectKey, derr)
+		}
+		return ports.File{}, fmt.Errorf("storage: finalize %s: %w", id, err)
+	}
 	if err != nil {
-		return ports.File{}, s.discard(ctx, c.Shop, f, err)
+		return ports.File{}, s.discard(ctx, c.Shop, moved, err)
 	}
 	return ready, nil
 }
+
+// promotedKey is a fresh key for f's checked object, unique to one
+// Finalize call: f's ObjectKey, a dot and 26 random characters. It is
+// never signed for PUT; housekeeping finds the copies of a pending file
+// by the prefix f.ObjectKey.
+func promotedKey(f ports.File) string { return f.ObjectKey + "." + rand.Text() }
 
 // verifyObject reads f's object back: exactly f.Size bytes whose sniffed
 // type the kind accepts as f.ContentType. It returns the running digest.

@@ -83,7 +83,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (ports.File, error
 	if err := s.putObject(ctx, c.Shop, f, dataKey, plain); err != nil {
 		return ports.File{}, s.discard(ctx, c.Shop, f, fmt.Errorf("storage: upload: %w", err))
 	}
-	ready, err := s.markReady(ctx, c, f, in.Size, sum, "file.uploaded")
+	ready, err := s.markReady(ctx, c, f, f.ObjectKey, in.Size, sum, "file.uploaded")
 	if err != nil {
 		return ports.File{}, s.discard(ctx, c.Shop, f, err)
 	}
@@ -118,14 +118,14 @@ func (s *Service) createPending(ctx context.Context, c access.Scope, kind, name,
 	return f, dataKey, nil
 }
 
-// markReady records the checked size and digest and the audit event in
-// one unit of work.
-func (s *Service) markReady(ctx context.Context, c access.Scope, f ports.File, size int64, sum hash.Hash, action string) (ports.File, error) {
+// markReady records the checked size and digest, the key of the checked
+// object and the audit event in one unit of work.
+func (s *Service) markReady(ctx context.Context, c access.Scope, f ports.File, key string, size int64, sum hash.Hash, action string) (ports.File, error) {
 	digest := sum.Sum(nil)
 	var ready ports.File
 	err := s.store.InShop(ctx, c.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		var err error
-		if ready, err = tx.Files().MarkReady(ctx, f.ID, size, digest); err != nil {
+		if ready, err = tx.Files().MarkReady(ctx, f.ID, key, size, digest); err != nil {
 			return err
 		}
 		_, err = tx.Audit().Append(ctx, s.event(c, action, ready, nil, describe(ready)))
@@ -137,8 +137,9 @@ func (s *Service) markReady(ctx context.Context, c access.Scope, f ports.File, s
 	return ready, nil
 }
 
-// discard deletes f's object and row after a failed upload and returns
-// cause, joined with any error of the clean-up itself. It runs even when
+// discard deletes f's object and, while it is pending, its row after a
+// failed upload and returns cause, joined with any error of the clean-up
+// itself. It runs even when
 // ctx is cancelled (a client that hung up), bounded by the store's own
 // timeouts.
 func (s *Service) discard(ctx context.Context, shop ports.ShopID, f ports.File, cause error) error {
@@ -148,6 +149,10 @@ func (s *Service) discard(ctx context.Context, shop ports.ShopID, f ports.File, 
 		errs = append(errs, fmt.Errorf("delete object: %w", err))
 	}
 	err := s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		got, err := tx.Files().Get(ctx, f.ID)
+		if err != nil || got.State != ports.FilePending {
+			return err // a concurrent Finalize made it ready with its own object: keep it
+		}
 		return tx.Files().Delete(ctx, f.ID)
 	})
 	if err != nil && !errors.Is(err, ports.ErrNotFound) {

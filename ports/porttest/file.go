@@ -44,11 +44,28 @@ func getFile(s ports.Store, shop ports.ShopID, id ports.FileID) (ports.File, err
 	return out, err
 }
 
+// markReady marks a file ready under the object key it has (any valid
+// key for an unknown file, so that MarkReady itself answers).
 func markReady(s ports.Store, shop ports.ShopID, id ports.FileID, size int64, sum []byte) (ports.File, error) {
 	var out ports.File
 	err := s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+		key := "files/" + id.String()
+		if f, err := tx.Files().Get(ctx, id); err == nil {
+			key = f.ObjectKey
+		}
 		var err error
-		out, err = tx.Files().MarkReady(ctx, id, size, sum)
+		out, err = tx.Files().MarkReady(ctx, id, key, size, sum)
+		return err
+	})
+	return out, err
+}
+
+// markReadyAt marks a file ready under object key key.
+func markReadyAt(s ports.Store, shop ports.ShopID, id ports.FileID, key string, size int64, sum []byte) (ports.File, error) {
+	var out ports.File
+	err := s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+		var err error
+		out, err = tx.Files().MarkReady(ctx, id, key, size, sum)
 		return err
 	})
 	return out, err
@@ -206,6 +223,29 @@ func testFiles(t *testing.T, newStore StoreHarness) {
 		require.ErrorIs(t, err, ports.ErrInvalid)
 		_, err = markReady(s, shop, taken.ID, 1, make([]byte, 16))
 		require.ErrorIs(t, err, ports.ErrInvalid)
+		_, err = markReadyAt(s, shop, taken.ID, "../x", 1, make([]byte, 32))
+		require.ErrorIs(t, err, ports.ErrInvalid, "a bad object key")
+	})
+
+	t.Run("MarkReadyRecordsThePromotedKey", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 1, 1)
+		shop, user := f.shops[0].ID, f.users[0].ID
+		a := createFile(t, s, shop, newFile(shop, user, "photo"))
+		b := createFile(t, s, shop, newFile(shop, user, "photo"))
+		sum := sha256.Sum256([]byte("abc"))
+		_, err := markReadyAt(s, shop, a.ID, b.ObjectKey, 3, sum[:])
+		require.ErrorIs(t, err, ports.ErrConflict, "another file's object key")
+		got, err := getFile(s, shop, a.ID)
+		require.NoError(t, err)
+		assert.Equal(t, a, got, "a refused MarkReady changes nothing")
+
+		ready, err := markReadyAt(s, shop, a.ID, a.ObjectKey+".promoted", 3, sum[:])
+		require.NoError(t, err)
+		assert.Equal(t, a.ObjectKey+".promoted", ready.ObjectKey)
+		got, err = getFile(s, shop, a.ID)
+		require.NoError(t, err)
+		assert.Equal(t, ready, got, "the promoted key is stored")
 	})
 
 	t.Run("ConcurrentMarkReadySucceedsOnce", func(t *testing.T) {
@@ -263,7 +303,7 @@ func testFileTenantBoundary(t *testing.T, newStore StoreHarness) {
 	}{
 		{"Get", func(ctx context.Context, r ports.FileRepo) error { _, err := r.Get(ctx, fileA.ID); return err }},
 		{"MarkReady", func(ctx context.Context, r ports.FileRepo) error {
-			_, err := r.MarkReady(ctx, fileA.ID, 0, sum[:])
+			_, err := r.MarkReady(ctx, fileA.ID, fileA.ObjectKey, 0, sum[:])
 			return err
 		}},
 		{"Delete", func(ctx context.Context, r ports.FileRepo) error { return r.Delete(ctx, fileA.ID) }},

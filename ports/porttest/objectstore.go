@@ -26,10 +26,11 @@ import (
 type ObjectStoreHarness func(t *testing.T, clock ports.Clock) ports.ObjectStore
 
 // TestObjectStore runs the ports.ObjectStore conformance suite: round trips
-// from 0 bytes to several MiB, range reads, overwrite, delete, listing with
-// prefixes and pages, the key rules, size lies, cancellation, concurrent
-// writers, and signed URLs fetched over plain HTTP, which it also attacks
-// (expired, tampered, re-targeted, method-swapped, stripped). Subtests run
+// from 0 bytes to several MiB, range reads, overwrite, delete, move,
+// listing with prefixes and pages, the key rules, size lies, cancellation,
+// concurrent writers, and signed URLs fetched over plain HTTP, which it
+// also attacks (expired, tampered — every option included — re-targeted,
+// method-swapped, stripped, and a PUT after its object was moved away). Subtests run
 // in parallel, each on its own store.
 func TestObjectStore(t *testing.T, newStore ObjectStoreHarness) {
 	run := func(name string, fn func(t *testing.T, s ports.ObjectStore, clock *ShiftClock)) {
@@ -57,6 +58,8 @@ func TestObjectStore(t *testing.T, newStore ObjectStoreHarness) {
 	run("SignedURLArguments", testSignedURLArguments)
 	run("SignedURLExpired", testSignedURLExpired)
 	run("SignedURLTampered", testSignedURLTampered)
+	run("Move", testObjectMove)
+	run("SignedPutAfterMove", testSignedPutAfterMove)
 }
 
 // ShiftClock is the wall clock moved by an offset: Now returns

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -194,6 +195,36 @@ func testSignedURLTampered(t *testing.T, s ports.ObjectStore, _ *ShiftClock) {
 		requireRefused(t, status, body, mine[:64], "parameter "+name+" altered")
 	}
 
+	// The response options are covered too: a URL that serves the object
+	// as an attachment cannot be turned into one that serves it inline
+	// (or as another type), by changing or by dropping the option.
+	opts := ports.SignedURLOptions{ContentType: "application/pdf", ContentDisposition: `attachment; filename="mine.pdf"`}
+	withOpts, err := url.Parse(signed(t, s, http.MethodGet, "shops/aaaa/doc", 5*time.Minute, opts))
+	require.NoError(t, err)
+	status, h, body := fetch(t, http.MethodGet, withOpts.String(), nil, nil)
+	require.Equal(t, http.StatusOK, status, "the untampered URL with options works: %s", body)
+	require.Equal(t, opts.ContentDisposition, h.Get("Content-Disposition"))
+	optionParams := 0
+	for name, values := range withOpts.Query() {
+		if !strings.Contains(values[0], "attachment") && !strings.Contains(values[0], "application/pdf") {
+			continue
+		}
+		optionParams++
+		for _, v := range []string{flipByte(values[0]), "inline", "text/html", ""} {
+			q := withOpts.Query()
+			if v == "" {
+				q.Del(name)
+			} else {
+				q.Set(name, v)
+			}
+			tampered := *withOpts
+			tampered.RawQuery = q.Encode()
+			status, _, body := fetch(t, http.MethodGet, tampered.String(), nil, nil)
+			requireRefused(t, status, body, mine[:64], "option "+name+" set to "+strconv.Quote(v))
+		}
+	}
+	require.Equal(t, 2, optionParams, "the URL carries the content type and disposition: %s", withOpts)
+
 	// Stripped of its query, the URL is a plain anonymous request: refused.
 	stripped := *u
 	stripped.RawQuery = ""
@@ -206,7 +237,7 @@ func testSignedURLTampered(t *testing.T, s ports.ObjectStore, _ *ShiftClock) {
 	q.Set("ct", "text/html")
 	added := *u
 	added.RawQuery = q.Encode()
-	status, h, _ := fetch(t, http.MethodGet, added.String(), nil, nil)
+	status, h, _ = fetch(t, http.MethodGet, added.String(), nil, nil)
 	if status < 400 {
 		assert.NotContains(t, h.Get("Content-Type"), "text/html", "an unsigned override was honoured")
 	}

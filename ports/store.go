@@ -75,6 +75,8 @@ type GlobalTx interface {
 	Identities() IdentityRepo
 	RateLimits() RateLimitRepo
 	OrgMembers() OrgMemberRepo
+	// OrgInvitations are invitations to an org role (TEN-6, consent).
+	OrgInvitations() OrgInvitationRepo
 	// Operators are platform operators: not members of any shop (AUD-5).
 	Operators() OperatorRepo
 	// BillingDirectory maps Stripe customers and accounts to shops (BIL).

@@ -35,6 +35,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("Files", func(t *testing.T) { testFiles(t, newStore) })
 	t.Run("Invitations", func(t *testing.T) { testInvitations(t, newStore) })
 	t.Run("OrgMembers", func(t *testing.T) { testOrgMembers(t, newStore) })
+	t.Run("OrgInvitations", func(t *testing.T) { testOrgInvitations(t, newStore) })
 	t.Run("ThisShop", func(t *testing.T) { testThisShop(t, newStore) })
 	t.Run("LastOwner", func(t *testing.T) { testLastOwner(t, newStore) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore) })

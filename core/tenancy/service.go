@@ -42,6 +42,11 @@ type Config struct {
 	// InvitationTTL is how long an invitation can be accepted (default
 	// 7 days).
 	InvitationTTL time.Duration
+	// OrgInvitesPerInviter and OrgInvitesPerIP bound how often a user,
+	// and a client address, may offer org roles (OfferOrgRole) within the
+	// auth service's limit window (defaults 20 and 60).
+	OrgInvitesPerInviter int
+	OrgInvitesPerIP      int
 }
 
 // Service runs the tenancy use cases. It is safe for concurrent use.
@@ -62,6 +67,12 @@ func New(d Deps, cfg Config) (*Service, error) {
 	}
 	if cfg.InvitationTTL <= 0 {
 		cfg.InvitationTTL = 7 * 24 * time.Hour
+	}
+	if cfg.OrgInvitesPerInviter <= 0 {
+		cfg.OrgInvitesPerInviter = 20
+	}
+	if cfg.OrgInvitesPerIP <= 0 {
+		cfg.OrgInvitesPerIP = 60
 	}
 	s := &Service{store: d.Store, auth: d.Auth, mailer: d.Mailer, policy: d.Policy, clock: d.Clock, log: d.Logger, cfg: cfg}
 	if s.clock == nil {

@@ -16,7 +16,9 @@ var _ ports.AuthMailOutbox = (*Store)(nil)
 
 // AuthMail implements ports.ShopTx: the mail carries the unit of work's
 // shop.
-func (t *shopTx) AuthMail() ports.AuthMailQueue { return authMail{q: t.q, store: t.store, shop: &t.shop} }
+func (t *shopTx) AuthMail() ports.AuthMailQueue {
+	return authMail{q: t.q, store: t.store, shop: &t.shop}
+}
 
 // AuthMail implements ports.GlobalTx: the mail has no shop.
 func (t *globalTx) AuthMail() ports.AuthMailQueue { return authMail{q: t.q, store: t.store} }

@@ -23,7 +23,9 @@ func (q *queue) Enqueue(_ context.Context, m ports.AuthMail) (ports.AuthMail, er
 	return m, nil
 }
 
-func key(id string, b byte) authmail.Key { return authmail.Key{ID: id, Secret: bytes.Repeat([]byte{b}, 32)} }
+func key(id string, b byte) authmail.Key {
+	return authmail.Key{ID: id, Secret: bytes.Repeat([]byte{b}, 32)}
+}
 
 const token = "tok-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 

@@ -64,6 +64,9 @@ type ShopTx interface {
 	Outbox() OutboxRepo
 	// MessagingSettings are the shop's messaging settings (MSG).
 	MessagingSettings() MessagingSettingsRepo
+	// AuthMail enqueues auth mail (sign-in links, invitations) that
+	// commits with this unit of work; the mail's ShopID is this shop.
+	AuthMail() AuthMailQueue
 }
 
 // GlobalTx is a unit of work over global rows.
@@ -83,6 +86,9 @@ type GlobalTx interface {
 	BillingDirectory() BillingDirectoryRepo
 	// MessagingDirectory maps inbound messaging addresses to shops (MSG).
 	MessagingDirectory() MessagingDirectoryRepo
+	// AuthMail enqueues auth mail that commits with this unit of work;
+	// the mail has no shop.
+	AuthMail() AuthMailQueue
 }
 
 // TxOptions are the settings a unit of work runs with.

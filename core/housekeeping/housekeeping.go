@@ -142,6 +142,7 @@ type Report struct {
 	ShopReport
 	OperatorSessions int
 	RateLimits       int
+	OrgInvitations   int // org invitations expired for longer than the grace period
 	Checkpoints      int // checkpoints stored (an unchanged head stores none)
 	Failed           int // shops whose sweep or checkpoint failed
 }
@@ -163,10 +164,13 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 		if rep.RateLimits, err = tx.RateLimits().Prune(ctx, now.Add(-s.cfg.RateLimitWindow)); err != nil {
 			return fmt.Errorf("rate limits: %w", err)
 		}
+		if rep.OrgInvitations, err = tx.OrgInvitations().DeleteExpired(ctx, now.Add(-s.cfg.Grace)); err != nil {
+			return fmt.Errorf("org invitations: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
-		rep.OperatorSessions, rep.RateLimits = 0, 0
+		rep.OperatorSessions, rep.RateLimits, rep.OrgInvitations = 0, 0, 0
 		errs = append(errs, fmt.Errorf("housekeeping: global: %w", err))
 	}
 	for after := (ports.ShopID{}); ; {
@@ -207,7 +211,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 	}
 	s.log.Log(ctx, level, "housekeeping pass", "shops", rep.Shops, "sessions", rep.Sessions, "magic_links", rep.MagicLinks,
 		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "messages", rep.Messages, "messaging_events", rep.Events, "operator_sessions", rep.OperatorSessions,
-		"rate_limits", rep.RateLimits, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
+		"rate_limits", rep.RateLimits, "org_invitations", rep.OrgInvitations, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
 	return rep, errors.Join(errs...)
 }
 

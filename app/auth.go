@@ -16,8 +16,8 @@ import (
 	"github.com/stockadehq/stockade/adapters/oidc"
 	"github.com/stockadehq/stockade/adapters/passhash"
 	"github.com/stockadehq/stockade/core/auth"
-	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/ports"
 )
 

@@ -13,8 +13,8 @@ import (
 
 // TenancyParts are the pieces NewTenancy builds on.
 type TenancyParts struct {
-	Store  ports.Store   // required
-	Auth   *auth.Service // required
+	Store ports.Store   // required
+	Auth  *auth.Service // required
 	// Mail is the auth mail outbox invitations are enqueued to; nil
 	// builds one from cfg (see NewAuthMailOutbox).
 	Mail   *authmail.Outbox

@@ -33,8 +33,8 @@ import (
 	"github.com/stockadehq/stockade/adapters/sqlite"
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/auth"
-	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
 )

@@ -166,16 +166,16 @@ func (s *Service) RevokeOrgInvitation(ctx context.Context, id ports.InvitationID
 		before: map[string]string{"org": sc.Org.String(), "email": inv.Email, "role": string(inv.Role)}})
 }
 
-// mailOrgInvitation sends the invitation's link.
-func (s *Service) mailOrgInvitation(ctx context.Context, orgName, linkPrefix string, inv ports.OrgInvitation, token string) error {
-	return s.mailer.Send(ctx, ports.Mail{
+// orgInvitationMail is the message that carries inv's token.
+func (s *Service) orgInvitationMail(orgName, linkPrefix string, inv ports.OrgInvitation, token string) ports.Mail {
+	return ports.Mail{
 		To:      inv.Email,
 		Subject: "You are invited to help run " + orgName,
 		Text: fmt.Sprintf("You have been invited to become %s of %s, with access to all its shops.\n\n"+
 			"Sign in to one of its shops with this address, then accept (or decline) here:\n%s%s\n\n"+
 			"Nothing changes unless you accept. The link works once and expires in %s. If you did not expect it, ignore this message.\n",
 			inv.Role, orgName, linkPrefix, token, s.cfg.InvitationTTL),
-	})
+	}
 }
 
 // clientOf is the scope's client, for rate limits and audit.

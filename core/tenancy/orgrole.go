@@ -37,10 +37,12 @@ type OrgRoleInput struct {
 // oracle. Calls by users are charged to the caller's and their address's
 // counters (Config.OrgInvitesPerInviter, OrgInvitesPerIP; ErrRateLimited
 // over a limit) before anything is looked up. Inviting an address with a
-// pending invitation replaces it. The change or the invitation is
-// audited in the caller's shop's log ("org.role_changed",
-// "org.invitation.created"). ErrInvalid for a bad address, role or link
-// prefix.
+// pending invitation replaces it. The invitation commits with its mail
+// (sealed, kind org_invitation: see core/authmail), which the auth mail
+// worker delivers; a rolled-back invitation sends nothing. The change or
+// the invitation is audited in the caller's shop's log after it commits
+// ("org.role_changed", "org.invitation.created"). ErrInvalid for a bad
+// address, role or link prefix.
 func (s *Service) OfferOrgRole(ctx context.Context, in OrgRoleInput) (ports.OrgInvitation, error) {
 	email := ports.NormalizeEmail(in.Email)
 	if err := ports.ValidateEmail(email); err != nil {
@@ -93,7 +95,10 @@ func (s *Service) OfferOrgRole(ctx context.Context, in OrgRoleInput) (ports.OrgI
 			ID: ports.NewInvitationID(), OrgID: sc.Org, TokenHash: hash, Email: email, Role: in.Role,
 			InvitedBy: sc.User, ExpiresAt: now.Add(s.cfg.InvitationTTL),
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.mail.Enqueue(ctx, tx.AuthMail(), ports.AuthMailOrgInvitation, s.orgInvitationMail(org.Name, in.LinkPrefix, inv, token))
 	})
 	if err != nil {
 		return ports.OrgInvitation{}, fmt.Errorf("offer org role: %w", err)
@@ -106,13 +111,6 @@ func (s *Service) OfferOrgRole(ctx context.Context, in OrgRoleInput) (ports.OrgI
 	if err := s.auditOrg(ctx, sc, record{action: "org.invitation.created", target: "org_invitation:" + inv.ID.String(),
 		after: map[string]string{"org": sc.Org.String(), "email": email, "role": string(in.Role)}}); err != nil {
 		return ports.OrgInvitation{}, fmt.Errorf("offer org role: %w", err)
-	}
-	if err := s.mailOrgInvitation(ctx, org.Name, in.LinkPrefix, inv, token); err != nil {
-		revokeErr := s.store.Global(context.WithoutCancel(ctx), func(ctx context.Context, tx ports.GlobalTx) error {
-			_, err := tx.OrgInvitations().Revoke(ctx, sc.Org, inv.ID, s.clock.Now())
-			return err
-		})
-		return ports.OrgInvitation{}, fmt.Errorf("offer org role: send mail: %w", errors.Join(err, revokeErr))
 	}
 	return inv, nil
 }

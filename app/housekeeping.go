@@ -105,7 +105,8 @@ func NewSweeper(cfg Config, p SweeperParts) (*housekeeping.Sweeper, error) {
 		}
 		hc.Signer, hc.Verifiers, hc.CheckpointEvery = keys.Signer, keys.Verifiers, cfg.Housekeeping.CheckpointEvery
 	}
-	return housekeeping.New(housekeeping.Deps{Store: p.Store, Shops: lister, Objects: p.Objects, Clock: p.Clock, Logger: p.Logger}, hc)
+	mail, _ := p.Store.(ports.AuthMailOutbox)
+	return housekeeping.New(housekeeping.Deps{Store: p.Store, Shops: lister, Objects: p.Objects, AuthMail: mail, Clock: p.Clock, Logger: p.Logger}, hc)
 }
 
 // HousekeepingModule runs housekeeping passes in the background between

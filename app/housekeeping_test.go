@@ -125,6 +125,8 @@ func TestHousekeepingSweep(t *testing.T) {
 				keep = append(keep, seedExpiring(t, st, tn, now))
 			}
 			var liveOperatorSession ports.OperatorSessionID
+			var org ports.OrgID
+			var recentOrgInvitation ports.InvitationID
 			require.NoError(t, st.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 				op, err := tx.Operators().Create(ctx, ports.Operator{ID: ports.NewOperatorID(), Email: "ops@example.com", Name: "Ops", CreatedAt: now.Add(-time.Hour)}, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")
 				if err != nil {
@@ -144,6 +146,21 @@ func TestHousekeepingSweep(t *testing.T) {
 					if i == 1 {
 						liveOperatorSession = s.ID
 					}
+				}
+				// Org invitations: expired 8 days ago (deleted), yesterday
+				// (kept: grace).
+				shop, err := tx.Shops().Get(ctx, tenants[0].shop)
+				if err != nil {
+					return err
+				}
+				org = shop.OrgID
+				for _, expires := range []time.Time{now.Add(-8 * 24 * time.Hour), now.Add(-24 * time.Hour)} {
+					inv, err := tx.OrgInvitations().Create(ctx, ports.OrgInvitation{ID: ports.NewInvitationID(), OrgID: org,
+						TokenHash: tokenHash(t), Email: "hq@example.com", Role: ports.OrgAdmin, ExpiresAt: expires})
+					if err != nil {
+						return err
+					}
+					recentOrgInvitation = inv.ID
 				}
 				if _, _, err := tx.RateLimits().Hit(ctx, "signin:old", 15*time.Minute, now.Add(-time.Hour)); err != nil {
 					return err
@@ -173,7 +190,7 @@ func TestHousekeepingSweep(t *testing.T) {
 			n := len(tenants)
 			assert.Equal(t, housekeeping.Report{Shops: n,
 				ShopReport:       housekeeping.ShopReport{Sessions: 2 * n, MagicLinks: n, Invitations: n, Capabilities: n},
-				OperatorSessions: 1, RateLimits: 1, Checkpoints: n}, rep)
+				OperatorSessions: 1, RateLimits: 1, OrgInvitations: 1, Checkpoints: n}, rep)
 
 			for i, tn := range tenants {
 				k := keep[i]
@@ -214,6 +231,12 @@ func TestHousekeepingSweep(t *testing.T) {
 				assert.NoError(t, err, "the operator session in use is kept")
 				count, _, err := tx.RateLimits().Hit(ctx, "signin:fresh", 15*time.Minute, now)
 				assert.Equal(t, 3, count, "a counter in its window keeps counting")
+				if err != nil {
+					return err
+				}
+				invs, err := tx.OrgInvitations().List(ctx, org, time.Time{})
+				require.Len(t, invs, 1)
+				assert.Equal(t, recentOrgInvitation, invs[0].ID, "an org invitation expired within the grace period is kept")
 				return err
 			}))
 
@@ -442,6 +465,51 @@ func TestHousekeepingModule(t *testing.T) {
 			assert.Equal(t, float64(1), line["sessions"])
 			assert.Equal(t, float64(1), line["checkpoints"])
 			assert.Equal(t, "housekeeping", line["component"])
+		})
+	}
+}
+
+// TestHousekeepingDeletesEndedAuthMail: sent and dead auth mail (bodies
+// already wiped) is deleted once MessageRetention has passed since it
+// ended; queued mail stays, whatever its age.
+func TestHousekeepingDeletesEndedAuthMail(t *testing.T) {
+	for _, b := range jobBackends {
+		t.Run(b.name, func(t *testing.T) {
+			st, _ := b.open(t)
+			ctx := context.Background()
+			q := st.(ports.AuthMailOutbox)
+			enqueue := func() {
+				require.NoError(t, st.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+					_, err := tx.AuthMail().Enqueue(ctx, ports.AuthMail{ID: ports.NewAuthMailID(), Kind: ports.AuthMailReset,
+						To: "ann@example.com", Subject: "Reset", Sealed: tokenHash(t)})
+					return err
+				}))
+			}
+			enqueue()
+			enqueue()
+			due, err := q.ClaimAuthMail(ctx, time.Now(), 10, time.Minute)
+			require.NoError(t, err)
+			require.Len(t, due, 2)
+			_, err = q.MarkAuthMailSent(ctx, due[0], "p-1")
+			require.NoError(t, err)
+			_, err = q.FailAuthMail(ctx, due[1], "refused", time.Time{}, true)
+			require.NoError(t, err)
+			enqueue()
+
+			sweep := func(at time.Time) housekeeping.Report {
+				t.Helper()
+				sw, err := housekeeping.New(housekeeping.Deps{Store: st, Shops: st.(ports.AuditShopLister), AuthMail: q, Clock: fixedClock(at)},
+					housekeeping.Config{})
+				require.NoError(t, err)
+				rep, err := sw.Sweep(ctx)
+				require.NoError(t, err)
+				return rep
+			}
+			assert.Zero(t, sweep(time.Now().Add(29*24*time.Hour)).AuthMail, "within the retention")
+			assert.Equal(t, 2, sweep(time.Now().Add(31*24*time.Hour)).AuthMail, "the sent and the dead mail")
+			left, err := q.ClaimAuthMail(ctx, time.Now().Add(32*24*time.Hour), 10, time.Minute)
+			require.NoError(t, err)
+			assert.Len(t, left, 1, "the queued mail stays")
 		})
 	}
 }

@@ -64,6 +64,9 @@ type ShopTx interface {
 	Outbox() OutboxRepo
 	// MessagingSettings are the shop's messaging settings (MSG).
 	MessagingSettings() MessagingSettingsRepo
+	// AuthMail enqueues auth mail (sign-in links, invitations) that
+	// commits with this unit of work; the mail's ShopID is this shop.
+	AuthMail() AuthMailQueue
 }
 
 // GlobalTx is a unit of work over global rows.
@@ -75,12 +78,17 @@ type GlobalTx interface {
 	Identities() IdentityRepo
 	RateLimits() RateLimitRepo
 	OrgMembers() OrgMemberRepo
+	// OrgInvitations are invitations to an org role (TEN-6, consent).
+	OrgInvitations() OrgInvitationRepo
 	// Operators are platform operators: not members of any shop (AUD-5).
 	Operators() OperatorRepo
 	// BillingDirectory maps Stripe customers and accounts to shops (BIL).
 	BillingDirectory() BillingDirectoryRepo
 	// MessagingDirectory maps inbound messaging addresses to shops (MSG).
 	MessagingDirectory() MessagingDirectoryRepo
+	// AuthMail enqueues auth mail that commits with this unit of work;
+	// the mail has no shop.
+	AuthMail() AuthMailQueue
 }
 
 // TxOptions are the settings a unit of work runs with.

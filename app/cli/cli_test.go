@@ -89,3 +89,17 @@ func TestErrorLine(t *testing.T) {
 		t.Errorf("ErrorLine = %q, want %q", got, want)
 	}
 }
+
+// TestServeRefusesConsoleMailInProduction: in production the server does
+// not start with the console e-mail provider (sign-in links would reach
+// no one); the error is one line naming the setting that allows it.
+func TestServeRefusesConsoleMailInProduction(t *testing.T) {
+	env := []string{"STOCKADE_ENV=production", "STOCKADE_DATA_DIR=" + filepath.Join(t.TempDir(), "data"), "STOCKADE_HTTP_ADDR=127.0.0.1:0"}
+	_, _, err := run(t, env, "serve")
+	if err == nil {
+		t.Fatal("serve started in production with the console e-mail provider")
+	}
+	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "STOCKADE_EMAIL_ALLOW_CONSOLE: ") {
+		t.Errorf("error = %q, want one line naming STOCKADE_EMAIL_ALLOW_CONSOLE", msg)
+	}
+}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stockadehq/stockade/adapters/console"
 	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
@@ -30,15 +29,15 @@ type tenancyEnv struct {
 	urls  *httpapi.HostShops
 }
 
-// withTenancy opens the store and the auth and tenancy services (mail goes
-// to the console on stderr) and runs fn.
+// withTenancy opens the store and the auth and tenancy services and runs
+// fn. Invitations are enqueued; the server's auth mail worker sends them.
 func withTenancy(c *cobra.Command, load func(*cobra.Command) (app.Config, error), fn func(ctx context.Context, e tenancyEnv) error) error {
 	cfg, err := load(c)
 	if err != nil {
 		return err
 	}
 	return withAuth(c, func(*cobra.Command) (app.Config, error) { return cfg, nil }, func(ctx context.Context, st ports.Store, svc *auth.Service) error {
-		ten, err := app.NewTenancy(cfg, app.TenancyParts{Store: st, Auth: svc, Mailer: console.NewMailer(c.ErrOrStderr())})
+		ten, err := app.NewTenancy(cfg, app.TenancyParts{Store: st, Auth: svc})
 		if err != nil {
 			return err
 		}
@@ -236,7 +235,7 @@ func newInviteCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command 
 	var slug, email, role, id string
 	create := &cobra.Command{
 		Use:   "create --shop SLUG --email ADDRESS --role ROLE",
-		Short: "Invite an address (the link is mailed; the console mailer prints it)",
+		Short: "Invite an address (the server mails the link through the configured e-mail provider)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return withTenancy(c, load, func(ctx context.Context, e tenancyEnv) error {
@@ -319,7 +318,9 @@ func newOrgCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command {
 		Short: "Give a user a role in the org of a shop (none removes it)",
 		Long: `Org owners and admins reach every shop of the org through HQ access
 (/hq/shops/{slug}/…), which is audited in each shop's log; they are not
-members of those shops.`,
+members of those shops. This is the operator's path: the role is given at
+once to the existing account, without asking its owner (over HTTP, org
+owners send an invitation the invitee accepts; see "org invite").`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			r := ports.OrgRole(role)
@@ -345,6 +346,37 @@ members of those shops.`,
 	for _, f := range []string{"shop", "email", "role"} {
 		_ = setRole.MarkFlagRequired(f)
 	}
-	org.AddCommand(setRole)
+	var invEmail, invRole, invSlug string
+	invite := &cobra.Command{
+		Use:   "invite --shop SLUG --email ADDRESS --role owner|admin",
+		Short: "Offer a role in the org of a shop; the invitee accepts it signed in on a shop of the org",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return withTenancy(c, load, func(ctx context.Context, e tenancyEnv) error {
+				ctx, shop, err := e.inShop(ctx, invSlug)
+				if err != nil {
+					return err
+				}
+				inv, err := e.svc.OfferOrgRole(ctx, tenancy.OrgRoleInput{Email: invEmail, Role: ports.OrgRole(invRole),
+					LinkPrefix: e.urls.URL(shop.Slug, "/org/invitations/accept") + "?token="})
+				if err != nil {
+					return err
+				}
+				if inv.ID.IsZero() {
+					_, err = fmt.Fprintf(c.OutOrStdout(), "%s: org role %s (already an org member: changed)\n", ports.NormalizeEmail(invEmail), invRole)
+					return err
+				}
+				_, err = fmt.Fprintf(c.OutOrStdout(), "invited %s as org %s (invitation %s, expires %s)\n", inv.Email, inv.Role, inv.ID, inv.ExpiresAt.Format("2006-01-02 15:04 MST"))
+				return err
+			})
+		},
+	}
+	invite.Flags().StringVar(&invSlug, "shop", "", "a shop of the org; the link points to its host (required)")
+	invite.Flags().StringVar(&invEmail, "email", "", "the address to invite (required)")
+	invite.Flags().StringVar(&invRole, "role", "", "owner or admin (required)")
+	for _, f := range []string{"shop", "email", "role"} {
+		_ = invite.MarkFlagRequired(f)
+	}
+	org.AddCommand(setRole, invite)
 	return org
 }

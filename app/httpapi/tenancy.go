@@ -41,7 +41,12 @@ type TenancyDeps struct {
 //	POST   /org/shops/{shop_slug}/suspend  org owner/admin
 //	POST   /org/shops/{shop_slug}/reactivate
 //	GET    /org/members                    org owner/admin
-//	PUT    /org/members                    org owner        {email, role} ("" removes)
+//	PUT    /org/members                    org owner        {email, role}: 204 changed, 202 invited ("" removes)
+//	GET    /org/invitations                org owner        pending org invitations
+//	DELETE /org/invitations/{invitation}   org owner        revoke
+//	GET    /org/invitations/accept?token=… public           a page that posts the token
+//	POST   /org/invitations/accept         account.self     {token}: the invitee takes the org role
+//	POST   /org/invitations/decline        public           {token}: the invitee declines
 //
 // Every session route marked HQ below is also served at
 // /hq/shops/{hq_shop}/… (see enterHQ).
@@ -66,6 +71,11 @@ func tenancyRoutes(rt *router, a AuthDeps, d TenancyDeps) {
 	rt.org("POST", "/org/shops/{shop_slug}/reactivate", access.OrgShopsManage, h.setStatus(ports.ShopActive))
 	rt.org("GET", "/org/members", access.OrgHQAccess, h.orgMembers)
 	rt.org("PUT", "/org/members", access.OrgMembersManage, h.setOrgRole)
+	rt.org("GET", "/org/invitations", access.OrgMembersManage, h.listOrgInvitations)
+	rt.org("DELETE", "/org/invitations/{invitation}", access.OrgMembersManage, h.revokeOrgInvitation)
+	rt.public("GET", "/org/invitations/accept", h.orgAcceptPage)
+	rt.member("POST", "/org/invitations/accept", access.AccountSelf, false, h.acceptOrgInvitation)
+	rt.public("POST", "/org/invitations/decline", h.declineOrgInvitation)
 }
 
 // enterHQ is the HQ middleware: it trades the caller's scope on their own
@@ -377,22 +387,6 @@ func (h *tenancyHandlers) orgMembers(w http.ResponseWriter, r *http.Request) {
 		out[i] = orgMemberJSON{UserID: m.UserID.String(), Email: m.Email, Name: m.Name, Role: string(m.Role)}
 	}
 	writeJSON(w, "application/json", http.StatusOK, map[string]any{"members": out})
-}
-
-func (h *tenancyHandlers) setOrgRole(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Email string        `json:"email"`
-		Role  ports.OrgRole `json:"role"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		WriteProblem(w, r, err)
-		return
-	}
-	if err := h.svc.SetOrgRole(r.Context(), in.Email, in.Role); err != nil {
-		WriteProblem(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 type jobJSON struct {

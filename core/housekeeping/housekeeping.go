@@ -92,8 +92,11 @@ type Deps struct {
 	Store   ports.Store
 	Shops   ports.AuditShopLister
 	Objects ports.ObjectStore
-	Clock   ports.Clock
-	Logger  *slog.Logger
+	// AuthMail, when set, is the auth mail outbox whose ended mail (sent
+	// or dead) is deleted MessageRetention after it ended.
+	AuthMail ports.AuthMailOutbox
+	Clock    ports.Clock
+	Logger   *slog.Logger
 }
 
 // Sweeper runs housekeeping passes. It is safe for concurrent use, and
@@ -101,12 +104,13 @@ type Deps struct {
 // idempotent, and a checkpoint another server is taking at the same time
 // is skipped.
 type Sweeper struct {
-	store   ports.Store
-	shops   ports.AuditShopLister
-	objects ports.ObjectStore // nil: uploads are not swept
-	clock   ports.Clock
-	log     *slog.Logger
-	cfg     Config
+	store    ports.Store
+	shops    ports.AuditShopLister
+	objects  ports.ObjectStore // nil: uploads are not swept
+	authMail ports.AuthMailOutbox
+	clock    ports.Clock
+	log      *slog.Logger
+	cfg      Config
 }
 
 // New builds a Sweeper. ErrInvalid when the store or the shop lister is
@@ -133,7 +137,7 @@ func New(d Deps, cfg Config) (*Sweeper, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sweeper{store: d.Store, shops: d.Shops, objects: d.Objects, clock: d.Clock, log: d.Logger, cfg: cfg}, nil
+	return &Sweeper{store: d.Store, shops: d.Shops, objects: d.Objects, authMail: d.AuthMail, clock: d.Clock, log: d.Logger, cfg: cfg}, nil
 }
 
 // ShopReport is what one pass deleted in one shop.
@@ -163,6 +167,8 @@ type Report struct {
 	OperatorSessions int
 	RateLimits       int
 	PartialObjects   int // leftovers of interrupted object writes (ports.PartialSweeper)
+	OrgInvitations   int // org invitations expired for longer than the grace period
+	AuthMail         int // ended auth mail deleted
 	Checkpoints      int // checkpoints stored (an unchanged head stores none)
 	Failed           int // shops whose sweep or checkpoint failed
 }
@@ -184,15 +190,23 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 		if rep.RateLimits, err = tx.RateLimits().Prune(ctx, now.Add(-s.cfg.RateLimitWindow)); err != nil {
 			return fmt.Errorf("rate limits: %w", err)
 		}
+		if rep.OrgInvitations, err = tx.OrgInvitations().DeleteExpired(ctx, now.Add(-s.cfg.Grace)); err != nil {
+			return fmt.Errorf("org invitations: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
-		rep.OperatorSessions, rep.RateLimits = 0, 0
+		rep.OperatorSessions, rep.RateLimits, rep.OrgInvitations = 0, 0, 0
 		errs = append(errs, fmt.Errorf("housekeeping: global: %w", err))
 	}
 	if s.objects != nil {
 		if rep.PartialObjects, err = s.sweepPartial(ctx, now.Add(-s.cfg.UploadGrace)); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if s.authMail != nil {
+		if rep.AuthMail, err = s.authMail.DeleteEndedAuthMail(ctx, now.Add(-s.cfg.MessageRetention)); err != nil {
+			errs = append(errs, fmt.Errorf("housekeeping: auth mail: %w", err))
 		}
 	}
 	for after := (ports.ShopID{}); ; {
@@ -235,7 +249,8 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 	}
 	s.log.Log(ctx, level, "housekeeping pass", "shops", rep.Shops, "sessions", rep.Sessions, "magic_links", rep.MagicLinks,
 		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "messages", rep.Messages, "messaging_events", rep.Events, "pending_uploads", rep.PendingUploads, "staging_objects", rep.StagingObjects,
-		"partial_objects", rep.PartialObjects, "operator_sessions", rep.OperatorSessions, "rate_limits", rep.RateLimits, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
+		"partial_objects", rep.PartialObjects, "operator_sessions", rep.OperatorSessions, "auth_mail", rep.AuthMail, "rate_limits", rep.RateLimits, "org_invitations", rep.OrgInvitations,
+		"checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
 	return rep, errors.Join(errs...)
 }
 

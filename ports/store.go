@@ -81,6 +81,9 @@ type GlobalTx interface {
 	BillingDirectory() BillingDirectoryRepo
 	// MessagingDirectory maps inbound messaging addresses to shops (MSG).
 	MessagingDirectory() MessagingDirectoryRepo
+	// MailTokens are the mailed sign-up verification and password reset
+	// tokens (AUTH-16, AUTH-17).
+	MailTokens() MailTokenRepo
 }
 
 // TxOptions are the settings a unit of work runs with.

@@ -291,7 +291,9 @@ func testMailProof(t *testing.T, newStore StoreHarness) {
 			{"long hash", func(m *ports.MailToken) { m.PasswordHash = strings.Repeat("h", 1025) }, ports.ErrInvalid},
 			{"reset without a user", func(m *ports.MailToken) { m.Purpose, m.PasswordHash = ports.MailTokenReset, "" }, ports.ErrInvalid},
 			{"reset with a password", func(m *ports.MailToken) { m.Purpose, m.UserID = ports.MailTokenReset, user }, ports.ErrInvalid},
-			{"reset for an unknown user", func(m *ports.MailToken) { m.Purpose, m.UserID, m.PasswordHash = ports.MailTokenReset, ports.NewUserID(), "" }, ports.ErrNotFound},
+			{"reset for an unknown user", func(m *ports.MailToken) {
+				m.Purpose, m.UserID, m.PasswordHash = ports.MailTokenReset, ports.NewUserID(), ""
+			}, ports.ErrNotFound},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

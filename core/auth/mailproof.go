@@ -55,7 +55,7 @@ func (s *Service) AccountForProvenMailbox(ctx context.Context, email, name, pass
 	if err := ports.ValidateEmail(email); err != nil {
 		return ports.User{}, err
 	}
-	existing, err := s.userByEmail(ctx, email)
+	existing, err := s.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ports.ErrNotFound) {
 		return ports.User{}, fmt.Errorf("read account: %w", err)
 	}
@@ -166,15 +166,4 @@ func (s *Service) auditInShops(ctx context.Context, user ports.UserID, shops []p
 			s.log.ErrorContext(ctx, "audit in a shop of the account failed", "action", e.action, "shop", shop.String(), "error", err)
 		}
 	}
-}
-
-// userByEmail reads the account with email.
-func (s *Service) userByEmail(ctx context.Context, email string) (ports.User, error) {
-	var u ports.User
-	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
-		var err error
-		u, err = tx.Users().GetByEmail(ctx, email)
-		return err
-	}, ports.ReadOnly())
-	return u, err
 }

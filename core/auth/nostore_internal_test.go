@@ -238,3 +238,9 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, time.Minute, kept.MagicLinkTTL)
 	assert.Equal(t, 3, kept.Limits.PerIP)
 }
+
+func TestMailProofDefaultsAreShort(t *testing.T) {
+	c := Config{}.WithDefaults()
+	assert.Equal(t, 30*time.Minute, c.VerifyTTL, "documented in README and the HTTP tests")
+	assert.Equal(t, 30*time.Minute, c.ResetTTL, "documented in README and the HTTP tests")
+}

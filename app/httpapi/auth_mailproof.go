@@ -84,9 +84,13 @@ var donePage = template.Must(template.New("done").Parse(`<!doctype html>
 <body><p>{{.}}</p></body></html>
 `))
 
-func (h *authHandlers) verifyPage(w http.ResponseWriter, r *http.Request) { tokenFormPage(w, r, verifyForm) }
+func (h *authHandlers) verifyPage(w http.ResponseWriter, r *http.Request) {
+	tokenFormPage(w, r, verifyForm)
+}
 
-func (h *authHandlers) resetPage(w http.ResponseWriter, r *http.Request) { tokenFormPage(w, r, resetForm) }
+func (h *authHandlers) resetPage(w http.ResponseWriter, r *http.Request) {
+	tokenFormPage(w, r, resetForm)
+}
 
 func (h *authHandlers) verify(w http.ResponseWriter, r *http.Request) {
 	in, form, ok := readTokenPost(w, r)

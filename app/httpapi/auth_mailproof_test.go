@@ -204,8 +204,8 @@ func TestPreJoinTakeoverEndsAtFirstProof(t *testing.T) {
 	proofs := []struct {
 		name  string
 		prove func(h *harness) // the owner proves the mailbox and ends up with victimPassword where the proof sets one
-		sets  bool   // the proof sets victimPassword
-		audit string // the event each shop of the account gets
+		sets  bool             // the proof sets victimPassword
+		audit string           // the event each shop of the account gets
 	}{
 		{"magic link", func(h *harness) {
 			require.Equal(h.t, http.StatusAccepted, h.post("acme.example.test", "/auth/magic-link", `{"email":"victim@example.test"}`).StatusCode)

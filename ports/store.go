@@ -64,6 +64,9 @@ type ShopTx interface {
 	Outbox() OutboxRepo
 	// MessagingSettings are the shop's messaging settings (MSG).
 	MessagingSettings() MessagingSettingsRepo
+	// AuthMail enqueues auth mail (sign-in links, invitations) that
+	// commits with this unit of work; the mail's ShopID is this shop.
+	AuthMail() AuthMailQueue
 }
 
 // GlobalTx is a unit of work over global rows.
@@ -84,6 +87,9 @@ type GlobalTx interface {
 	// MailTokens are the mailed sign-up verification and password reset
 	// tokens (AUTH-16, AUTH-17).
 	MailTokens() MailTokenRepo
+	// AuthMail enqueues auth mail that commits with this unit of work;
+	// the mail has no shop.
+	AuthMail() AuthMailQueue
 }
 
 // TxOptions are the settings a unit of work runs with.

@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -123,6 +124,7 @@ type Server struct {
 	faults   map[int]Fault
 	closed   chan struct{}
 	done     chan struct{}
+	arrived  chan struct{} // signalled (never blocking) when a message is kept
 }
 
 // Start runs a server on a free loopback port and stops it when the test
@@ -146,7 +148,8 @@ func New(opts Options) (*Server, error) {
 	if opts.TLS && opts.ImplicitTLS {
 		return nil, errors.New("TLS (STARTTLS) and ImplicitTLS exclude each other")
 	}
-	s := &Server{opts: opts, faults: map[int]Fault{}, conns: map[net.Conn]bool{}, closed: make(chan struct{}), done: make(chan struct{})}
+	s := &Server{opts: opts, faults: map[int]Fault{}, conns: map[net.Conn]bool{}, closed: make(chan struct{}), done: make(chan struct{}),
+		arrived: make(chan struct{}, 1)}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = "localhost"
 	srv.MaxMessageBytes = opts.MaxMessageBytes
@@ -328,8 +331,32 @@ func (s *Server) take() (int, Fault) {
 
 func (s *Server) keep(m Message) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.messages = append(s.messages, m)
+	s.mu.Unlock()
+	select {
+	case s.arrived <- struct{}{}:
+	default:
+	}
+}
+
+// WaitForMessages returns the messages accepted so far once there are at
+// least n, woken by each arrival; it fails the test if they have not
+// arrived within timeout.
+func (s *Server) WaitForMessages(t testing.TB, n int, timeout time.Duration) []Message {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		if got := s.Messages(); len(got) >= n {
+			return got
+		}
+		select {
+		case <-s.arrived:
+		case <-deadline.C:
+			t.Fatalf("smtptest: %d message(s) arrived within %s, want %d", len(s.Messages()), timeout, n)
+			return nil
+		}
+	}
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {

@@ -42,6 +42,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("Billing", func(t *testing.T) { testBilling(t, newStore) })
 	t.Run("Consent", func(t *testing.T) { testConsent(t, newStore) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStore) })
+	t.Run("AuthMail", func(t *testing.T) { testAuthMail(t, newStore) })
 	t.Run("MessagingSettings", func(t *testing.T) { testMessagingSettings(t, newStore) })
 	t.Run("Capabilities", func(t *testing.T) { testCapabilities(t, newStore) })
 	t.Run("Operators", func(t *testing.T) { testOperators(t, newStore) })

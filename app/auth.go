@@ -7,18 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"github.com/stockadehq/stockade/core/access"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/stockadehq/stockade/adapters/console"
 	"github.com/stockadehq/stockade/adapters/oidc"
 	"github.com/stockadehq/stockade/adapters/passhash"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -29,12 +28,11 @@ const sessionKeysFile = "session.keys"
 // AuthParts are the pieces NewAuth wires together; zero fields are built
 // from the configuration.
 type AuthParts struct {
-	Store  ports.Store // required
-	Mailer ports.Mailer
+	Store ports.Store // required
+	// Mail is the auth mail outbox sign-in links are enqueued to; nil
+	// builds one from cfg (see NewAuthMailOutbox).
+	Mail   *authmail.Outbox
 	Logger *slog.Logger
-	// MailOutput is where the console mailer writes when Mailer is nil
-	// (default os.Stderr).
-	MailOutput io.Writer
 	// NoProviders skips the OpenID Connect providers (and their network
 	// discovery): for callers that never sign anyone in through them, such
 	// as the CLI.
@@ -47,7 +45,7 @@ type AuthParts struct {
 // Argon2id hasher, the password policy, the session keyring (from
 // Auth.SessionKeys, or the key file in DataDir, created on first use), the
 // configured OpenID Connect providers (discovered now, within ctx) and,
-// unless given, the console mailer.
+// unless given, the auth mail outbox.
 func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error) {
 	a := cfg.Auth
 	hasher, err := passhash.New(passhash.Config{
@@ -82,16 +80,14 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 		}
 		providers = append(providers, o)
 	}
-	mailer := p.Mailer
-	if mailer == nil {
-		out := p.MailOutput
-		if out == nil {
-			out = os.Stderr
+	mail := p.Mail
+	if mail == nil {
+		if mail, err = NewAuthMailOutbox(cfg); err != nil {
+			return nil, err
 		}
-		mailer = console.NewMailer(out)
 	}
 	return auth.New(auth.Deps{
-		Store: p.Store, Hasher: hasher, Policy: policy, Keys: keys, Mailer: mailer,
+		Store: p.Store, Hasher: hasher, Policy: policy, Keys: keys, Mail: mail,
 		Providers: providers, Logger: p.Logger, Access: p.Access,
 	}, authConfig(cfg))
 }
@@ -111,10 +107,19 @@ func authConfig(cfg Config) auth.Config {
 	}
 }
 
-// sessionKeyring parses Auth.SessionKeys or, when it is empty, reads the
-// key file in DataDir, creating it with a fresh 256-bit key (mode 0600)
-// the first time.
+// sessionKeyring is the keyring over sessionKeys.
 func sessionKeyring(cfg Config) (*auth.Keyring, error) {
+	keys, err := sessionKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewKeyring(keys...)
+}
+
+// sessionKeys parses Auth.SessionKeys or, when it is empty, reads the key
+// file in DataDir, creating it with a fresh 256-bit key (mode 0600) the
+// first time.
+func sessionKeys(cfg Config) ([]auth.Key, error) {
 	spec := cfg.Auth.SessionKeys
 	if spec == "" {
 		path := filepath.Join(cfg.DataDir, sessionKeysFile)
@@ -131,11 +136,7 @@ func sessionKeyring(cfg Config) (*auth.Keyring, error) {
 		}
 		spec = strings.TrimSpace(string(b))
 	}
-	keys, err := ParseSessionKeys(spec)
-	if err != nil {
-		return nil, err
-	}
-	return auth.NewKeyring(keys...)
+	return ParseSessionKeys(spec)
 }
 
 func randomKey() []byte {

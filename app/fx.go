@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"time"
 
@@ -15,11 +14,11 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/stockadehq/stockade/adapters/console"
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/billing"
 	"github.com/stockadehq/stockade/core/capability"
 	"github.com/stockadehq/stockade/core/tenancy"
@@ -50,8 +49,8 @@ func Module(cfg Config) fx.Option {
 		LogModule(),
 		StoreModule(),
 		AccessModule(),
-		MailModule(),
 		SendersModule(),
+		AuthMailModule(),
 		AuthModule(),
 		StorageModule(),
 		TenancyModule(),
@@ -128,23 +127,6 @@ func AccessModule() fx.Option {
 	return fx.Module("stockade.access", fx.Provide(access.DefaultPolicy))
 }
 
-// MailModule provides the ports.Mailer: the console mailer writing to the
-// LogOutput when the graph has one, else to stderr. Swap it with
-// fx.Decorate or fx.Replace.
-func MailModule() fx.Option {
-	type params struct {
-		fx.In
-		Output LogOutput `optional:"true"`
-	}
-	return fx.Module("stockade.mail", fx.Provide(func(p params) ports.Mailer {
-		out := p.Output.Writer
-		if out == nil {
-			out = os.Stderr
-		}
-		return console.NewMailer(out)
-	}))
-}
-
 // TenancyModule provides the *tenancy.Service (see NewTenancy).
 func TenancyModule() fx.Option {
 	type params struct {
@@ -152,12 +134,12 @@ func TenancyModule() fx.Option {
 		Config Config
 		Store  ports.Store
 		Auth   *auth.Service
-		Mailer ports.Mailer
+		Mail   *authmail.Outbox
 		Logger *slog.Logger
 		Access *access.Policy
 	}
 	return fx.Module("stockade.tenancy", fx.Provide(func(p params) (*tenancy.Service, error) {
-		return NewTenancy(p.Config, TenancyParts{Store: p.Store, Auth: p.Auth, Mailer: p.Mailer, Logger: p.Logger, Access: p.Access})
+		return NewTenancy(p.Config, TenancyParts{Store: p.Store, Auth: p.Auth, Mail: p.Mail, Logger: p.Logger, Access: p.Access})
 	}))
 }
 
@@ -207,8 +189,7 @@ type linkRoutes struct {
 }
 
 // AuthModule provides the *auth.Service (see NewAuth) over the store, the
-// slog logger and, when the graph has one, a ports.Mailer (default: the
-// console mailer on the log output). OpenID Connect discovery runs when
+// slog logger and the auth mail outbox (AuthMailModule). OpenID Connect discovery runs when
 // the service is built, bounded by StoreOpenTimeout; the dummy hash of
 // Service.Warm is computed in the background once the app starts.
 func AuthModule() fx.Option {
@@ -217,13 +198,13 @@ func AuthModule() fx.Option {
 		Config Config
 		Store  ports.Store
 		Logger *slog.Logger
-		Mailer ports.Mailer
+		Mail   *authmail.Outbox
 		Access *access.Policy
 	}
 	return fx.Module("stockade.auth", fx.Provide(func(p params, lc fx.Lifecycle) (*auth.Service, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), StoreOpenTimeout)
 		defer cancel()
-		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mailer: p.Mailer, Logger: p.Logger, Access: p.Access})
+		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mail: p.Mail, Logger: p.Logger, Access: p.Access})
 		if err != nil {
 			return nil, err
 		}

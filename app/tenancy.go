@@ -6,15 +6,18 @@ import (
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
 )
 
 // TenancyParts are the pieces NewTenancy builds on.
 type TenancyParts struct {
-	Store  ports.Store   // required
-	Auth   *auth.Service // required
-	Mailer ports.Mailer  // required
+	Store ports.Store   // required
+	Auth  *auth.Service // required
+	// Mail is the auth mail outbox invitations are enqueued to; nil
+	// builds one from cfg (see NewAuthMailOutbox).
+	Mail   *authmail.Outbox
 	Logger *slog.Logger
 	Clock  ports.Clock
 	// Access is the permission matrix; nil is the default.
@@ -23,8 +26,14 @@ type TenancyParts struct {
 
 // NewTenancy builds the tenancy service for cfg without fx.
 func NewTenancy(cfg Config, p TenancyParts) (*tenancy.Service, error) {
+	if p.Mail == nil {
+		var err error
+		if p.Mail, err = NewAuthMailOutbox(cfg); err != nil {
+			return nil, err
+		}
+	}
 	svc, err := tenancy.New(tenancy.Deps{
-		Store: p.Store, Auth: p.Auth, Mailer: p.Mailer, Policy: p.Access, Clock: p.Clock, Logger: p.Logger,
+		Store: p.Store, Auth: p.Auth, Mail: p.Mail, Policy: p.Access, Clock: p.Clock, Logger: p.Logger,
 	}, tenancy.Config{InvitationTTL: cfg.Tenancy.InvitationTTL})
 	if err != nil {
 		return nil, fmt.Errorf("tenancy: %w", err)

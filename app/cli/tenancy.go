@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stockadehq/stockade/adapters/console"
 	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
@@ -30,15 +29,15 @@ type tenancyEnv struct {
 	urls  *httpapi.HostShops
 }
 
-// withTenancy opens the store and the auth and tenancy services (mail goes
-// to the console on stderr) and runs fn.
+// withTenancy opens the store and the auth and tenancy services and runs
+// fn. Invitations are enqueued; the server's auth mail worker sends them.
 func withTenancy(c *cobra.Command, load func(*cobra.Command) (app.Config, error), fn func(ctx context.Context, e tenancyEnv) error) error {
 	cfg, err := load(c)
 	if err != nil {
 		return err
 	}
 	return withAuth(c, func(*cobra.Command) (app.Config, error) { return cfg, nil }, func(ctx context.Context, st ports.Store, svc *auth.Service) error {
-		ten, err := app.NewTenancy(cfg, app.TenancyParts{Store: st, Auth: svc, Mailer: console.NewMailer(c.ErrOrStderr())})
+		ten, err := app.NewTenancy(cfg, app.TenancyParts{Store: st, Auth: svc})
 		if err != nil {
 			return err
 		}
@@ -236,7 +235,7 @@ func newInviteCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command 
 	var slug, email, role, id string
 	create := &cobra.Command{
 		Use:   "create --shop SLUG --email ADDRESS --role ROLE",
-		Short: "Invite an address (the link is mailed; the console mailer prints it)",
+		Short: "Invite an address (the server mails the link through the configured e-mail provider)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return withTenancy(c, load, func(ctx context.Context, e tenancyEnv) error {

@@ -40,7 +40,7 @@ func withAuth(c *cobra.Command, load func(*cobra.Command) (app.Config, error), f
 	}
 	defer st.Close()
 	// The CLI signs nobody in through OpenID Connect: no discovery.
-	svc, err := app.NewAuth(ctx, cfg, app.AuthParts{Store: st, MailOutput: c.ErrOrStderr(), NoProviders: true})
+	svc, err := app.NewAuth(ctx, cfg, app.AuthParts{Store: st, NoProviders: true})
 	if err != nil {
 		return err
 	}

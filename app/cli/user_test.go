@@ -38,7 +38,7 @@ func withService(t *testing.T, env []string, fn func(ctx context.Context, svc *a
 	st, err := app.OpenStore(ctx, cfg, nil)
 	require.NoError(t, err)
 	defer st.Close()
-	svc, err := app.NewAuth(ctx, cfg, app.AuthParts{Store: st, MailOutput: &bytes.Buffer{}})
+	svc, err := app.NewAuth(ctx, cfg, app.AuthParts{Store: st})
 	require.NoError(t, err)
 	shop, err := svc.ShopBySlug(ctx, "acme")
 	require.NoError(t, err)

@@ -34,6 +34,7 @@ import (
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -145,22 +146,50 @@ func (r countingSessions) Touch(ctx context.Context, id ports.SessionID, at time
 	return r.SessionRepo.Touch(ctx, id, at)
 }
 
-// recordingMailer keeps every message instead of sending it.
+// recordingMailer is the auth mail outbox of a harness and its delivery
+// to the test: messages drains the store's queued auth mail (claims it,
+// opens it, marks it sent) and keeps what it delivered.
 type recordingMailer struct {
-	mu   sync.Mutex
-	sent []ports.Mail
+	t      testing.TB
+	outbox *authmail.Outbox
+	mu     sync.Mutex
+	queue  ports.AuthMailOutbox
+	now    func() time.Time
+	sent   []ports.Mail
 }
 
-func (m *recordingMailer) Send(_ context.Context, mail ports.Mail) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sent = append(m.sent, mail)
-	return nil
+func newRecordingMailer(t testing.TB) *recordingMailer {
+	o, err := authmail.New(authmail.Key{ID: "mail", Secret: []byte("a test auth mail key of 32 bytes")})
+	require.NoError(t, err)
+	return &recordingMailer{t: t, outbox: o}
+}
+
+// deliverFrom names the store whose queued auth mail messages delivers,
+// and its clock.
+func (m *recordingMailer) deliverFrom(store ports.Store, now func() time.Time) {
+	q, ok := store.(ports.AuthMailOutbox)
+	require.True(m.t, ok, "%T has no auth mail outbox", store)
+	m.queue, m.now = q, now
 }
 
 func (m *recordingMailer) messages() []ports.Mail {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	ctx := context.Background()
+	for {
+		due, err := m.queue.ClaimAuthMail(ctx, m.now(), 1000, time.Minute)
+		require.NoError(m.t, err)
+		if len(due) == 0 {
+			break
+		}
+		for _, am := range due {
+			mail, err := m.outbox.Open(am)
+			require.NoError(m.t, err)
+			_, err = m.queue.MarkAuthMailSent(ctx, am, "test")
+			require.NoError(m.t, err)
+			m.sent = append(m.sent, mail)
+		}
+	}
 	return append([]ports.Mail(nil), m.sent...)
 }
 
@@ -285,11 +314,12 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	keys, err := auth.NewKeyring(auth.Key{ID: "k1", Secret: secret})
 	require.NoError(t, err)
 
-	h := &harness{t: t, clock: clock, raw: raw, countDB: countDB, store: &countingStore{inner: raw}, hasher: hasher, mailer: &recordingMailer{}, keyID: "k1", secret: secret}
+	h := &harness{t: t, clock: clock, raw: raw, countDB: countDB, store: &countingStore{inner: raw}, hasher: hasher, mailer: newRecordingMailer(t), keyID: "k1", secret: secret}
 	h.svc, err = auth.New(auth.Deps{
-		Store: h.store, Hasher: ph, Policy: policy, Keys: keys, Mailer: h.mailer,
+		Store: h.store, Hasher: ph, Policy: policy, Keys: keys, Mail: h.mailer.outbox,
 		Providers: o.providers, Clock: clock,
 	}, o.cfg)
+	h.mailer.deliverFrom(raw, clock.Now)
 	require.NoError(t, err)
 
 	// The host resolver reads the shop directory through the raw store:

@@ -249,7 +249,7 @@ func TestOperatorSignInIsRateLimited(t *testing.T) {
 	w := newMatrixWorld(t, false)
 	pp, err := passwordpolicy.New(passwordpolicy.Policy{})
 	require.NoError(t, err)
-	svc, err := auth.New(auth.Deps{Store: w.raw, Hasher: w.hasher, Policy: pp, Keys: w.keys, Mailer: w.mailer, Clock: w.clock},
+	svc, err := auth.New(auth.Deps{Store: w.raw, Hasher: w.hasher, Policy: pp, Keys: w.keys, Mail: w.mailer.outbox, Clock: w.clock},
 		auth.Config{Limits: auth.Limits{PerAccount: 3, PerIP: 1 << 20}})
 	require.NoError(t, err)
 	shops, err := httpapi.NewHostShops(w.raw, "https://example.test", w.clock)

@@ -122,7 +122,7 @@ func quoteRoutes() []httpapi.LinkRoute {
 func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &matrixWorld{t: t, clock: newManualClock(), mailer: &recordingMailer{}, byRole: map[ports.Role]ports.User{}}
+	w := &matrixWorld{t: t, clock: newManualClock(), mailer: newRecordingMailer(t), byRole: map[ports.Role]ports.User{}}
 	w.bill = newBillingKit(t)
 	if onPG {
 		pg := testinfra.StartPostgres(t)
@@ -141,6 +141,7 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 		t.Cleanup(func() { st.Close() })
 		w.raw = st
 	}
+	w.mailer.deliverFrom(w.raw, w.clock.Now)
 	var err error
 	w.objects, err = localfs.Open(t.TempDir(), localfs.Options{BaseURL: "https://example.test/objects/", SigningKey: noise(32), Clock: w.clock})
 	require.NoError(t, err)
@@ -250,11 +251,11 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 	pp, err := passwordpolicy.New(passwordpolicy.Policy{})
 	require.NoError(t, err)
 	a := &matrixAPI{w: w}
-	a.auth, err = auth.New(auth.Deps{Store: store, Hasher: w.hasher, Policy: pp, Keys: w.keys, Mailer: w.mailer, Clock: w.clock, Access: policy}, auth.Config{Limits: auth.Limits{PerAccount: 1 << 30, PerIP: 1 << 30}})
+	a.auth, err = auth.New(auth.Deps{Store: store, Hasher: w.hasher, Policy: pp, Keys: w.keys, Mail: w.mailer.outbox, Clock: w.clock, Access: policy}, auth.Config{Limits: auth.Limits{PerAccount: 1 << 30, PerIP: 1 << 30}})
 	require.NoError(t, err)
 	a.files, err = storage.New(storage.Deps{Store: store, Objects: w.objects, Clock: w.clock, ContentKey: noise(32), Policy: policy})
 	require.NoError(t, err)
-	a.tenancy, err = tenancy.New(tenancy.Deps{Store: store, Auth: a.auth, Mailer: w.mailer, Policy: policy, Clock: w.clock}, tenancy.Config{})
+	a.tenancy, err = tenancy.New(tenancy.Deps{Store: store, Auth: a.auth, Mail: w.mailer.outbox, Policy: policy, Clock: w.clock}, tenancy.Config{})
 	require.NoError(t, err)
 	a.links, err = capability.New(capability.Deps{Store: store, Kinds: []capability.Kind{storage.LinkKind(), quoteKind()}, Policy: policy, Clock: w.clock}, capability.Config{})
 	require.NoError(t, err)

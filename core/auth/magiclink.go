@@ -24,7 +24,9 @@ type MagicLinkRequest struct {
 }
 
 // RequestMagicLink e-mails a single-use sign-in link to Email when it
-// belongs to a member of the shop (AUTH-4). It answers nil whether or not
+// belongs to a member of the shop (AUTH-4): the link and its mail (sealed,
+// see core/authmail) commit in one unit of work, and the auth mail worker
+// delivers it through the configured e-mail provider. It answers nil whether or not
 // it does, so the answer reveals nothing; requests are charged to the
 // address's and the e-mail's counters (ErrRateLimited over a limit). The
 // link's token is 256 random bits, stored only as its SHA-256, bound to
@@ -53,33 +55,33 @@ func (s *Service) RequestMagicLink(ctx context.Context, in MagicLinkRequest) err
 	}
 	token := newToken()
 	now := s.clock.Now()
-	err = s.store.InShop(ctx, in.Shop, func(ctx context.Context, tx ports.ShopTx) error {
-		if _, err := tx.Memberships().Get(ctx, user.ID); err != nil {
-			return err
-		}
-		_, err := tx.MagicLinks().Create(ctx, ports.MagicLink{
-			TokenHash: hashToken(token), UserID: user.ID, Email: email, ExpiresAt: now.Add(s.cfg.MagicLinkTTL),
-		})
-		return err
-	})
-	if errors.Is(err, ports.ErrNotFound) {
-		return nil // not a member of this shop
-	} else if err != nil {
-		return fmt.Errorf("request magic link: %w", err)
-	}
 	link := in.LinkPrefix + base64.RawURLEncoding.EncodeToString(token)
 	shopName := in.ShopName
 	if shopName == "" {
 		shopName = "your shop"
 	}
-	err = s.mailer.Send(ctx, ports.Mail{
-		To:      email,
-		Subject: "Your sign-in link for " + shopName,
-		Text: fmt.Sprintf("Use this link to sign in to %s. It works once and expires in %d minutes.\n\n%s\n\n"+
-			"If you did not ask for it, ignore this message.\n", shopName, int(s.cfg.MagicLinkTTL.Minutes()), link),
+	err = s.store.InShop(ctx, in.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+		if _, err := tx.Memberships().Get(ctx, user.ID); err != nil {
+			return err
+		}
+		if _, err := tx.MagicLinks().Create(ctx, ports.MagicLink{
+			TokenHash: hashToken(token), UserID: user.ID, Email: email, ExpiresAt: now.Add(s.cfg.MagicLinkTTL),
+		}); err != nil {
+			return err
+		}
+		// The mail commits with the link: a rolled-back request sends
+		// nothing, and a committed link is delivered by the worker.
+		return s.mail.Enqueue(ctx, tx.AuthMail(), ports.AuthMailMagicLink, ports.Mail{
+			To:      email,
+			Subject: "Your sign-in link for " + shopName,
+			Text: fmt.Sprintf("Use this link to sign in to %s. It works once and expires in %d minutes.\n\n%s\n\n"+
+				"If you did not ask for it, ignore this message.\n", shopName, int(s.cfg.MagicLinkTTL.Minutes()), link),
+		})
 	})
-	if err != nil {
-		return fmt.Errorf("send magic link: %w", err)
+	if errors.Is(err, ports.ErrNotFound) {
+		return nil // not a member of this shop
+	} else if err != nil {
+		return fmt.Errorf("request magic link: %w", err)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -57,10 +58,6 @@ type acceptAll struct{}
 
 func (acceptAll) Check(string, string) error { return nil }
 
-type discardMailer struct{}
-
-func (discardMailer) Send(context.Context, ports.Mail) error { return nil }
-
 type fixedClock struct{ now time.Time }
 
 func (c *fixedClock) Now() time.Time { return c.now }
@@ -87,12 +84,19 @@ func (p *stubProvider) Exchange(context.Context, string, ports.AuthRequest, stri
 	return ports.ExternalIdentity{}, ports.ErrUnavailable
 }
 
+func testOutbox(t *testing.T) *authmail.Outbox {
+	t.Helper()
+	o, err := authmail.New(authmail.Key{ID: "k", Secret: make([]byte, 32)})
+	require.NoError(t, err)
+	return o
+}
+
 func newStorelessService(t *testing.T, keys *Keyring) (*Service, *fixedClock, *stubProvider) {
 	t.Helper()
 	clock := &fixedClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	prov := &stubProvider{t: t}
 	svc, err := New(Deps{
-		Store: forbiddenStore{t}, Hasher: forbiddenHasher{t}, Policy: acceptAll{}, Keys: keys, Mailer: discardMailer{},
+		Store: forbiddenStore{t}, Hasher: forbiddenHasher{t}, Policy: acceptAll{}, Keys: keys, Mail: testOutbox(t),
 		Providers: []ports.IdentityProvider{prov}, Clock: clock,
 	}, Config{})
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/authmail"
 	"log/slog"
 	"time"
 
@@ -118,7 +119,9 @@ type Deps struct {
 	Hasher ports.PasswordHasher // required
 	Policy PasswordPolicy       // required
 	Keys   *Keyring             // required: signs session and state cookies
-	Mailer ports.Mailer         // required for magic links
+	// Mail is the auth mail outbox sign-in links are enqueued to, in the
+	// unit of work that creates them; required.
+	Mail *authmail.Outbox
 	// Providers are the OpenID Connect issuers offered for sign-in, by
 	// name. May be empty.
 	Providers []ports.IdentityProvider
@@ -138,7 +141,7 @@ type Service struct {
 	hasher    ports.PasswordHasher
 	policy    PasswordPolicy
 	keys      *Keyring
-	mailer    ports.Mailer
+	mail      *authmail.Outbox
 	providers map[string]ports.IdentityProvider
 	clock     ports.Clock
 	log       *slog.Logger
@@ -160,8 +163,8 @@ func New(d Deps, cfg Config) (*Service, error) {
 		return nil, ports.Invalid("auth deps", "password policy is required")
 	case d.Keys == nil:
 		return nil, ports.Invalid("auth deps", "session keys are required")
-	case d.Mailer == nil:
-		return nil, ports.Invalid("auth deps", "mailer is required")
+	case d.Mail == nil:
+		return nil, ports.Invalid("auth deps", "auth mail outbox is required")
 	}
 	cfg = cfg.WithDefaults()
 	s := &Service{
@@ -169,7 +172,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 		hasher:    d.Hasher,
 		policy:    d.Policy,
 		keys:      d.Keys,
-		mailer:    d.Mailer,
+		mail:      d.Mail,
 		providers: map[string]ports.IdentityProvider{},
 		clock:     d.Clock,
 		log:       d.Logger,

@@ -35,8 +35,9 @@ type InviteInput struct {
 // Inviting an address with a pending invitation replaces it (the old link
 // stops working). ErrInvalid for a bad address or role, ErrConflict when
 // the address already belongs to a member. The invitation and its
-// "invitation.created" event commit together before the mail is sent; if
-// sending fails the invitation is revoked again and the error returned.
+// "invitation.created" event commit together with its mail (sealed, see
+// core/authmail), which the auth mail worker delivers through the
+// configured e-mail provider; a rolled-back invitation sends nothing.
 func (s *Service) Invite(ctx context.Context, in InviteInput) (ports.Invitation, error) {
 	email := ports.NormalizeEmail(in.Email)
 	if err := ports.ValidateEmail(email); err != nil {
@@ -58,6 +59,10 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (ports.Invitation,
 	}
 	token, hash := newToken()
 	now := s.clock.Now()
+	shopName := in.ShopName
+	if shopName == "" {
+		shopName = "a shop"
+	}
 	var inv ports.Invitation
 	err = s.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		if !existing.ID.IsZero() {
@@ -85,28 +90,19 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (ports.Invitation,
 		if err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, sc, record{action: "invitation.created", target: "invitation:" + inv.ID.String(),
-			after: map[string]string{"email": email, "role": string(in.Role)}})
+		if err := s.appendAudit(ctx, tx, sc, record{action: "invitation.created", target: "invitation:" + inv.ID.String(),
+			after: map[string]string{"email": email, "role": string(in.Role)}}); err != nil {
+			return err
+		}
+		return s.mail.Enqueue(ctx, tx.AuthMail(), ports.AuthMailInvitation, ports.Mail{
+			To:      email,
+			Subject: "You are invited to " + shopName,
+			Text: fmt.Sprintf("You have been invited to join %s as %s.\n\nAccept the invitation:\n%s%s\n\nThe link works once and expires in %s. If you did not expect it, ignore this message.\n",
+				shopName, in.Role, in.LinkPrefix, token, s.cfg.InvitationTTL),
+		})
 	})
 	if err != nil {
 		return ports.Invitation{}, fmt.Errorf("invite: %w", err)
-	}
-	shopName := in.ShopName
-	if shopName == "" {
-		shopName = "a shop"
-	}
-	err = s.mailer.Send(ctx, ports.Mail{
-		To:      email,
-		Subject: "You are invited to " + shopName,
-		Text: fmt.Sprintf("You have been invited to join %s as %s.\n\nAccept the invitation:\n%s%s\n\nThe link works once and expires in %s. If you did not expect it, ignore this message.\n",
-			shopName, in.Role, in.LinkPrefix, token, s.cfg.InvitationTTL),
-	})
-	if err != nil {
-		revokeErr := s.store.InShop(context.WithoutCancel(ctx), sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
-			_, err := tx.Invitations().Revoke(ctx, inv.ID, s.clock.Now())
-			return err
-		})
-		return ports.Invitation{}, fmt.Errorf("invite: send mail: %w", errors.Join(err, revokeErr))
 	}
 	return inv, nil
 }

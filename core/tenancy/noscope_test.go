@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -37,10 +38,6 @@ type noPolicy struct{}
 
 func (noPolicy) Check(string, string) error { return nil }
 
-type noMail struct{}
-
-func (noMail) Send(context.Context, ports.Mail) error { return ports.ErrUnsupported }
-
 // TestUseCasesFailClosedWithoutAScope calls every tenancy use case that
 // acts for a caller with a context that carries no scope: each must refuse
 // with ErrUnauthenticated before it touches the store.
@@ -48,9 +45,11 @@ func TestUseCasesFailClosedWithoutAScope(t *testing.T) {
 	st := untouchable{t}
 	keys, err := auth.NewKeyring(auth.Key{ID: "k", Secret: make([]byte, 32)})
 	require.NoError(t, err)
-	a, err := auth.New(auth.Deps{Store: st, Hasher: noHasher{}, Policy: noPolicy{}, Keys: keys, Mailer: noMail{}}, auth.Config{})
+	mail, err := authmail.New(authmail.Key{ID: "k", Secret: make([]byte, 32)})
 	require.NoError(t, err)
-	svc, err := tenancy.New(tenancy.Deps{Store: st, Auth: a, Mailer: noMail{}}, tenancy.Config{})
+	a, err := auth.New(auth.Deps{Store: st, Hasher: noHasher{}, Policy: noPolicy{}, Keys: keys, Mail: mail}, auth.Config{})
+	require.NoError(t, err)
+	svc, err := tenancy.New(tenancy.Deps{Store: st, Auth: a, Mail: mail}, tenancy.Config{})
 	require.NoError(t, err)
 	ctx := context.Background()
 	user := ports.NewUserID()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -28,8 +29,9 @@ type Deps struct {
 	// Auth creates accounts and sessions for accepted invitations;
 	// required.
 	Auth *auth.Service
-	// Mailer delivers invitations; required.
-	Mailer ports.Mailer
+	// Mail is the auth mail outbox invitations are enqueued to, in the
+	// unit of work that creates them; required.
+	Mail *authmail.Outbox
 	// Policy is the permission matrix the guard checks; nil is the
 	// default.
 	Policy *access.Policy
@@ -48,7 +50,7 @@ type Config struct {
 type Service struct {
 	store  ports.Store
 	auth   *auth.Service
-	mailer ports.Mailer
+	mail   *authmail.Outbox
 	policy *access.Policy
 	clock  ports.Clock
 	log    *slog.Logger
@@ -57,13 +59,13 @@ type Service struct {
 
 // New returns the service. ErrInvalid for a missing dependency.
 func New(d Deps, cfg Config) (*Service, error) {
-	if d.Store == nil || d.Auth == nil || d.Mailer == nil {
-		return nil, ports.Invalid("tenancy deps", "store, auth service and mailer are required")
+	if d.Store == nil || d.Auth == nil || d.Mail == nil {
+		return nil, ports.Invalid("tenancy deps", "store, auth service and auth mail outbox are required")
 	}
 	if cfg.InvitationTTL <= 0 {
 		cfg.InvitationTTL = 7 * 24 * time.Hour
 	}
-	s := &Service{store: d.Store, auth: d.Auth, mailer: d.Mailer, policy: d.Policy, clock: d.Clock, log: d.Logger, cfg: cfg}
+	s := &Service{store: d.Store, auth: d.Auth, mail: d.Mail, policy: d.Policy, clock: d.Clock, log: d.Logger, cfg: cfg}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
 	}

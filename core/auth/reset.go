@@ -58,7 +58,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in ResetRequest) err
 		if err != nil {
 			return err
 		}
-		return s.queueMail(ctx, tx, "reset", resetMail(email, in.LinkPrefix+base64.RawURLEncoding.EncodeToString(token), s.cfg.ResetTTL.Minutes()))
+		return s.mail.Enqueue(ctx, tx.AuthMail(), ports.AuthMailReset, resetMail(email, in.LinkPrefix+base64.RawURLEncoding.EncodeToString(token), s.cfg.ResetTTL.Minutes()))
 	})
 	if err != nil {
 		return fmt.Errorf("request password reset: %w", err)

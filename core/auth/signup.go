@@ -72,7 +72,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) error {
 		u, err := tx.Users().GetByEmail(ctx, email)
 		switch {
 		case err == nil && !u.VerifiedAt.IsZero():
-			return s.queueMail(ctx, tx, "verify", alreadyMail(email))
+			return s.mail.Enqueue(ctx, tx.AuthMail(), ports.AuthMailVerify, alreadyMail(email))
 		case err != nil && !errors.Is(err, ports.ErrNotFound):
 			return err
 		}
@@ -83,7 +83,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) error {
 		if err != nil {
 			return err
 		}
-		return s.queueMail(ctx, tx, "verify", verifyMail(email, in.LinkPrefix+base64.RawURLEncoding.EncodeToString(token), s.cfg.VerifyTTL.Minutes()))
+		return s.mail.Enqueue(ctx, tx.AuthMail(), ports.AuthMailVerify, verifyMail(email, in.LinkPrefix+base64.RawURLEncoding.EncodeToString(token), s.cfg.VerifyTTL.Minutes()))
 	})
 	if err != nil {
 		return fmt.Errorf("sign up: %w", err)

@@ -1,6 +1,7 @@
 // Package housekeeping removes what has outlived its use — expired
 // sessions, magic links, invitations, capability links, operator
-// sessions, rate-limit counters, done jobs, finished outbox messages and
+// sessions, rate-limit counters, sign-up and reset tokens, done jobs,
+// finished outbox messages and
 // old inbound event IDs — and signs each shop's audit chain head as a
 // checkpoint (AUD-4), on a schedule the server runs or on demand from the
 // CLI.
@@ -142,6 +143,7 @@ type Report struct {
 	ShopReport
 	OperatorSessions int
 	RateLimits       int
+	MailTokens       int // expired sign-up and reset tokens (a sign-up's holds a password hash)
 	Checkpoints      int // checkpoints stored (an unchanged head stores none)
 	Failed           int // shops whose sweep or checkpoint failed
 }
@@ -163,10 +165,13 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 		if rep.RateLimits, err = tx.RateLimits().Prune(ctx, now.Add(-s.cfg.RateLimitWindow)); err != nil {
 			return fmt.Errorf("rate limits: %w", err)
 		}
+		if rep.MailTokens, err = tx.MailTokens().DeleteExpired(ctx, now); err != nil {
+			return fmt.Errorf("mail tokens: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
-		rep.OperatorSessions, rep.RateLimits = 0, 0
+		rep.OperatorSessions, rep.RateLimits, rep.MailTokens = 0, 0, 0
 		errs = append(errs, fmt.Errorf("housekeeping: global: %w", err))
 	}
 	for after := (ports.ShopID{}); ; {
@@ -207,7 +212,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 	}
 	s.log.Log(ctx, level, "housekeeping pass", "shops", rep.Shops, "sessions", rep.Sessions, "magic_links", rep.MagicLinks,
 		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "messages", rep.Messages, "messaging_events", rep.Events, "operator_sessions", rep.OperatorSessions,
-		"rate_limits", rep.RateLimits, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
+		"rate_limits", rep.RateLimits, "mail_tokens", rep.MailTokens, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
 	return rep, errors.Join(errs...)
 }
 

@@ -378,3 +378,21 @@ func TestVerifiedOIDCEmailIsAFirstProof(t *testing.T) {
 	assert.Equal(t, "sub-victim", ids[0].Subject)
 	assert.Len(t, w.events(w.bolt, "auth.mailbox.proven"), 1)
 }
+
+// TestSignUpRequestsAreLimited (AUTH-10, AUTH-16): sign-ups are charged per
+// e-mail (and per client address), so nobody can flood one mailbox with
+// confirmation mail; the limit answers alike for known and unknown
+// addresses.
+func TestSignUpRequestsAreLimited(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	limit := auth.Config{}.WithDefaults().Limits.SignUpPerEmail
+	for _, addr := range []string{"ann@example.test", "fresh@example.test"} {
+		for i := range limit {
+			res := h.post("example.test", "/auth/signup", signUpBody(addr, victimPassword))
+			require.Equal(t, http.StatusAccepted, res.StatusCode, "%s, sign-up %d", addr, i+1)
+		}
+		problemOf(t, h.post("example.test", "/auth/signup", signUpBody(addr, victimPassword)), http.StatusTooManyRequests)
+		assert.Len(t, h.mailsTo(addr), limit)
+	}
+}

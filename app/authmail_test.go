@@ -17,6 +17,7 @@ import (
 
 	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/internal/canary"
 	"github.com/stockadehq/stockade/internal/smtptest"
 	"github.com/stockadehq/stockade/internal/testinfra"
@@ -40,9 +41,14 @@ type mailWorld struct {
 	smtp *smtptest.Server
 	shop ports.Shop
 	ann  ports.User
+	// worker is the auth mail worker; with the console provider it polls
+	// once an hour, and the test runs its rounds.
+	worker *authmail.Worker
 }
 
-func startMailWorld(t *testing.T, postgres bool) *mailWorld {
+// startMailWorld starts the server; with console true it runs in
+// production with the console e-mail provider explicitly allowed.
+func startMailWorld(t *testing.T, postgres, console bool) *mailWorld {
 	t.Helper()
 	w := &mailWorld{t: t, sink: canary.New(t), smtp: smtptest.Start(t, smtptest.Options{})}
 	cfg := fxConfig(t)
@@ -53,10 +59,18 @@ func startMailWorld(t *testing.T, postgres bool) *mailWorld {
 	cfg.HTTP.PublicURL = "http://stockade.test"
 	cfg.Log.Level = "debug"
 	cfg.Email = app.EmailConfig{Provider: "smtp", SMTPHost: "127.0.0.1", SMTPPort: w.smtp.Port(), SMTPTLS: "none"}
+	extra := []fx.Option{}
+	if console {
+		cfg.Env = app.EnvProduction
+		cfg.Email = app.EmailConfig{AllowConsole: true}
+		extra = append(extra, fx.Supply(authmail.WorkerConfig{PollInterval: time.Hour}))
+	}
+	require.NoError(t, cfg.Validate())
 	var srv *app.Server
 	var store ports.Store
 	var svc *auth.Service
-	a := app.New(cfg, app.WithLogOutput(w.sink), fx.Populate(&srv, &store, &svc))
+	extra = append(extra, app.WithLogOutput(w.sink), fx.Populate(&srv, &store, &svc, &w.worker))
+	a := app.New(cfg, extra...)
 	require.NoError(t, a.Err())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -165,7 +179,7 @@ func TestAuthMailArrivesBySMTPAndLeaksNothing(t *testing.T) {
 		postgres bool
 	}{{"sqlite", false}, {"postgres", true}} {
 		t.Run(backend.name, func(t *testing.T) {
-			w := startMailWorld(t, backend.postgres)
+			w := startMailWorld(t, backend.postgres, false)
 
 			res, _ := w.call(http.MethodPost, "/auth/magic-link", map[string]string{"email": "ann@example.com"}, "")
 			require.Equal(t, http.StatusAccepted, res.StatusCode)
@@ -190,4 +204,32 @@ func TestAuthMailArrivesBySMTPAndLeaksNothing(t *testing.T) {
 			assert.NotContains(t, w.sink.Text(), "mail (console adapter", "nothing went to the console")
 		})
 	}
+}
+
+// TestConsoleMailInProductionWritesOnlyTheEnvelope: with the console
+// provider explicitly allowed in production, a magic link is "sent" as
+// one log entry naming the recipient, subject and mail ID, and neither
+// its body nor its token is in the log.
+func TestConsoleMailInProductionWritesOnlyTheEnvelope(t *testing.T) {
+	w := startMailWorld(t, false, true)
+	res, _ := w.call(http.MethodPost, "/auth/magic-link", map[string]string{"email": "ann@example.com"}, "")
+	require.Equal(t, http.StatusAccepted, res.StatusCode)
+	n, err := w.worker.RunOnce(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the magic link's mail")
+
+	var entry map[string]any
+	for line := range strings.Lines(w.sink.Text()) {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "email (console adapter, not sent)" {
+			entry = rec
+		}
+	}
+	require.NotNil(t, entry, "the console wrote that a mail was written")
+	assert.Equal(t, "ann@example.com", entry["to"])
+	assert.Equal(t, "Your sign-in link for "+w.shop.Name, entry["subject"])
+	assert.NotEmpty(t, entry["idempotency_key"], "the mail's ID")
+	assert.Regexp(t, `^\[redacted: \d+ bytes\]$`, entry["text"], "no body")
+	assert.Empty(t, w.smtp.Messages())
+	// The canary sink fails the test if the link's token is in any line.
 }

@@ -86,6 +86,7 @@ func allEnv() []string {
 		"STOCKADE_LOG_FORMAT=json",
 		"STOCKADE_LOG_LEVEL=debug",
 		"STOCKADE_ENV=production",
+		"STOCKADE_EMAIL_ALLOW_CONSOLE=true",
 		"STOCKADE_HTTP_PUBLIC_URL=https://example.com",
 		"STOCKADE_HTTP_TRUST_FORWARDED_FOR=true",
 		"STOCKADE_AUTH_SESSION_IDLE_TIMEOUT=2h",
@@ -116,8 +117,9 @@ func TestLoadConfigEnv(t *testing.T) {
 			SessionIdleTimeout: 2 * time.Hour, PasswordMinLength: 12,
 			OIDCName: "corp", OIDCIssuer: "https://login.example.com", OIDCClientID: "stockade", OIDCClientSecret: "s3cret",
 		},
-		Log: app.LogConfig{Format: "json", Level: "debug"},
-		Env: "production",
+		Log:   app.LogConfig{Format: "json", Level: "debug"},
+		Env:   "production",
+		Email: app.EmailConfig{AllowConsole: true},
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig = %+v\nwant %+v", cfg, want)

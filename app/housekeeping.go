@@ -91,7 +91,8 @@ func NewSweeper(cfg Config, p SweeperParts) (*housekeeping.Sweeper, error) {
 		}
 		hc.Signer, hc.Verifiers, hc.CheckpointEvery = keys.Signer, keys.Verifiers, cfg.Housekeeping.CheckpointEvery
 	}
-	return housekeeping.New(housekeeping.Deps{Store: p.Store, Shops: lister, Clock: p.Clock, Logger: p.Logger}, hc)
+	mail, _ := p.Store.(ports.AuthMailOutbox)
+	return housekeeping.New(housekeeping.Deps{Store: p.Store, Shops: lister, AuthMail: mail, Clock: p.Clock, Logger: p.Logger}, hc)
 }
 
 // HousekeepingModule runs housekeeping passes in the background between

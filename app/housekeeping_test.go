@@ -451,3 +451,48 @@ func TestHousekeepingModule(t *testing.T) {
 		})
 	}
 }
+
+// TestHousekeepingDeletesEndedAuthMail: sent and dead auth mail (bodies
+// already wiped) is deleted once MessageRetention has passed since it
+// ended; queued mail stays, whatever its age.
+func TestHousekeepingDeletesEndedAuthMail(t *testing.T) {
+	for _, b := range jobBackends {
+		t.Run(b.name, func(t *testing.T) {
+			st, _ := b.open(t)
+			ctx := context.Background()
+			q := st.(ports.AuthMailOutbox)
+			enqueue := func() {
+				require.NoError(t, st.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+					_, err := tx.AuthMail().Enqueue(ctx, ports.AuthMail{ID: ports.NewAuthMailID(), Kind: ports.AuthMailReset,
+						To: "ann@example.com", Subject: "Reset", Sealed: tokenHash(t)})
+					return err
+				}))
+			}
+			enqueue()
+			enqueue()
+			due, err := q.ClaimAuthMail(ctx, time.Now(), 10, time.Minute)
+			require.NoError(t, err)
+			require.Len(t, due, 2)
+			_, err = q.MarkAuthMailSent(ctx, due[0], "p-1")
+			require.NoError(t, err)
+			_, err = q.FailAuthMail(ctx, due[1], "refused", time.Time{}, true)
+			require.NoError(t, err)
+			enqueue()
+
+			sweep := func(at time.Time) housekeeping.Report {
+				t.Helper()
+				sw, err := housekeeping.New(housekeeping.Deps{Store: st, Shops: st.(ports.AuditShopLister), AuthMail: q, Clock: fixedClock(at)},
+					housekeeping.Config{})
+				require.NoError(t, err)
+				rep, err := sw.Sweep(ctx)
+				require.NoError(t, err)
+				return rep
+			}
+			assert.Zero(t, sweep(time.Now().Add(29*24*time.Hour)).AuthMail, "within the retention")
+			assert.Equal(t, 2, sweep(time.Now().Add(31*24*time.Hour)).AuthMail, "the sent and the dead mail")
+			left, err := q.ClaimAuthMail(ctx, time.Now().Add(32*24*time.Hour), 10, time.Minute)
+			require.NoError(t, err)
+			assert.Len(t, left, 1, "the queued mail stays")
+		})
+	}
+}

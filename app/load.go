@@ -99,6 +99,7 @@ func settings() []setting {
 		{key: "email.resend_webhook_secrets", env: "STOCKADE_EMAIL_RESEND_WEBHOOK_SECRETS"},
 		{key: "email.resend_webhook_tolerance", env: "STOCKADE_EMAIL_RESEND_WEBHOOK_TOLERANCE", duration: true},
 		{key: "email.console_redact", env: "STOCKADE_EMAIL_CONSOLE_REDACT"},
+		{key: "email.allow_console", env: "STOCKADE_EMAIL_ALLOW_CONSOLE", boolean: true},
 		{key: "log.format", env: "STOCKADE_LOG_FORMAT"},
 		{key: "log.level", env: "STOCKADE_LOG_LEVEL"},
 		{key: "env", env: "STOCKADE_ENV"},

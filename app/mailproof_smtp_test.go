@@ -25,7 +25,7 @@ func TestMailProofArrivesBySMTPAndLeaksNothing(t *testing.T) {
 		postgres bool
 	}{{"sqlite", false}, {"postgres", true}} {
 		t.Run(backend.name, func(t *testing.T) {
-			w := startMailWorld(t, backend.postgres)
+			w := startMailWorld(t, backend.postgres, false)
 			w.sink.Secret("sam's password", samPassword)
 			w.sink.Secret("ann's new password", annNewPassword)
 

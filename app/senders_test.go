@@ -104,6 +104,10 @@ func TestValidateSenders(t *testing.T) {
 		{"negative tolerance", func(c *app.Config) { c.Email.ResendWebhookTolerance = -time.Second }, "STOCKADE_EMAIL_RESEND_WEBHOOK_TOLERANCE"},
 		{"unknown redaction", func(c *app.Config) { c.SMS.ConsoleRedact = "some" }, "STOCKADE_SMS_CONSOLE_REDACT"},
 		{"bodies in production logs", func(c *app.Config) { c.Env, c.Email.ConsoleRedact = app.EnvProduction, "none" }, "STOCKADE_EMAIL_CONSOLE_REDACT"},
+		{"body text in production logs", func(c *app.Config) {
+			c.Env, c.Email.AllowConsole, c.Email.ConsoleRedact = app.EnvProduction, true, "links"
+		}, "STOCKADE_EMAIL_CONSOLE_REDACT"},
+		{"console e-mail in production", func(c *app.Config) { c.Env = app.EnvProduction }, "STOCKADE_EMAIL_ALLOW_CONSOLE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,6 +123,9 @@ func TestValidateSenders(t *testing.T) {
 	cfg := app.Default()
 	cfg.Email = app.EmailConfig{Provider: "smtp", SMTPHost: "127.0.0.1", SMTPTLS: "none"}
 	assert.NoError(t, cfg.Validate(), "plain text to loopback is allowed when asked for")
+	cfg = app.Default()
+	cfg.Env, cfg.Email.AllowConsole = app.EnvProduction, true
+	assert.NoError(t, cfg.Validate(), "the console in production when explicitly allowed")
 }
 
 func TestDefaultSendersAreTheConsole(t *testing.T) {

@@ -88,9 +88,15 @@ type EmailConfig struct {
 	// now. STOCKADE_EMAIL_RESEND_WEBHOOK_TOLERANCE, default 5m.
 	ResendWebhookTolerance time.Duration `koanf:"resend_webhook_tolerance"`
 	// ConsoleRedact is what the console provider hides: "bodies"
-	// (default), "links" or "none" (refused in production).
+	// (default), "links" or "none" (both refused in production).
 	// STOCKADE_EMAIL_CONSOLE_REDACT.
 	ConsoleRedact string `koanf:"console_redact"`
+	// AllowConsole lets a production server run with the console
+	// provider, which writes each mail to the log (envelope only: to,
+	// subject, ID) instead of sending it, so sign-in links and invitations
+	// never reach anyone. Without it production refuses the console
+	// provider. STOCKADE_EMAIL_ALLOW_CONSOLE, default false.
+	AllowConsole bool `koanf:"allow_console"`
 }
 
 // smsProvider and emailProvider return the provider, "" meaning console.
@@ -126,8 +132,8 @@ func (c Config) validateSenders() []error {
 		switch {
 		case err != nil:
 			add(problem(r.env, "want bodies, links or none, got %q", r.v))
-		case red == console.RedactNone && c.Env == EnvProduction:
-			add(problem(r.env, "none shows message bodies and links in the log; not allowed in production"))
+		case red != console.RedactBodies && c.Env != EnvDevelopment:
+			add(problem(r.env, "%s shows message bodies in the log; only bodies (the default) is allowed outside development", red))
 		}
 	}
 	switch s.provider() {
@@ -158,6 +164,9 @@ func (c Config) validateSenders() []error {
 	}
 	switch e.provider() {
 	case ProviderConsole:
+		if c.Env == EnvProduction && !e.AllowConsole {
+			add(problem("STOCKADE_EMAIL_ALLOW_CONSOLE", "the console e-mail provider writes mail to the log instead of sending it, so sign-in links and invitations reach no one; set STOCKADE_EMAIL_PROVIDER to smtp or resend, or STOCKADE_EMAIL_ALLOW_CONSOLE=true"))
+		}
 	case ProviderSMTP:
 		if strings.TrimSpace(e.SMTPHost) == "" {
 			add(problem("STOCKADE_EMAIL_SMTP_HOST", "must be set with the smtp provider"))

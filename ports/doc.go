@@ -24,7 +24,8 @@
 //     passwords, identities, rate limits, org members, operators, the
 //     billing and messaging directories) — and the optional
 //     [SessionResolver], [AuditShopLister], [JobQueue] and [OutboxQueue].
-//   - Authentication: [PasswordHasher], [IdentityProvider], [Mailer].
+//   - Authentication: [PasswordHasher], [IdentityProvider], and the auth
+//     mail outbox ([AuthMailQueue], [AuthMailOutbox]).
 //   - Files: [ObjectStore] for bytes, [KeyManager] for per-shop
 //     key-encryption keys.
 //   - Billing: [Billing] (the provider's API) and [BillingWebhooks] (its
@@ -34,7 +35,7 @@
 //
 // Conformance suites in ports/porttest: TestStore (every repository, the
 // tenant boundary and concurrency), TestJobQueue, TestOutboxQueue,
-// TestPasswordHasher, TestIdentityProvider, TestMailer, TestObjectStore,
+// TestPasswordHasher, TestIdentityProvider, TestObjectStore,
 // TestKeyManager, TestSMSSender and TestEmailSender. The Stripe adapter is
 // tested against Stripe's own stripe-mock instead.
 package ports

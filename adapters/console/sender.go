@@ -1,3 +1,10 @@
+// Package console holds the development providers of the embedded
+// default: SMS and e-mail are written to the log instead of being sent, so
+// that `stockade serve` works on a fresh machine; configure a real
+// provider in production (the server refuses the console e-mail provider
+// there unless STOCKADE_EMAIL_ALLOW_CONSOLE allows it). Bodies and links
+// are redacted unless told otherwise (see Redaction); outside development
+// only the envelope is written.
 package console
 
 import (

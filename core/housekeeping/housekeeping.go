@@ -80,10 +80,13 @@ func (c *Config) defaults() {
 // and Postgres stores implement it); Clock defaults to the system clock
 // and Logger to a discarding one.
 type Deps struct {
-	Store  ports.Store
-	Shops  ports.AuditShopLister
-	Clock  ports.Clock
-	Logger *slog.Logger
+	Store ports.Store
+	Shops ports.AuditShopLister
+	// AuthMail, when set, is the auth mail outbox whose ended mail (sent
+	// or dead) is deleted MessageRetention after it ended.
+	AuthMail ports.AuthMailOutbox
+	Clock    ports.Clock
+	Logger   *slog.Logger
 }
 
 // Sweeper runs housekeeping passes. It is safe for concurrent use, and
@@ -91,11 +94,12 @@ type Deps struct {
 // idempotent, and a checkpoint another server is taking at the same time
 // is skipped.
 type Sweeper struct {
-	store ports.Store
-	shops ports.AuditShopLister
-	clock ports.Clock
-	log   *slog.Logger
-	cfg   Config
+	store    ports.Store
+	shops    ports.AuditShopLister
+	authMail ports.AuthMailOutbox
+	clock    ports.Clock
+	log      *slog.Logger
+	cfg      Config
 }
 
 // New builds a Sweeper. ErrInvalid when the store or the shop lister is
@@ -119,7 +123,7 @@ func New(d Deps, cfg Config) (*Sweeper, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sweeper{store: d.Store, shops: d.Shops, clock: d.Clock, log: d.Logger, cfg: cfg}, nil
+	return &Sweeper{store: d.Store, shops: d.Shops, authMail: d.AuthMail, clock: d.Clock, log: d.Logger, cfg: cfg}, nil
 }
 
 // ShopReport is what one pass deleted in one shop.
@@ -144,6 +148,7 @@ type Report struct {
 	OperatorSessions int
 	RateLimits       int
 	MailTokens       int // expired sign-up and reset tokens (a sign-up's holds a password hash)
+	AuthMail         int // ended auth mail deleted
 	Checkpoints      int // checkpoints stored (an unchanged head stores none)
 	Failed           int // shops whose sweep or checkpoint failed
 }
@@ -173,6 +178,11 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 	if err != nil {
 		rep.OperatorSessions, rep.RateLimits, rep.MailTokens = 0, 0, 0
 		errs = append(errs, fmt.Errorf("housekeeping: global: %w", err))
+	}
+	if s.authMail != nil {
+		if rep.AuthMail, err = s.authMail.DeleteEndedAuthMail(ctx, now.Add(-s.cfg.MessageRetention)); err != nil {
+			errs = append(errs, fmt.Errorf("housekeeping: auth mail: %w", err))
+		}
 	}
 	for after := (ports.ShopID{}); ; {
 		if err := ctx.Err(); err != nil {
@@ -212,7 +222,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 	}
 	s.log.Log(ctx, level, "housekeeping pass", "shops", rep.Shops, "sessions", rep.Sessions, "magic_links", rep.MagicLinks,
 		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "messages", rep.Messages, "messaging_events", rep.Events, "operator_sessions", rep.OperatorSessions,
-		"rate_limits", rep.RateLimits, "mail_tokens", rep.MailTokens, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
+		"auth_mail", rep.AuthMail, "rate_limits", rep.RateLimits, "mail_tokens", rep.MailTokens, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
 	return rep, errors.Join(errs...)
 }
 

@@ -170,6 +170,12 @@ func TestHousekeepingSweep(t *testing.T) {
 						return err
 					}
 				}
+				for _, exp := range []time.Time{now.Add(-time.Minute), now.Add(10 * time.Minute)} { // expired: deleted; live: kept
+					if _, err := tx.MailTokens().Create(ctx, ports.MailToken{TokenHash: tokenHash(t), Purpose: ports.MailTokenVerify,
+						Email: "pending@example.com", PasswordHash: "$argon2id$pending", ExpiresAt: exp}); err != nil {
+						return err
+					}
+				}
 				return nil
 			}))
 
@@ -190,7 +196,7 @@ func TestHousekeepingSweep(t *testing.T) {
 			n := len(tenants)
 			assert.Equal(t, housekeeping.Report{Shops: n,
 				ShopReport:       housekeeping.ShopReport{Sessions: 2 * n, MagicLinks: n, Invitations: n, Capabilities: n},
-				OperatorSessions: 1, RateLimits: 1, OrgInvitations: 1, Checkpoints: n}, rep)
+				OperatorSessions: 1, RateLimits: 1, OrgInvitations: 1, MailTokens: 1, Checkpoints: n}, rep)
 
 			for i, tn := range tenants {
 				k := keep[i]

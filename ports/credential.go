@@ -11,6 +11,10 @@ type PasswordRepo interface {
 	Set(ctx context.Context, user UserID, hash string) error
 	// Get returns the user's hash, or ErrNotFound if the user has none.
 	Get(ctx context.Context, user UserID) (string, error)
+	// Delete removes the user's hash, so no password signs in as the user
+	// (an account's first mailbox proof removes a password set before
+	// it). Deleting when there is none is not an error.
+	Delete(ctx context.Context, user UserID) error
 }
 
 // PasswordHasher turns passwords into stored hashes and checks them

@@ -41,6 +41,11 @@ type User struct {
 	Email     string // normalised by NormalizeEmail; unique
 	Name      string
 	CreatedAt time.Time
+	// VerifiedAt is when the account's mailbox was first proven (a mailed
+	// link followed, or an identity provider's verified e-mail), or when
+	// an operator created it; zero while it never was. A password signs
+	// in only once it is set (AUTH-16).
+	VerifiedAt time.Time
 }
 
 // OrgRepo keeps orgs. Safe for use only within the unit of work that
@@ -76,7 +81,8 @@ type ShopRepo interface {
 
 // UserRepo keeps global user accounts.
 type UserRepo interface {
-	// Create stores u with its e-mail normalised and CreatedAt stamped, and
+	// Create stores u with its e-mail normalised and CreatedAt stamped
+	// (VerifiedAt is stored as given: zero for an unverified account), and
 	// returns the stored user. ErrConflict if the ID or
 	// the normalised e-mail is taken; ErrInvalid for a zero ID or a
 	// malformed e-mail.
@@ -95,6 +101,17 @@ type UserRepo interface {
 	// SessionsValidAfter returns the latest time EndSessions set, or the
 	// zero time. ErrNotFound for an unknown user.
 	SessionsValidAfter(ctx context.Context, id UserID) (time.Time, error)
+	// MarkVerified sets the user's VerifiedAt to at unless it is set
+	// already, atomically, and reports whether this call set it (the
+	// account's first mailbox proof: of two concurrent calls exactly one
+	// reports true). ErrNotFound for an unknown user.
+	MarkVerified(ctx context.Context, id UserID, at time.Time) (first bool, err error)
+	// Shops returns the IDs of the shops the user is a member of, in no
+	// particular order: the one read across shops a global unit of work
+	// may make, so that a change to the account (a password reset) can be
+	// audited in each of them. It reveals no other tenant data. An unknown
+	// user has none.
+	Shops(ctx context.Context, id UserID) ([]ShopID, error)
 }
 
 // NormalizeEmail trims surrounding space and lower-cases the address, so

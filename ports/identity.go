@@ -25,6 +25,9 @@ type IdentityRepo interface {
 	Get(ctx context.Context, issuer, subject string) (Identity, error)
 	// ListByUser returns the user's links ordered by creation.
 	ListByUser(ctx context.Context, user UserID) ([]Identity, error)
+	// DeleteByUser removes every link of the user and returns how many (an
+	// account's first mailbox proof removes links made before it).
+	DeleteByUser(ctx context.Context, user UserID) (int, error)
 }
 
 // ExternalIdentity is what an identity provider asserted about the person

@@ -86,6 +86,9 @@ type GlobalTx interface {
 	BillingDirectory() BillingDirectoryRepo
 	// MessagingDirectory maps inbound messaging addresses to shops (MSG).
 	MessagingDirectory() MessagingDirectoryRepo
+	// MailTokens are the mailed sign-up verification and password reset
+	// tokens (AUTH-16, AUTH-17).
+	MailTokens() MailTokenRepo
 	// AuthMail enqueues auth mail that commits with this unit of work;
 	// the mail has no shop.
 	AuthMail() AuthMailQueue

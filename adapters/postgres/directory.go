@@ -111,14 +111,21 @@ func (r shops) SetStatus(ctx context.Context, id ports.ShopID, status ports.Shop
 type users struct{ t *globalTx }
 
 type userRow struct {
-	ID        ports.UserID `db:"id"`
-	Email     string       `db:"email"`
-	Name      string       `db:"name"`
-	CreatedAt time.Time    `db:"created_at"`
+	ID         ports.UserID `db:"id"`
+	Email      string       `db:"email"`
+	Name       string       `db:"name"`
+	CreatedAt  time.Time    `db:"created_at"`
+	VerifiedAt *time.Time   `db:"email_verified_at"`
 }
 
+const userCols = `id, email, name, created_at, email_verified_at`
+
 func (r userRow) port() ports.User {
-	return ports.User{ID: r.ID, Email: r.Email, Name: r.Name, CreatedAt: r.CreatedAt.UTC()}
+	u := ports.User{ID: r.ID, Email: r.Email, Name: r.Name, CreatedAt: r.CreatedAt.UTC()}
+	if r.VerifiedAt != nil {
+		u.VerifiedAt = r.VerifiedAt.UTC()
+	}
+	return u
 }
 
 func (r users) Create(ctx context.Context, u ports.User) (ports.User, error) {
@@ -127,7 +134,12 @@ func (r users) Create(ctx context.Context, u ports.User) (ports.User, error) {
 		return ports.User{}, err
 	}
 	u.CreatedAt = r.t.store.now()
-	_, err := r.t.q.ExecContext(ctx, `INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4)`, u.ID, u.Email, u.Name, u.CreatedAt)
+	var verified *time.Time
+	if !u.VerifiedAt.IsZero() {
+		u.VerifiedAt = ports.Timestamp(u.VerifiedAt)
+		verified = &u.VerifiedAt
+	}
+	_, err := r.t.q.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5)`, u.ID, u.Email, u.Name, u.CreatedAt, verified)
 	if err != nil {
 		return ports.User{}, wrap("create user", err)
 	}
@@ -136,7 +148,7 @@ func (r users) Create(ctx context.Context, u ports.User) (ports.User, error) {
 
 func (r users) get(ctx context.Context, op, where string, arg any) (ports.User, error) {
 	var row userRow
-	if err := sqlx.GetContext(ctx, r.t.q, &row, `SELECT id, email, name, created_at FROM users WHERE `+where, arg); err != nil {
+	if err := sqlx.GetContext(ctx, r.t.q, &row, `SELECT `+userCols+` FROM users WHERE `+where, arg); err != nil {
 		return ports.User{}, wrap(op, err)
 	}
 	return row.port(), nil

@@ -112,14 +112,21 @@ func (r shops) SetStatus(ctx context.Context, id ports.ShopID, status ports.Shop
 type users struct{ t *globalTx }
 
 type userRow struct {
-	ID        ports.UserID `db:"id"`
-	Email     string       `db:"email"`
-	Name      string       `db:"name"`
-	CreatedAt int64        `db:"created_at"`
+	ID         ports.UserID `db:"id"`
+	Email      string       `db:"email"`
+	Name       string       `db:"name"`
+	CreatedAt  int64        `db:"created_at"`
+	VerifiedAt *int64       `db:"email_verified_at"`
 }
 
+const userCols = `id, email, name, created_at, email_verified_at`
+
 func (r userRow) port() ports.User {
-	return ports.User{ID: r.ID, Email: r.Email, Name: r.Name, CreatedAt: fromMicros(r.CreatedAt)}
+	u := ports.User{ID: r.ID, Email: r.Email, Name: r.Name, CreatedAt: fromMicros(r.CreatedAt)}
+	if r.VerifiedAt != nil {
+		u.VerifiedAt = fromMicros(*r.VerifiedAt)
+	}
+	return u
 }
 
 func (r users) Create(ctx context.Context, u ports.User) (ports.User, error) {
@@ -128,7 +135,11 @@ func (r users) Create(ctx context.Context, u ports.User) (ports.User, error) {
 		return ports.User{}, err
 	}
 	row := userRow{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: r.t.store.now()}
-	_, err := r.t.q.NamedExecContext(ctx, `INSERT INTO users (id, email, name, created_at) VALUES (:id, :email, :name, :created_at)`, row)
+	if !u.VerifiedAt.IsZero() {
+		at := micros(u.VerifiedAt)
+		row.VerifiedAt = &at
+	}
+	_, err := r.t.q.NamedExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (:id, :email, :name, :created_at, :email_verified_at)`, row)
 	if err != nil {
 		return ports.User{}, wrap("create user", err)
 	}
@@ -137,7 +148,7 @@ func (r users) Create(ctx context.Context, u ports.User) (ports.User, error) {
 
 func (r users) Get(ctx context.Context, id ports.UserID) (ports.User, error) {
 	var row userRow
-	if err := r.t.q.GetContext(ctx, &row, `SELECT id, email, name, created_at FROM users WHERE id = ?`, id); err != nil {
+	if err := r.t.q.GetContext(ctx, &row, `SELECT `+userCols+` FROM users WHERE id = ?`, id); err != nil {
 		return ports.User{}, wrap("get user", err)
 	}
 	return row.port(), nil
@@ -145,7 +156,7 @@ func (r users) Get(ctx context.Context, id ports.UserID) (ports.User, error) {
 
 func (r users) GetByEmail(ctx context.Context, email string) (ports.User, error) {
 	var row userRow
-	if err := r.t.q.GetContext(ctx, &row, `SELECT id, email, name, created_at FROM users WHERE email = ?`, ports.NormalizeEmail(email)); err != nil {
+	if err := r.t.q.GetContext(ctx, &row, `SELECT `+userCols+` FROM users WHERE email = ?`, ports.NormalizeEmail(email)); err != nil {
 		return ports.User{}, wrap("get user by email", err)
 	}
 	return row.port(), nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stockadehq/stockade/app/cli"
+	"github.com/stockadehq/stockade/internal/canary"
 )
 
 func run(t *testing.T, environ []string, args ...string) (stdout, stderr string, err error) {
@@ -17,7 +18,27 @@ func run(t *testing.T, environ []string, args ...string) (stdout, stderr string,
 	root := cli.NewRoot(cli.Info{Version: "v1.2.3"}, environ, &out, &errOut)
 	root.SetArgs(args)
 	err = root.Execute()
+	watchOutput(t, "", out.String(), errOut.String(), err)
 	return out.String(), errOut.String(), err
+}
+
+// watchOutput is the CLI suite's canary check: no link token (and no
+// password given on standard input) in what the CLI wrote to stderr or in
+// its error, and the password not on stdout either (stdout may carry the
+// links a command exists to print, such as a capability link). Inputs
+// under 12 bytes are the tests' deliberately weak passwords ("password"),
+// which the errors may name as a word; they are not canaries.
+func watchOutput(t *testing.T, stdin, stdout, stderr string, err error) {
+	t.Helper()
+	s := canary.New(t)
+	if pw := strings.TrimSpace(stdin); len(pw) >= 12 {
+		s.Secret("the password on standard input", pw)
+		if strings.Contains(stdout, pw) {
+			t.Errorf("canary: the password on standard input appeared on stdout")
+		}
+	}
+	s.Seen("stderr", stderr)
+	s.SeenError("the error", err)
 }
 
 func TestVersion(t *testing.T) {

@@ -76,7 +76,9 @@ func newUserCreateCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Comm
 first line of standard input (never from a flag, which would land in shell
 history); without it the account signs in by magic link or OpenID Connect.
 With --shop the user also becomes a member of that shop with --role
-(default viewer), audited in the shop's log.`,
+(default viewer), audited in the shop's log. The operator vouches for the
+address: the account counts as verified, so its password signs in at once
+(accounts made by sign-up prove their mailbox by a mailed link first).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			var pw string

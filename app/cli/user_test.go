@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockadehq/stockade/adapters/passhash"
 	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/cli"
 	"github.com/stockadehq/stockade/core/auth"
@@ -25,6 +26,7 @@ func runIn(t *testing.T, environ []string, stdin string, args ...string) (string
 	root.SetIn(strings.NewReader(stdin))
 	root.SetArgs(args)
 	err := root.Execute()
+	watchOutput(t, stdin, out.String(), errOut.String(), err)
 	return out.String(), err
 }
 
@@ -120,4 +122,60 @@ func TestUserCommandsSkipOIDCDiscovery(t *testing.T) {
 	out, err := runIn(t, env, "", "user", "create", "--email", "ada@example.com")
 	require.NoError(t, err)
 	assert.Contains(t, out, "<ada@example.com>")
+}
+
+// TestSetPasswordVouchesForAnUnverifiedAccount (AUTH-16): an account the
+// old sign-up made has an unproven mailbox, so its password does not sign
+// in; `user set-password` is an operator vouching for the address, after
+// which the new password does.
+func TestSetPasswordVouchesForAnUnverifiedAccount(t *testing.T) {
+	env := []string{
+		"STOCKADE_DATA_DIR=" + filepath.Join(t.TempDir(), "data"),
+		"STOCKADE_AUTH_ARGON2_MEMORY_KIB=7168", "STOCKADE_AUTH_ARGON2_ITERATIONS=5",
+	}
+	const old, fresh = "an old unproven passphrase", "a fresh vouched passphrase"
+	_, err := runIn(t, env, "", "user", "create", "--email", "ada@example.com")
+	require.NoError(t, err)
+	_, err = runIn(t, env, "", "shop", "create", "--slug", "acme", "--name", "Acme Plumbing", "--owner", "ada@example.com")
+	require.NoError(t, err)
+	ctx := context.Background()
+	cfg, err := app.LoadConfig(env, "")
+	require.NoError(t, err)
+	st, err := app.OpenStore(ctx, cfg, nil)
+	require.NoError(t, err)
+	svc, err := app.NewAuth(ctx, cfg, app.AuthParts{Store: st})
+	require.NoError(t, err)
+	hasher, err := passhash.New(passhash.Config{Params: passhash.Params{Memory: 7168, Time: 5, Threads: 1}})
+	require.NoError(t, err)
+	hash, err := hasher.Hash(ctx, old)
+	require.NoError(t, err)
+	shop, err := svc.ShopBySlug(ctx, "acme")
+	require.NoError(t, err)
+	require.NoError(t, st.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		u, err := tx.Users().Create(ctx, ports.User{ID: ports.NewUserID(), Email: "legacy@example.com"})
+		if err != nil {
+			return err
+		}
+		return tx.Passwords().Set(ctx, u.ID, hash)
+	}))
+	_, err = svc.AddMember(ctx, "acme", mustUser(t, svc, "legacy@example.com"), ports.RoleTech, "system:test")
+	require.NoError(t, err)
+	_, err = svc.SignIn(ctx, auth.SignInInput{Shop: shop.ID, Email: "legacy@example.com", Password: old})
+	require.ErrorIs(t, err, ports.ErrUnauthenticated, "an unproven mailbox's password does not sign in")
+	require.NoError(t, st.Close())
+
+	out, err := runIn(t, env, fresh+"\n", "user", "set-password", "--email", "legacy@example.com")
+	require.NoError(t, err)
+	assert.Contains(t, out, "password set for legacy@example.com")
+	withService(t, env, func(ctx context.Context, svc *auth.Service, shop ports.Shop) {
+		_, err := svc.SignIn(ctx, auth.SignInInput{Shop: shop.ID, Email: "legacy@example.com", Password: fresh})
+		require.NoError(t, err, "the operator vouched for the address")
+	})
+}
+
+func mustUser(t *testing.T, svc *auth.Service, email string) ports.UserID {
+	t.Helper()
+	u, err := svc.UserByEmail(context.Background(), email)
+	require.NoError(t, err)
+	return u.ID
 }

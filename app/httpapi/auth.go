@@ -17,7 +17,7 @@ import (
 // or an Origin that is not the Host) is refused with 403; SameSite=Lax
 // cookies are the second layer.
 //
-//	POST   /auth/signup                       create an account
+//	POST   /auth/signup                       ask for an account (always 202; see mailproofRoutes)
 //	POST   /auth/signin                       e-mail and password → session cookie
 //	POST   /auth/signout                      end this session
 //	POST   /auth/magic-link                   e-mail a sign-in link (always 202)
@@ -33,7 +33,7 @@ import (
 //	POST   /auth/password                     change my password
 func authRoutes(rt *router, d AuthDeps) {
 	h := &authHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor}
-	rt.bare("POST", "/auth/signup", h.signUp)
+	mailproofRoutes(rt, h)
 	rt.public("POST", "/auth/signin", h.signIn)
 	rt.member("POST", "/auth/signout", access.AccountSelf, false, h.signOut)
 	rt.public("POST", "/auth/magic-link", h.requestMagicLink)
@@ -69,24 +69,6 @@ type sessionBody struct {
 
 func bodyOf(p auth.Principal) sessionBody {
 	return sessionBody{UserID: p.User.String(), ShopID: p.Shop.String(), Role: string(p.Role), SessionID: p.Session.String(), Method: p.Method, ExpiresAt: p.ExpiresAt}
-}
-
-func (h *authHandlers) signUp(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Email    string `json:"email"`
-		Name     string `json:"name"`
-		Password string `json:"password"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		WriteProblem(w, r, err)
-		return
-	}
-	u, err := h.svc.SignUp(r.Context(), auth.SignUpInput{Email: in.Email, Name: in.Name, Password: in.Password, Client: h.client(r)})
-	if err != nil {
-		WriteProblem(w, r, err)
-		return
-	}
-	writeJSON(w, "application/json", http.StatusCreated, map[string]string{"user_id": u.ID.String(), "email": u.Email, "name": u.Name})
 }
 
 func (h *authHandlers) signIn(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,7 @@ import (
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
 	"github.com/stockadehq/stockade/core/authmail"
+	"github.com/stockadehq/stockade/internal/canary"
 	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -156,7 +158,12 @@ type recordingMailer struct {
 	queue  ports.AuthMailOutbox
 	now    func() time.Time
 	sent   []ports.Mail
+	// canary, when set, learns every link token delivered.
+	canary *canary.Sink
 }
+
+// linkTokens finds the tokens of mailed links.
+var linkTokens = regexp.MustCompile(`token=([A-Za-z0-9_-]{16,})`)
 
 func newRecordingMailer(t testing.TB) *recordingMailer {
 	o, err := authmail.New(authmail.Key{ID: "mail", Secret: []byte("a test auth mail key of 32 bytes")})
@@ -188,6 +195,11 @@ func (m *recordingMailer) messages() []ports.Mail {
 			_, err = m.queue.MarkAuthMailSent(ctx, am, "test")
 			require.NoError(m.t, err)
 			m.sent = append(m.sent, mail)
+			if m.canary != nil {
+				for _, tok := range linkTokens.FindAllStringSubmatch(mail.Text, -1) {
+					m.canary.Secret("a mailed link token", tok[1])
+				}
+			}
 		}
 	}
 	return append([]ports.Mail(nil), m.sent...)
@@ -222,8 +234,11 @@ type harness struct {
 	svc     *auth.Service
 	mailer  *recordingMailer
 	handler http.Handler
-	keyID   string
-	secret  []byte
+	// canary fails the test if a password, session cookie or mailed link
+	// token of the harness appears in a log line or a problem body.
+	canary *canary.Sink
+	keyID  string
+	secret []byte
 
 	acme, bolt ports.Shop
 	// ann owns acme and bolt; tom is a tech in acme; nora is a member of
@@ -320,13 +335,18 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		Providers: o.providers, Clock: clock,
 	}, o.cfg)
 	h.mailer.deliverFrom(raw, clock.Now)
+	h.canary = canary.New(t)
+	h.mailer.canary = h.canary
+	for name, pw := range map[string]string{"ann's password": annPassword, "tom's password": tomPassword, "nora's password": noraPassword} {
+		h.canary.Secret(name, pw)
+	}
 	require.NoError(t, err)
 
 	// The host resolver reads the shop directory through the raw store:
 	// the counts are the auth service's alone.
 	shops, err := httpapi.NewHostShops(raw, "https://example.test", clock)
 	require.NoError(t, err)
-	h.handler = httpapi.NewHandler(httpapi.Deps{Auth: &httpapi.AuthDeps{Service: h.svc, Shops: shops}})
+	h.handler = httpapi.NewHandler(httpapi.Deps{Logger: zapTo(h.canary), Auth: &httpapi.AuthDeps{Service: h.svc, Shops: shops}})
 
 	org := ports.Org{ID: ports.NewOrgID(), Name: "Acme Holdings"}
 	h.acme = ports.Shop{ID: ports.NewShopID(), OrgID: org.ID, Slug: "acme", Name: "Acme Plumbing", Status: ports.ShopActive}
@@ -464,7 +484,15 @@ func (h *harness) serve(c call) *http.Response {
 	}
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, req)
+	seenProblem(h.canary, c.method+" "+c.path, rec)
 	return rec.Result()
+}
+
+// seenProblem hands a problem answer's body to the canary sink.
+func seenProblem(s *canary.Sink, where string, rec *httptest.ResponseRecorder) {
+	if s != nil && strings.HasPrefix(rec.Header().Get("Content-Type"), "application/problem+json") {
+		s.Seen("problem body of "+where, rec.Body.String())
+	}
 }
 
 // signIn signs a user in over HTTP on host and returns the session cookie
@@ -478,6 +506,11 @@ func (h *harness) signIn(host, email, password string, extra ...func(*call)) (st
 	res := h.serve(c)
 	raw := readBody(h.t, res)
 	require.Equal(h.t, http.StatusOK, res.StatusCode, "sign-in of %s on %s: %s", email, host, raw)
+	for _, ck := range res.Cookies() {
+		if ck.Name == auth.SessionCookieName && ck.Value != "" {
+			h.canary.Secret("a session cookie", ck.Value)
+		}
+	}
 	var s sessionJSON
 	require.NoError(h.t, json.Unmarshal([]byte(raw), &s))
 	return sessionCookie(h.t, res), s

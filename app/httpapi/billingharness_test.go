@@ -66,8 +66,8 @@ func (s *syncBuffer) Lines() []string {
 }
 
 // zapTo and slogTo log at debug level to w.
-func zapTo(w *syncBuffer) *zap.Logger {
-	return zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), w, zapcore.DebugLevel))
+func zapTo(w io.Writer) *zap.Logger {
+	return zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(w), zapcore.DebugLevel))
 }
 
 func slogTo(w *syncBuffer) *slog.Logger {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -34,6 +35,7 @@ import (
 	"github.com/stockadehq/stockade/core/messaging"
 	"github.com/stockadehq/stockade/core/storage"
 	"github.com/stockadehq/stockade/core/tenancy"
+	"github.com/stockadehq/stockade/internal/canary"
 	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -46,9 +48,12 @@ type matrixWorld struct {
 	raw     rawStore
 	objects *localfs.Store
 	mailer  *recordingMailer
-	keys    *auth.Keyring
-	hasher  *passhash.Hasher
-	seq     atomic.Int64
+	// canary fails the test if the password, a session cookie or a mailed
+	// link token appears in a log line or a problem body.
+	canary *canary.Sink
+	keys   *auth.Keyring
+	hasher *passhash.Hasher
+	seq    atomic.Int64
 	// unsubscribeKey signs the one-click links of every API the world builds.
 	unsubscribeKey []byte
 	// twilioHooks and resendHooks verify the webhooks of the APIs built
@@ -142,6 +147,9 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 		w.raw = st
 	}
 	w.mailer.deliverFrom(w.raw, w.clock.Now)
+	w.canary = canary.New(t)
+	w.mailer.canary = w.canary
+	w.canary.Secret("the members' password", matrixPassword)
 	var err error
 	w.objects, err = localfs.Open(t.TempDir(), localfs.Options{BaseURL: "https://example.test/objects/", SigningKey: noise(32), Clock: w.clock})
 	require.NoError(t, err)
@@ -268,7 +276,7 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 	})
 	require.NoError(t, err)
 	a.api = httpapi.New(httpapi.Deps{
-		Logger:  zapTo(w.bill.logs),
+		Logger:  zapTo(io.MultiWriter(w.bill.logs, w.canary)),
 		Billing: &httpapi.BillingDeps{Service: a.billing},
 		Auth:    &httpapi.AuthDeps{Service: a.auth, Shops: shops},
 		Files:   &httpapi.FilesDeps{Service: a.files},
@@ -289,7 +297,9 @@ func (w *matrixWorld) signIn(a *matrixAPI, slug, email string) (string, sessionJ
 	require.Equal(w.t, http.StatusOK, res.StatusCode, "sign-in of %s on %s: %s", email, slug, raw)
 	var s sessionJSON
 	require.NoError(w.t, json.Unmarshal([]byte(raw), &s))
-	return sessionCookie(w.t, res), s
+	cookie := sessionCookie(w.t, res)
+	w.canary.Secret("a session cookie", cookie)
+	return cookie, s
 }
 
 // send runs one request on slug's host.
@@ -314,6 +324,7 @@ func (a *matrixAPI) send(method, target, slug, cookie, body, contentType string)
 	}
 	rec := httptest.NewRecorder()
 	a.api.ServeHTTP(rec, req)
+	seenProblem(a.w.canary, method+" "+target, rec)
 	return rec.Result()
 }
 

@@ -88,17 +88,21 @@ func (s *Service) RequestMagicLink(ctx context.Context, in MagicLinkRequest) err
 
 // ConsumeMagicLink signs in with a magic link's token on the shop's host:
 // the link is marked used and a session created in one unit of work, so a
-// link works exactly once. A token that is malformed, unknown in this shop,
-// used or expired answers an error matching ports.ErrUnauthenticated.
+// link works exactly once. The link proves the mailbox: for an account
+// never verified it is the first proof (see AccountForProvenMailbox),
+// which ends every other session of the account. A token that is
+// malformed, unknown in this shop, used or expired answers an error
+// matching ports.ErrUnauthenticated.
 func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token string, c Client, replace string) (Issued, error) {
 	c = c.clean()
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) != tokenSize {
 		return Issued{}, errBadLink
 	}
+	at := s.clock.Now()
 	var out Issued
 	err = s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
-		link, err := tx.MagicLinks().Consume(ctx, hashToken(raw), s.clock.Now())
+		link, err := tx.MagicLinks().Consume(ctx, hashToken(raw), at)
 		if errors.Is(err, ports.ErrNotFound) {
 			return errBadLink
 		} else if err != nil {
@@ -111,6 +115,10 @@ func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token
 		return err
 	})
 	if err != nil {
+		return Issued{}, fmt.Errorf("magic link sign-in: %w", err)
+	}
+	// The mailed link proved the mailbox (AUTH-16).
+	if err := s.proveByLink(ctx, out.Principal.User, out.Principal.Session, at, c); err != nil {
 		return Issued{}, fmt.Errorf("magic link sign-in: %w", err)
 	}
 	return out, nil

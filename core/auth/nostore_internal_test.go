@@ -235,8 +235,16 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, 30*24*time.Hour, c.SessionLifetime)
 	assert.Equal(t, 5*time.Minute, c.LastSeenInterval)
 	assert.Equal(t, 15*time.Minute, c.MagicLinkTTL)
-	assert.Equal(t, Limits{Window: 15 * time.Minute, PerAccount: 10, PerIP: 100, MagicPerEmail: 5, MagicPerIP: 30, SignUpPerIP: 20, FrontCacheSize: 10000}, c.Limits)
+	assert.Equal(t, 30*time.Minute, c.VerifyTTL)
+	assert.Equal(t, 30*time.Minute, c.ResetTTL)
+	assert.Equal(t, Limits{Window: 15 * time.Minute, PerAccount: 10, PerIP: 100, MagicPerEmail: 5, MagicPerIP: 30, SignUpPerIP: 20, SignUpPerEmail: 5, FrontCacheSize: 10000}, c.Limits)
 	kept := Config{MagicLinkTTL: time.Minute, Limits: Limits{PerIP: 3}}.WithDefaults()
 	assert.Equal(t, time.Minute, kept.MagicLinkTTL)
 	assert.Equal(t, 3, kept.Limits.PerIP)
+}
+
+func TestMailProofDefaultsAreShort(t *testing.T) {
+	c := Config{}.WithDefaults()
+	assert.Equal(t, 30*time.Minute, c.VerifyTTL, "documented in README and the HTTP tests")
+	assert.Equal(t, 30*time.Minute, c.ResetTTL, "documented in README and the HTTP tests")
 }

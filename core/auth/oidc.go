@@ -125,7 +125,7 @@ func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (Issued, erro
 	if err != nil {
 		return Issued{}, fmt.Errorf("sign in with %s: %w", in.Provider, err)
 	}
-	user, err := s.linkIdentity(ctx, id)
+	user, err := s.linkIdentity(ctx, id, c)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -148,33 +148,61 @@ func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (Issued, erro
 // linkIdentity returns the user an external identity signs in as: the one
 // already linked, or — only when the provider verified the e-mail — the
 // user with that e-mail (linked now), or a new user (created and linked).
-func (s *Service) linkIdentity(ctx context.Context, id ports.ExternalIdentity) (ports.UserID, error) {
+//
+// A verified e-mail is a mailbox proof (AUTH-16): for an account never
+// verified it is the first one, which removes the password and identity
+// links set before it and ends the account's sessions everywhere before
+// this identity is linked (again).
+func (s *Service) linkIdentity(ctx context.Context, id ports.ExternalIdentity, c Client) (ports.UserID, error) {
 	var user ports.UserID
+	var first bool
+	var shops []ports.ShopID
+	now := s.clock.Now()
+	email := ports.NormalizeEmail(id.Email)
 	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		link, err := tx.Identities().Get(ctx, id.Issuer, id.Subject)
-		if err == nil {
-			user = link.UserID
-			return nil
-		} else if !errors.Is(err, ports.ErrNotFound) {
+		linked := err == nil
+		if err != nil && !errors.Is(err, ports.ErrNotFound) {
 			return err
 		}
-		if !id.EmailVerified {
+		if !linked && !id.EmailVerified {
 			return fmt.Errorf("the provider has not verified this e-mail address, so it cannot be linked to an account: %w", ports.ErrUnauthenticated)
 		}
-		email := ports.NormalizeEmail(id.Email)
-		u, err := tx.Users().GetByEmail(ctx, email)
-		if errors.Is(err, ports.ErrNotFound) {
-			u, err = tx.Users().Create(ctx, ports.User{ID: ports.NewUserID(), Email: email, Name: strings.TrimSpace(id.Name)})
+		var u ports.User
+		if linked {
+			u, err = tx.Users().Get(ctx, link.UserID)
+		} else {
+			u, err = tx.Users().GetByEmail(ctx, email)
+			if errors.Is(err, ports.ErrNotFound) {
+				u, err = tx.Users().Create(ctx, ports.User{ID: ports.NewUserID(), Email: email, Name: strings.TrimSpace(id.Name), VerifiedAt: now})
+			}
 		}
 		if err != nil {
 			return err
 		}
 		user = u.ID
+		if u.VerifiedAt.IsZero() && id.EmailVerified && email == u.Email {
+			if first, err = proveMailbox(ctx, tx, u.ID, now); err != nil {
+				return err
+			}
+			if first {
+				linked = false // the proof removed every earlier link, this one too
+				if shops, err = tx.Users().Shops(ctx, u.ID); err != nil {
+					return err
+				}
+			}
+		}
+		if linked {
+			return nil
+		}
 		_, err = tx.Identities().Link(ctx, ports.Identity{Issuer: id.Issuer, Subject: id.Subject, UserID: u.ID, Email: email})
 		return err
 	})
 	if err != nil {
 		return ports.UserID{}, fmt.Errorf("link identity: %w", err)
+	}
+	if first {
+		s.auditInShops(ctx, user, shops, ports.SessionID{}, c, provenEvent(user))
 	}
 	return user, nil
 }

@@ -93,8 +93,11 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 
 // SetPassword sets the password of the user with email without knowing
 // the old one, and ends every session the user has in every shop; for
-// operators and the CLI. ErrNotFound for an unknown
-// e-mail, ErrInvalid for a password the policy refuses.
+// operators and the CLI. The operator vouches for the address, so an
+// account never verified counts as verified from now on, and — as at any
+// first mailbox proof — loses the identity links set before it.
+// ErrNotFound for an unknown e-mail, ErrInvalid for a password the policy
+// refuses.
 func (s *Service) SetPassword(ctx context.Context, email, password string) (ports.User, error) {
 	email = ports.NormalizeEmail(email)
 	if err := s.checkPassword(password, email); err != nil {
@@ -107,6 +110,9 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) (port
 	var user ports.User
 	err = s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		if user, err = tx.Users().GetByEmail(ctx, email); err != nil {
+			return err
+		}
+		if _, err := proveMailbox(ctx, tx, user.ID, s.clock.Now()); err != nil {
 			return err
 		}
 		if err := tx.Passwords().Set(ctx, user.ID, hash); err != nil {

@@ -35,6 +35,12 @@ type Config struct {
 	// MagicLinkTTL is how long a magic link stays valid (default 15
 	// minutes).
 	MagicLinkTTL time.Duration
+	// VerifyTTL is how long a sign-up's verification link stays valid
+	// (default 30 minutes).
+	VerifyTTL time.Duration
+	// ResetTTL is how long a password reset link stays valid (default 30
+	// minutes).
+	ResetTTL time.Duration
 	// Limits are the brute-force limits (see Limits). Operator sign-in
 	// uses PerAccount and PerIP with counters of its own.
 	Limits Limits
@@ -63,6 +69,7 @@ type Limits struct {
 	MagicPerEmail  int           // magic-link requests per e-mail per window; default 5
 	MagicPerIP     int           // magic-link requests per client address per window; default 30
 	SignUpPerIP    int           // sign-ups per client address per window; default 20
+	SignUpPerEmail int           // sign-ups per e-mail per window; default 5
 	FrontCacheSize int           // lock-outs remembered in process; default 10000
 }
 
@@ -83,6 +90,8 @@ func (c Config) WithDefaults() Config {
 	def(&c.SessionLifetime, 30*24*time.Hour)
 	def(&c.LastSeenInterval, 5*time.Minute)
 	def(&c.MagicLinkTTL, 15*time.Minute)
+	def(&c.VerifyTTL, 30*time.Minute)
+	def(&c.ResetTTL, 30*time.Minute)
 	def(&c.OperatorSessionLifetime, 8*time.Hour)
 	def(&c.OperatorIdleTimeout, 30*time.Minute)
 	def(&c.ImpersonationTTL, time.Hour)
@@ -93,6 +102,7 @@ func (c Config) WithDefaults() Config {
 	defInt(&c.Limits.MagicPerEmail, 5)
 	defInt(&c.Limits.MagicPerIP, 30)
 	defInt(&c.Limits.SignUpPerIP, 20)
+	defInt(&c.Limits.SignUpPerEmail, 5)
 	defInt(&c.Limits.FrontCacheSize, 10000)
 	return c
 }

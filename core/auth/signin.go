@@ -14,6 +14,10 @@ import (
 // the shop (AUTH-2).
 var errBadCredentials = fmt.Errorf("e-mail or password is wrong: %w", ports.ErrUnauthenticated)
 
+// errUnverified answers a right password for an account whose mailbox was
+// never proven (AUTH-16); only someone who knows the password sees it.
+var errUnverified = fmt.Errorf("this address is not verified yet: sign in with a link sent by mail, or reset your password: %w", ports.ErrUnauthenticated)
+
 // maxPasswordBytes bounds what is handed to the hasher.
 const maxPasswordBytes = 1024
 
@@ -29,7 +33,8 @@ type SignInInput struct {
 }
 
 // SignIn checks an e-mail and password and, when they match a member of
-// the shop, creates a session (AUTH-1, AUTH-2, AUTH-10).
+// the shop whose mailbox was proven (AUTH-16), creates a session (AUTH-1,
+// AUTH-2, AUTH-10).
 //
 // Every attempt is first charged to the e-mail's and the client address's
 // counters; over a limit the answer is ports.ErrRateLimited and the
@@ -74,6 +79,10 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Issued, error) {
 		return Issued{}, errBadCredentials
 	case !ok:
 		return Issued{}, errBadCredentials
+	case user.VerifiedAt.IsZero():
+		// A password set before the mailbox was proven proves nothing
+		// about who set it (AUTH-16).
+		return Issued{}, errUnverified
 	}
 
 	var out Issued

@@ -121,8 +121,7 @@ func (o *Outbox) Open(m ports.AuthMail) (ports.Mail, error) {
 	if len(b) < 2 || b[0] != sealVersion || len(b) < 2+int(b[1]) {
 		return ports.Mail{}, fmt.Errorf("%w: %w", errCannotOpen, ports.ErrInvalid)
 	}
-	kid := string(b[2 : 2+int(b[1])])
-	aead, ok := o.aeads[kid]
+	aead, ok := o.aeads[string(b[2:2+int(b[1])])]
 	rest := b[2+int(b[1]):]
 	if !ok || len(rest) < aead.NonceSize()+aead.Overhead() {
 		return ports.Mail{}, fmt.Errorf("%w: %w", errCannotOpen, ports.ErrInvalid)

@@ -1,8 +1,9 @@
 // Package housekeeping removes what has outlived its use — expired
 // sessions, magic links, invitations, capability links, operator
-// sessions, rate-limit counters, done jobs, finished outbox messages, old
-// inbound event IDs, and uploads that never finished (pending file rows,
-// staging objects, temporary files of a crashed write) — and signs each shop's audit chain head as a
+// sessions, rate-limit counters, sign-up and reset tokens, done jobs,
+// finished outbox messages, old inbound event IDs, and uploads that never
+// finished (pending file rows, staging objects, temporary files of a
+// crashed write) — and signs each shop's audit chain head as a
 // checkpoint (AUD-4), on a schedule the server runs or on demand from the
 // CLI.
 //
@@ -168,6 +169,7 @@ type Report struct {
 	RateLimits       int
 	PartialObjects   int // leftovers of interrupted object writes (ports.PartialSweeper)
 	OrgInvitations   int // org invitations expired for longer than the grace period
+	MailTokens       int // expired sign-up and reset tokens (a sign-up's holds a password hash)
 	AuthMail         int // ended auth mail deleted
 	Checkpoints      int // checkpoints stored (an unchanged head stores none)
 	Failed           int // shops whose sweep or checkpoint failed
@@ -193,10 +195,13 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 		if rep.OrgInvitations, err = tx.OrgInvitations().DeleteExpired(ctx, now.Add(-s.cfg.Grace)); err != nil {
 			return fmt.Errorf("org invitations: %w", err)
 		}
+		if rep.MailTokens, err = tx.MailTokens().DeleteExpired(ctx, now); err != nil {
+			return fmt.Errorf("mail tokens: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
-		rep.OperatorSessions, rep.RateLimits, rep.OrgInvitations = 0, 0, 0
+		rep.OperatorSessions, rep.RateLimits, rep.OrgInvitations, rep.MailTokens = 0, 0, 0, 0
 		errs = append(errs, fmt.Errorf("housekeeping: global: %w", err))
 	}
 	if s.objects != nil {
@@ -250,7 +255,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 	s.log.Log(ctx, level, "housekeeping pass", "shops", rep.Shops, "sessions", rep.Sessions, "magic_links", rep.MagicLinks,
 		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "messages", rep.Messages, "messaging_events", rep.Events, "pending_uploads", rep.PendingUploads, "staging_objects", rep.StagingObjects,
 		"partial_objects", rep.PartialObjects, "operator_sessions", rep.OperatorSessions, "auth_mail", rep.AuthMail, "rate_limits", rep.RateLimits, "org_invitations", rep.OrgInvitations,
-		"checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
+		"mail_tokens", rep.MailTokens, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
 	return rep, errors.Join(errs...)
 }
 

@@ -165,7 +165,10 @@ type AcceptInput struct {
 }
 
 // AcceptInvitation accepts a pending invitation of in.Shop: it creates the
-// invited address's account when there is none, then — in one unit of
+// invited address's account when there is none, or records the mailbox
+// proof of the existing one (auth.Service.AccountForProvenMailbox: the
+// first proof of an account never verified removes its password and
+// identity links and ends its sessions), then — in one unit of
 // work — marks the invitation accepted (single-use), creates the
 // membership with the invited role, appends "invitation.accepted", and
 // signs the user in (method "invitation"). The token is the only
@@ -195,10 +198,9 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInput) (auth.Is
 	if err != nil {
 		return auth.Issued{}, fmt.Errorf("accept invitation: %w", err)
 	}
-	user, err := s.userByEmail(ctx, inv.Email)
-	if errors.Is(err, ports.ErrNotFound) {
-		user, err = s.auth.CreateUser(ctx, inv.Email, in.Name, in.Password)
-	}
+	// The mailed token proves the mailbox (AUTH-16): an account never
+	// verified loses the credentials and sessions set before this proof.
+	user, err := s.auth.AccountForProvenMailbox(ctx, inv.Email, in.Name, in.Password, in.Client)
 	if err != nil {
 		return auth.Issued{}, fmt.Errorf("accept invitation: %w", err)
 	}

@@ -31,6 +31,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("MagicLinks", func(t *testing.T) { testMagicLinks(t, newStore) })
 	t.Run("Passwords", func(t *testing.T) { testPasswords(t, newStore) })
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, newStore) })
+	t.Run("MailProof", func(t *testing.T) { testMailProof(t, newStore) })
 	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, newStore) })
 	t.Run("Files", func(t *testing.T) { testFiles(t, newStore) })
 	t.Run("Invitations", func(t *testing.T) { testInvitations(t, newStore) })

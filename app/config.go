@@ -116,6 +116,8 @@ type HTTPConfig struct {
 	// X-Forwarded-For entry; set it only behind exactly one trusted
 	// proxy. STOCKADE_HTTP_TRUST_FORWARDED_FOR, default false.
 	TrustForwardedFor bool `koanf:"trust_forwarded_for"`
+	// Limits on slow and greedy clients; see httpconfig.go.
+	HTTPLimits `koanf:",squash"`
 }
 
 // LogConfig configures logging.

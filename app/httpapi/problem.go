@@ -56,6 +56,7 @@ func statusRules() []statusRule {
 		{ports.ErrSchemaTooNew, http.StatusServiceUnavailable},
 		{context.DeadlineExceeded, http.StatusServiceUnavailable},
 		{errMethodNotAllowed, http.StatusMethodNotAllowed},
+		{errTooSlow, http.StatusRequestTimeout},
 	}
 }
 

@@ -67,6 +67,7 @@ func settings() []setting {
 		{key: "auth.oidc_client_id", env: "STOCKADE_AUTH_OIDC_CLIENT_ID"},
 		{key: "auth.oidc_client_secret", env: "STOCKADE_AUTH_OIDC_CLIENT_SECRET"},
 		{key: "tenancy.invitation_ttl", env: "STOCKADE_TENANCY_INVITATION_TTL", duration: true},
+		{key: "tenancy.reserved_slugs", env: "STOCKADE_TENANCY_RESERVED_SLUGS"},
 		{key: "links.default_ttl", env: "STOCKADE_LINKS_DEFAULT_TTL", duration: true},
 		{key: "links.max_ttl", env: "STOCKADE_LINKS_MAX_TTL", duration: true},
 		{key: "housekeeping.interval", env: "STOCKADE_HOUSEKEEPING_INTERVAL", duration: true},

@@ -27,8 +27,8 @@ type NewOrg struct {
 // current shop), or a system scope (ports.ShopID may be zero). The
 // directory rows commit first, then the owner's membership and the
 // "shop.created" audit event commit together in the new shop's unit of
-// work. ErrInvalid for a bad slug or name, ErrConflict for a taken slug,
-// ErrNotFound for an unknown owner.
+// work. ErrInvalid for a bad or reserved slug or a bad name, ErrConflict
+// for a taken slug, ErrNotFound for an unknown owner.
 func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (ports.Org, ports.Shop, error) {
 	sc, ok := access.From(ctx)
 	switch {
@@ -55,7 +55,7 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (ports.Org, ports.Sh
 	if shopName == "" {
 		shopName = name
 	}
-	slug, err := cleanSlug(in.Slug, shopName)
+	slug, err := s.cleanSlug(in.Slug, shopName)
 	if err != nil {
 		return ports.Org{}, ports.Shop{}, err
 	}
@@ -109,7 +109,7 @@ func (s *Service) AddShop(ctx context.Context, in NewShop) (ports.Shop, error) {
 	if err := ports.ValidateName("name", name); err != nil {
 		return ports.Shop{}, err
 	}
-	slug, err := cleanSlug(in.Slug, name)
+	slug, err := s.cleanSlug(in.Slug, name)
 	if err != nil {
 		return ports.Shop{}, err
 	}

@@ -42,6 +42,10 @@ type Config struct {
 	// InvitationTTL is how long an invitation can be accepted (default
 	// 7 days).
 	InvitationTTL time.Duration
+	// ReservedSlugs are the host labels no shop may take, wherever a slug
+	// is chosen (nil: DefaultReservedSlugs; an empty, non-nil list
+	// reserves nothing).
+	ReservedSlugs []string
 }
 
 // Service runs the tenancy use cases. It is safe for concurrent use.
@@ -53,6 +57,8 @@ type Service struct {
 	clock  ports.Clock
 	log    *slog.Logger
 	cfg    Config
+	// reserved is cfg.ReservedSlugs as a set.
+	reserved map[string]bool
 }
 
 // New returns the service. ErrInvalid for a missing dependency.
@@ -63,7 +69,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 	if cfg.InvitationTTL <= 0 {
 		cfg.InvitationTTL = 7 * 24 * time.Hour
 	}
-	s := &Service{store: d.Store, auth: d.Auth, mailer: d.Mailer, policy: d.Policy, clock: d.Clock, log: d.Logger, cfg: cfg}
+	s := &Service{store: d.Store, auth: d.Auth, mailer: d.Mailer, policy: d.Policy, clock: d.Clock, log: d.Logger, cfg: cfg, reserved: reservedSet(cfg.ReservedSlugs)}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
 	}

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/cli"
+	"github.com/stockadehq/stockade/ports"
 )
 
 func run(t *testing.T, environ []string, args ...string) (stdout, stderr string, err error) {
@@ -17,7 +19,31 @@ func run(t *testing.T, environ []string, args ...string) (stdout, stderr string,
 	root := cli.NewRoot(cli.Info{Version: "v1.2.3"}, environ, &out, &errOut)
 	root.SetArgs(args)
 	err = root.Execute()
+	noInternals(t, err)
 	return out.String(), errOut.String(), err
+}
+
+// noInternals is the guard every CLI error the suites produce passes
+// through: one the user caused (not found, taken, refused, bad input, but
+// not a setting's) names no store internals in the line main prints.
+func noInternals(t *testing.T, err error) {
+	t.Helper()
+	var setting *app.SettingError
+	if err == nil || errors.As(err, &setting) {
+		return
+	}
+	for _, s := range []error{ports.ErrNotFound, ports.ErrConflict, ports.ErrForbidden, ports.ErrInvalid, ports.ErrUnauthenticated} {
+		if !errors.Is(err, s) {
+			continue
+		}
+		line := strings.ToLower(cli.ErrorLine(err))
+		for _, w := range []string{"sqlite", "postgres", "pq:", "sql:"} {
+			if strings.Contains(line, w) {
+				t.Errorf("the CLI error names internals: %s", cli.ErrorLine(err))
+			}
+		}
+		return
+	}
 }
 
 func TestVersion(t *testing.T) {

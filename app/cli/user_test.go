@@ -25,6 +25,7 @@ func runIn(t *testing.T, environ []string, stdin string, args ...string) (string
 	root.SetIn(strings.NewReader(stdin))
 	root.SetArgs(args)
 	err := root.Execute()
+	noInternals(t, err)
 	return out.String(), err
 }
 

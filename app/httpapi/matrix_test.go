@@ -212,6 +212,7 @@ func bravoState(t *testing.T, w *matrixWorld) string {
 // bravo's names, e-mails and anything else never sent stay forbidden.
 func noSecrets(t *testing.T, w *matrixWorld, what, body, sent string) {
 	t.Helper()
+	noInternals(t, what, body)
 	auditRead := strings.HasPrefix(sent, "/audit")
 	for _, s := range w.bravoSecrets {
 		if strings.Contains(sent, s) {

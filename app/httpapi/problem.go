@@ -21,7 +21,8 @@ type Problem struct {
 	Title  string `json:"title"`  // the status text, e.g. "Not Found"
 	Status int    `json:"status"` // the HTTP status code
 	// Detail explains this occurrence. For 4xx answers it is the error's
-	// message; 5xx answers get a fixed text, never the internal error.
+	// message without the store's words (see PublicDetail); 5xx answers
+	// get a fixed text, never the internal error.
 	Detail string `json:"detail,omitempty"`
 	// RequestID is the request's ID (extension member), to find the logs.
 	RequestID string `json:"request_id,omitempty"`
@@ -109,7 +110,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		loggerFrom(r.Context()).Log(lvl, "request failed", zap.Int("status", status), zap.Error(err))
 	} else {
-		p.Detail = err.Error()
+		p.Detail = PublicDetail(err)
 		p.Errors = fieldErrors(err)
 	}
 	writeJSON(w, "application/problem+json", status, p)

@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -79,6 +80,9 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (ports.Org, ports.Sh
 		}
 		return err
 	})
+	if errors.Is(err, ports.ErrConflict) {
+		return ports.Org{}, ports.Shop{}, slugTaken(slug)
+	}
 	if err != nil {
 		return ports.Org{}, ports.Shop{}, fmt.Errorf("create org: %w", err)
 	}
@@ -119,6 +123,9 @@ func (s *Service) AddShop(ctx context.Context, in NewShop) (ports.Shop, error) {
 		shop, err = tx.Shops().Create(ctx, ports.Shop{ID: ports.NewShopID(), OrgID: sc.Org, Slug: slug, Name: name, Status: ports.ShopActive})
 		return err
 	})
+	if errors.Is(err, ports.ErrConflict) {
+		return ports.Shop{}, slugTaken(slug)
+	}
 	if err != nil {
 		return ports.Shop{}, fmt.Errorf("add shop: %w", err)
 	}

@@ -49,3 +49,9 @@ func (s *Service) cleanSlug(slug, name string) (string, error) {
 	}
 	return slug, nil
 }
+
+// slugTaken is the answer for a slug another shop holds (the directory's
+// unique slug refused the write; nothing was created).
+func slugTaken(slug string) error {
+	return fmt.Errorf("the slug %q is taken: %w", slug, ports.ErrConflict)
+}

@@ -66,6 +66,12 @@ type TenancyConfig struct {
 	// InvitationTTL is how long an invitation can be accepted.
 	// STOCKADE_TENANCY_INVITATION_TTL, default 0 meaning 7 days.
 	InvitationTTL time.Duration `koanf:"invitation_ttl"`
+	// ReservedSlugs are the host labels no shop may take, comma-separated;
+	// the list replaces the default (tenancy.DefaultReservedSlugs: www,
+	// api, app, admin, operator, login, mail, static, assets, hq, status,
+	// …). STOCKADE_TENANCY_RESERVED_SLUGS, default "" meaning the default
+	// list.
+	ReservedSlugs string `koanf:"reserved_slugs"`
 }
 
 // DatabaseConfig selects and reaches the store.
@@ -116,6 +122,8 @@ type HTTPConfig struct {
 	// X-Forwarded-For entry; set it only behind exactly one trusted
 	// proxy. STOCKADE_HTTP_TRUST_FORWARDED_FOR, default false.
 	TrustForwardedFor bool `koanf:"trust_forwarded_for"`
+	// Limits on slow and greedy clients; see httpconfig.go.
+	HTTPLimits `koanf:",squash"`
 }
 
 // LogConfig configures logging.

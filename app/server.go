@@ -20,6 +20,7 @@ type Server struct {
 	http            *http.Server
 	addr            string
 	shutdownTimeout time.Duration
+	maxConns        int
 	log             *zap.Logger
 
 	mu    sync.Mutex
@@ -28,22 +29,30 @@ type Server struct {
 }
 
 // NewServer returns a Server for handler configured by cfg.HTTP. The
-// http.Server gets conservative timeouts (10 s to read request headers,
-// 2 min idle keep-alive) and logs its own errors through log at warn.
+// http.Server gets cfg.HTTP's limits (HTTPLimits, each defaulted): read
+// header, read, write and idle timeouts and the header size, and Start
+// bounds the connections open at once. It logs its own errors through log
+// at warn. The streaming routes replace the read and write timeouts with
+// a minimum throughput (httpapi.StreamLimits, from the same settings).
 func NewServer(cfg Config, handler http.Handler, log *zap.Logger) *Server {
 	if log == nil {
 		log = zap.NewNop()
 	}
 	stdLog, _ := zap.NewStdLogAt(log.Named("http"), zapcore.WarnLevel) // fails only for levels above Fatal
+	lim := cfg.HTTP.limits()
 	return &Server{
 		http: &http.Server{
 			Handler:           handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
+			ReadHeaderTimeout: lim.ReadHeaderTimeout,
+			ReadTimeout:       lim.ReadTimeout,
+			WriteTimeout:      lim.WriteTimeout,
+			IdleTimeout:       lim.IdleTimeout,
+			MaxHeaderBytes:    lim.MaxHeaderBytes,
 			ErrorLog:          stdLog,
 		},
 		addr:            cfg.HTTP.Addr,
 		shutdownTimeout: cfg.HTTP.ShutdownTimeout,
+		maxConns:        lim.MaxConnections,
 		log:             log,
 	}
 }
@@ -61,14 +70,16 @@ func (s *Server) Addr() net.Addr {
 }
 
 // Start binds the configured address, logs "listening" with the bound
-// address at info, and serves in the background. A bind failure is
-// returned, naming STOCKADE_HTTP_ADDR. Start must be called once.
+// address at info, and serves in the background with at most
+// STOCKADE_HTTP_MAX_CONNECTIONS connections open at once. A bind failure
+// is returned, naming STOCKADE_HTTP_ADDR. Start must be called once.
 func (s *Server) Start(ctx context.Context) error {
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.addr)
+	raw, err := lc.Listen(ctx, "tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("STOCKADE_HTTP_ADDR: %w", err)
 	}
+	ln := newLimitListener(raw, s.maxConns)
 	done := make(chan struct{})
 	s.mu.Lock()
 	s.bound = ln.Addr()

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/auth"
@@ -34,9 +35,23 @@ func NewTenancy(cfg Config, p TenancyParts) (*tenancy.Service, error) {
 	}
 	svc, err := tenancy.New(tenancy.Deps{
 		Store: p.Store, Auth: p.Auth, Mail: p.Mail, Policy: p.Access, Clock: p.Clock, Logger: p.Logger,
-	}, tenancy.Config{InvitationTTL: cfg.Tenancy.InvitationTTL})
+	}, tenancy.Config{InvitationTTL: cfg.Tenancy.InvitationTTL, ReservedSlugs: cfg.Tenancy.reservedSlugs()})
 	if err != nil {
 		return nil, fmt.Errorf("tenancy: %w", err)
 	}
 	return svc, nil
+}
+
+// reservedSlugs parses ReservedSlugs: nil (the default list) when unset.
+func (t TenancyConfig) reservedSlugs() []string {
+	if strings.TrimSpace(t.ReservedSlugs) == "" {
+		return nil
+	}
+	var out []string
+	for _, s := range strings.Split(t.ReservedSlugs, ",") {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -65,6 +65,9 @@ func (c Config) Validate() error {
 	if c.Tenancy.InvitationTTL < 0 {
 		add(problem("STOCKADE_TENANCY_INVITATION_TTL", "must not be negative, got %s", c.Tenancy.InvitationTTL))
 	}
+	for _, err := range c.HTTP.validate() {
+		add(err)
+	}
 	for _, err := range c.Links.validate() {
 		add(err)
 	}

@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/cli"
 	"github.com/stockadehq/stockade/internal/canary"
+	"github.com/stockadehq/stockade/ports"
 )
 
 func run(t *testing.T, environ []string, args ...string) (stdout, stderr string, err error) {
@@ -19,6 +21,7 @@ func run(t *testing.T, environ []string, args ...string) (stdout, stderr string,
 	root.SetArgs(args)
 	err = root.Execute()
 	watchOutput(t, "", out.String(), errOut.String(), err)
+	noInternals(t, err)
 	return out.String(), errOut.String(), err
 }
 
@@ -39,6 +42,29 @@ func watchOutput(t *testing.T, stdin, stdout, stderr string, err error) {
 	}
 	s.Seen("stderr", stderr)
 	s.SeenError("the error", err)
+}
+
+// noInternals is the guard every CLI error the suites produce passes
+// through: one the user caused (not found, taken, refused, bad input, but
+// not a setting's) names no store internals in the line main prints.
+func noInternals(t *testing.T, err error) {
+	t.Helper()
+	var setting *app.SettingError
+	if err == nil || errors.As(err, &setting) {
+		return
+	}
+	for _, s := range []error{ports.ErrNotFound, ports.ErrConflict, ports.ErrForbidden, ports.ErrInvalid, ports.ErrUnauthenticated} {
+		if !errors.Is(err, s) {
+			continue
+		}
+		line := strings.ToLower(cli.ErrorLine(err))
+		for _, w := range []string{"sqlite", "postgres", "pq:", "sql:"} {
+			if strings.Contains(line, w) {
+				t.Errorf("the CLI error names internals: %s", cli.ErrorLine(err))
+			}
+		}
+		return
+	}
 }
 
 func TestVersion(t *testing.T) {

@@ -6,6 +6,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stockadehq/stockade/app"
+	"github.com/stockadehq/stockade/app/httpapi"
 )
 
 // Info is what the build knows about itself.
@@ -107,7 +109,17 @@ func lookupEnv(environ []string, key string) string {
 
 // ErrorLine renders err as the one line main prints to stderr:
 // "stockade: <error>", with the lines of a joined error separated by "; ".
+// An error the user caused (bad input, not found, taken, refused: a 4xx
+// over HTTP) names the problem without the store's words, as the API's
+// problem details do (httpapi.PublicDetail); a setting's error and a
+// failure (the database cannot be reached) keep every word, for the
+// operator.
 func ErrorLine(err error) string {
-	msg := strings.Join(strings.FieldsFunc(err.Error(), func(r rune) bool { return r == '\n' || r == '\r' }), "; ")
+	text := err.Error()
+	var setting *app.SettingError
+	if !errors.As(err, &setting) && httpapi.StatusOf(err) < 500 {
+		text = httpapi.PublicDetail(err)
+	}
+	msg := strings.Join(strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == '\r' }), "; ")
 	return "stockade: " + msg
 }

@@ -27,6 +27,7 @@ func runIn(t *testing.T, environ []string, stdin string, args ...string) (string
 	root.SetArgs(args)
 	err := root.Execute()
 	watchOutput(t, stdin, out.String(), errOut.String(), err)
+	noInternals(t, err)
 	return out.String(), err
 }
 

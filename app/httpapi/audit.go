@@ -31,7 +31,7 @@ type AuditDeps struct {
 func auditRoutes(rt *router, d AuditDeps) {
 	h := &auditHandlers{reader: d.Reader}
 	rt.member("GET", "/audit", access.AuditRead, true, h.search)
-	rt.member("GET", "/audit/export", access.AuditRead, true, h.export)
+	rt.member("GET", "/audit/export", access.AuditRead, true, rt.stream(http.HandlerFunc(h.export)))
 }
 
 type auditHandlers struct{ reader *audit.Reader }

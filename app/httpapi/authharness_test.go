@@ -568,6 +568,7 @@ func problemOf(t testing.TB, res *http.Response, status int) problemJSON {
 	raw := readBody(t, res)
 	require.Equal(t, status, res.StatusCode, "body: %s", raw)
 	require.Equal(t, "application/problem+json", res.Header.Get("Content-Type"), "body: %s", raw)
+	noInternals(t, "problem", raw)
 	var p problemJSON
 	require.NoError(t, json.Unmarshal([]byte(raw), &p))
 	require.Equal(t, status, p.Status)

@@ -40,7 +40,8 @@ type BillingDeps struct {
 //	POST /billing/portal           billing.manage  → {url}: the billing portal
 //	POST /billing/card             billing.manage  → {setup_intent, client_secret} for Stripe.js
 //	POST /billing/connect          billing.manage  → {url}: Connect onboarding
-//	GET  /billing/connect/refresh  billing.manage  303 to a fresh onboarding link (the link's refresh_url)
+//	GET  /billing/connect/refresh  billing.manage  the link's refresh_url: a page whose button posts back; changes nothing
+//	POST /billing/connect/refresh  billing.manage  303 to a fresh onboarding link
 //	POST /billing/refresh          billing.manage  re-read subscription and Connect status from Stripe → the state
 //	POST /webhooks/stripe          webhook         platform events, Stripe-Signature
 //	POST /webhooks/stripe/connect  webhook         Connect events, Stripe-Signature
@@ -57,7 +58,8 @@ func billingRoutes(rt *router, a *AuthDeps, d BillingDeps) {
 		rt.member("POST", "/billing/portal", access.BillingManage, false, h.portal)
 		rt.member("POST", "/billing/card", access.BillingManage, false, h.card)
 		rt.member("POST", "/billing/connect", access.BillingManage, false, h.connect)
-		rt.member("GET", "/billing/connect/refresh", access.BillingManage, false, h.connectRefresh)
+		rt.member("GET", "/billing/connect/refresh", access.BillingManage, false, h.connectRefreshPage)
+		rt.member("POST", "/billing/connect/refresh", access.BillingManage, false, h.connectRefresh)
 		rt.member("POST", "/billing/refresh", access.BillingManage, false, h.refresh)
 	}
 	rt.webhook("POST", "/webhooks/stripe", h.webhook(ports.EndpointPlatform))
@@ -214,8 +216,33 @@ func (h *billingHandlers) connect(w http.ResponseWriter, r *http.Request) {
 	redirectJSON(w, rd)
 }
 
-// connectRefresh is where Stripe sends a browser whose onboarding link
-// expired or was used: a fresh link, straight away.
+// connectRefreshForm is the page at an onboarding link's refresh_url.
+var connectRefreshForm = []byte(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="referrer" content="no-referrer"><title>Continue onboarding</title></head>
+<body><form method="post" action="/billing/connect/refresh">
+<p>Your payouts onboarding link has expired or was already used.</p>
+<button type="submit">Continue onboarding with Stripe</button>
+</form></body></html>
+`)
+
+// connectRefreshPage is where Stripe sends (with a GET) a browser whose
+// onboarding link expired or was used. A GET can be made cross-site, so it
+// changes nothing: it answers a page whose button posts to
+// connectRefresh, behind the cross-origin check.
+func (h *billingHandlers) connectRefreshPage(w http.ResponseWriter, r *http.Request) {
+	if err := h.svc.MayManage(r.Context()); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	htmlHeaders(w)
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(connectRefreshForm)
+}
+
+// connectRefresh mints a fresh onboarding link (creating the Connect
+// account if the shop has none) and redirects the browser to it.
 func (h *billingHandlers) connectRefresh(w http.ResponseWriter, r *http.Request) {
 	rd, err := h.onboarding(r)
 	if err != nil {

@@ -119,7 +119,7 @@ func TestBillingOverHTTP(t *testing.T) {
 	assert.True(t, strings.HasPrefix(out["url"].(string), "https://"), out)
 	acct := billingOf(t, w.raw, w.alpha.ID).ConnectAccountID
 	assert.Regexp(t, `^acct_`, acct)
-	res := a.send("GET", "/billing/connect/refresh", "alpha", owner, "", "")
+	res := a.send("POST", "/billing/connect/refresh", "alpha", owner, "", "")
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
 	assert.True(t, strings.HasPrefix(res.Header.Get("Location"), "https://"), res.Header.Get("Location"))
 	require.Equal(t, "applied", deliver(t, a.api, stripeEvent("evt_alphaAcct1", "account.updated", created, acct,

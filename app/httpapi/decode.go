@@ -7,6 +7,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"strings"
 
 	"github.com/stockadehq/stockade/ports"
 )
@@ -28,6 +30,14 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return ports.Invalid("body", fmt.Sprintf("must be at most %d bytes", maxJSONBody))
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) { // the server's read timeout
+			return fmt.Errorf("the body did not arrive in time: %w", errTooSlow)
+		}
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		if !errors.As(err, &syn) && !errors.As(err, &typ) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) && !strings.HasPrefix(err.Error(), "json: ") {
+			return ports.Invalid("body", "could not be read")
 		}
 		return ports.Invalid("body", "is not the expected JSON object: "+err.Error())
 	}

@@ -43,17 +43,17 @@ type FilesDeps struct {
 // content route's signature is its credential, bound to the host's shop.
 func filesRoutes(rt *router, a AuthDeps, d FilesDeps) {
 	h := &fileHandlers{svc: d.Service, shops: a.Shops, trustXFF: a.TrustForwardedFor}
-	rt.member("POST", "/files", access.FilesUpload, true, h.upload)
+	rt.member("POST", "/files", access.FilesUpload, true, rt.stream(http.HandlerFunc(h.upload)))
 	rt.member("POST", "/files/uploads", access.FilesUpload, true, h.requestUpload)
 	rt.member("POST", "/files/{file}/finalize", access.FilesUpload, true, h.finalize)
 	rt.member("GET", "/files", access.FilesRead, true, h.list)
 	rt.member("GET", "/files/{file}/download", access.FilesRead, true, h.download)
 	rt.member("DELETE", "/files/{file}", access.FilesDelete, true, h.delete)
-	rt.signed("GET", "/files/{file}/content", h.content)
+	rt.signed("GET", "/files/{file}/content", rt.stream(http.HandlerFunc(h.content)))
 	if d.Objects != nil && d.ObjectsPath != "" {
 		// The object store's own signed URLs: not a tenant route (the
 		// signature names the key), so not in Routes.
-		rt.mux.Handle(d.ObjectsPath, d.Objects)
+		rt.mux.Handle(d.ObjectsPath, rt.stream(d.Objects))
 	}
 }
 

@@ -48,6 +48,9 @@ type Deps struct {
 	// (see messagingRoutes): contacts, consent, settings and the outbox,
 	// the one-click unsubscribe link, and the providers' webhooks.
 	Messaging *MessagingDeps
+	// Streams is the minimum throughput of the routes that stream bodies
+	// (see StreamLimits); the zero value means the defaults.
+	Streams StreamLimits
 }
 
 // API is the Stockade HTTP API: an http.Handler that also lists its
@@ -105,6 +108,7 @@ func New(d Deps) *API {
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(d.Ready))
 	rt := newRouter(mux)
+	rt.streams = d.Streams.withDefaults()
 	if d.Auth != nil {
 		rt.onShop = OnShopHost(d.Auth.Shops)
 		rt.sess = RequireSession(d.Auth.Service, d.Auth.TrustForwardedFor)

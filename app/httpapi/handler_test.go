@@ -213,7 +213,7 @@ func TestAccessLog(t *testing.T) {
 		t.Fatalf("got %d access log records, want 1: %v", len(entries), logs.All())
 	}
 	fields := entries[0].ContextMap()
-	want := map[string]any{"method": "GET", "path": "/healthz", "status": int64(200), "request_id": "req-1"}
+	want := map[string]any{"method": "GET", "route": "/healthz", "status": int64(200), "request_id": "req-1"}
 	for k, v := range want {
 		if fields[k] != v {
 			t.Errorf("field %s = %v (%T), want %v", k, fields[k], fields[k], v)

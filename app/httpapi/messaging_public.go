@@ -120,7 +120,7 @@ func (h *messagingHandlers) verified(w http.ResponseWriter, r *http.Request, ver
 		if !errors.Is(err, ports.ErrUnauthenticated) {
 			err = fmt.Errorf("webhook verification: %v: %w", err, ports.ErrUnauthenticated)
 		}
-		loggerFrom(r.Context()).Warn("webhook refused", zap.String("path", r.URL.Path), zap.Error(err))
+		loggerFrom(r.Context()).Warn("webhook refused", zap.String("route", routeOf(r)), zap.Error(err))
 		WriteProblem(w, r, err)
 		return nil, false
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -81,10 +82,15 @@ func SecurityHeaders(next http.Handler) http.Handler {
 }
 
 // AccessLog logs one info record "request" per request after it is
-// served: method, path, status, bytes, duration and request_id. It never
-// logs the query string, headers, cookies or bodies, which may hold
-// credentials. It also stores a logger carrying the request ID in the
-// request's context for WriteProblem. Put it inside RequestID.
+// served: method (a standard method, else "OTHER"), route, status, bytes,
+// duration and request_id. The route is the pattern the http.ServeMux
+// inside it matched (Request.Pattern, without its method: "/u/{token}"),
+// or "unmatched"; the raw path is never logged, because paths carry
+// credentials (unsubscribe tokens, capability links). Neither are the
+// query string, headers, cookies or bodies. It also stores a logger
+// carrying the request ID in the request's context for WriteProblem. Put
+// it inside RequestID, with nothing that copies the request (such as
+// Request.WithContext) between it and the mux.
 func AccessLog(log *zap.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -92,18 +98,43 @@ func AccessLog(log *zap.Logger) func(http.Handler) http.Handler {
 			id := RequestIDFrom(r.Context())
 			reqLog := log.With(zap.String("request_id", id))
 			sw := &statusWriter{ResponseWriter: w}
+			inner := r.WithContext(context.WithValue(r.Context(), loggerKey, reqLog))
 			defer func() {
 				reqLog.Info("request",
-					zap.String("method", r.Method),
-					zap.String("path", r.URL.Path),
+					zap.String("method", logMethod(r.Method)),
+					zap.String("route", routeOf(inner)), // the mux sets inner.Pattern
 					zap.Int("status", sw.statusOr200()),
 					zap.Int64("bytes", sw.bytes),
 					zap.Duration("duration", time.Since(start)),
 				)
 			}()
-			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), loggerKey, reqLog)))
+			next.ServeHTTP(sw, inner)
 		})
 	}
+}
+
+// routeOf returns the path of the pattern that served r ("/u/{token}"),
+// or "unmatched"; never r's path, which may hold a credential.
+func routeOf(r *http.Request) string {
+	p := r.Pattern
+	if p == "" {
+		return "unmatched"
+	}
+	if i := strings.IndexByte(p, ' '); i >= 0 {
+		p = strings.TrimLeft(p[i+1:], " \t")
+	}
+	return p
+}
+
+// logMethod returns method if it is one of RFC 9110's (or PATCH), and
+// "OTHER" for anything a client made up.
+func logMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }
 
 // Recover turns a panic in next into a logged error and, if nothing was
@@ -125,8 +156,8 @@ func Recover(log *zap.Logger) func(http.Handler) http.Handler {
 				}
 				log.Error("panic serving request",
 					zap.String("request_id", RequestIDFrom(r.Context())),
-					zap.String("method", r.Method),
-					zap.String("path", r.URL.Path),
+					zap.String("method", logMethod(r.Method)),
+					zap.String("route", routeOf(r)),
 					zap.String("panic", fmt.Sprint(v)),
 					zap.StackSkip("stack", 1),
 				)

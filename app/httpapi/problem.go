@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -18,7 +21,8 @@ type Problem struct {
 	Title  string `json:"title"`  // the status text, e.g. "Not Found"
 	Status int    `json:"status"` // the HTTP status code
 	// Detail explains this occurrence. For 4xx answers it is the error's
-	// message; 5xx answers get a fixed text, never the internal error.
+	// message without the store's words (see PublicDetail); 5xx answers
+	// get a fixed text, never the internal error.
 	Detail string `json:"detail,omitempty"`
 	// RequestID is the request's ID (extension member), to find the logs.
 	RequestID string `json:"request_id,omitempty"`
@@ -56,6 +60,7 @@ func statusRules() []statusRule {
 		{ports.ErrSchemaTooNew, http.StatusServiceUnavailable},
 		{context.DeadlineExceeded, http.StatusServiceUnavailable},
 		{errMethodNotAllowed, http.StatusMethodNotAllowed},
+		{errTooSlow, http.StatusRequestTimeout},
 	}
 }
 
@@ -82,8 +87,8 @@ func serverDetail(status int) string {
 }
 
 // WriteProblem answers r with the problem details for err: the status from
-// the sentinel table (see StatusOf), Cache-Control: no-store, and for a 400
-// the refused fields. 5xx answers carry a generic detail; their error is
+// the sentinel table (see StatusOf), Cache-Control: no-store, for a 400
+// the refused fields, and for a 429 Retry-After (see retryAfter). 5xx answers carry a generic detail; their error is
 // logged instead (503 at warn, others at error) through the request's
 // logger (see AccessLog). err must not be nil.
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
@@ -94,6 +99,9 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 		Status:    status,
 		RequestID: RequestIDFrom(r.Context()),
 	}
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", retryAfter(err))
+	}
 	if status >= 500 {
 		p.Detail = serverDetail(status)
 		lvl := zap.ErrorLevel
@@ -102,10 +110,22 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		loggerFrom(r.Context()).Log(lvl, "request failed", zap.Int("status", status), zap.Error(err))
 	} else {
-		p.Detail = err.Error()
+		p.Detail = PublicDetail(err)
 		p.Errors = fieldErrors(err)
 	}
 	writeJSON(w, "application/problem+json", status, p)
+}
+
+// retryAfter is the Retry-After of a 429 for err: the whole seconds until
+// the limit's window ends when an error in err's tree knows it (a
+// RetryAfter() time.Duration method), else 1.
+func retryAfter(err error) string {
+	var ra interface{ RetryAfter() time.Duration }
+	secs := int64(1)
+	if errors.As(err, &ra) {
+		secs = max(1, int64(math.Ceil(ra.RetryAfter().Seconds())))
+	}
+	return strconv.FormatInt(secs, 10)
 }
 
 // fieldErrors collects every *ports.InvalidError in err's tree, in order.

@@ -83,6 +83,8 @@ type router struct {
 	hq     func(http.Handler) http.Handler // nil without tenancy
 	// onPlatform refuses any host but the public URL's own.
 	onPlatform func(http.Handler) http.Handler
+	// streams bounds the routes wrapped with stream.
+	streams StreamLimits
 }
 
 func newRouter(mux *http.ServeMux) *router {

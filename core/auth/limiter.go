@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -40,8 +41,8 @@ func newLimiter(store ports.Store, l Limits, frontSize int) *limiter {
 // not proceed), and the limits that this very attempt pushed over, which
 // the caller audits once per lock-out.
 func (l *limiter) charge(ctx context.Context, now time.Time, limits ...limit) (tripped []limit, err error) {
-	if key, ok := l.lockedInFront(now, limits); ok {
-		return nil, fmt.Errorf("too many attempts for %s; try again later: %w", key.what, ports.ErrRateLimited)
+	if key, until, ok := l.lockedInFront(now, limits); ok {
+		return nil, &rateLimited{what: key.what, retryAfter: until.Sub(now)}
 	}
 	counts := make([]int, len(limits))
 	starts := make([]time.Time, len(limits))
@@ -58,24 +59,43 @@ func (l *limiter) charge(ctx context.Context, now time.Time, limits ...limit) (t
 	if err != nil {
 		return nil, fmt.Errorf("count attempt: %w", err)
 	}
-	var over *limit
+	var over *rateLimited
 	for i, lim := range limits {
 		if counts[i] <= lim.max {
 			continue
 		}
-		l.remember(lim.key, starts[i].Add(l.window), now)
+		until := starts[i].Add(l.window)
+		l.remember(lim.key, until, now)
 		if counts[i] == lim.max+1 {
 			tripped = append(tripped, lim)
 		}
-		if over == nil {
-			over = &limits[i]
+		if over == nil || until.Sub(now) > over.retryAfter {
+			over = &rateLimited{what: lim.what, retryAfter: until.Sub(now)}
 		}
 	}
 	if over != nil {
-		return tripped, fmt.Errorf("too many attempts for %s; try again later: %w", over.what, ports.ErrRateLimited)
+		return tripped, over
 	}
 	return nil, nil
 }
+
+// rateLimited is the refusal of an attempt over a limit. It matches
+// ports.ErrRateLimited and says, through RetryAfter, when the counter's
+// window ends (the HTTP layer's Retry-After).
+type rateLimited struct {
+	what       string // whose attempts: "this account", "this address"
+	retryAfter time.Duration
+}
+
+func (e *rateLimited) Error() string {
+	return fmt.Sprintf("too many attempts for %s; try again later: %v", e.what, ports.ErrRateLimited)
+}
+
+// Unwrap returns ports.ErrRateLimited.
+func (e *rateLimited) Unwrap() error { return ports.ErrRateLimited }
+
+// RetryAfter is the time left until the counter's window ends.
+func (e *rateLimited) RetryAfter() time.Duration { return max(e.retryAfter, 0) }
 
 // reset forgets key, in the front and in the store.
 func (l *limiter) reset(ctx context.Context, key string) error {
@@ -87,18 +107,22 @@ func (l *limiter) reset(ctx context.Context, key string) error {
 	})
 }
 
-func (l *limiter) lockedInFront(now time.Time, limits []limit) (limit, bool) {
+// lockedInFront reports whether the front knows one of limits to be
+// locked at now, with the one locked longest and the end of its window.
+func (l *limiter) lockedInFront(now time.Time, limits []limit) (locked limit, until time.Time, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, lim := range limits {
-		if until, ok := l.locked[lim.key]; ok {
-			if now.Before(until) {
-				return lim, true
-			}
+		end, found := l.locked[lim.key]
+		switch {
+		case !found:
+		case !now.Before(end):
 			delete(l.locked, lim.key)
+		case end.After(until):
+			locked, until, ok = lim, end, true
 		}
 	}
-	return limit{}, false
+	return locked, until, ok
 }
 
 // remember records a lock-out in the front, evicting ended lock-outs (and,
@@ -129,10 +153,24 @@ func accountLimit(purpose, email string, max int) limit {
 	return limit{key: purpose + ":acct:" + hex.EncodeToString(sum[:16]), max: max, what: "this account"}
 }
 
-// ipLimit is purpose's counter for a client address.
+// ipLimit is purpose's counter for a client address, keyed by addressKey.
 func ipLimit(purpose, ip string, max int) limit {
-	if len(ip) > 64 {
-		ip = ip[:64]
+	return limit{key: purpose + ":ip:" + addressKey(ip), max: max, what: "this address"}
+}
+
+// addressKey is the part of a client address that one client holds: an
+// IPv4 address (also when written IPv4-mapped, ::ffff:a.b.c.d), or the
+// /64 of an IPv6 address, which one host or home gets whole and can
+// cycle through freely. Anything unparseable is kept as given, cut to 64
+// bytes.
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return truncate(ip, 64)
 	}
-	return limit{key: purpose + ":ip:" + ip, max: max, what: "this address"}
+	a = a.WithZone("").Unmap()
+	if a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return a.String()
 }

@@ -109,29 +109,39 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, c Client
 
 // RevokeMemberSessions ends every session a member has in the caller's
 // shop and returns how many. The caller's scope needs
-// access.MembersSessions (owners and admins by default); anyone else gets
-// ErrForbidden, and the refusal is audited. ErrNotFound if user is not a
-// member.
+// access.MembersSessions (owners and admins by default), and
+// access.MembersOwners too when the member is an Owner (an Admin cannot
+// sign the Owner out); anyone else gets ErrForbidden, and the refusal is
+// audited. ErrNotFound if user is not a member.
 func (s *Service) RevokeMemberSessions(ctx context.Context, p Principal, user ports.UserID, c Client) (int, error) {
 	c = c.clean()
+	denied := event{actor: p.Actor(), action: "auth.member_sessions.revoked", target: "user:" + user.String(), outcome: ports.OutcomeDenied}
 	sc, err := s.access.Require(ctx, access.MembersSessions)
 	if errors.Is(err, ports.ErrForbidden) {
-		s.auditAlone(ctx, p.Shop, c, event{actor: p.Actor(), action: "auth.member_sessions.revoked", target: "user:" + user.String(), outcome: ports.OutcomeDenied})
+		s.auditAlone(ctx, p.Shop, c, denied)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("revoke member sessions: %w", err)
 	}
 	var n int
 	err = s.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
-		if _, err := tx.Memberships().Get(ctx, user); err != nil {
+		m, err := tx.Memberships().Get(ctx, user)
+		if err != nil {
 			return err
 		}
-		var err error
+		if m.Role == ports.RoleOwner {
+			if _, err := s.access.Require(ctx, access.MembersOwners); err != nil {
+				return err
+			}
+		}
 		if n, err = tx.Sessions().DeleteByUser(ctx, user, ports.SessionID{}); err != nil {
 			return err
 		}
 		return s.appendAudit(ctx, tx, c, event{actor: sc.Actor(), impersonator: sc.Impersonator, action: "auth.member_sessions.revoked", target: "user:" + user.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}})
 	})
+	if errors.Is(err, ports.ErrForbidden) {
+		s.auditAlone(ctx, sc.Shop, c, denied)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("revoke member sessions: %w", err)
 	}

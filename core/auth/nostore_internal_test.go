@@ -203,11 +203,11 @@ func TestLimiterFront(t *testing.T) {
 	later := now.Add(2 * time.Second) // b's lock-out has ended
 	l.remember("c", later.Add(time.Minute), later)
 	assert.Len(t, l.locked, 2, "the front stays within its size")
-	_, ok := l.lockedInFront(later, []limit{a})
+	_, _, ok := l.lockedInFront(later, []limit{a})
 	assert.True(t, ok, "the live lock-out was kept")
-	_, ok = l.lockedInFront(later, []limit{c})
+	_, _, ok = l.lockedInFront(later, []limit{c})
 	assert.True(t, ok)
-	_, ok = l.lockedInFront(later, []limit{b})
+	_, _, ok = l.lockedInFront(later, []limit{b})
 	assert.False(t, ok, "the ended one was evicted")
 }
 
@@ -247,4 +247,20 @@ func TestMailProofDefaultsAreShort(t *testing.T) {
 	c := Config{}.WithDefaults()
 	assert.Equal(t, 30*time.Minute, c.VerifyTTL, "documented in README and the HTTP tests")
 	assert.Equal(t, 30*time.Minute, c.ResetTTL, "documented in README and the HTTP tests")
+}
+
+// Guards addressKey: IPv6 by /64, IPv4-mapped as IPv4, zones dropped.
+func TestAddressKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":                        "192.0.2.7",
+		"::ffff:192.0.2.7":                 "192.0.2.7",
+		"2001:db8:1:2:3:4:5:6":             "2001:db8:1:2::/64",
+		"2001:DB8:1:2::ffff":               "2001:db8:1:2::/64",
+		"fe80::1%eth0":                     "fe80::/64",
+		"not an address":                   "not an address",
+		strings.Repeat("x", 100):           strings.Repeat("x", 64),
+		"2001:db8:1:3:ffff:ffff:ffff:ffff": "2001:db8:1:3::/64",
+	} {
+		assert.Equal(t, want, addressKey(in), in)
+	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/stockadehq/stockade/ports"
@@ -15,6 +16,9 @@ func (s *Service) ShopBySlug(ctx context.Context, slug string) (ports.Shop, erro
 		shop, err = tx.Shops().GetBySlug(ctx, slug)
 		return err
 	}, ports.ReadOnly())
+	if errors.Is(err, ports.ErrNotFound) {
+		return ports.Shop{}, fmt.Errorf("no shop with slug %q: %w", slug, ports.ErrNotFound)
+	}
 	if err != nil {
 		return ports.Shop{}, fmt.Errorf("shop %q: %w", slug, err)
 	}

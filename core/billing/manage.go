@@ -60,6 +60,15 @@ func (s *Service) requireManage(ctx context.Context) (access.Scope, error) {
 	return sc, nil
 }
 
+// MayManage answers nil when the caller may manage the shop's billing
+// (access.BillingManage, not lent to an impersonating operator), else the
+// guard's error. It reads and changes nothing: pages that only lead to a
+// billing action (the Connect refresh page) check with it.
+func (s *Service) MayManage(ctx context.Context) error {
+	_, err := s.requireManage(ctx)
+	return err
+}
+
 // account reads shop's billing state; the zero account when it has none.
 func (s *Service) account(ctx context.Context, shop ports.ShopID) (ports.BillingAccount, error) {
 	var a ports.BillingAccount

@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -27,8 +28,8 @@ type NewOrg struct {
 // current shop), or a system scope (ports.ShopID may be zero). The
 // directory rows commit first, then the owner's membership and the
 // "shop.created" audit event commit together in the new shop's unit of
-// work. ErrInvalid for a bad slug or name, ErrConflict for a taken slug,
-// ErrNotFound for an unknown owner.
+// work. ErrInvalid for a bad or reserved slug or a bad name, ErrConflict
+// for a taken slug, ErrNotFound for an unknown owner.
 func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (ports.Org, ports.Shop, error) {
 	sc, ok := access.From(ctx)
 	switch {
@@ -55,7 +56,7 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (ports.Org, ports.Sh
 	if shopName == "" {
 		shopName = name
 	}
-	slug, err := cleanSlug(in.Slug, shopName)
+	slug, err := s.cleanSlug(in.Slug, shopName)
 	if err != nil {
 		return ports.Org{}, ports.Shop{}, err
 	}
@@ -79,6 +80,9 @@ func (s *Service) CreateOrg(ctx context.Context, in NewOrg) (ports.Org, ports.Sh
 		}
 		return err
 	})
+	if errors.Is(err, ports.ErrConflict) {
+		return ports.Org{}, ports.Shop{}, slugTaken(slug)
+	}
 	if err != nil {
 		return ports.Org{}, ports.Shop{}, fmt.Errorf("create org: %w", err)
 	}
@@ -109,7 +113,7 @@ func (s *Service) AddShop(ctx context.Context, in NewShop) (ports.Shop, error) {
 	if err := ports.ValidateName("name", name); err != nil {
 		return ports.Shop{}, err
 	}
-	slug, err := cleanSlug(in.Slug, name)
+	slug, err := s.cleanSlug(in.Slug, name)
 	if err != nil {
 		return ports.Shop{}, err
 	}
@@ -119,6 +123,9 @@ func (s *Service) AddShop(ctx context.Context, in NewShop) (ports.Shop, error) {
 		shop, err = tx.Shops().Create(ctx, ports.Shop{ID: ports.NewShopID(), OrgID: sc.Org, Slug: slug, Name: name, Status: ports.ShopActive})
 		return err
 	})
+	if errors.Is(err, ports.ErrConflict) {
+		return ports.Shop{}, slugTaken(slug)
+	}
 	if err != nil {
 		return ports.Shop{}, fmt.Errorf("add shop: %w", err)
 	}

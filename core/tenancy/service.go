@@ -49,6 +49,10 @@ type Config struct {
 	// auth service's limit window (defaults 20 and 60).
 	OrgInvitesPerInviter int
 	OrgInvitesPerIP      int
+	// ReservedSlugs are the host labels no shop may take, wherever a slug
+	// is chosen (nil: DefaultReservedSlugs; an empty, non-nil list
+	// reserves nothing).
+	ReservedSlugs []string
 }
 
 // Service runs the tenancy use cases. It is safe for concurrent use.
@@ -60,6 +64,8 @@ type Service struct {
 	clock  ports.Clock
 	log    *slog.Logger
 	cfg    Config
+	// reserved is cfg.ReservedSlugs as a set.
+	reserved map[string]bool
 }
 
 // New returns the service. ErrInvalid for a missing dependency.
@@ -76,7 +82,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 	if cfg.OrgInvitesPerIP <= 0 {
 		cfg.OrgInvitesPerIP = 60
 	}
-	s := &Service{store: d.Store, auth: d.Auth, mail: d.Mail, policy: d.Policy, clock: d.Clock, log: d.Logger, cfg: cfg}
+	s := &Service{store: d.Store, auth: d.Auth, mail: d.Mail, policy: d.Policy, clock: d.Clock, log: d.Logger, cfg: cfg, reserved: reservedSet(cfg.ReservedSlugs)}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
 	}

@@ -1,0 +1,22 @@
+package httpapi_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// internalWords name the store's internals: no problem body may carry
+// them (a problem names the problem, not the layer that found it).
+var internalWords = []string{"sqlite", "postgres", "pq:", "sql:"}
+
+// noInternals is the guard every problem the suites produce passes
+// through (problemOf, and the attack matrix's noSecrets).
+func noInternals(t testing.TB, what, body string) {
+	t.Helper()
+	low := strings.ToLower(body)
+	for _, w := range internalWords {
+		assert.NotContains(t, low, w, "%s: the problem names internals: %s", what, body)
+	}
+}

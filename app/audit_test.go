@@ -43,7 +43,7 @@ var auditBackends = []auditBackend{
 				SQL  string `db:"sql"`
 			}
 			require.NoError(t, db.Select(&triggers, `SELECT name, sql FROM sqlite_master
-				WHERE type = 'trigger' AND tbl_name IN ('audit_events', 'audit_heads')`))
+				WHERE type = 'trigger' AND tbl_name IN ('audit_events', 'audit_heads', 'audit_checkpoints')`))
 			var all []string
 			for _, tr := range triggers {
 				all = append(all, `DROP TRIGGER `+tr.Name)
@@ -160,6 +160,22 @@ func appendAudit(t testing.TB, st ports.Store, shop ports.ShopID, n int) {
 	}
 }
 
+// hashAt returns the hash of acme's event at seq.
+func (w auditWorld) hashAt(t testing.TB, seq int64) ports.AuditHash {
+	t.Helper()
+	var h ports.AuditHash
+	withAuditStore(t, w.cfg, func(ctx context.Context, st ports.Store) {
+		require.NoError(t, st.InShop(ctx, w.acme, func(ctx context.Context, tx ports.ShopTx) error {
+			log, err := tx.Audit().List(ctx, ports.AuditQuery{AfterSeq: seq - 1, Limit: 1})
+			if err == nil {
+				h = log[0].Hash
+			}
+			return err
+		}, ports.ReadOnly()))
+	})
+	return h
+}
+
 func runCLI(t testing.TB, env []string, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
@@ -171,11 +187,12 @@ func runCLI(t testing.TB, env []string, args ...string) (string, error) {
 
 // addCheckpoint stores a checkpoint of acme's chain at size, signed by
 // signer, as someone holding a signing key (or a forged one) and the
-// application's database rights could.
-func (w auditWorld) addCheckpoint(t testing.TB, signer note.Signer, size int64) {
+// application's database rights could, and returns the store's answer.
+func (w auditWorld) addCheckpoint(t testing.TB, signer note.Signer, size int64) error {
 	t.Helper()
+	var err error
 	withAuditStore(t, w.cfg, func(ctx context.Context, st ports.Store) {
-		require.NoError(t, st.InShop(ctx, w.acme, func(ctx context.Context, tx ports.ShopTx) error {
+		err = st.InShop(ctx, w.acme, func(ctx context.Context, tx ports.ShopTx) error {
 			log, err := tx.Audit().List(ctx, ports.AuditQuery{AfterSeq: size - 1, Limit: 1})
 			if err != nil {
 				return err
@@ -186,8 +203,9 @@ func (w auditWorld) addCheckpoint(t testing.TB, signer note.Signer, size int64) 
 			}
 			_, err = tx.AuditCheckpoints().Add(ctx, ports.AuditCheckpoint{Size: size, Hash: log[0].Hash, Note: string(signed)})
 			return err
-		}))
+		})
 	})
+	return err
 }
 
 // TestAuditVerifyCatchesTampering is the acceptance test of issue 6 (2):
@@ -240,17 +258,24 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 			"shop acme: seq 7: reordered", 7, false},
 		{"truncate the tail", sql(`DELETE FROM audit_events WHERE shop_id = '{shop}' AND seq > 15`),
 			"shop acme: seq 16: truncated", 0, true},
+		// The database refuses a smaller checkpoint from the application's
+		// rights (issue 16, item 4 for checkpoints); one written below
+		// them is still reported.
 		{"sign a smaller checkpoint", func(t testing.TB, w auditWorld) {
 			keys, err := app.LoadAuditKeys(w.cfg)
 			require.NoError(t, err)
-			w.addCheckpoint(t, keys.Signer, 10)
+			require.ErrorIs(t, w.addCheckpoint(t, keys.Signer, 10), ports.ErrInvalid, "the database refuses it")
+			signed, err := note.Sign(&note.Note{Text: audit.CheckpointText(w.acme, 10, w.hashAt(t, 10))}, keys.Signer)
+			require.NoError(t, err)
+			sql(`INSERT INTO audit_checkpoints (shop_id, n, size, hash, note, created_at)
+				SELECT shop_id, 2, seq, hash, '`+string(signed)+`', at FROM audit_events WHERE shop_id = '{shop}' AND seq = 10`)(t, w)
 		}, "shop acme: seq 10: checkpoint-regression", 0, true},
 		{"forge a checkpoint", func(t testing.TB, w auditWorld) {
 			skey, _, err := note.GenerateKey(rand.Reader, app.AuditKeyName)
 			require.NoError(t, err)
 			forger, err := note.NewSigner(skey)
 			require.NoError(t, err)
-			w.addCheckpoint(t, forger, 20)
+			require.NoError(t, w.addCheckpoint(t, forger, 20), "the database cannot check a signature")
 		}, "shop acme: seq 20: bad-signature", 0, true},
 		{"change a field after the checkpoint", func(t testing.TB, w auditWorld) {
 			withAuditStore(t, w.cfg, func(_ context.Context, st ports.Store) { appendAudit(t, st, w.acme, 5) })

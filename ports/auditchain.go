@@ -218,11 +218,15 @@ func (q AuditCheckpointQuery) PageLimit() int {
 // shop. Like the log it has no update and no delete.
 type AuditCheckpointRepo interface {
 	// Add stores c, assigning ShopID, the next N and CreatedAt, and returns
-	// the stored checkpoint. The store does not check the signature or
-	// compare c with the log or earlier checkpoints: verification does,
-	// and a checkpoint that contradicts them must stay visible to it.
-	// ErrInvalid for a malformed checkpoint; ErrConflict when another
-	// checkpoint of the shop was added concurrently (retry).
+	// the stored checkpoint. The store (its database, not only the
+	// adapter) refuses with ErrInvalid a checkpoint the log does not
+	// state: the shop's event at seq Size must carry Hash, and Size must
+	// be no smaller than any earlier checkpoint's. It does not check the
+	// signature (verification does), and a stored checkpoint that the log
+	// later contradicts, edited below the port, stays visible to
+	// verification. ErrInvalid for a malformed checkpoint; ErrNotFound for
+	// an unknown shop; ErrConflict when another checkpoint of the shop was
+	// added concurrently (retry).
 	Add(ctx context.Context, c AuditCheckpoint) (AuditCheckpoint, error)
 	// List returns a page of this shop's checkpoints in N order.
 	List(ctx context.Context, q AuditCheckpointQuery) ([]AuditCheckpoint, error)

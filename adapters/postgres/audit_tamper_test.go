@@ -104,15 +104,17 @@ func TestAuditChainBelowThePort(t *testing.T) {
 	t.Run("CheckpointsAreAppendOnly", func(t *testing.T) {
 		s, pg := fresh(t)
 		a, _ := twoShops(t, s)
+		log := readLog(t, s, a)
 		require.NoError(t, s.InShop(context.Background(), a, func(ctx context.Context, tx ports.ShopTx) error {
-			_, err := tx.AuditCheckpoints().Add(ctx, ports.AuditCheckpoint{Size: 1, Hash: ports.AuditHash{1}, Note: "signed\n"})
+			_, err := tx.AuditCheckpoints().Add(ctx, ports.AuditCheckpoint{Size: 1, Hash: log[0].Hash, Note: "signed\n"})
 			return err
 		}))
-		for _, stmt := range []string{`UPDATE audit_checkpoints SET size = 9`, `DELETE FROM audit_checkpoints`, `TRUNCATE audit_checkpoints`} {
+		for _, stmt := range []string{`UPDATE audit_checkpoints SET size = 9`, `DELETE FROM audit_checkpoints`, `TRUNCATE audit_checkpoints`,
+			`INSERT INTO audit_checkpoints SELECT shop_id, n + 1, size, hash, note, created_at FROM audit_checkpoints`} {
 			asTenant(t, s.DB(), a, func(tx *sqlx.Tx) {
 				_, err := tx.Exec(stmt)
 				require.Error(t, err, stmt)
-				assert.Equal(t, "42501", sqlState(err), "the application role holds INSERT and SELECT only: %s", stmt)
+				assert.Equal(t, "42501", sqlState(err), "the application role holds SELECT only: %s", stmt)
 			})
 		}
 		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
@@ -324,6 +326,31 @@ func TestAuditRawAppends(t *testing.T) {
 			_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (shop_id, seq, id, at, actor, action, target, outcome, prev_hash, hash)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 				shop, e.Seq, e.ID, e.Time, e.Actor, e.Action, e.Target, e.Outcome, e.PrevHash.Bytes(), e.Hash.Bytes())
+			if err != nil {
+				return err
+			}
+			return tx.Commit()
+		}
+	})
+}
+
+// TestAuditRawCheckpoints runs the porttest suite with raw INSERTs into
+// audit_checkpoints made as the application role, bound to the shop like
+// the application's own units of work: what an SQL injection could send.
+func TestAuditRawCheckpoints(t *testing.T) {
+	porttest.TestAuditRawCheckpoints(t, func(t *testing.T) (ports.Store, porttest.CheckpointBypass) {
+		s, _ := fresh(t)
+		return s, func(ctx context.Context, shop ports.ShopID, c ports.AuditCheckpoint) error {
+			tx, err := s.DB().BeginTxx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(ctx, `SELECT set_config('app.shop_id', $1, true)`, shop.String()); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (shop_id, n, size, hash, note, created_at)
+				VALUES ($1, $2, $3, $4, $5, now())`, shop, c.N, c.Size, c.Hash.Bytes(), c.Note)
 			if err != nil {
 				return err
 			}

@@ -2,16 +2,21 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/stockadehq/stockade/ports"
 )
 
 // auditCheckpoints keeps the signed checkpoints of one shopTx's chain. The
-// application role holds only INSERT and SELECT on audit_checkpoints, and a
-// trigger refuses UPDATE, DELETE and TRUNCATE for every role.
+// application role holds only SELECT on audit_checkpoints and adds through
+// stockade_audit_checkpoint_add (migration 00021), which stores only
+// checkpoints the log states; a trigger refuses UPDATE, DELETE and
+// TRUNCATE for every role.
 type auditCheckpoints struct{ t *shopTx }
 
 type checkpointRow struct {
@@ -32,23 +37,31 @@ func (r checkpointRow) port() (ports.AuditCheckpoint, error) {
 	}, err
 }
 
-// Add numbers the checkpoint after the shop's last one. Two concurrent adds
-// may pick the same number; the primary key refuses the second
-// (ErrConflict).
+// Add calls stockade_audit_checkpoint_add, which numbers the checkpoint
+// after the shop's last one and refuses one the log does not state (see
+// ports.AuditCheckpointRepo). The function accepts exactly this statement.
+// Two concurrent adds may pick the same number; the primary key refuses
+// the second (ErrConflict).
 func (r auditCheckpoints) Add(ctx context.Context, c ports.AuditCheckpoint) (ports.AuditCheckpoint, error) {
 	if err := c.Validate(); err != nil {
 		return ports.AuditCheckpoint{}, err
 	}
 	row := checkpointRow{ShopID: r.t.shop, Size: c.Size, Hash: c.Hash.Bytes(), Note: c.Note, CreatedAt: r.t.store.now()}
-	err := sqlx.GetContext(ctx, r.t.q, &row.N, `INSERT INTO audit_checkpoints (`+checkpointCols+`)
-		SELECT $1::uuid, coalesce(max(n), 0) + 1, $2::bigint, $3::bytea, $4::text, $5::timestamptz
-		FROM audit_checkpoints WHERE shop_id = $1::uuid
-		RETURNING n`, row.ShopID, row.Size, row.Hash, row.Note, row.CreatedAt)
+	err := sqlx.GetContext(ctx, r.t.q, &row.N, `SELECT stockade_audit_checkpoint_add($1, $2, $3, $4)`,
+		row.Size, row.Hash, row.Note, row.CreatedAt)
+	var pe *pq.Error
+	if errors.As(err, &pe) && pe.Constraint == "audit_checkpoint_follows_the_log" {
+		return ports.AuditCheckpoint{}, fmt.Errorf("postgres: add audit checkpoint: %w", ports.Invalid("checkpoint", checkpointNotInLog))
+	}
 	if err != nil {
 		return ports.AuditCheckpoint{}, wrap("add audit checkpoint", err)
 	}
 	return row.port()
 }
+
+// checkpointNotInLog is why Add refuses a checkpoint the log does not
+// state.
+const checkpointNotInLog = "the log's event at its size has another hash or none, or an earlier checkpoint is larger"
 
 func (r auditCheckpoints) List(ctx context.Context, q ports.AuditCheckpointQuery) ([]ports.AuditCheckpoint, error) {
 	var rows []checkpointRow

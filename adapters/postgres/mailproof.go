@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -106,27 +105,25 @@ func (r mailTokens) Create(ctx context.Context, m ports.MailToken) (ports.MailTo
 	return m, nil
 }
 
-// Consume is one DELETE of every token of the purpose mailed to the named
-// token's address, while the named token is live. Under READ COMMITTED a
-// concurrent second call waits for the first's row locks and then finds
-// the named row gone: at most one returns it.
+// Consume calls stockade_consume_mail_token (migration 00021): the
+// application role cannot read password_hash, so the pending hash comes
+// back only through that definer function, which accepts exactly this
+// statement. It is one DELETE of every token of the purpose mailed to the
+// named token's address, while the named token is live, returning the
+// named row only. Under READ COMMITTED a concurrent second call waits for
+// the first's row locks and then finds the named row gone: at most one
+// returns it.
 func (r mailTokens) Consume(ctx context.Context, tokenHash []byte, purpose ports.MailTokenPurpose, now time.Time) (ports.MailToken, error) {
 	if len(tokenHash) != ports.TokenHashSize {
 		return ports.MailToken{}, notFound("consume mail token")
 	}
-	var rows []mailTokenRow
-	err := sqlx.SelectContext(ctx, r.t.q, &rows, `DELETE FROM mail_tokens WHERE purpose = $1 AND email =
-		(SELECT email FROM mail_tokens WHERE token_hash = $2 AND purpose = $1 AND expires_at > $3)
-		RETURNING `+mailTokenCols, string(purpose), tokenHash, ports.Timestamp(now))
+	var row mailTokenRow
+	err := sqlx.GetContext(ctx, r.t.q, &row, `SELECT * FROM stockade_consume_mail_token($1, $2, $3)`,
+		tokenHash, string(purpose), ports.Timestamp(now))
 	if err != nil {
 		return ports.MailToken{}, wrap("consume mail token", err)
 	}
-	for _, row := range rows {
-		if string(row.TokenHash) == string(tokenHash) {
-			return row.port(), nil
-		}
-	}
-	return ports.MailToken{}, wrap("consume mail token", sql.ErrNoRows)
+	return row.port(), nil
 }
 
 func (r mailTokens) DeleteExpired(ctx context.Context, now time.Time) (int, error) {

@@ -260,3 +260,17 @@ func TestAuditRawAppends(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditRawCheckpoints runs the porttest suite with raw INSERTs into
+// audit_checkpoints on the store's own database connection, triggers in
+// place: what an SQL injection could send.
+func TestAuditRawCheckpoints(t *testing.T) {
+	porttest.TestAuditRawCheckpoints(t, func(t *testing.T) (ports.Store, porttest.CheckpointBypass) {
+		s := fresh(t)
+		return s, func(ctx context.Context, shop ports.ShopID, c ports.AuditCheckpoint) error {
+			_, err := s.DB().ExecContext(ctx, `INSERT INTO audit_checkpoints (shop_id, n, size, hash, note, created_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, shop, c.N, c.Size, c.Hash.Bytes(), c.Note, time.Now().UnixMicro())
+			return err
+		}
+	})
+}

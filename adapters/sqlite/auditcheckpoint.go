@@ -2,12 +2,18 @@ package sqlite
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
+	sqlite3 "modernc.org/sqlite"
+	sqlitelib "modernc.org/sqlite/lib"
 
 	"github.com/stockadehq/stockade/ports"
 )
 
 // auditCheckpoints keeps the signed checkpoints of one shopTx's chain.
-// Triggers refuse UPDATE and DELETE of audit_checkpoints.
+// Triggers refuse UPDATE and DELETE of audit_checkpoints, and an INSERT
+// the log does not state (migration 00021).
 type auditCheckpoints struct{ t *shopTx }
 
 type checkpointRow struct {
@@ -29,7 +35,9 @@ func (r checkpointRow) port() (ports.AuditCheckpoint, error) {
 }
 
 // Add numbers the checkpoint after the shop's last one; the single writer
-// serialises concurrent adds.
+// serialises concurrent adds. The trigger audit_checkpoints_follow_the_log
+// refuses a checkpoint the log does not state (see
+// ports.AuditCheckpointRepo); it is the only trigger on this INSERT.
 func (r auditCheckpoints) Add(ctx context.Context, c ports.AuditCheckpoint) (ports.AuditCheckpoint, error) {
 	if err := c.Validate(); err != nil {
 		return ports.AuditCheckpoint{}, err
@@ -38,6 +46,11 @@ func (r auditCheckpoints) Add(ctx context.Context, c ports.AuditCheckpoint) (por
 	err := r.t.q.GetContext(ctx, &row.N, `INSERT INTO audit_checkpoints (`+checkpointCols+`)
 		SELECT ?, coalesce(max(n), 0) + 1, ?, ?, ?, ? FROM audit_checkpoints WHERE shop_id = ?
 		RETURNING n`, row.ShopID, row.Size, row.Hash, row.Note, row.CreatedAt, row.ShopID)
+	var se *sqlite3.Error
+	if errors.As(err, &se) && se.Code() == sqlitelib.SQLITE_CONSTRAINT_TRIGGER {
+		return ports.AuditCheckpoint{}, fmt.Errorf("sqlite: add audit checkpoint: %w",
+			ports.Invalid("checkpoint", "the log's event at its size has another hash or none, or an earlier checkpoint is larger"))
+	}
 	if err != nil {
 		return ports.AuditCheckpoint{}, wrap("add audit checkpoint", err)
 	}

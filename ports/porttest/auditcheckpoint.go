@@ -15,8 +15,9 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-// checkpoint returns a checkpoint of size n. The store neither signs nor
-// checks notes, so any text will do.
+// checkpoint returns a checkpoint of size n with a made-up hash, for
+// checks the store makes before it looks at the log. The store neither
+// signs nor checks notes, so any text will do.
 func checkpoint(n int64) ports.AuditCheckpoint {
 	return ports.AuditCheckpoint{
 		Size: n, Hash: sha256.Sum256(fmt.Appendf(nil, "head %d", n)),
@@ -34,18 +35,19 @@ func testAuditCheckpoints(t *testing.T, newStore StoreHarness) {
 			require.ErrorIs(t, err, ports.ErrNotFound, "no checkpoint yet")
 			return nil
 		}, ports.ReadOnly())
+		appendEvents(t, s, shop, 9)
+		log := auditLog(t, s, shop)
+		sizes := []int{5, 9, 9, len(log)} // the same head twice is allowed
 		var added []ports.AuditCheckpoint
-		// A smaller size after a larger one is stored too: verification,
-		// not the store, reports it as a regression.
-		for _, n := range []int64{5, 9, 3} {
+		for _, n := range sizes {
 			inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
-				c, err := tx.AuditCheckpoints().Add(ctx, checkpoint(n))
+				c, err := tx.AuditCheckpoints().Add(ctx, checkpointOf(log, n))
 				added = append(added, c)
 				return err
 			})
 		}
 		for i, c := range added {
-			want := checkpoint([]int64{5, 9, 3}[i])
+			want := checkpointOf(log, sizes[i])
 			assert.Equal(t, int64(i+1), c.N)
 			assert.Equal(t, shop, c.ShopID)
 			assert.Equal(t, want.Size, c.Size)
@@ -63,9 +65,57 @@ func testAuditCheckpoints(t *testing.T, newStore StoreHarness) {
 			assert.Equal(t, added[1:2], page)
 			latest, err := tx.AuditCheckpoints().Latest(ctx)
 			require.NoError(t, err)
-			assert.Equal(t, added[2], latest, "latest is the last added, not the largest")
+			assert.Equal(t, added[3], latest)
 			return nil
 		}, ports.ReadOnly())
+	})
+
+	// A checkpoint is a statement of the log: the store refuses one the
+	// log does not make, and a smaller one after a larger (AUD-4: a
+	// shrinking checkpoint is tamper, never silently accepted).
+	t.Run("RefusesCheckpointsTheLogDoesNotState", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 1, 0)
+		shop := f.shops[0].ID
+		appendEvents(t, s, shop, 4)
+		log := auditLog(t, s, shop)
+		head := len(log)
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.AuditCheckpoints().Add(ctx, checkpointOf(log, head-1))
+			return err
+		})
+		mod := func(size int, fn func(*ports.AuditCheckpoint)) ports.AuditCheckpoint {
+			c := checkpointOf(log, size)
+			fn(&c)
+			return c
+		}
+		tests := []struct {
+			name string
+			give ports.AuditCheckpoint
+		}{
+			{"past the head", checkpoint(int64(head) + 1)},
+			{"a head the log never had", mod(head, func(c *ports.AuditCheckpoint) { c.Hash = sha256.Sum256([]byte("never")) })},
+			{"the hash of another event", mod(head, func(c *ports.AuditCheckpoint) { c.Hash = log[0].Hash })},
+			{"smaller than the checkpoint before", checkpointOf(log, head-2)},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				// The database refuses it, which may end the unit of work.
+				err := s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+					_, err := tx.AuditCheckpoints().Add(ctx, tt.give)
+					return err
+				})
+				require.ErrorIs(t, err, ports.ErrInvalid)
+			})
+		}
+		inShop(t, s, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			all, err := tx.AuditCheckpoints().List(ctx, ports.AuditCheckpointQuery{})
+			require.NoError(t, err)
+			require.Len(t, all, 1, "refused checkpoints left nothing behind")
+			c, err := tx.AuditCheckpoints().Add(ctx, checkpointOf(log, head))
+			assert.Equal(t, int64(2), c.N, "the head is still accepted")
+			return err
+		})
 	})
 
 	t.Run("RefusesBadCheckpoints", func(t *testing.T) {
@@ -112,8 +162,11 @@ func testAuditCheckpoints(t *testing.T, newStore StoreHarness) {
 		s := newStore(t)
 		f := seed(t, s, 2, 0)
 		a, b := f.shops[0].ID, f.shops[1].ID
+		appendEvents(t, s, a, 7)
+		appendEvents(t, s, b, 2)
+		logA, logB := auditLog(t, s, a), auditLog(t, s, b)
 		inShop(t, s, a, func(ctx context.Context, tx ports.ShopTx) error {
-			_, err := tx.AuditCheckpoints().Add(ctx, checkpoint(7))
+			_, err := tx.AuditCheckpoints().Add(ctx, checkpointOf(logA, 7))
 			return err
 		})
 		inShop(t, s, b, func(ctx context.Context, tx ports.ShopTx) error {
@@ -122,11 +175,24 @@ func testAuditCheckpoints(t *testing.T, newStore StoreHarness) {
 			assert.Empty(t, all, "A's checkpoints are invisible from B")
 			_, err = tx.AuditCheckpoints().Latest(ctx)
 			require.ErrorIs(t, err, ports.ErrNotFound)
-			c, err := tx.AuditCheckpoints().Add(ctx, checkpoint(2))
+			c, err := tx.AuditCheckpoints().Add(ctx, checkpointOf(logB, 2))
 			assert.Equal(t, int64(1), c.N, "B numbers its own checkpoints")
 			assert.Equal(t, b, c.ShopID)
 			return err
 		})
+	})
+
+	t.Run("StatesItsOwnShopsLog", func(t *testing.T) {
+		s := newStore(t)
+		f := seed(t, s, 2, 0)
+		a, b := f.shops[0].ID, f.shops[1].ID
+		appendEvents(t, s, a, 3)
+		logA := auditLog(t, s, a)
+		err := s.InShop(context.Background(), b, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.AuditCheckpoints().Add(ctx, checkpointOf(logA, len(logA)))
+			return err
+		})
+		require.ErrorIs(t, err, ports.ErrInvalid, "A's log states nothing for B")
 	})
 
 	t.Run("ShopLister", func(t *testing.T) {

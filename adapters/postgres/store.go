@@ -61,6 +61,7 @@ type options struct {
 	dialer          pq.Dialer
 	maxConns        int
 	allowPrivileged bool
+	appTables       []ports.TenantTable
 }
 
 // WithClock sets the clock that stamps CreatedAt and UpdatedAt.
@@ -131,6 +132,11 @@ func Open(ctx context.Context, appURL string, opts ...Option) (*Store, error) {
 	o := options{clock: ports.SystemClock{}, maxConns: 16}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	for _, t := range o.appTables {
+		if err := t.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	db, err := connect(ctx, appURL, o)
 	if err != nil {

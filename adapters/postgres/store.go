@@ -153,6 +153,10 @@ func Open(ctx context.Context, appURL string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	if err := s.checkAppTables(ctx, o.appTables); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

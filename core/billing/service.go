@@ -144,4 +144,3 @@ func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, sc access.Sc
 	_, err := audit.AppendBy(ctx, tx, s.clock, sc, audit.Change{Action: e.action, Target: e.target, Before: e.before, After: e.after})
 	return err
 }
-

@@ -49,3 +49,37 @@ func MigrateApp(ctx context.Context, ownerURL, name string, fsys fs.FS) (sqlmigr
 	}
 	return res, nil
 }
+
+// appMigrations are the embedding app's migrations named name
+// (WithAppMigrations).
+type appMigrations struct {
+	name string
+	fsys fs.FS
+}
+
+// WithAppMigrations makes Open check the embedding app's migrations named
+// name (goose SQL files at fsys's root) as well as Stockade's:
+// ports.ErrSchemaBehind when some are pending (run MigrateApp as the owner),
+// ports.ErrSchemaTooNew when the app's schema is newer than fsys. Open never
+// applies migrations. Without this option Open never looks at an app's
+// version table, so an app schema never stops Stockade opening.
+func WithAppMigrations(name string, fsys fs.FS) Option {
+	return func(o *options) { o.appMigrations = append(o.appMigrations, appMigrations{name, fsys}) }
+}
+
+// checkApps checks the app migrations of o, as the application role (the
+// version tables are readable by stockade_app).
+func (s *Store) checkApps(ctx context.Context, apps []appMigrations) error {
+	for _, a := range apps {
+		table, err := ports.AppVersionTable(a.name)
+		if err != nil {
+			return err
+		}
+		src := source(nil)
+		src.FS, src.Table = a.fsys, table
+		if err := sqlmigrate.Check(ctx, s.db.DB, src); err != nil {
+			return fmt.Errorf("postgres: app %s: %w", a.name, err)
+		}
+	}
+	return nil
+}

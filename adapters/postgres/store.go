@@ -62,6 +62,7 @@ type options struct {
 	maxConns        int
 	allowPrivileged bool
 	appTables       []ports.TenantTable
+	appMigrations   []appMigrations // checked by Open (WithAppMigrations)
 }
 
 // WithClock sets the clock that stamps CreatedAt and UpdatedAt.
@@ -152,6 +153,10 @@ func Open(ctx context.Context, appURL string, opts ...Option) (*Store, error) {
 	if err := sqlmigrate.Check(ctx, db.DB, s.src); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := s.checkApps(ctx, o.appMigrations); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if err := s.checkAppTables(ctx, o.appTables); err != nil {
 		db.Close()

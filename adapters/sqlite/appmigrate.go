@@ -53,3 +53,41 @@ func MigrateApp(ctx context.Context, rawURL, name string, fsys fs.FS) (sqlmigrat
 	}
 	return res, nil
 }
+
+// appMigrations are the embedding app's migrations named name
+// (WithAppMigrations).
+type appMigrations struct {
+	name string
+	fsys fs.FS
+}
+
+// WithAppMigrations gives Open the embedding app's migrations named name
+// (goose SQL files at fsys's root, recorded in stockade_app_<name>_versions).
+// Open applies them to an in-memory database right after Stockade's, which
+// is the only way to migrate one; on a file database Open checks them
+// instead (ports.ErrSchemaBehind: run MigrateApp first; ports.ErrSchemaTooNew:
+// the app's schema is newer than fsys). Without this option Open never looks
+// at an app's version table, so an app schema never stops Stockade opening.
+func WithAppMigrations(name string, fsys fs.FS) Option {
+	return func(o *options) { o.appMigrations = append(o.appMigrations, appMigrations{name, fsys}) }
+}
+
+// openApps applies (in-memory database) or checks (file database) the
+// apps' migrations on the writer, after Stockade's schema was checked.
+func (s *Store) openApps(ctx context.Context, memory bool, apps []appMigrations) error {
+	for _, a := range apps {
+		src, err := appSource(a.name, a.fsys)
+		if err != nil {
+			return err
+		}
+		if memory {
+			_, err = sqlmigrate.Up(ctx, s.writer.DB, src)
+		} else {
+			err = sqlmigrate.Check(ctx, s.writer.DB, src)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: app %s: %w", a.name, err)
+		}
+	}
+	return nil
+}

@@ -56,6 +56,8 @@ type options struct {
 	clock     ports.Clock
 	readers   int
 	appTables []ports.TenantTable
+	// appMigrations are applied or checked by Open (WithAppMigrations).
+	appMigrations []appMigrations
 }
 
 // WithClock sets the clock that stamps CreatedAt and UpdatedAt.
@@ -147,6 +149,10 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err := sqlmigrate.Check(ctx, writer.DB, s.src); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := s.openApps(ctx, path == Memory, o.appMigrations); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }

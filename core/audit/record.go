@@ -41,13 +41,35 @@ func Append(ctx context.Context, tx ports.ShopTx, clock ports.Clock, c Change) (
 // AppendBy is Append by the scope sc, for use cases that already hold the
 // scope their guard returned.
 func AppendBy(ctx context.Context, tx ports.ShopTx, clock ports.Clock, sc access.Scope, c Change) (ports.AuditEvent, error) {
+	return AppendAs(ctx, tx, clock, ByScope(sc), c)
+}
+
+// By names who an event is by and the request it came in, for AppendAs.
+type By struct {
+	Actor        string // e.g. "user:<id>", "system:housekeeping"; required
+	Impersonator string // the operator acting as Actor, or empty (AUD-5)
+	IP           string
+	UserAgent    string
+	RequestID    string
+}
+
+// ByScope is the By of the access scope sc.
+func ByScope(sc access.Scope) By {
+	return By{Actor: sc.Actor(), Impersonator: sc.Impersonator, IP: sc.IP, UserAgent: sc.UserAgent, RequestID: sc.RequestID}
+}
+
+// AppendAs is AppendBy with an actor that no access scope names, for
+// Stockade's own use cases (a sign-in before any session, an invitee known
+// only by e-mail, housekeeping). An app's change is the caller's: use
+// Append.
+func AppendAs(ctx context.Context, tx ports.ShopTx, clock ports.Clock, by By, c Change) (ports.AuditEvent, error) {
 	if clock == nil {
 		clock = ports.SystemClock{}
 	}
 	ev := ports.AuditEvent{
-		ID: ports.NewEventID(), Time: clock.Now(), Actor: sc.Actor(), Impersonator: sc.Impersonator,
+		ID: ports.NewEventID(), Time: clock.Now(), Actor: by.Actor, Impersonator: by.Impersonator,
 		Action: c.Action, Target: c.Target, Outcome: c.Outcome,
-		IP: sc.IP, UserAgent: sc.UserAgent, RequestID: sc.RequestID,
+		IP: by.IP, UserAgent: by.UserAgent, RequestID: by.RequestID,
 	}
 	if ev.Outcome == "" {
 		ev.Outcome = ports.OutcomeSuccess

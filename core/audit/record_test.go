@@ -73,3 +73,24 @@ func TestAppendFailureFailsTheUnitOfWork(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	assert.Empty(t, s.log[shop])
 }
+
+func TestAppendAsRecordsTheGivenActor(t *testing.T) {
+	s := newLogStore()
+	shop := ports.NewShopID()
+	clock := &fixedClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	require.NoError(t, s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+		_, err := audit.AppendAs(ctx, tx, clock, audit.By{Actor: "invitee:a@example.com", IP: "192.0.2.9", RequestID: "req-9"},
+			audit.Change{Action: "org.invitation.declined", Target: "org_invitation:1", Outcome: ports.OutcomeDenied,
+				After: json.RawMessage(`{"n":1}`)})
+		return err
+	}))
+	require.Len(t, s.log[shop], 1)
+	got := s.log[shop][0]
+	assert.Equal(t, "invitee:a@example.com", got.Actor)
+	assert.Empty(t, got.Impersonator)
+	assert.Equal(t, ports.OutcomeDenied, got.Outcome)
+	assert.Equal(t, "192.0.2.9", got.IP)
+	assert.Equal(t, "req-9", got.RequestID)
+	assert.True(t, clock.t.Equal(got.Time))
+	assert.JSONEq(t, `{"n":1}`, string(got.After))
+}

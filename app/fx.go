@@ -104,15 +104,26 @@ func LogModule() fx.Option {
 // (and migrated, see OpenStore) in OnStart within StoreOpenTimeout, and
 // closed in OnStop; outside start..stop its methods fail with
 // ports.ErrUnavailable.
+//
+// The migrations of every AppMigrations option are applied after
+// Stockade's (see OpenStore).
 func StoreModule() fx.Option {
-	return fx.Module("stockade.store", fx.Provide(func(lc fx.Lifecycle, cfg Config, log *zap.Logger) ports.Store {
+	type params struct {
+		fx.In
+		Lifecycle fx.Lifecycle
+		Config    Config
+		Logger    *zap.Logger
+		Apps      []AppSchema `group:"stockade.app_migrations"`
+	}
+	return fx.Module("stockade.store", fx.Provide(func(p params) ports.Store {
+		lc, log, cfg, apps := p.Lifecycle, p.Logger, p.Config, p.Apps
 		s := &startedStore{}
 		lc.Append(fx.Hook{
 			OnStart: func(ctx context.Context) error {
 				ctx, cancel := context.WithTimeoutCause(ctx, StoreOpenTimeout,
 					fmt.Errorf("no answer within %s", StoreOpenTimeout))
 				defer cancel()
-				return s.open(ctx, cfg, log)
+				return s.open(ctx, cfg, log, apps...)
 			},
 			OnStop: func(context.Context) error { return s.Close() },
 		})

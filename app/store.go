@@ -22,13 +22,17 @@ import (
 //     role first; then opens as the application role. Without MigrateURL a
 //     schema with pending migrations fails with ports.ErrSchemaBehind.
 //
+// The embedding app's migrations (apps) are applied right after
+// Stockade's, in order, wherever Stockade's are; the store then checks them
+// at open (an in-memory SQLite database gets both at open).
+//
 // Applied migrations are logged at info. ctx bounds migrating and
 // connecting; a store that cannot be reached fails instead of hanging once
 // ctx is done. Errors name the setting (STOCKADE_DATABASE_URL or
 // STOCKADE_DATABASE_MIGRATE_URL) and keep the adapters' sentinels
 // (ports.ErrUnavailable, ports.ErrSchemaBehind, …) for errors.Is; URLs in
 // them are redacted. The caller owns the store and must Close it.
-func OpenStore(ctx context.Context, cfg Config, log *zap.Logger) (ports.Store, error) {
+func OpenStore(ctx context.Context, cfg Config, log *zap.Logger, apps ...AppSchema) (ports.Store, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -45,8 +49,17 @@ func OpenStore(ctx context.Context, cfg Config, log *zap.Logger) (ports.Store, e
 				return nil, storeError(ctx, "STOCKADE_DATABASE_URL", "migrate", dbURL, err)
 			}
 			logMigration(log, dbURL, res)
+			apps, err := migrateApps(ctx, apps, schemeSQLite, dbURL)
+			logAppMigrations(log, dbURL, apps)
+			if err != nil {
+				return nil, storeError(ctx, "STOCKADE_DATABASE_URL", "migrate", dbURL, err)
+			}
 		}
-		st, err := sqlite.Open(ctx, dbURL)
+		opts, err := sqliteAppOptions(apps)
+		if err != nil {
+			return nil, storeError(ctx, "STOCKADE_DATABASE_URL", "open", dbURL, err)
+		}
+		st, err := sqlite.Open(ctx, dbURL, opts...)
 		if err != nil {
 			return nil, storeError(ctx, "STOCKADE_DATABASE_URL", "open", dbURL, err)
 		}
@@ -58,8 +71,17 @@ func OpenStore(ctx context.Context, cfg Config, log *zap.Logger) (ports.Store, e
 				return nil, storeError(ctx, "STOCKADE_DATABASE_MIGRATE_URL", "migrate", owner, err)
 			}
 			logMigration(log, owner, res)
+			apps, err := migrateApps(ctx, apps, schemePostgres, owner)
+			logAppMigrations(log, owner, apps)
+			if err != nil {
+				return nil, storeError(ctx, "STOCKADE_DATABASE_MIGRATE_URL", "migrate", owner, err)
+			}
 		}
-		st, err := postgres.Open(ctx, dbURL)
+		opts, err := postgresAppOptions(apps)
+		if err != nil {
+			return nil, storeError(ctx, "STOCKADE_DATABASE_URL", "open", dbURL, err)
+		}
+		st, err := postgres.Open(ctx, dbURL, opts...)
 		if err != nil {
 			return nil, storeError(ctx, "STOCKADE_DATABASE_URL", "open", dbURL, err)
 		}
@@ -71,31 +93,47 @@ func OpenStore(ctx context.Context, cfg Config, log *zap.Logger) (ports.Store, e
 // Migrate applies pending migrations for the store cfg selects, for the
 // `migrate` command: the SQLite database at cfg.DatabaseURL (its directory
 // must exist, see PrepareDataDir), or Postgres as the owner role at
-// Database.MigrateURL, which is then required. It is idempotent: a current
-// schema yields a Result with no Applied versions. Errors are as for
-// OpenStore.
-func Migrate(ctx context.Context, cfg Config) (sqlmigrate.Result, error) {
+// Database.MigrateURL, which is then required. Stockade's come first, then
+// apps in order (see MigrateAll); the Result is Stockade's.
+// It is idempotent: a current schema yields a Result with no Applied
+// versions. Errors are as for OpenStore.
+func Migrate(ctx context.Context, cfg Config, apps ...AppSchema) (sqlmigrate.Result, error) {
+	m, err := MigrateAll(ctx, cfg, apps...)
+	return m.Stockade, err
+}
+
+// MigrateAll is Migrate, reporting each app's migrations too.
+func MigrateAll(ctx context.Context, cfg Config, apps ...AppSchema) (Migration, error) {
 	dbURL := cfg.DatabaseURL()
+	var m Migration
 	switch schemeOf(dbURL) {
 	case schemeSQLite:
 		res, err := sqlite.Migrate(ctx, dbURL)
+		m.Stockade = res
 		if err != nil {
-			return res, storeError(ctx, "STOCKADE_DATABASE_URL", "migrate", dbURL, err)
+			return m, storeError(ctx, "STOCKADE_DATABASE_URL", "migrate", dbURL, err)
 		}
-		return res, nil
+		if m.Apps, err = migrateApps(ctx, apps, schemeSQLite, dbURL); err != nil {
+			return m, storeError(ctx, "STOCKADE_DATABASE_URL", "migrate", dbURL, err)
+		}
+		return m, nil
 	case schemePostgres, schemePostgreSQL:
 		owner := cfg.Database.MigrateURL
 		if owner == "" {
-			return sqlmigrate.Result{}, problem("STOCKADE_DATABASE_MIGRATE_URL",
+			return m, problem("STOCKADE_DATABASE_MIGRATE_URL",
 				"required to migrate Postgres: the URL of the role that owns the schema (STOCKADE_DATABASE_URL is the application role, which may not)")
 		}
 		res, err := postgres.Migrate(ctx, owner)
+		m.Stockade = res
 		if err != nil {
-			return res, storeError(ctx, "STOCKADE_DATABASE_MIGRATE_URL", "migrate", owner, err)
+			return m, storeError(ctx, "STOCKADE_DATABASE_MIGRATE_URL", "migrate", owner, err)
 		}
-		return res, nil
+		if m.Apps, err = migrateApps(ctx, apps, schemePostgres, owner); err != nil {
+			return m, storeError(ctx, "STOCKADE_DATABASE_MIGRATE_URL", "migrate", owner, err)
+		}
+		return m, nil
 	}
-	return sqlmigrate.Result{}, problem("STOCKADE_DATABASE_URL", "unknown scheme %q (want sqlite:// or postgres://)", schemeOf(dbURL))
+	return m, problem("STOCKADE_DATABASE_URL", "unknown scheme %q (want sqlite:// or postgres://)", schemeOf(dbURL))
 }
 
 // MigrationTarget returns the redacted URL of the database Migrate works

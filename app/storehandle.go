@@ -41,18 +41,19 @@ func (s *startedStore) store() (ports.Store, error) {
 	return s.st, nil
 }
 
-// open opens the store described by cfg (see OpenStore) and gives up when
+// open opens the store described by cfg with the apps' migrations (see
+// OpenStore) and gives up when
 // ctx is done, even if a driver ignores ctx while it waits for a server
 // that accepted the connection but does not answer: the open then finishes
 // in the background and its store, if any, is closed.
-func (s *startedStore) open(ctx context.Context, cfg Config, log *zap.Logger) error {
+func (s *startedStore) open(ctx context.Context, cfg Config, log *zap.Logger, apps ...AppSchema) error {
 	type opened struct {
 		st  ports.Store
 		err error
 	}
 	ch := make(chan opened, 1)
 	go func() {
-		st, err := OpenStore(ctx, cfg, log)
+		st, err := OpenStore(ctx, cfg, log, apps...)
 		ch <- opened{st, err}
 	}()
 	var r opened

@@ -61,6 +61,8 @@ type options struct {
 	dialer          pq.Dialer
 	maxConns        int
 	allowPrivileged bool
+	appTables       []ports.TenantTable
+	appMigrations   []appMigrations // checked by Open (WithAppMigrations)
 }
 
 // WithClock sets the clock that stamps CreatedAt and UpdatedAt.
@@ -132,6 +134,11 @@ func Open(ctx context.Context, appURL string, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	for _, t := range o.appTables {
+		if err := t.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	db, err := connect(ctx, appURL, o)
 	if err != nil {
 		return nil, err
@@ -146,6 +153,14 @@ func Open(ctx context.Context, appURL string, opts ...Option) (*Store, error) {
 	if err := sqlmigrate.Check(ctx, db.DB, s.src); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := s.checkApps(ctx, o.appMigrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.checkAppTables(ctx, o.appTables); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return s, nil
 }

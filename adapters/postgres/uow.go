@@ -30,16 +30,16 @@ func (s *Store) InShop(ctx context.Context, shop ports.ShopID, fn func(context.C
 	// inline, which keeps the message in the simple protocol (one round
 	// trip, several statements).
 	begin := beginSQL(ports.ApplyTxOptions(opts)) + "; SELECT set_config('" + TenantSetting + "', '" + shop.String() + "', true)"
-	return s.run(ctx, begin, func(ctx context.Context, q querier) error {
-		return fn(ctx, &shopTx{q: q, shop: shop, store: s})
+	return s.run(ctx, begin, func(ctx context.Context, conn *sqlx.Conn) error {
+		return fn(ctx, &shopTx{q: conn, conn: conn, shop: shop, store: s})
 	})
 }
 
 // Global implements ports.Store. Its transaction has no tenant set, so
 // tenant tables show no rows inside it.
 func (s *Store) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error, opts ...ports.TxOption) error {
-	return s.run(ctx, beginSQL(ports.ApplyTxOptions(opts)), func(ctx context.Context, q querier) error {
-		return fn(ctx, &globalTx{q: q, store: s})
+	return s.run(ctx, beginSQL(ports.ApplyTxOptions(opts)), func(ctx context.Context, conn *sqlx.Conn) error {
+		return fn(ctx, &globalTx{q: conn, store: s})
 	})
 }
 
@@ -60,7 +60,7 @@ const commitSQL = "SELECT; COMMIT"
 // transaction is driven by hand (not database/sql's Tx) so that BEGIN and
 // set_config share a round trip; every exit path ends it, and a connection
 // whose transaction cannot be ended is discarded, never pooled.
-func (s *Store) run(ctx context.Context, begin string, fn func(context.Context, querier) error) (err error) {
+func (s *Store) run(ctx context.Context, begin string, fn func(context.Context, *sqlx.Conn) error) (err error) {
 	ctx, err = ports.EnterUnitOfWork(ctx)
 	if err != nil {
 		return err
@@ -110,6 +110,7 @@ func (s *Store) now() time.Time { return ports.Timestamp(s.clock.Now()) }
 // in every statement too; row-level security is the second wall.
 type shopTx struct {
 	q     querier
+	conn  *sqlx.Conn // the connection q runs on, inside the transaction
 	shop  ports.ShopID
 	store *Store
 }

@@ -44,14 +44,20 @@ type Store struct {
 	reader *sqlx.DB // == writer for in-memory databases
 	clock  ports.Clock
 	src    sqlmigrate.Source
+	// appTables are the embedding app's declared tenant tables
+	// (WithAppTables), validated by Open.
+	appTables []ports.TenantTable
 }
 
 // Option configures Open.
 type Option func(*options)
 
 type options struct {
-	clock   ports.Clock
-	readers int
+	clock     ports.Clock
+	readers   int
+	appTables []ports.TenantTable
+	// appMigrations are applied or checked by Open (WithAppMigrations).
+	appMigrations []appMigrations
 }
 
 // WithClock sets the clock that stamps CreatedAt and UpdatedAt.
@@ -114,6 +120,11 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, t := range o.appTables {
+		if err := t.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	if path != Memory {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("sqlite: database %s: %w (run migrate to create it)", path, ports.ErrSchemaBehind)
@@ -123,7 +134,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{writer: writer, reader: writer, clock: o.clock, src: source()}
+	s := &Store{writer: writer, reader: writer, clock: o.clock, src: source(), appTables: o.appTables}
 	if path == Memory {
 		if _, err := sqlmigrate.Up(ctx, writer.DB, s.src); err != nil {
 			writer.Close()
@@ -138,6 +149,10 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err := sqlmigrate.Check(ctx, writer.DB, s.src); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := s.openApps(ctx, path == Memory, o.appMigrations); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -9,9 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stockadehq/stockade/app"
+	"github.com/stockadehq/stockade/internal/sqlmigrate"
 )
 
-func newMigrateCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command {
+func newMigrateCmd(load func(*cobra.Command) (app.Config, error), apps []app.AppSchema) *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending database migrations",
@@ -19,7 +21,8 @@ func newMigrateCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command
 
 SQLite: the database at STOCKADE_DATABASE_URL (default <data dir>/stockade.db)
 is created if missing. Postgres: migrations run as the schema owner role at
-STOCKADE_DATABASE_MIGRATE_URL. Running it again when the schema is current
+STOCKADE_DATABASE_MIGRATE_URL. An embedding app's own migrations, if it has
+any, are applied after Stockade's. Running it again when the schema is current
 changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -32,18 +35,34 @@ changes nothing.`,
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			res, err := app.Migrate(ctx, cfg)
+			m, err := app.MigrateAll(ctx, cfg, apps...)
 			if err != nil {
 				return err
 			}
 			out := c.OutOrStdout()
-			if len(res.Applied) == 0 {
-				_, err = fmt.Fprintf(out, "schema is current at version %d\n", res.To)
+			if err := printMigration(out, app.MigrationTarget(cfg), "schema", m.Stockade); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(out, "migrated %s from version %d to %d (applied %d)\n",
-				app.MigrationTarget(cfg), res.From, res.To, len(res.Applied))
-			return err
+			for _, a := range m.Apps {
+				if err := printMigration(out, app.MigrationTarget(cfg), "app "+a.Name+" schema", a.Result); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}
+}
+
+// printMigration prints one line saying what migrating one schema did.
+func printMigration(out io.Writer, target, what string, res sqlmigrate.Result) error {
+	if len(res.Applied) == 0 {
+		_, err := fmt.Fprintf(out, "%s is current at version %d\n", what, res.To)
+		return err
+	}
+	prefix := "migrated "
+	if what != "schema" {
+		prefix += what + " of "
+	}
+	_, err := fmt.Fprintf(out, "%s%s from version %d to %d (applied %d)\n", prefix, target, res.From, res.To, len(res.Applied))
+	return err
 }

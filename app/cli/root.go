@@ -28,8 +28,12 @@ type Info struct {
 // environment as KEY=value strings (the command never reads os.Environ
 // itself); command output goes to stdout, logs to stderr. Errors are not
 // printed: Execute returns them, and the caller prints one line (see
-// ErrorLine).
-func NewRoot(info Info, environ []string, stdout, stderr io.Writer) *cobra.Command {
+// ErrorLine). An embedding app's binary adds its own pieces with opts.
+func NewRoot(info Info, environ []string, stdout, stderr io.Writer, opts ...Option) *cobra.Command {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	version := info.Version
 	if version == "" {
 		version = "dev"
@@ -57,8 +61,8 @@ STOCKADE_* environment variables, which win over the file.`,
 		return loadConfig(c, environ)
 	}
 	root.AddCommand(
-		newServeCmd(load, stderr),
-		newMigrateCmd(load),
+		newServeCmd(load, stderr, o.apps),
+		newMigrateCmd(load, o.apps),
 		newUserCmd(load),
 		newShopCmd(load),
 		newMemberCmd(load),
@@ -105,6 +109,20 @@ func lookupEnv(environ []string, key string) string {
 		}
 	}
 	return v
+}
+
+// Option configures NewRoot for an embedding app's own binary.
+type Option func(*options)
+
+type options struct {
+	apps []app.AppSchema
+}
+
+// WithAppMigrations makes migrate apply the embedding app's migrations
+// after Stockade's, in order, and serve apply them when it migrates (see
+// app.AppSchema and app.AppMigrations).
+func WithAppMigrations(apps ...app.AppSchema) Option {
+	return func(o *options) { o.apps = append(o.apps, apps...) }
 }
 
 // ErrorLine renders err as the one line main prints to stderr:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/fx"
 
 	"github.com/stockadehq/stockade/app"
 )
@@ -24,7 +25,7 @@ const startTimeout = app.StoreOpenTimeout + 5*time.Second
 // (closing the store, syncing logs).
 const stopGrace = 5 * time.Second
 
-func newServeCmd(load func(*cobra.Command) (app.Config, error), logOut io.Writer) *cobra.Command {
+func newServeCmd(load func(*cobra.Command) (app.Config, error), logOut io.Writer, apps []app.AppSchema) *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve",
 		Short: "Run the HTTP server",
@@ -42,18 +43,23 @@ address actually bound is logged as "listening".`,
 			if err := app.PrepareDataDir(cfg); err != nil {
 				return err
 			}
-			return serve(c.Context(), cfg, logOut)
+			return serve(c.Context(), cfg, logOut, apps...)
 		},
 	}
 }
 
 // serve runs the fx application until a signal arrives. A clean stop
-// returns nil.
-func serve(ctx context.Context, cfg app.Config, logOut io.Writer) error {
+// returns nil. The apps' migrations are applied after Stockade's where the
+// store migrates (see app.AppMigrations).
+func serve(ctx context.Context, cfg app.Config, logOut io.Writer, apps ...app.AppSchema) error {
 	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 
-	fxApp := app.New(cfg, app.WithLogOutput(logOut))
+	extra := []fx.Option{app.WithLogOutput(logOut)}
+	for _, a := range apps {
+		extra = append(extra, app.AppMigrations(a.Name, a.Postgres, a.SQLite))
+	}
+	fxApp := app.New(cfg, extra...)
 	if err := fxApp.Err(); err != nil {
 		return err
 	}

@@ -2,10 +2,9 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/stockadehq/stockade/core/access"
-
+	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -29,27 +28,9 @@ func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, c Client, e 
 	if sc, ok := access.From(ctx); ok && e.impersonator == "" && sc.Impersonator != "" && e.actor == sc.Actor() {
 		e.impersonator = sc.Impersonator
 	}
-	var after json.RawMessage
-	if e.after != nil {
-		b, err := json.Marshal(e.after)
-		if err != nil {
-			return err
-		}
-		after = b
-	}
-	_, err := tx.Audit().Append(ctx, ports.AuditEvent{
-		ID:           ports.NewEventID(),
-		Time:         s.clock.Now(),
-		Actor:        e.actor,
-		Impersonator: e.impersonator,
-		Action:       e.action,
-		Target:       e.target,
-		Outcome:      e.outcome,
-		After:        after,
-		IP:           c.IP,
-		UserAgent:    c.UserAgent,
-		RequestID:    c.RequestID,
-	})
+	_, err := audit.AppendAs(ctx, tx, s.clock, audit.By{
+		Actor: e.actor, Impersonator: e.impersonator, IP: c.IP, UserAgent: c.UserAgent, RequestID: c.RequestID,
+	}, audit.Change{Action: e.action, Target: e.target, Outcome: e.outcome, After: e.after})
 	return err
 }
 

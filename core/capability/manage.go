@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -205,10 +206,8 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Audit().Append(ctx, ports.AuditEvent{
-			ID: ports.NewEventID(), Time: s.clock.Now(), Actor: sc.Actor(), Impersonator: sc.Impersonator,
-			Action: "capability.swept", Target: "shop:" + sc.Shop.String(), Outcome: ports.OutcomeSuccess, After: after,
-			IP: sc.IP, UserAgent: sc.UserAgent, RequestID: sc.RequestID,
+		_, err = audit.AppendBy(ctx, tx, s.clock, sc, audit.Change{
+			Action: "capability.swept", Target: "shop:" + sc.Shop.String(), After: after,
 		})
 		return err
 	})

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -184,21 +185,15 @@ func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, sc access.Sc
 	if err != nil {
 		return err
 	}
-	ev := ports.AuditEvent{
-		ID: ports.NewEventID(), Time: s.clock.Now(), Actor: sc.Actor(), Impersonator: sc.Impersonator,
-		Action: action, Target: "capability:" + c.ID.String(), Outcome: ports.OutcomeSuccess,
-		IP: sc.IP, UserAgent: sc.UserAgent, RequestID: sc.RequestID,
-	}
+	ch := audit.Change{Action: action, Target: "capability:" + c.ID.String()}
 	if before {
-		ev.Before = detail
+		ch.Before = json.RawMessage(detail)
 	}
 	if after {
-		ev.After = detail
+		ch.After = json.RawMessage(detail)
 	}
-	if _, err := tx.Audit().Append(ctx, ev); err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
+	_, err = audit.AppendBy(ctx, tx, s.clock, sc, ch)
+	return err
 }
 
 // description is what the audit log keeps of a link: never its token or

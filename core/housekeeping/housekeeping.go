@@ -311,9 +311,8 @@ func (s *Sweeper) shop(ctx context.Context, shop ports.ShopID, now time.Time) (S
 		if err != nil {
 			return err
 		}
-		_, err = tx.Audit().Append(ctx, ports.AuditEvent{
-			ID: ports.NewEventID(), Time: now, Actor: Actor, Action: "housekeeping.swept",
-			Target: "shop:" + shop.String(), Outcome: ports.OutcomeSuccess, After: after,
+		_, err = audit.AppendAs(ctx, tx, fixedClock(now), audit.By{Actor: Actor}, audit.Change{
+			Action: "housekeeping.swept", Target: "shop:" + shop.String(), After: json.RawMessage(after),
 		})
 		return err
 	})
@@ -393,3 +392,9 @@ func (s *Sweeper) Run(ctx context.Context, ticks <-chan time.Time, report func(R
 		}
 	}
 }
+
+// fixedClock is a clock stopped at one instant: a sweep's events carry the
+// time the sweep started.
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }

@@ -37,12 +37,12 @@ package messaging
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -138,29 +138,8 @@ type record struct {
 // appendAudit appends e, by the scope's caller, to the unit of work's shop
 // log so that it commits with the change it records (AUD-2).
 func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, sc access.Scope, e record) error {
-	ev := ports.AuditEvent{
-		ID: ports.NewEventID(), Time: s.clock.Now(), Actor: sc.Actor(), Impersonator: sc.Impersonator,
-		Action: e.action, Target: e.target, Outcome: ports.OutcomeSuccess,
-		IP: sc.IP, UserAgent: sc.UserAgent, RequestID: sc.RequestID,
-	}
-	var err error
-	if ev.Before, err = marshal(e.before); err != nil {
-		return err
-	}
-	if ev.After, err = marshal(e.after); err != nil {
-		return err
-	}
-	if _, err := tx.Audit().Append(ctx, ev); err != nil {
-		return fmt.Errorf("audit %s: %w", e.action, err)
-	}
-	return nil
-}
-
-func marshal(v any) (json.RawMessage, error) {
-	if v == nil {
-		return nil, nil
-	}
-	return json.Marshal(v)
+	_, err := audit.AppendBy(ctx, tx, s.clock, sc, audit.Change{Action: e.action, Target: e.target, Before: e.before, After: e.after})
+	return err
 }
 
 // requireIn is the guard for use cases that run in the caller's unit of

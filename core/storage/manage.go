@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 
 	"github.com/stockadehq/stockade/ports"
 )
@@ -67,7 +68,7 @@ func (s *Service) Delete(ctx context.Context, id ports.FileID) error {
 		if _, err := tx.Capabilities().RevokeRecord(ctx, LinkRecordType, id.String(), s.clock.Now()); err != nil {
 			return err
 		}
-		_, err = tx.Audit().Append(ctx, s.event(c, "file.deleted", f, describe(f), nil))
+		_, err = audit.AppendBy(ctx, tx, s.clock, c, fileChange("file.deleted", f, describe(f), nil))
 		return err
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 	"hash"
 	"io"
 	"strings"
@@ -128,7 +129,7 @@ func (s *Service) markReady(ctx context.Context, c access.Scope, f ports.File, k
 		if ready, err = tx.Files().MarkReady(ctx, f.ID, key, size, digest); err != nil {
 			return err
 		}
-		_, err = tx.Audit().Append(ctx, s.event(c, action, ready, nil, describe(ready)))
+		_, err = audit.AppendBy(ctx, tx, s.clock, c, fileChange(action, ready, nil, describe(ready)))
 		return err
 	})
 	if err != nil {
@@ -164,13 +165,9 @@ func (s *Service) discard(ctx context.Context, shop ports.ShopID, f ports.File, 
 	return cause
 }
 
-// event builds an audit event of c's about f.
-func (s *Service) event(c access.Scope, action string, f ports.File, before, after json.RawMessage) ports.AuditEvent {
-	return ports.AuditEvent{
-		ID: ports.NewEventID(), Time: s.clock.Now(), Actor: c.Actor(), Impersonator: c.Impersonator, Action: action,
-		Target: "file:" + f.ID.String(), Outcome: ports.OutcomeSuccess, Before: before, After: after,
-		IP: c.IP, UserAgent: c.UserAgent, RequestID: c.RequestID,
-	}
+// fileChange is the audit change of action on f.
+func fileChange(action string, f ports.File, before, after json.RawMessage) audit.Change {
+	return audit.Change{Action: action, Target: "file:" + f.ID.String(), Before: before, After: after}
 }
 
 // describe is a file as audit events record it (no keys).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -103,15 +104,13 @@ func (s *Service) DeclineOrgInvitation(ctx context.Context, shop ports.ShopID, t
 	if err != nil {
 		return fmt.Errorf("decline org invitation: %w", err)
 	}
-	ev, err := s.event(access.Scope{Shop: shop, IP: c.IP, UserAgent: c.UserAgent, RequestID: c.RequestID},
-		record{action: "org.invitation.declined", target: "org_invitation:" + inv.ID.String(),
-			before: map[string]string{"org": inv.OrgID.String(), "email": inv.Email, "role": string(inv.Role)}})
-	if err != nil {
-		return err
-	}
-	ev.Actor = "invitee:" + inv.Email
 	err = s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
-		_, err := tx.Audit().Append(ctx, ev)
+		_, err := audit.AppendAs(ctx, tx, s.clock, audit.By{
+			Actor: "invitee:" + inv.Email, IP: c.IP, UserAgent: c.UserAgent, RequestID: c.RequestID,
+		}, audit.Change{
+			Action: "org.invitation.declined", Target: "org_invitation:" + inv.ID.String(),
+			Before: map[string]string{"org": inv.OrgID.String(), "email": inv.Email, "role": string(inv.Role)},
+		})
 		return err
 	})
 	if err != nil {

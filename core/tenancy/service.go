@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/ports"
@@ -104,14 +105,8 @@ type record struct {
 // appendAudit appends e, by the scope's caller, to the unit of work's shop
 // log so that it commits with the change it records (AUD-2).
 func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, sc access.Scope, e record) error {
-	ev, err := s.event(sc, e)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.Audit().Append(ctx, ev); err != nil {
-		return fmt.Errorf("audit %s: %w", e.action, err)
-	}
-	return nil
+	_, err := audit.AppendBy(ctx, tx, s.clock, sc, audit.Change{Action: e.action, Target: e.target, Outcome: e.outcome, Before: e.before, After: e.after})
+	return err
 }
 
 // event builds the audit event of e by the scope's caller.

@@ -18,7 +18,8 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-// VersionTable is the table goose records applied migrations in.
+// VersionTable is the table goose records Stockade's applied migrations
+// in. An embedding app's migrations use their own table (Source.Table).
 const VersionTable = "stockade_schema_migrations"
 
 // Result says what Up did.
@@ -38,6 +39,16 @@ type Source struct {
 	// Missing reports whether err from querying the version table means the
 	// table does not exist yet (an empty database).
 	Missing func(err error) bool
+	// Table is the version table; empty means VersionTable. It is spliced
+	// into SQL: callers pass a validated identifier.
+	Table string
+}
+
+func (src Source) table() string {
+	if src.Table == "" {
+		return VersionTable
+	}
+	return src.Table
 }
 
 // Latest returns the highest migration version in src.
@@ -62,7 +73,7 @@ func Latest(src Source) (int64, error) {
 // version table.
 func Current(ctx context.Context, db *sql.DB, src Source) (int64, error) {
 	var v sql.NullInt64
-	err := db.QueryRowContext(ctx, "SELECT max(version_id) FROM "+VersionTable).Scan(&v)
+	err := db.QueryRowContext(ctx, "SELECT max(version_id) FROM "+src.table()).Scan(&v)
 	if err != nil {
 		if src.Missing != nil && src.Missing(err) {
 			return 0, nil
@@ -112,7 +123,7 @@ func Up(ctx context.Context, db *sql.DB, src Source) (Result, error) {
 		return Result{}, fmt.Errorf("%w: database is at version %d, this build knows up to %d", ports.ErrSchemaTooNew, cur, latest)
 	}
 	opts := []goose.ProviderOption{
-		goose.WithTableName(VersionTable),
+		goose.WithTableName(src.table()),
 		goose.WithDisableGlobalRegistry(true),
 		goose.WithSlog(slog.New(slog.DiscardHandler)), // callers report the Result
 	}

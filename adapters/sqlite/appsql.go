@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlitelib "modernc.org/sqlite/lib"
@@ -87,7 +88,9 @@ func (h wallSQL) QueryRowContext(ctx context.Context, query string, args ...any)
 // mapErr names a refusal of the authorizer, else maps as the store does.
 func (h wallSQL) mapErr(err error) error {
 	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code()&0xff == sqlitelib.SQLITE_AUTH {
+	// A refused function is reported as SQLITE_ERROR "not authorized to
+	// use function", everything else the authorizer refuses as SQLITE_AUTH.
+	if errors.As(err, &se) && (se.Code()&0xff == sqlitelib.SQLITE_AUTH || strings.Contains(se.Error(), "not authorized")) {
 		return fmt.Errorf("sqlite wall: refused %s: %w", h.t.wall.lastRefusal(), ports.ErrForbidden)
 	}
 	return mapErr("sqlite wall", err)

@@ -96,7 +96,7 @@ func (w *wall) authorize(action msqlite.AuthorizerActionCode, arg1, arg2, db, vi
 		switch {
 		case w.triggers[via]: // the wall's own triggers, foreign-key checks included
 			return msqlite.AuthorizerOK
-		case db == "temp" && w.apps[arg1] && via == "":
+		case db == "temp" && w.apps[arg1] && (via == "" || w.ours(via)):
 			return msqlite.AuthorizerOK
 		case db == "main" && w.apps[arg1] && w.apps[via]:
 			return msqlite.AuthorizerOK

@@ -22,7 +22,7 @@ func (s *Store) claim(ctx context.Context, what string, now time.Time, limit int
 	if lease < time.Microsecond || lease > ports.MaxLease {
 		return ports.Invalid("lease", "must be positive and at most 24h")
 	}
-	tx, release, err := s.begin(ctx, s.writer, false)
+	tx, _, release, err := s.begin(ctx, s.writer, false)
 	if err != nil {
 		return err
 	}

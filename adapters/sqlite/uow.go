@@ -15,19 +15,29 @@ func (s *Store) InShop(ctx context.Context, shop ports.ShopID, fn func(context.C
 	if shop.IsZero() {
 		return ports.Invalid("shop id", "must be set")
 	}
-	return s.run(ctx, ports.ApplyTxOptions(opts), func(ctx context.Context, tx *sqlx.Tx) error {
-		return fn(ctx, &shopTx{q: tx, shop: shop, store: s})
+	o := ports.ApplyTxOptions(opts)
+	return s.run(ctx, o, func(ctx context.Context, tx *sqlx.Tx, conn *sqlx.Conn) error {
+		t := &shopTx{q: tx, shop: shop, store: s, conn: conn, readOnly: o.ReadOnly}
+		defer func() {
+			if t.wall != nil { // fn failed: the rollback clears the scope
+				_ = register(conn, nil)
+			}
+		}()
+		if err := fn(ctx, t); err != nil {
+			return err
+		}
+		return t.disengage(ctx)
 	})
 }
 
 // Global implements ports.Store.
 func (s *Store) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error, opts ...ports.TxOption) error {
-	return s.run(ctx, ports.ApplyTxOptions(opts), func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.run(ctx, ports.ApplyTxOptions(opts), func(ctx context.Context, tx *sqlx.Tx, _ *sqlx.Conn) error {
 		return fn(ctx, &globalTx{q: tx, store: s})
 	})
 }
 
-func (s *Store) run(ctx context.Context, o ports.TxOptions, fn func(context.Context, *sqlx.Tx) error) (err error) {
+func (s *Store) run(ctx context.Context, o ports.TxOptions, fn func(context.Context, *sqlx.Tx, *sqlx.Conn) error) (err error) {
 	ctx, err = ports.EnterUnitOfWork(ctx)
 	if err != nil {
 		return err
@@ -36,7 +46,7 @@ func (s *Store) run(ctx context.Context, o ports.TxOptions, fn func(context.Cont
 	if o.ReadOnly {
 		db = s.reader
 	}
-	tx, release, err := s.begin(ctx, db, o.ReadOnly)
+	tx, conn, release, err := s.begin(ctx, db, o.ReadOnly)
 	if err != nil {
 		return err
 	}
@@ -51,7 +61,7 @@ func (s *Store) run(ctx context.Context, o ports.TxOptions, fn func(context.Cont
 			panic(p)
 		}
 	}()
-	if err := fn(ctx, tx); err != nil {
+	if err := fn(ctx, tx, conn); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -65,14 +75,28 @@ func (s *Store) run(ctx context.Context, o ports.TxOptions, fn func(context.Cont
 // connection serving both kinds of unit of work, so there the read-only
 // promise is kept by the connection's query_only flag, set before BEGIN.
 // The returned release must be called after the transaction has ended.
-func (s *Store) begin(ctx context.Context, db *sqlx.DB, readOnly bool) (*sqlx.Tx, func(), error) {
+// The connection is returned when the store declares app tables (the
+// tenant wall installs its authorizer on it) or is in memory; else nil.
+func (s *Store) begin(ctx context.Context, db *sqlx.DB, readOnly bool) (*sqlx.Tx, *sqlx.Conn, func(), error) {
 	if s.reader != s.writer {
-		tx, err := db.BeginTxx(ctx, nil)
-		return tx, func() {}, mapErr("sqlite: begin", err)
+		if len(s.appTables) == 0 {
+			tx, err := db.BeginTxx(ctx, nil)
+			return tx, nil, func() {}, mapErr("sqlite: begin", err)
+		}
+		conn, err := db.Connx(ctx)
+		if err != nil {
+			return nil, nil, nil, mapErr("sqlite: begin", err)
+		}
+		tx, err := conn.BeginTxx(ctx, nil)
+		if err != nil {
+			_ = conn.Close()
+			return nil, nil, nil, mapErr("sqlite: begin", err)
+		}
+		return tx, conn, func() { _ = conn.Close() }, nil
 	}
 	conn, err := db.Connx(ctx)
 	if err != nil {
-		return nil, nil, mapErr("sqlite: begin", err)
+		return nil, nil, nil, mapErr("sqlite: begin", err)
 	}
 	// BEGIN IMMEDIATE needs a writable connection; query_only is switched
 	// on inside the transaction and off again before the connection goes
@@ -83,21 +107,21 @@ func (s *Store) begin(ctx context.Context, db *sqlx.DB, readOnly bool) (*sqlx.Tx
 	}
 	if _, err := conn.ExecContext(ctx, "PRAGMA query_only = 0"); err != nil {
 		release()
-		return nil, nil, mapErr("sqlite: begin", err)
+		return nil, nil, nil, mapErr("sqlite: begin", err)
 	}
 	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		release()
-		return nil, nil, mapErr("sqlite: begin", err)
+		return nil, nil, nil, mapErr("sqlite: begin", err)
 	}
 	if readOnly {
 		if _, err := tx.ExecContext(ctx, "PRAGMA query_only = 1"); err != nil {
 			_ = tx.Rollback()
 			release()
-			return nil, nil, mapErr("sqlite: begin", err)
+			return nil, nil, nil, mapErr("sqlite: begin", err)
 		}
 	}
-	return tx, release, nil
+	return tx, conn, release, nil
 }
 
 func (s *Store) now() int64 { return micros(s.clock.Now()) }
@@ -112,6 +136,11 @@ type shopTx struct {
 	q     *sqlx.Tx
 	shop  ports.ShopID
 	store *Store
+	// conn is the transaction's connection when the store declares app
+	// tables; wall is the tenant wall once SQL() engaged it (wall.go).
+	conn     *sqlx.Conn
+	readOnly bool
+	wall     *wall
 }
 
 func (t *shopTx) ShopID() ports.ShopID              { return t.shop }

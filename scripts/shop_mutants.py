@@ -24,7 +24,9 @@ placeholders the same:
              structs documented "set by the store from the unit of work"),
              each use of the unit of work's shop (r.t.shop) is replaced by
              the caller-supplied ShopID when the caller set one: the store
-             honours a shop from the caller.
+             honours a shop from the caller. Uses after the method itself
+             overwrote the argument's ShopID are left out (the caller's
+             value is gone there: such a mutant would be equivalent).
 """
 import glob
 import re
@@ -96,7 +98,15 @@ def sites(adapter):
             arg, typ = fm.group(1), fm.group(2)
             if typ not in types:
                 continue
-            for m in re.finditer(r'\br\.t\.shop\b', fm.group(3)):
+            body = fm.group(3)
+            # Once the method sets arg.ShopID itself, the caller's value is
+            # gone: later uses are not a binding a caller can steer.
+            end = len(body)
+            for lm in re.finditer(r'^(.*?)(?<![=!<>:])=(?!=)', body, re.M):
+                if re.search(r'\b' + arg + r'\.ShopID\b', lm.group(1)):
+                    end = body.find('\n', lm.end())
+                    break
+            for m in re.finditer(r'\br\.t\.shop\b', body[:end]):
                 s = fm.start(3) + m.start()
                 if in_comment(text, s):
                     continue

@@ -58,6 +58,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 		t.Run("InFlight", func(t *testing.T) { testInFlightTenantBoundary(t, newStore) })
 		t.Run("CallerShopIgnored", func(t *testing.T) { testCallerShopIgnored(t, newStore) })
 		t.Run("SameIDs", func(t *testing.T) { testSameIDsInTwoShops(t, newStore) })
+		t.Run("AuditPages", func(t *testing.T) { testAuditPagesTenantBoundary(t, newStore) })
 	})
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }

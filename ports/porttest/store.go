@@ -58,6 +58,10 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 		testMessagingTenantBoundary(t, newStore)
 		testCapabilityTenantBoundary(t, newStore)
 		testImpersonationTenantBoundary(t, newStore)
+		t.Run("InFlight", func(t *testing.T) { testInFlightTenantBoundary(t, newStore) })
+		t.Run("CallerShopIgnored", func(t *testing.T) { testCallerShopIgnored(t, newStore) })
+		t.Run("SameIDs", func(t *testing.T) { testSameIDsInTwoShops(t, newStore) })
+		t.Run("AuditPages", func(t *testing.T) { testAuditPagesTenantBoundary(t, newStore) })
 	})
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }

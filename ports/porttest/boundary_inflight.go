@@ -2,7 +2,6 @@ package porttest
 
 import (
 	"context"
-	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -114,12 +113,24 @@ func testCallerShopIgnored(t *testing.T, newStore StoreHarness) {
 	})
 
 	t.Run("CheckpointAdd", func(t *testing.T) {
+		// The checkpoint states A's real log (the store refuses one the log
+		// does not state), so the only wrong thing in it is the ShopID naming B.
+		inShop(t, s, a, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.Audit().Append(ctx, event("quote.checkpointed"))
+			return err
+		})
+		logA := auditLog(t, s, a)
+		require.NotEmpty(t, logA)
+		give := checkpointOf(logA, len(logA))
+		give.ShopID = b
 		var got ports.AuditCheckpoint
 		inShop(t, s, a, func(ctx context.Context, tx ports.ShopTx) error {
 			var err error
-			got, err = tx.AuditCheckpoints().Add(ctx, ports.AuditCheckpoint{ShopID: b, Size: 1, Hash: ports.AuditHash(sha256.Sum256([]byte("anchor"))), Note: "anchor"})
+			got, err = tx.AuditCheckpoints().Add(ctx, give)
 			return err
 		})
+		assert.Equal(t, give.Size, got.Size)
+		assert.Equal(t, give.Hash, got.Hash)
 		assert.Equal(t, a, got.ShopID)
 		latest := func(shop ports.ShopID) ([]ports.AuditCheckpoint, error) {
 			var out []ports.AuditCheckpoint

@@ -11,6 +11,7 @@ import (
 	"github.com/stockadehq/stockade/adapters/postgres"
 	"github.com/stockadehq/stockade/adapters/sqlite"
 	"github.com/stockadehq/stockade/internal/sqlmigrate"
+	"github.com/stockadehq/stockade/ports"
 )
 
 // AppSchema is an embedding app's own migrations: goose SQL files at the
@@ -29,17 +30,26 @@ type AppSchema struct {
 	// the store in use must not be nil.
 	Postgres fs.FS
 	SQLite   fs.FS
+	// Tables are the app's tenant tables (each with a shop_id column and
+	// a primary key (shop_id, id...)) that it reaches through
+	// ShopTx.SQL(). OpenStore declares them to the store
+	// (sqlite/postgres.WithAppTables): on SQLite the tenant wall covers
+	// only declared tables and refuses the others; on Postgres Open
+	// refuses a declared table its migrations did not make a tenant table
+	// (SELECT stockade_tenant_table('name')).
+	Tables []string
 }
 
 // appSchemasGroup is the value group AppMigrations adds to.
 const appSchemasGroup = "stockade.app_migrations"
 
-// AppMigrations registers an embedding app's migrations named name (see
-// AppSchema) with StoreModule: the store applies them after Stockade's
-// when the app starts, in the order the options were given. It is the fx
-// equivalent of passing AppSchema values to OpenStore and Migrate.
-func AppMigrations(name string, postgres, sqlite fs.FS) fx.Option {
-	return fx.Supply(fx.Annotated{Group: appSchemasGroup, Target: AppSchema{Name: name, Postgres: postgres, SQLite: sqlite}})
+// AppMigrations registers an embedding app's migrations named name and
+// its tenant tables (see AppSchema) with StoreModule: the store applies
+// the migrations after Stockade's when the app starts, in the order the
+// options were given, and declares the tables. It is the fx equivalent of
+// passing AppSchema values to OpenStore and Migrate.
+func AppMigrations(name string, postgres, sqlite fs.FS, tables ...string) fx.Option {
+	return fx.Supply(fx.Annotated{Group: appSchemasGroup, Target: AppSchema{Name: name, Postgres: postgres, SQLite: sqlite, Tables: tables}})
 }
 
 // AppMigrated is what Migrate did to one app's schema.
@@ -66,6 +76,15 @@ func (a AppSchema) fsFor(dialect string) (fs.FS, error) {
 		return nil, fmt.Errorf("app migrations %q: none for %s", a.Name, dialect)
 	}
 	return fsys, nil
+}
+
+// tenantTables returns a.Tables as the stores take them.
+func (a AppSchema) tenantTables() []ports.TenantTable {
+	out := make([]ports.TenantTable, len(a.Tables))
+	for i, name := range a.Tables {
+		out[i] = ports.TenantTable{Name: name}
+	}
+	return out
 }
 
 // migrateApps applies the apps' migrations, after Stockade's, to the
@@ -100,7 +119,7 @@ func sqliteAppOptions(apps []AppSchema) ([]sqlite.Option, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, sqlite.WithAppMigrations(a.Name, fsys))
+		opts = append(opts, sqlite.WithAppMigrations(a.Name, fsys), sqlite.WithAppTables(a.tenantTables()...))
 	}
 	return opts, nil
 }
@@ -113,7 +132,7 @@ func postgresAppOptions(apps []AppSchema) ([]postgres.Option, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, postgres.WithAppMigrations(a.Name, fsys))
+		opts = append(opts, postgres.WithAppMigrations(a.Name, fsys), postgres.WithAppTables(a.tenantTables()...))
 	}
 	return opts, nil
 }

@@ -15,12 +15,13 @@ import (
 )
 
 // notesSchema is porttest's app migrations (version 1 creates
-// porttest_notes) for both stores.
+// porttest_notes) for both stores, with porttest_notes declared.
 func notesSchema() app.AppSchema {
 	return app.AppSchema{
 		Name:     "porttest",
 		Postgres: porttest.AppNotesMigrations(ports.DialectPostgres),
 		SQLite:   porttest.AppNotesMigrations(ports.DialectSQLite),
+		Tables:   []string{porttest.AppNotesTable},
 	}
 }
 
@@ -79,7 +80,7 @@ func TestAppMigrationsOption(t *testing.T) {
 	cfg := fxConfig(t)
 	s := notesSchema()
 	var store ports.Store
-	a := app.New(cfg, app.WithLogOutput(&syncBuffer{}), app.AppMigrations(s.Name, s.Postgres, s.SQLite), fx.Populate(&store))
+	a := app.New(cfg, app.WithLogOutput(&syncBuffer{}), app.AppMigrations(s.Name, s.Postgres, s.SQLite, s.Tables...), fx.Populate(&store))
 	if err := a.Err(); err != nil {
 		t.Fatal(err)
 	}

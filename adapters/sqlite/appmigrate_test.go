@@ -35,6 +35,12 @@ func rawExec(t *testing.T, path, stmt string) {
 	require.NoError(t, err)
 }
 
+// notesDeclared declares porttest_notes to the store's tenant wall, as an
+// app reaching it through tx.SQL() must.
+func notesDeclared() sqlite.Option {
+	return sqlite.WithAppTables(ports.TenantTable{Name: porttest.AppNotesTable})
+}
+
 // notesReachable reports whether porttest_notes answers through tx.SQL().
 func notesReachable(t *testing.T, s ports.Store) error {
 	t.Helper()
@@ -58,7 +64,7 @@ func TestAppMigrationOneRunsAfterStockade(t *testing.T) {
 	_, err = sqlite.Migrate(ctx, url)
 	require.NoError(t, err, "Stockade's migrate after the app's")
 
-	s, err := sqlite.Open(ctx, url, sqlite.WithAppMigrations("porttest", notes))
+	s, err := sqlite.Open(ctx, url, sqlite.WithAppMigrations("porttest", notes), notesDeclared())
 	require.NoError(t, err)
 	defer s.Close()
 	require.NoError(t, notesReachable(t, s))
@@ -81,7 +87,7 @@ func TestAppMigrationsInMemory(t *testing.T) {
 	require.ErrorIs(t, err, ports.ErrInvalid)
 	require.ErrorContains(t, err, "WithAppMigrations")
 
-	s, err := sqlite.Open(ctx, "sqlite://:memory:", sqlite.WithAppMigrations("porttest", porttest.AppNotesMigrations(ports.DialectSQLite)))
+	s, err := sqlite.Open(ctx, "sqlite://:memory:", sqlite.WithAppMigrations("porttest", porttest.AppNotesMigrations(ports.DialectSQLite)), notesDeclared())
 	require.NoError(t, err)
 	defer s.Close()
 	require.NoError(t, notesReachable(t, s), "Open applies the app's migrations to an in-memory database")

@@ -72,26 +72,45 @@ func (h wallSQL) QueryContext(ctx context.Context, query string, args ...any) (*
 	return rows, nil
 }
 
-// QueryRowContext implements ports.TxSQL. If the wall cannot be engaged,
-// the row's error is SQLite's "no such function: stockade_wall_unavailable"
-// and the query is not run (a *sql.Row cannot carry another error); a
-// refused statement's error is SQLite's "not authorized".
+// QueryRowContext implements ports.TxSQL. A *sql.Row cannot carry a Go
+// error of the caller's choosing, so when the wall cannot be engaged (no
+// app tables declared) or refuses the statement, the query is not run and
+// the row's error is SQLite's "no such function: " followed by the message
+// ExecContext would return (naming the refusal and, for a table not
+// declared, "declare the table with sqlite.WithAppTables"); errors.Is does
+// not see the ports sentinels through it. Use QueryContext for those.
 func (h wallSQL) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	leave, err := h.enter(ctx)
 	if err != nil {
-		return h.t.q.QueryRowContext(ctx, `SELECT stockade_wall_unavailable()`)
+		return h.errRow(ctx, err)
 	}
-	defer leave()
-	return h.t.q.QueryRowContext(ctx, query, args...)
+	row := h.t.q.QueryRowContext(ctx, query, args...)
+	leave()
+	if err := row.Err(); err != nil && h.refused(err) {
+		return h.errRow(ctx, h.mapErr(err))
+	}
+	return row
+}
+
+// errRow returns a row whose error message ends with err's: SQLite
+// reports the unknown function named by the quoted message. It runs
+// outside the handle's strict mode and reads no table.
+func (h wallSQL) errRow(ctx context.Context, err error) *sql.Row {
+	return h.t.q.QueryRowContext(ctx, `SELECT "`+strings.ReplaceAll(err.Error(), `"`, `""`)+`"()`)
+}
+
+// refused reports whether err is the authorizer's refusal. A refused
+// function is reported as SQLITE_ERROR "not authorized to use function",
+// everything else the authorizer refuses as SQLITE_AUTH.
+func (h wallSQL) refused(err error) bool {
+	var se *sqlite.Error
+	return h.t.wall != nil && errors.As(err, &se) && (se.Code()&0xff == sqlitelib.SQLITE_AUTH || strings.Contains(se.Error(), "not authorized"))
 }
 
 // mapErr names a refusal of the authorizer, else maps as the store does.
 func (h wallSQL) mapErr(err error) error {
-	var se *sqlite.Error
-	// A refused function is reported as SQLITE_ERROR "not authorized to
-	// use function", everything else the authorizer refuses as SQLITE_AUTH.
-	if errors.As(err, &se) && (se.Code()&0xff == sqlitelib.SQLITE_AUTH || strings.Contains(se.Error(), "not authorized")) {
-		return fmt.Errorf("sqlite wall: refused %s: %w", h.t.wall.lastRefusal(), ports.ErrForbidden)
+	if h.refused(err) {
+		return h.t.wall.refusal()
 	}
 	return mapErr("sqlite wall", err)
 }

@@ -47,6 +47,9 @@ type Store struct {
 	// appTables are the embedding app's declared tenant tables
 	// (WithAppTables), validated by Open.
 	appTables []ports.TenantTable
+	// ownTables are the tables Stockade's migrations create, so the wall
+	// can tell them from app tables nobody declared.
+	ownTables map[string]bool
 }
 
 // Option configures Open.
@@ -135,6 +138,10 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{writer: writer, reader: writer, clock: o.clock, src: source(), appTables: o.appTables}
+	if s.ownTables, err = ownTables(s.src.FS); err != nil {
+		writer.Close()
+		return nil, err
+	}
 	if path == Memory {
 		if _, err := sqlmigrate.Up(ctx, writer.DB, s.src); err != nil {
 			writer.Close()

@@ -54,12 +54,15 @@ type wall struct {
 	triggers map[string]bool // the INSTEAD OF triggers' names
 	depth    atomic.Int32    // handle statements being run
 
-	mu      sync.Mutex
-	refused string // what the authorizer last refused
+	own map[string]bool // Stockade's tables (ownTables)
+
+	mu         sync.Mutex
+	refused    string // what the authorizer last refused
+	undeclared string // the undeclared app table it touched, if any
 }
 
-func newWall(tables []ports.TenantTable) *wall {
-	w := &wall{apps: map[string]bool{}, triggers: map[string]bool{}}
+func newWall(tables []ports.TenantTable, own map[string]bool) *wall {
+	w := &wall{apps: map[string]bool{}, triggers: map[string]bool{}, own: own}
 	for _, t := range tables {
 		w.apps[t.Name] = true
 		for _, op := range []string{"insert", "update", "delete"} {
@@ -103,7 +106,8 @@ func (w *wall) authorize(action msqlite.AuthorizerActionCode, arg1, arg2, db, vi
 		case db == "temp" && arg1 == wallScope && w.ours(via):
 			return msqlite.AuthorizerOK
 		}
-		return w.refuse("reading " + qualified(db, arg1))
+		w.refuseRows("reading", db, arg1)
+		return msqlite.AuthorizerDeny
 	case msqlite.AuthInsert, msqlite.AuthUpdate, msqlite.AuthDelete:
 		switch {
 		case db == "temp" && w.apps[arg1] && via == "":
@@ -111,7 +115,8 @@ func (w *wall) authorize(action msqlite.AuthorizerActionCode, arg1, arg2, db, vi
 		case db == "main" && w.apps[arg1] && w.triggers[via]:
 			return msqlite.AuthorizerOK
 		}
-		return w.refuse("writing " + qualified(db, arg1))
+		w.refuseRows("writing", db, arg1)
+		return msqlite.AuthorizerDeny
 	case msqlite.AuthPragma:
 		return w.refuse("PRAGMA " + arg1)
 	case msqlite.AuthAttach, msqlite.AuthDetach:
@@ -135,15 +140,9 @@ func qualified(db, table string) string {
 
 func (w *wall) refuse(what string) msqlite.AuthorizerReturnCode {
 	w.mu.Lock()
-	w.refused = what
+	w.refused, w.undeclared = what, ""
 	w.mu.Unlock()
 	return msqlite.AuthorizerDeny
-}
-
-func (w *wall) lastRefusal() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.refused
 }
 
 // register installs fn (nil removes it) as conn's authorizer.
@@ -178,7 +177,7 @@ func (t *shopTx) queryOnly(ctx context.Context, fn func() error) error {
 // missing or stale, sets the scope to t.shop and installs the authorizer.
 func (t *shopTx) engage(ctx context.Context) error {
 	if len(t.store.appTables) == 0 {
-		return fmt.Errorf("sqlite wall: no app tables declared (sqlite.WithAppTables): %w", ports.ErrUnsupported)
+		return fmt.Errorf("sqlite wall: no app tables declared, so tx.SQL() reaches none (%s): %w", declareHint, ports.ErrUnsupported)
 	}
 	if t.conn == nil {
 		return fmt.Errorf("sqlite wall: unit of work has no connection of its own: %w", ports.ErrUnsupported)
@@ -202,7 +201,7 @@ func (t *shopTx) engage(ctx context.Context) error {
 	if err != nil {
 		return wrap("engage the tenant wall", err)
 	}
-	w := newWall(t.store.appTables)
+	w := newWall(t.store.appTables, t.store.ownTables)
 	if err := register(t.conn, w.authorize); err != nil {
 		return wrap("engage the tenant wall", err)
 	}

@@ -2,7 +2,6 @@ package porttest
 
 import (
 	"context"
-	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -116,8 +115,11 @@ func testCallerShopIgnored(t *testing.T, newStore StoreHarness) {
 	t.Run("CheckpointAdd", func(t *testing.T) {
 		var got ports.AuditCheckpoint
 		inShop(t, s, a, func(ctx context.Context, tx ports.ShopTx) error {
-			var err error
-			got, err = tx.AuditCheckpoints().Add(ctx, ports.AuditCheckpoint{ShopID: b, Size: 1, Hash: ports.AuditHash(sha256.Sum256([]byte("anchor"))), Note: "anchor"})
+			head, err := tx.Audit().Append(ctx, event("checkpoint.anchor"))
+			if err != nil {
+				return err
+			}
+			got, err = tx.AuditCheckpoints().Add(ctx, ports.AuditCheckpoint{ShopID: b, Size: head.Seq, Hash: head.Hash, Note: "anchor"})
 			return err
 		})
 		assert.Equal(t, a, got.ShopID)

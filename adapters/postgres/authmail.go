@@ -133,8 +133,8 @@ func (s *Store) MarkAuthMailSent(ctx context.Context, m ports.AuthMail, provider
 	}
 	return s.settleAuthMail(ctx, m, "mark auth mail sent", `UPDATE auth_mail SET state = 'sent', sealed = NULL, locked_until = NULL,
 			provider_id = $4, last_error = '', updated_at = $3
-		WHERE id = $1 AND state = 'sending' AND attempts = $2 RETURNING `+authMailCols,
-		m.ID, m.Attempts, s.now(), jobReason(providerID))
+		WHERE id = $1 AND state = 'sending' AND attempts = $2 AND shop_id IS NOT DISTINCT FROM $5::uuid RETURNING `+authMailCols,
+		m.ID, m.Attempts, s.now(), jobReason(providerID), authMailShop(m.ShopID))
 }
 
 // FailAuthMail implements ports.AuthMailOutbox.
@@ -149,8 +149,18 @@ func (s *Store) FailAuthMail(ctx context.Context, m ports.AuthMail, reason strin
 			sealed = CASE WHEN $4 OR attempts >= max_attempts THEN NULL ELSE sealed END,
 			run_at = CASE WHEN $4 OR attempts >= max_attempts THEN run_at ELSE $5 END,
 			locked_until = NULL, last_error = $6, updated_at = $3
-		WHERE id = $1 AND state = 'sending' AND attempts = $2 RETURNING `+authMailCols,
-		m.ID, m.Attempts, now, dead, retry, jobReason(reason))
+		WHERE id = $1 AND state = 'sending' AND attempts = $2 AND shop_id IS NOT DISTINCT FROM $7::uuid RETURNING `+authMailCols,
+		m.ID, m.Attempts, now, dead, retry, jobReason(reason), authMailShop(m.ShopID))
+}
+
+// authMailShop is a mail's shop as a statement argument: NULL for
+// shop-less mail. The outcome statements name it so the SQL holds the
+// wall by itself, not by row-level security alone.
+func authMailShop(shop ports.ShopID) *ports.ShopID {
+	if shop.IsZero() {
+		return nil
+	}
+	return &shop
 }
 
 // settleAuthMail runs one fenced outcome statement in a unit of work of

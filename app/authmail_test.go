@@ -44,11 +44,38 @@ type mailWorld struct {
 	// worker is the auth mail worker; with the console provider it polls
 	// once an hour, and the test runs its rounds.
 	worker *authmail.Worker
+	// devLog is the server's log with mailToDevelopmentConsole.
+	devLog *syncBuffer
 }
+
+// mailMode is where startMailWorld's server sends auth mail.
+type mailMode int
+
+const (
+	// mailBySMTP: STOCKADE_EMAIL_PROVIDER=smtp to the world's SMTP server.
+	mailBySMTP mailMode = iota
+	// mailToProductionConsole: production with the console provider
+	// explicitly allowed.
+	mailToProductionConsole
+	// mailToDevelopmentConsole: the embedded default (development, the
+	// console provider, no redaction setting). The console prints links
+	// there by design, so the log goes to the world's devLog, not to the
+	// sink (which still sees every answer).
+	mailToDevelopmentConsole
+)
 
 // startMailWorld starts the server; with console true it runs in
 // production with the console e-mail provider explicitly allowed.
 func startMailWorld(t *testing.T, postgres, console bool) *mailWorld {
+	t.Helper()
+	if console {
+		return startMailWorldIn(t, postgres, mailToProductionConsole)
+	}
+	return startMailWorldIn(t, postgres, mailBySMTP)
+}
+
+// startMailWorldIn starts the server with auth mail going where mode says.
+func startMailWorldIn(t *testing.T, postgres bool, mode mailMode) *mailWorld {
 	t.Helper()
 	w := &mailWorld{t: t, sink: canary.New(t), smtp: smtptest.Start(t, smtptest.Options{})}
 	cfg := fxConfig(t)
@@ -60,16 +87,23 @@ func startMailWorld(t *testing.T, postgres, console bool) *mailWorld {
 	cfg.Log.Level = "debug"
 	cfg.Email = app.EmailConfig{Provider: "smtp", SMTPHost: "127.0.0.1", SMTPPort: w.smtp.Port(), SMTPTLS: "none"}
 	extra := []fx.Option{}
-	if console {
+	var logTo io.Writer = w.sink
+	switch mode {
+	case mailToProductionConsole:
 		cfg.Env = app.EnvProduction
 		cfg.Email = app.EmailConfig{AllowConsole: true}
+		extra = append(extra, fx.Supply(authmail.WorkerConfig{PollInterval: time.Hour}))
+	case mailToDevelopmentConsole:
+		cfg.Email = app.EmailConfig{}
+		w.devLog = &syncBuffer{}
+		logTo = w.devLog
 		extra = append(extra, fx.Supply(authmail.WorkerConfig{PollInterval: time.Hour}))
 	}
 	require.NoError(t, cfg.Validate())
 	var srv *app.Server
 	var store ports.Store
 	var svc *auth.Service
-	extra = append(extra, app.WithLogOutput(w.sink), fx.Populate(&srv, &store, &svc, &w.worker))
+	extra = append(extra, app.WithLogOutput(logTo), fx.Populate(&srv, &store, &svc, &w.worker))
 	a := app.New(cfg, extra...)
 	require.NoError(t, a.Err())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -100,7 +100,7 @@ func NewSenders(cfg Config, p SendersParts) (*Senders, error) {
 	e := cfg.Email
 	switch e.provider() {
 	case ProviderConsole:
-		c, err := console.NewSender(log.Named("email"), console.Redaction(e.ConsoleRedact))
+		c, err := console.NewSender(log.Named("email"), console.Redaction(e.consoleRedaction(cfg.Env)))
 		if err != nil {
 			return nil, problem("STOCKADE_EMAIL_CONSOLE_REDACT", "%v", err)
 		}

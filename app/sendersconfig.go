@@ -87,9 +87,12 @@ type EmailConfig struct {
 	// ResendWebhookTolerance is how far a webhook's timestamp may be from
 	// now. STOCKADE_EMAIL_RESEND_WEBHOOK_TOLERANCE, default 5m.
 	ResendWebhookTolerance time.Duration `koanf:"resend_webhook_tolerance"`
-	// ConsoleRedact is what the console provider hides: "bodies"
-	// (default), "links" or "none" (both refused in production).
-	// STOCKADE_EMAIL_CONSOLE_REDACT.
+	// ConsoleRedact is what the console provider hides: "bodies", "links"
+	// or "none". Unset, it is "none" in development (the console prints
+	// each mail, sign-in links included: reading them is its purpose on a
+	// developer's machine) and "bodies" (envelope only) in every other
+	// environment, where "links" and "none" are refused (see
+	// consoleRedaction). STOCKADE_EMAIL_CONSOLE_REDACT.
 	ConsoleRedact string `koanf:"console_redact"`
 	// AllowConsole lets a production server run with the console
 	// provider, which writes each mail to the log (envelope only: to,
@@ -105,6 +108,19 @@ func (s SMSConfig) provider() string {
 		return p
 	}
 	return ProviderConsole
+}
+
+// consoleRedaction returns the console e-mail provider's redaction in env:
+// the setting when set, else "none" in development and "bodies" in every
+// other environment.
+func (e EmailConfig) consoleRedaction(env string) string {
+	if strings.TrimSpace(e.ConsoleRedact) != "" {
+		return e.ConsoleRedact
+	}
+	if env == EnvDevelopment {
+		return string(console.RedactNone)
+	}
+	return string(console.RedactBodies)
 }
 
 func (e EmailConfig) provider() string {

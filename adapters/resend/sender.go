@@ -2,6 +2,7 @@ package resend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	resendsdk "github.com/resend/resend-go/v3"
 	"go.uber.org/zap"
 
+	"github.com/stockadehq/stockade/internal/scrub"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -73,7 +75,7 @@ func (s *Sender) SendEmail(ctx context.Context, m ports.Email) (ports.Sent, erro
 	resp, err := s.client.Emails.SendWithOptions(context.WithValue(ctx, statusKey{}, status), req,
 		&resendsdk.SendEmailOptions{IdempotencyKey: m.IdempotencyKey})
 	if err != nil {
-		mapped := classify(ctx, err, *status)
+		mapped := classify(ctx, errors.New(scrub.ProviderText(err.Error(), s.cfg.APIKey.Reveal())), *status)
 		s.cfg.Logger.Warn("email not sent", zap.Int("http_status", *status), zap.Error(mapped))
 		return ports.Sent{}, mapped
 	}
@@ -85,8 +87,9 @@ func (s *Sender) SendEmail(ctx context.Context, m ports.Email) (ports.Sent, erro
 }
 
 // classify maps a failed call by the answer's status. The SDK's error
-// text is Resend's message, which names the problem (never the body or
-// the key).
+// text is Resend's message, which names the problem; the caller passes it
+// through scrub.ProviderText, so a message echoing the key or a link of
+// the mail leaks neither.
 func classify(ctx context.Context, err error, status int) error {
 	switch {
 	case ctx.Err() != nil:

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	gosmtp "github.com/wneessen/go-mail/smtp"
 	"go.uber.org/zap"
 
+	"github.com/stockadehq/stockade/internal/scrub"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -208,7 +210,7 @@ func messageID(key, domain string) string {
 
 // fail logs a failure (without the message) and maps it to a ports error.
 func (s *Sender) fail(ctx context.Context, stage string, err error) error {
-	mapped := classify(err)
+	mapped := classify(err, s.credentials()...)
 	if ctx.Err() != nil {
 		mapped = fmt.Errorf("smtp %s: %w (%w)", stage, ctx.Err(), ports.ErrUnavailable)
 	}
@@ -216,15 +218,29 @@ func (s *Sender) fail(ctx context.Context, stage string, err error) error {
 	return mapped
 }
 
+// credentials are the password as it is and as AUTH PLAIN and AUTH LOGIN
+// send it (base64), for classify to mask.
+func (s *Sender) credentials() []string {
+	pw := s.cfg.Password.Reveal()
+	if pw == "" {
+		return nil
+	}
+	enc := base64.StdEncoding.EncodeToString
+	return []string{enc([]byte("\x00" + s.cfg.Username + "\x00" + pw)), enc([]byte(s.cfg.Username + "\x00" + s.cfg.Username + "\x00" + pw)), enc([]byte(pw)), pw}
+}
+
 // classify maps a go-mail error: a 5xx reply to the recipient or the
 // message is permanent (ErrInvalid), everything else can succeed later
 // (ErrUnavailable).
 // The text of a SendError names the recipient, so only its reason and
-// reply code are kept.
-func classify(err error) error {
+// reply code are kept. Any other error's text (a refused AUTH, a dial
+// error) may quote the server's reply: it passes scrub.ProviderText with
+// secrets (see credentials), so a server echoing the credentials leaks
+// nothing.
+func classify(err error, secrets ...string) error {
 	var se *gomail.SendError
 	if !errors.As(err, &se) {
-		return fmt.Errorf("smtp: %v: %w", err, ports.ErrUnavailable)
+		return fmt.Errorf("smtp: %s: %w", scrub.ProviderText(err.Error(), secrets...), ports.ErrUnavailable)
 	}
 	code := se.ErrorCode()
 	if code >= 500 && code < 600 && !se.IsTemp() {

@@ -14,13 +14,19 @@ const Memory = ":memory:"
 
 // ParseURL returns the file path of a sqlite URL: sqlite:///abs/path.db,
 // sqlite://relative/path.db, sqlite:relative.db or sqlite://:memory:.
-// Query parameters are refused: the adapter sets its own pragmas.
+// Query parameters are refused (the adapter sets its own pragmas), and so
+// is a user or password before the path, without repeating it.
 func ParseURL(raw string) (string, error) {
 	rest, ok := strings.CutPrefix(raw, "sqlite:")
 	if !ok {
 		return "", ports.Invalid("database url", fmt.Sprintf("scheme must be sqlite, got %q", scheme(raw)))
 	}
 	rest = strings.TrimPrefix(rest, "//")
+	if first, _, _ := strings.Cut(rest, "/"); strings.Contains(first, "@") {
+		// A user or password before the path: never echoed (it may be a
+		// password), never taken as part of a file name.
+		return "", ports.Invalid("database url", "sqlite URLs take no user or password")
+	}
 	if strings.ContainsAny(rest, "?#") {
 		return "", ports.Invalid("database url", "sqlite URLs take no query or fragment; the adapter sets WAL, foreign keys and timeouts itself")
 	}

@@ -36,6 +36,8 @@ type Config struct {
 type Client struct {
 	sc    *stripego.Client
 	clock ports.Clock
+	// key is the API key, masked in error texts (see mapErr).
+	key string
 }
 
 var _ ports.Billing = (*Client)(nil)
@@ -67,7 +69,7 @@ func New(cfg Config) (*Client, error) {
 		bc.URL = stripego.String(strings.TrimSuffix(cfg.BaseURL, "/"))
 	}
 	backends := stripego.NewBackendsWithConfig(bc)
-	c := &Client{sc: stripego.NewClient(cfg.APIKey, stripego.WithBackends(backends)), clock: cfg.Clock}
+	c := &Client{sc: stripego.NewClient(cfg.APIKey, stripego.WithBackends(backends)), clock: cfg.Clock, key: cfg.APIKey}
 	if c.clock == nil {
 		c.clock = ports.SystemClock{}
 	}
@@ -105,7 +107,7 @@ func (c *Client) CreateCustomer(ctx context.Context, in ports.NewCustomer) (stri
 	idempotent(&p.Params, in.IdempotencyKey)
 	cus, err := c.sc.V1Customers.Create(ctx, p)
 	if err != nil {
-		return "", mapErr("create customer", err)
+		return "", mapErr("create customer", err, c.key)
 	}
 	return cus.ID, nil
 }
@@ -132,7 +134,7 @@ func (c *Client) CheckoutSession(ctx context.Context, in ports.CheckoutRequest) 
 	idempotent(&p.Params, in.IdempotencyKey)
 	s, err := c.sc.V1CheckoutSessions.Create(ctx, p)
 	if err != nil {
-		return ports.Redirect{}, mapErr("create checkout session", err)
+		return ports.Redirect{}, mapErr("create checkout session", err, c.key)
 	}
 	return ports.Redirect{ID: s.ID, URL: s.URL, ExpiresAt: unixTime(s.ExpiresAt)}, nil
 }
@@ -144,7 +146,7 @@ func (c *Client) PortalSession(ctx context.Context, in ports.PortalRequest) (por
 		ReturnURL: stripego.String(in.ReturnURL),
 	})
 	if err != nil {
-		return ports.Redirect{}, mapErr("create portal session", err)
+		return ports.Redirect{}, mapErr("create portal session", err, c.key)
 	}
 	return ports.Redirect{ID: s.ID, URL: s.URL}, nil
 }
@@ -158,7 +160,7 @@ func (c *Client) SetupIntent(ctx context.Context, in ports.SetupRequest) (ports.
 		Metadata:           shopMetadata(in.Shop),
 	})
 	if err != nil {
-		return ports.SetupIntent{}, mapErr("create setup intent", err)
+		return ports.SetupIntent{}, mapErr("create setup intent", err, c.key)
 	}
 	return ports.SetupIntent{ID: si.ID, ClientSecret: si.ClientSecret}, nil
 }
@@ -180,7 +182,7 @@ func (c *Client) CreateConnectAccount(ctx context.Context, in ports.NewConnectAc
 	idempotent(&p.Params, in.IdempotencyKey)
 	a, err := c.sc.V1Accounts.Create(ctx, p)
 	if err != nil {
-		return "", mapErr("create connect account", err)
+		return "", mapErr("create connect account", err, c.key)
 	}
 	return a.ID, nil
 }
@@ -194,7 +196,7 @@ func (c *Client) AccountLink(ctx context.Context, in ports.AccountLinkRequest) (
 		Type:       stripego.String("account_onboarding"),
 	})
 	if err != nil {
-		return ports.Redirect{}, mapErr("create account link", err)
+		return ports.Redirect{}, mapErr("create account link", err, c.key)
 	}
 	return ports.Redirect{URL: l.URL, ExpiresAt: unixTime(l.ExpiresAt)}, nil
 }
@@ -206,7 +208,7 @@ func (c *Client) Subscription(ctx context.Context, id string) (ports.Subscriptio
 	}
 	s, err := c.sc.V1Subscriptions.Retrieve(ctx, id, nil)
 	if err != nil {
-		return ports.SubscriptionState{}, mapErr("get subscription", err)
+		return ports.SubscriptionState{}, mapErr("get subscription", err, c.key)
 	}
 	return subscriptionState(s, c.asOf(s.LastResponse)), nil
 }
@@ -218,7 +220,7 @@ func (c *Client) ConnectAccount(ctx context.Context, id string) (ports.ConnectSt
 	}
 	a, err := c.sc.V1Accounts.GetByID(ctx, id, nil)
 	if err != nil {
-		return ports.ConnectState{}, mapErr("get connect account", err)
+		return ports.ConnectState{}, mapErr("get connect account", err, c.key)
 	}
 	return connectState(a, c.asOf(a.LastResponse)), nil
 }

@@ -10,6 +10,7 @@ import (
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 	"go.uber.org/zap"
 
+	"github.com/stockadehq/stockade/internal/scrub"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -82,7 +83,7 @@ func (s *Sender) SendSMS(ctx context.Context, m ports.SMS) (ports.Sent, error) {
 	}
 	msg, err := svc.CreateMessage(params)
 	if err != nil {
-		mapped := classify(ctx, err, call.status)
+		mapped := classify(ctx, err, call.status, s.cfg.AuthToken.Reveal(), s.cfg.APIKeySecret.Reveal())
 		s.cfg.Logger.Warn("sms not sent", zap.Int("http_status", call.status), zap.Error(mapped))
 		return ports.Sent{}, mapped
 	}
@@ -114,27 +115,29 @@ func (s *Sender) service(ctx context.Context) (*api.ApiService, *callTransport) 
 }
 
 // classify maps a failed call. The SDK's error text holds Twilio's
-// message, which names the problem (never the body or our credentials).
-func classify(ctx context.Context, err error, status int) error {
+// message, which names the problem; it passes through scrub.ProviderText
+// with the credentials in secrets, so a message (or a proxy's page)
+// echoing them or a link of the SMS leaks neither.
+func classify(ctx context.Context, err error, status int, secrets ...string) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("twilio: %w (%w)", ctx.Err(), ports.ErrUnavailable)
 	}
 	var rest *twclient.TwilioRestError
 	if errors.As(err, &rest) {
 		if rest.Code == codeUnsubscribed {
-			return fmt.Errorf("twilio: %d %s: %w", rest.Code, rest.Message, ports.ErrOptedOut)
+			return fmt.Errorf("twilio: %d %s: %w", rest.Code, scrub.ProviderText(rest.Message, secrets...), ports.ErrOptedOut)
 		}
 		if status == 0 {
 			status = rest.Status
 		}
 	}
-	detail := err.Error()
+	detail := scrub.ProviderText(err.Error(), secrets...)
 	if rest != nil {
-		detail = fmt.Sprintf("%d %s", rest.Code, rest.Message)
+		detail = fmt.Sprintf("%d %s", rest.Code, scrub.ProviderText(rest.Message, secrets...))
 	}
 	switch {
 	case status == 0:
-		return fmt.Errorf("twilio: unreachable: %v: %w", err, ports.ErrUnavailable)
+		return fmt.Errorf("twilio: unreachable: %s: %w", detail, ports.ErrUnavailable)
 	case status == http.StatusTooManyRequests || status >= 500:
 		return fmt.Errorf("twilio: HTTP %d: %s: %w", status, detail, ports.ErrUnavailable)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
@@ -142,5 +145,5 @@ func classify(ctx context.Context, err error, status int) error {
 	case status >= 400:
 		return fmt.Errorf("twilio: HTTP %d: %s: %w", status, detail, ports.ErrInvalid)
 	}
-	return fmt.Errorf("twilio: HTTP %d: %v: %w", status, err, ports.ErrUnavailable)
+	return fmt.Errorf("twilio: HTTP %d: %s: %w", status, detail, ports.ErrUnavailable)
 }

@@ -3,6 +3,8 @@ package cli_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +22,7 @@ func run(t *testing.T, environ []string, args ...string) (stdout, stderr string,
 	root := cli.NewRoot(cli.Info{Version: "v1.2.3"}, environ, &out, &errOut)
 	root.SetArgs(args)
 	err = root.Execute()
-	watchOutput(t, "", out.String(), errOut.String(), err)
+	watchOutput(t, environ, "", out.String(), errOut.String(), err)
 	noInternals(t, err)
 	return out.String(), errOut.String(), err
 }
@@ -30,8 +32,9 @@ func run(t *testing.T, environ []string, args ...string) (stdout, stderr string,
 // its error, and the password not on stdout either (stdout may carry the
 // links a command exists to print, such as a capability link). Inputs
 // under 12 bytes are the tests' deliberately weak passwords ("password"),
-// which the errors may name as a word; they are not canaries.
-func watchOutput(t *testing.T, stdin, stdout, stderr string, err error) {
+// which the errors may name as a word; they are not canaries. The secrets
+// of the environment (see envSecrets) may appear in none of the three.
+func watchOutput(t *testing.T, environ []string, stdin, stdout, stderr string, err error) {
 	t.Helper()
 	s := canary.New(t)
 	if pw := strings.TrimSpace(stdin); len(pw) >= 12 {
@@ -40,8 +43,43 @@ func watchOutput(t *testing.T, stdin, stdout, stderr string, err error) {
 			t.Errorf("canary: the password on standard input appeared on stdout")
 		}
 	}
+	for name, v := range envSecrets(environ) {
+		s.Secret(name, v)
+		if strings.Contains(stdout, v) {
+			t.Errorf("canary: %s appeared on stdout", name)
+		}
+	}
 	s.Seen("stderr", stderr)
 	s.SeenError("the error", err)
+}
+
+// envSecrets returns the secrets a test put into the CLI's environment,
+// by the setting they came from: the values of settings named for a
+// password, secret, key or token (each of a comma-separated list) and the
+// passwords of URLs, when at least canary.MinSecret long.
+func envSecrets(environ []string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range environ {
+		name, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		if u, err := url.Parse(v); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok && len(pw) >= canary.MinSecret {
+				out["the password in "+name] = pw
+			}
+		}
+		for _, word := range []string{"PASSWORD", "SECRET", "API_KEY", "TOKEN", "SESSION_KEYS"} {
+			if strings.Contains(name, word) {
+				for i, part := range strings.Split(v, ",") {
+					if part = strings.TrimSpace(part); len(part) >= canary.MinSecret {
+						out[fmt.Sprintf("%s (%d)", name, i)] = part
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // noInternals is the guard every CLI error the suites produce passes
@@ -148,5 +186,35 @@ func TestServeRefusesConsoleMailInProduction(t *testing.T) {
 	}
 	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "STOCKADE_EMAIL_ALLOW_CONSOLE: ") {
 		t.Errorf("error = %q, want one line naming STOCKADE_EMAIL_ALLOW_CONSOLE", msg)
+	}
+}
+
+// TestEnvSecretsFindsTheEnvironmentsSecrets keeps the CLI canary from
+// going vacuous: the settings that hold secrets are found, others not.
+func TestEnvSecretsFindsTheEnvironmentsSecrets(t *testing.T) {
+	got := envSecrets([]string{
+		"STOCKADE_DATABASE_URL=postgres://app:db-Pa55word-1@db/stockade",
+		"STOCKADE_STRIPE_API_KEY=sk_test_cli_0123",
+		"STOCKADE_STRIPE_WEBHOOK_SECRETS=whsec_one_0123456, whsec_two_0123456",
+		"STOCKADE_EMAIL_SMTP_PASSWORD=smtp-Pa55word",
+		"STOCKADE_SMS_TWILIO_AUTH_TOKEN=0123456789abcdef",
+		"STOCKADE_DATA_DIR=/var/lib/stockade-data",
+		"STOCKADE_ENV=production",
+	})
+	want := map[string]string{
+		"the password in STOCKADE_DATABASE_URL": "db-Pa55word-1",
+		"STOCKADE_STRIPE_API_KEY (0)":           "sk_test_cli_0123",
+		"STOCKADE_STRIPE_WEBHOOK_SECRETS (0)":   "whsec_one_0123456",
+		"STOCKADE_STRIPE_WEBHOOK_SECRETS (1)":   "whsec_two_0123456",
+		"STOCKADE_EMAIL_SMTP_PASSWORD (0)":      "smtp-Pa55word",
+		"STOCKADE_SMS_TWILIO_AUTH_TOKEN (0)":    "0123456789abcdef",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("envSecrets = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("envSecrets[%q] = %q, want %q", k, got[k], v)
+		}
 	}
 }

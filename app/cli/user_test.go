@@ -26,7 +26,7 @@ func runIn(t *testing.T, environ []string, stdin string, args ...string) (string
 	root.SetIn(strings.NewReader(stdin))
 	root.SetArgs(args)
 	err := root.Execute()
-	watchOutput(t, stdin, out.String(), errOut.String(), err)
+	watchOutput(t, environ, stdin, out.String(), errOut.String(), err)
 	noInternals(t, err)
 	return out.String(), err
 }

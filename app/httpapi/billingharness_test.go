@@ -29,6 +29,7 @@ import (
 	"github.com/stockadehq/stockade/adapters/stripe"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/billing"
+	"github.com/stockadehq/stockade/internal/canary"
 	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -70,7 +71,7 @@ func zapTo(w io.Writer) *zap.Logger {
 	return zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(w), zapcore.DebugLevel))
 }
 
-func slogTo(w *syncBuffer) *slog.Logger {
+func slogTo(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -107,6 +108,8 @@ type billingKit struct {
 	reqs     *stripeRecorder
 	logs     *syncBuffer
 	webhooks *stripe.Webhooks
+	// canary, when set, also receives the billing service's log.
+	canary *canary.Sink
 }
 
 func newBillingKit(t *testing.T) *billingKit {
@@ -124,7 +127,11 @@ func (k *billingKit) service(t *testing.T, store ports.Store, policy *access.Pol
 	t.Helper()
 	c, err := stripe.New(stripe.Config{APIKey: k.mock.Key, BaseURL: k.mock.URL, HTTPClient: &http.Client{Transport: k.reqs, Timeout: 10 * time.Second}, Clock: clock})
 	require.NoError(t, err)
-	svc, err := billing.New(billing.Deps{Store: store, Provider: c, Webhooks: k.webhooks, Policy: policy, Clock: clock, Logger: slogTo(k.logs)},
+	var logs io.Writer = k.logs
+	if k.canary != nil {
+		logs = io.MultiWriter(k.logs, k.canary)
+	}
+	svc, err := billing.New(billing.Deps{Store: store, Provider: c, Webhooks: k.webhooks, Policy: policy, Clock: clock, Logger: slogTo(logs)},
 		billing.Config{Plans: map[string]string{"pro": "price_Pro", "plus": "price_Plus"}})
 	require.NoError(t, err)
 	return svc

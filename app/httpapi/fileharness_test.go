@@ -113,8 +113,9 @@ func newFileHarness(t testing.TB, opts ...fileOption) *fileHarness {
 	if h.local != nil {
 		files.Objects, files.ObjectsPath = h.local.Handler(), "/objects/"
 	}
-	h.handler = httpapi.NewHandler(httpapi.Deps{Auth: &httpapi.AuthDeps{Service: h.harness.svc, Shops: shops}, Files: files})
+	h.handler = httpapi.NewHandler(httpapi.Deps{Logger: zapTo(h.harness.canary), Auth: &httpapi.AuthDeps{Service: h.harness.svc, Shops: shops}, Files: files})
 
+	h.harness.canary.Secret("val's password", "val-Viewer-teapot-31")
 	h.val = h.createUser("val@example.test", "Val Viewer", "val-Viewer-teapot-31")
 	h.addMember(h.acme, h.val, ports.RoleViewer)
 	h.annCookie, _ = h.signIn("acme.example.test", "ann@example.test", annPassword)
@@ -161,6 +162,7 @@ func (h *fileHarness) do(rq request) *http.Response {
 	}
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, req)
+	seenProblem(h.harness.canary, rq.method+" "+req.URL.Path, rec)
 	return rec.Result()
 }
 

@@ -254,7 +254,7 @@ func TestOperatorSignInIsRateLimited(t *testing.T) {
 	require.NoError(t, err)
 	shops, err := httpapi.NewHostShops(w.raw, "https://example.test", w.clock)
 	require.NoError(t, err)
-	a := &matrixAPI{w: w, auth: svc, api: httpapi.New(httpapi.Deps{Auth: &httpapi.AuthDeps{Service: svc, Shops: shops}})}
+	a := &matrixAPI{w: w, auth: svc, api: observe(httpapi.New(httpapi.Deps{Logger: zapTo(w.canary), Auth: &httpapi.AuthDeps{Service: svc, Shops: shops}}), w.canary)}
 	op, err := svc.CreateOperator(context.Background(), "limited@ops.example.test", "", operatorPassword)
 	require.NoError(t, err)
 	for i := 0; i < 3; i++ {

@@ -108,6 +108,7 @@ func startImpersonation(t *testing.T, a *matrixAPI, opCookie, shop, user, reason
 	var out startJSON
 	if res.StatusCode == http.StatusCreated {
 		decodeBody(t, res, &out)
+		a.w.canary.Secret("an impersonation hand-off code", out.Code)
 	}
 	return res, out
 }

@@ -282,12 +282,13 @@ func TestRouterChecksTheRecordBeforeTheAppHandler(t *testing.T) {
 	shops, err := httpapi.NewHostShops(w.raw, "https://example.test", w.clock)
 	require.NoError(t, err)
 	api := httpapi.New(httpapi.Deps{
-		Auth: &httpapi.AuthDeps{Service: a.auth, Shops: shops},
+		Logger: zapTo(a.w.canary),
+		Auth:   &httpapi.AuthDeps{Service: a.auth, Shops: shops},
 		Links: &httpapi.LinksDeps{Service: a.links, Routes: []httpapi.LinkRoute{
 			{Method: "GET", Path: "/p/careless/{quote}", RecordType: "quote", RecordParam: "quote", Action: "pay", Handler: careless},
 		}},
 	})
-	a.api = api
+	a.api = observe(api, a.w.canary)
 	view := w.mintLink(a, w.alpha, "quote", "Q-1", []string{"view", "accept"}, time.Hour)
 	pay := w.mintLink(a, w.alpha, "quote", "Q-1", []string{"pay"}, time.Hour)
 	for _, c := range []linkCall{

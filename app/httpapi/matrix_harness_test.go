@@ -48,8 +48,10 @@ type matrixWorld struct {
 	raw     rawStore
 	objects *localfs.Store
 	mailer  *recordingMailer
-	// canary fails the test if the password, a session cookie or a mailed
-	// link token appears in a log line or a problem body.
+	// canary fails the test if a secret of the world (registerCanaries),
+	// a session or operator cookie, a mailed link token or a secret a test
+	// registers appears in a log line (the API's and billing's) or a
+	// problem body (every answer of the API, see observedAPI).
 	canary *canary.Sink
 	keys   *auth.Keyring
 	hasher *passhash.Hasher
@@ -88,7 +90,7 @@ type matrixWorld struct {
 // matrixAPI is the full API over the world's store with one policy.
 type matrixAPI struct {
 	w       *matrixWorld
-	api     *httpapi.API
+	api     *observedAPI
 	auth    *auth.Service
 	files   *storage.Service
 	tenancy *tenancy.Service
@@ -149,7 +151,8 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	w.mailer.deliverFrom(w.raw, w.clock.Now)
 	w.canary = canary.New(t)
 	w.mailer.canary = w.canary
-	w.canary.Secret("the members' password", matrixPassword)
+	w.bill.canary = w.canary
+	w.registerCanaries()
 	var err error
 	w.objects, err = localfs.Open(t.TempDir(), localfs.Options{BaseURL: "https://example.test/objects/", SigningKey: noise(32), Clock: w.clock})
 	require.NoError(t, err)
@@ -275,7 +278,7 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 		UnsubscribeURL: func(shop ports.Shop, token string) string { return shops.URL(shop.Slug, "/u/"+token) },
 	})
 	require.NoError(t, err)
-	a.api = httpapi.New(httpapi.Deps{
+	a.api = observe(httpapi.New(httpapi.Deps{
 		Logger:  zapTo(io.MultiWriter(w.bill.logs, w.canary)),
 		Billing: &httpapi.BillingDeps{Service: a.billing},
 		Auth:    &httpapi.AuthDeps{Service: a.auth, Shops: shops},
@@ -285,7 +288,7 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 		Links:   &httpapi.LinksDeps{Service: a.links, Routes: quoteRoutes()},
 		Messaging: &httpapi.MessagingDeps{Service: a.msg, WebhookBase: "https://hooks.example.test",
 			Twilio: w.twilioHooks, Resend: w.resendHooks},
-	})
+	}), w.canary)
 	return a
 }
 
@@ -324,7 +327,6 @@ func (a *matrixAPI) send(method, target, slug, cookie, body, contentType string)
 	}
 	rec := httptest.NewRecorder()
 	a.api.ServeHTTP(rec, req)
-	seenProblem(a.w.canary, method+" "+target, rec)
 	return rec.Result()
 }
 

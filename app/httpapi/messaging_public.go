@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -135,6 +136,18 @@ func twiml(w http.ResponseWriter) {
 	_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
 }
 
+// loggableServiceSID is a webhook's MessagingServiceSid as the log may
+// show it: a Messaging Service SID (MG and 32 hex digits) as it is,
+// anything else only by its length, since the sender chose it (a card
+// number or a token typed into the field must not reach the log).
+func loggableServiceSID(sid string) string {
+	rest, ok := strings.CutPrefix(sid, "MG")
+	if ok && len(rest) == 32 && strings.Trim(strings.ToLower(rest), "0123456789abcdef") == "" {
+		return sid
+	}
+	return fmt.Sprintf("[not a Messaging Service SID: %d bytes]", len(sid))
+}
+
 // twilioInbound applies an inbound SMS: verified first, then routed to
 // the shop whose Messaging Service received it, deduplicated by
 // MessageSid in that shop's unit of work, its keyword applied. A message
@@ -151,7 +164,7 @@ func (h *messagingHandlers) twilioInbound(w http.ResponseWriter, r *http.Request
 	}
 	shop, err := h.svc.ShopByMessagingService(r.Context(), form.Get("MessagingServiceSid"))
 	if errors.Is(err, ports.ErrNotFound) {
-		loggerFrom(r.Context()).Warn("inbound SMS for no shop's messaging service", zap.String("messaging_service", form.Get("MessagingServiceSid")))
+		loggerFrom(r.Context()).Warn("inbound SMS for no shop's messaging service", zap.String("messaging_service", loggableServiceSID(form.Get("MessagingServiceSid"))))
 		twiml(w)
 		return
 	}

@@ -64,8 +64,12 @@ func TestWebhooksWithTheProvidersSignatures(t *testing.T) {
 			tv, err := twilio.NewWebhookVerifier(twilio.Secret(twilioToken))
 			require.NoError(t, err)
 			secret := []byte("resend webhook signing secret!!!")
-			rv, err := resend.NewWebhookVerifier(resend.WebhookConfig{Secrets: []resend.Secret{resend.Secret("whsec_" + base64.StdEncoding.EncodeToString(secret))}})
+			whsec := "whsec_" + base64.StdEncoding.EncodeToString(secret)
+			rv, err := resend.NewWebhookVerifier(resend.WebhookConfig{Secrets: []resend.Secret{resend.Secret(whsec)}})
 			require.NoError(t, err)
+			w.canary.Secret("the Twilio auth token", twilioToken)
+			w.canary.Secret("the Svix webhook secret", whsec)
+			w.canary.Secret("the Svix signing key", string(secret))
 			w.twilioHooks, w.resendHooks = tv, rv
 			a := w.api(nil)
 			saveBravoService(t, w, "MGbravo")

@@ -72,7 +72,9 @@ func bravoToken(t *testing.T, w *matrixWorld) string {
 	h := m.Email.Headers["List-Unsubscribe"]
 	prefix := "<https://bravo.example.test/u/"
 	require.True(t, strings.HasPrefix(h, prefix), "List-Unsubscribe on bravo's host: %q", h)
-	return strings.TrimSuffix(strings.TrimPrefix(h, prefix), ">")
+	token := strings.TrimSuffix(strings.TrimPrefix(h, prefix), ">")
+	w.canary.Secret("bravo's unsubscribe token", token)
+	return token
 }
 
 const oneClick = "List-Unsubscribe=One-Click"

@@ -7,8 +7,9 @@
 //
 // Besides exact values the Sink knows patterns of secrets that a test may
 // never see minted: by default a 256-bit token in a link (token=<43
-// base64url characters>). Card numbers are registered as values (a
-// pattern for them would match timestamps by chance).
+// base64url characters>). Card numbers are registered one by one with
+// Card (a general pattern for them would match timestamps by chance); the
+// Sink finds them with or without spaces or dashes between the digits.
 package canary
 
 import (
@@ -29,11 +30,16 @@ type Sink struct {
 	t        testing.TB
 	mu       sync.Mutex
 	secrets  map[string]string // value -> name
-	patterns map[string]*regexp.Regexp
+	patterns []pattern
 	seen     []seen
 }
 
 type seen struct{ where, text string }
+
+type pattern struct {
+	name string
+	re   *regexp.Regexp
+}
 
 // linkToken is a 256-bit token (unpadded base64url) after token=, as every
 // Stockade link carries one.
@@ -41,7 +47,7 @@ var linkToken = regexp.MustCompile(`token=[A-Za-z0-9_-]{43}\b`)
 
 // New returns a Sink that checks everything it saw when t ends.
 func New(t testing.TB) *Sink {
-	s := &Sink{t: t, secrets: map[string]string{}, patterns: map[string]*regexp.Regexp{"a link token": linkToken}}
+	s := &Sink{t: t, secrets: map[string]string{}, patterns: []pattern{{"a link token", linkToken}}}
 	t.Cleanup(s.check)
 	return s
 }
@@ -62,7 +68,30 @@ func (s *Sink) Secret(name, value string) {
 func (s *Sink) Pattern(name string, re *regexp.Regexp) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.patterns[name] = re
+	s.patterns = append(s.patterns, pattern{name, re})
+}
+
+// Card registers a card number as a canary named name: its digits (12 to
+// 19 of them; spaces and dashes in number are ignored) are found in a
+// text as they are, or with a space or dash between any two of them
+// ("4242 4242 4242 4242", "4242-4242-4242-4242"), but not inside a longer
+// run of digits.
+func (s *Sink) Card(name, number string) {
+	s.t.Helper()
+	var digits []string
+	for _, r := range number {
+		switch {
+		case r >= '0' && r <= '9':
+			digits = append(digits, string(r))
+		case r == ' ' || r == '-':
+		default:
+			s.t.Fatalf("canary %s: %q is not a card number", name, number)
+		}
+	}
+	if len(digits) < 12 || len(digits) > 19 {
+		s.t.Fatalf("canary %s: %d digits is not a card number", name, len(digits))
+	}
+	s.Pattern(name, regexp.MustCompile(`(?:^|[^0-9])`+strings.Join(digits, `[ -]?`)+`(?:[^0-9]|$)`))
 }
 
 // Write records p as log output.
@@ -111,12 +140,24 @@ func (s *Sink) Leaks() []string {
 				out = append(out, fmt.Sprintf("%s appeared in %s: %s", name, x.where, excerpt(x.text, strings.Index(x.text, value))))
 			}
 		}
-		for name, re := range s.patterns {
-			if loc := re.FindStringIndex(x.text); loc != nil {
-				out = append(out, fmt.Sprintf("%s appeared in %s: %s", name, x.where, excerpt(x.text, loc[0])))
+		for _, p := range s.patterns {
+			if loc := p.re.FindStringIndex(x.text); loc != nil {
+				out = append(out, fmt.Sprintf("%s appeared in %s: %s", p.name, x.where, excerpt(x.text, loc[0])))
 			}
 		}
 	}
+	return out
+}
+
+// TakeLeaks returns Leaks and forgets everything recorded so far, so the
+// check at the end of the test sees only what is recorded after. It is
+// for tests that leak a canary on purpose to prove a harness routes its
+// logs, errors and problem bodies through the Sink.
+func (s *Sink) TakeLeaks() []string {
+	out := s.Leaks()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen = nil
 	return out
 }
 

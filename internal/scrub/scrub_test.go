@@ -26,3 +26,10 @@ func TestSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestProviderText(t *testing.T) {
+	got := scrub.ProviderText(`401: key re_Key_1 refused for https://acme.example.test/auth/magic-link?token=abc (user:re_Key_1@x)`, "re_Key_1", "")
+	if want := `401: key xxxxx refused for https://acme.example.test/… (user:xxxxx@x)`; got != want {
+		t.Errorf("ProviderText = %q, want %q", got, want)
+	}
+}

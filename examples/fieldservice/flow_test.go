@@ -3,42 +3,24 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/stockadehq/stockade/adapters/postgres"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/capability"
-	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
 )
 
-func TestMain(m *testing.M) { os.Exit(testinfra.Main(m)) }
-
-// stores opens the example's store on each dialect: SQLite in memory, and
-// Postgres as the application role after the owner ran Stockade's and
-// the app's migrations.
+// stores opens the example's store: SQLite in memory. Examples import only
+// the public API (internal/archtest R7), so the same flow on Postgres as
+// the application role is proven by adapters/postgres TestAppTableRLS
+// until the public test kit (stockadetest) can start a database here.
 var stores = map[string]func(t *testing.T) ports.Store{
 	"sqlite": func(t *testing.T) ports.Store {
 		s, err := openSQLite(context.Background())
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
-		return s
-	},
-	"postgres": func(t *testing.T) ports.Store {
-		pg := testinfra.StartPostgres(t)
-		ctx := context.Background()
-		_, err := postgres.Migrate(ctx, pg.OwnerURL)
-		require.NoError(t, err)
-		m, err := Migrations(ports.DialectPostgres)
-		require.NoError(t, err)
-		_, err = postgres.MigrateApp(ctx, pg.OwnerURL, SchemaName, m)
-		require.NoError(t, err)
-		s, err := postgres.Open(ctx, pg.AppURL, postgres.WithAppTables(Tables()...))
 		require.NoError(t, err)
 		t.Cleanup(func() { s.Close() })
 		return s

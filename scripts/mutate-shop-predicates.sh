@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 adapter=${1:-sqlite}
 tags="" rls=""
 case "$adapter" in
-sqlite) run='TestStoreConformance$' ;;
+sqlite) run='TestStoreConformance$|TestAuditUnhashedIsPerShop$' ;;
 postgres) run='TestStoreConformanceWithoutRLS$' tags=mutation
   if [ "${MUTATE_WITH_RLS:-}" = 1 ]; then rls='TestStoreConformance$'; fi ;;
 *) echo "usage: $0 [sqlite|postgres] [FIRST [LAST]]" >&2; exit 2 ;;

@@ -84,6 +84,8 @@ def sites(adapter):
             for m in rx.finditer(text):
                 if in_comment(text, m.start()):
                     continue
+                if kind == 'predicate' and re.search(r'\bSET\s+(?:\w+\s*=\s*[^,]+,\s*)*$', text[max(0, m.start() - 200):m.start()]):
+                    continue  # an assignment (SET shop_id = ?), not a filter
                 new = repl(m, true) if repl else f'({m.group(0)} OR {true})'
                 found.append((m.start(), m.end(), kind, new))
         for line_m in re.finditer(r'^.*$', text, re.M):

@@ -274,3 +274,24 @@ func TestAuditRawCheckpoints(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditUnhashedIsPerShop reads each shop's prefix size where two
+// shops' differ (every shop the conformance suite makes has prefix 0, so
+// only a store-level case can tell a read that forgot its shop).
+func TestAuditUnhashedIsPerShop(t *testing.T) {
+	s := fresh(t)
+	a := auditShop(t, s, "prefix-a", 6)
+	b := auditShop(t, s, "prefix-b", 6)
+	tamper(t, s,
+		`UPDATE audit_heads SET unhashed = 3 WHERE shop_id = '`+a.String()+`'`,
+		`UPDATE audit_heads SET unhashed = 5 WHERE shop_id = '`+b.String()+`'`)
+	for shop, want := range map[ports.ShopID]int64{a: 3, b: 5} {
+		var got int64
+		require.NoError(t, s.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+			var err error
+			got, err = tx.Audit().Unhashed(ctx)
+			return err
+		}, ports.ReadOnly()))
+		assert.Equal(t, want, got, "shop %s", shop)
+	}
+}

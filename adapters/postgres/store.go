@@ -48,9 +48,10 @@ const TenantSetting = "app.shop_id"
 
 // Store is the PostgreSQL implementation of ports.Store.
 type Store struct {
-	db    *sqlx.DB
-	clock ports.Clock
-	src   sqlmigrate.Source
+	db      *sqlx.DB
+	clock   ports.Clock
+	src     sqlmigrate.Source
+	dialect *dialect
 }
 
 // Option configures Open.
@@ -143,7 +144,7 @@ func Open(ctx context.Context, appURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, clock: o.clock, src: source(nil)}
+	s := &Store{db: db, clock: o.clock, src: source(nil), dialect: &dialect{}}
 	if !o.allowPrivileged {
 		if err := s.checkRole(ctx); err != nil {
 			db.Close()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/stockadehq/stockade/internal/sqlstore"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -31,7 +32,7 @@ func (s *Store) InShop(ctx context.Context, shop ports.ShopID, fn func(context.C
 	// trip, several statements).
 	begin := beginSQL(ports.ApplyTxOptions(opts)) + "; SELECT set_config('" + TenantSetting + "', '" + shop.String() + "', true)"
 	return s.run(ctx, begin, func(ctx context.Context, conn *sqlx.Conn) error {
-		return fn(ctx, &shopTx{q: conn, conn: conn, shop: shop, store: s})
+		return fn(ctx, &shopTx{Shop: sqlstore.NewShop(conn, s.dialect, s.clock, shop), q: conn, conn: conn, shop: shop, store: s})
 	})
 }
 
@@ -39,7 +40,7 @@ func (s *Store) InShop(ctx context.Context, shop ports.ShopID, fn func(context.C
 // tenant tables show no rows inside it.
 func (s *Store) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error, opts ...ports.TxOption) error {
 	return s.run(ctx, beginSQL(ports.ApplyTxOptions(opts)), func(ctx context.Context, conn *sqlx.Conn) error {
-		return fn(ctx, &globalTx{q: conn, store: s})
+		return fn(ctx, &globalTx{Global: sqlstore.NewGlobal(conn, s.dialect, s.clock), q: conn, store: s})
 	})
 }
 
@@ -109,6 +110,8 @@ func (s *Store) now() time.Time { return ports.Timestamp(s.clock.Now()) }
 // shopTx is a unit of work bound to one shop. Its repositories bind shop
 // in every statement too; row-level security is the second wall.
 type shopTx struct {
+	// Shop holds the repositories written once (internal/sqlstore).
+	sqlstore.Shop
 	q     querier
 	conn  *sqlx.Conn // the connection q runs on, inside the transaction
 	shop  ports.ShopID
@@ -125,6 +128,8 @@ func (t *shopTx) Files() ports.FileRepo             { return files{t} }
 func (t *shopTx) AuditCheckpoints() ports.AuditCheckpointRepo { return auditCheckpoints{t} }
 
 type globalTx struct {
+	// Global holds the repositories written once (internal/sqlstore).
+	sqlstore.Global
 	q     querier
 	store *Store
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/stockadehq/stockade/internal/sqlstore"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -17,7 +18,7 @@ func (s *Store) InShop(ctx context.Context, shop ports.ShopID, fn func(context.C
 	}
 	o := ports.ApplyTxOptions(opts)
 	return s.run(ctx, o, func(ctx context.Context, tx *sqlx.Tx, conn *sqlx.Conn) error {
-		t := &shopTx{q: tx, shop: shop, store: s, conn: conn, readOnly: o.ReadOnly}
+		t := &shopTx{Shop: sqlstore.NewShop(tx, dialect{}, s.clock, shop), q: tx, shop: shop, store: s, conn: conn, readOnly: o.ReadOnly}
 		defer func() {
 			if t.wall != nil { // fn failed: the rollback clears the scope
 				_ = register(conn, nil)
@@ -33,7 +34,7 @@ func (s *Store) InShop(ctx context.Context, shop ports.ShopID, fn func(context.C
 // Global implements ports.Store.
 func (s *Store) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error, opts ...ports.TxOption) error {
 	return s.run(ctx, ports.ApplyTxOptions(opts), func(ctx context.Context, tx *sqlx.Tx, _ *sqlx.Conn) error {
-		return fn(ctx, &globalTx{q: tx, store: s})
+		return fn(ctx, &globalTx{Global: sqlstore.NewGlobal(tx, dialect{}, s.clock), q: tx, store: s})
 	})
 }
 
@@ -133,6 +134,8 @@ func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // shopTx is a unit of work bound to one shop; every statement its
 // repositories run binds s.shop.
 type shopTx struct {
+	// Shop holds the repositories written once (internal/sqlstore).
+	sqlstore.Shop
 	q     *sqlx.Tx
 	shop  ports.ShopID
 	store *Store
@@ -153,6 +156,8 @@ func (t *shopTx) Files() ports.FileRepo             { return files{t} }
 func (t *shopTx) AuditCheckpoints() ports.AuditCheckpointRepo { return auditCheckpoints{t} }
 
 type globalTx struct {
+	// Global holds the repositories written once (internal/sqlstore).
+	sqlstore.Global
 	q     *sqlx.Tx
 	store *Store
 }

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Removes each shop predicate or shop binding of one store adapter's SQL in
-# turn (scripts/shop_mutants.py finds them: `shop_id = ?` conditions of
+# Removes each shop predicate or shop binding of the SQL one store adapter
+# runs — the store written once (internal/sqlstore) and the adapter's own
+# fast paths — in turn (scripts/shop_mutants.py finds them: `shop_id = ?` conditions of
 # WHERE/ON clauses, shop joins, the claims' (shop_id, id) keys, the shops
 # table keyed by the unit of work's shop, and the uses of the unit of work's
 # shop in methods whose argument carries a ShopID) and runs the store
 # conformance suite (porttest.TestStore) on that adapter. Prints one line
 # per mutant, KILLED or SURVIVED, and the totals; exits non-zero if any
-# mutant survived. The adapter's files are restored afterwards, also on
-# Ctrl-C (trap).
+# mutant survived. The mutated file is restored afterwards, also on Ctrl-C
+# (trap). Run it once per adapter: a mutant of the shared SQL must be
+# killed on both stores.
 #
 #   scripts/mutate-shop-predicates.sh [sqlite|postgres] [FIRST [LAST]]
 #

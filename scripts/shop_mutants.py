@@ -6,8 +6,10 @@ Used by scripts/mutate-shop-predicates.sh; run from the module root.
   shop_mutants.py ADAPTER list      one line per mutant: N<TAB>file:line<TAB>kind<TAB>original text
   shop_mutants.py ADAPTER apply N   rewrites mutant N's file in place (the caller restores it)
 
-A mutant removes ONE shop predicate or shop binding from the adapter's
-non-test Go files (adapters/ADAPTER/*.go), keeping the SQL valid and the
+A mutant removes ONE shop predicate or shop binding from the SQL the
+adapter runs: the store written once (internal/sqlstore/*.go, shared by
+both adapters) and the adapter's own non-test Go files
+(adapters/ADAPTER/*.go: its fast paths), keeping the SQL valid and the
 placeholders the same:
 
   predicate  `shop_id = ?` / `x.shop_id = $N` in a WHERE or ON clause becomes
@@ -72,12 +74,14 @@ def line_of(text, pos):
 
 
 def sites(adapter):
-    true = TRUE[adapter]
     types = shop_types()
     out = []
-    for path in sorted(glob.glob(f'adapters/{adapter}/*.go')):
+    paths = sorted(glob.glob('internal/sqlstore/*.go')) + sorted(glob.glob(f'adapters/{adapter}/*.go'))
+    for path in paths:
         if path.endswith('_test.go'):
             continue
+        # 1=1 is true on both databases; the adapters' own SQL keeps its own spelling.
+        true = '1=1' if path.startswith('internal/') else TRUE[adapter]
         text = open(path).read()
         found = []
         for kind, rx, repl in PATTERNS:

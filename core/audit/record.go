@@ -21,13 +21,21 @@ type Change struct {
 	Before, After any
 }
 
+// Tx is the part of a unit of work the Append functions need: its shop
+// and that shop's audit log. Every ports.ShopTx is one; an app that wraps
+// the unit of work can pass its wrapper.
+type Tx interface {
+	ShopID() ports.ShopID
+	Audit() ports.AuditRepo
+}
+
 // Append appends c to tx's shop log as an event by the access scope in ctx
 // (its actor, impersonator, IP, user agent and request ID), in the caller's
 // unit of work, so the event commits with the change it records or not at
 // all (AUD-2). Time is now on clock (nil: the system clock). A ctx without a
 // scope, or whose scope is bound to another shop, is ErrForbidden; an
 // invalid change is ErrInvalid.
-func Append(ctx context.Context, tx ports.ShopTx, clock ports.Clock, c Change) (ports.AuditEvent, error) {
+func Append(ctx context.Context, tx Tx, clock ports.Clock, c Change) (ports.AuditEvent, error) {
 	sc, ok := access.From(ctx)
 	if !ok {
 		return ports.AuditEvent{}, fmt.Errorf("audit %s: no caller in context: %w", c.Action, ports.ErrForbidden)
@@ -40,7 +48,7 @@ func Append(ctx context.Context, tx ports.ShopTx, clock ports.Clock, c Change) (
 
 // AppendBy is Append by the scope sc, for use cases that already hold the
 // scope their guard returned.
-func AppendBy(ctx context.Context, tx ports.ShopTx, clock ports.Clock, sc access.Scope, c Change) (ports.AuditEvent, error) {
+func AppendBy(ctx context.Context, tx Tx, clock ports.Clock, sc access.Scope, c Change) (ports.AuditEvent, error) {
 	return AppendAs(ctx, tx, clock, ByScope(sc), c)
 }
 
@@ -62,7 +70,7 @@ func ByScope(sc access.Scope) By {
 // Stockade's own use cases (a sign-in before any session, an invitee known
 // only by e-mail, housekeeping). An app's change is the caller's: use
 // Append.
-func AppendAs(ctx context.Context, tx ports.ShopTx, clock ports.Clock, by By, c Change) (ports.AuditEvent, error) {
+func AppendAs(ctx context.Context, tx Tx, clock ports.Clock, by By, c Change) (ports.AuditEvent, error) {
 	if clock == nil {
 		clock = ports.SystemClock{}
 	}

@@ -24,7 +24,7 @@ type event struct {
 // An event by the user an operator is impersonating in ctx's scope names
 // the operator as its impersonator (AUD-5), whether or not the caller
 // said so.
-func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, c Client, e event) error {
+func (s *Service) appendAudit(ctx context.Context, tx audit.Tx, c Client, e event) error {
 	if sc, ok := access.From(ctx); ok && e.impersonator == "" && sc.Impersonator != "" && e.actor == sc.Actor() {
 		e.impersonator = sc.Impersonator
 	}

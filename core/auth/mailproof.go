@@ -19,11 +19,19 @@ import (
 // the mailbox, so they are removed (password, identity links) and every
 // session of the account, in every shop, ends.
 
+// credentialsTx is the part of a global unit of work that holds an
+// account's credentials: what proveMailbox and createVerified touch.
+type credentialsTx interface {
+	Users() ports.UserRepo
+	Passwords() ports.PasswordRepo
+	Identities() ports.IdentityRepo
+}
+
 // proveMailbox records a mailbox proof for user in tx at at. On the
 // account's first proof it removes the password and identity links set
 // before it and ends every session created before at (in every shop), and
 // reports first. Later proofs change nothing.
-func proveMailbox(ctx context.Context, tx ports.GlobalTx, user ports.UserID, at time.Time) (first bool, err error) {
+func proveMailbox(ctx context.Context, tx credentialsTx, user ports.UserID, at time.Time) (first bool, err error) {
 	first, err = tx.Users().MarkVerified(ctx, user, at)
 	if err != nil || !first {
 		return false, err
@@ -121,7 +129,7 @@ func (s *Service) proveByLink(ctx context.Context, user ports.UserID, keep ports
 
 // createVerified creates a verified account in tx, with a password hash
 // when hash is set.
-func (s *Service) createVerified(ctx context.Context, tx ports.GlobalTx, email, name, hash string, at time.Time) (ports.User, error) {
+func (s *Service) createVerified(ctx context.Context, tx credentialsTx, email, name, hash string, at time.Time) (ports.User, error) {
 	u, err := tx.Users().Create(ctx, ports.User{ID: ports.NewUserID(), Email: email, Name: name, VerifiedAt: at})
 	if err != nil {
 		return ports.User{}, err

@@ -180,7 +180,7 @@ func (s *Service) require(ctx context.Context, recordType string) (access.Scope,
 // appendAudit appends a link event by the scope's caller to the unit of
 // work's shop log, so that it commits with the change (AUD-2). detail must
 // hold no secret.
-func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, sc access.Scope, action string, c ports.Capability, before, after bool) error {
+func (s *Service) appendAudit(ctx context.Context, tx audit.Tx, sc access.Scope, action string, c ports.Capability, before, after bool) error {
 	detail, err := json.Marshal(describe(c))
 	if err != nil {
 		return err

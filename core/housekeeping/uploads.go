@@ -46,11 +46,14 @@ func (s *Sweeper) staleStaging(ctx context.Context, shop ports.ShopID, cutoff ti
 	}
 }
 
+// filesTx is the part of a unit of work stalePending needs.
+type filesTx interface{ Files() ports.FileRepo }
+
 // stalePending deletes, in the unit of work tx, up to maxPendingPerPass
 // of its shop's pending files created before cutoff: uploads that were
 // never finalized or whose server stopped half-way. It returns them, so
 // that their objects can be deleted once the deletion has committed.
-func stalePending(ctx context.Context, tx ports.ShopTx, cutoff time.Time) ([]ports.File, error) {
+func stalePending(ctx context.Context, tx filesTx, cutoff time.Time) ([]ports.File, error) {
 	files, err := tx.Files().List(ctx, ports.FileQuery{State: ports.FilePending, Limit: maxPendingPerPass})
 	if err != nil {
 		return nil, err

@@ -21,9 +21,12 @@ func topicsFor(channel ports.Channel, category ports.MessageCategory) []ports.Co
 	return out
 }
 
+// consentTx is the part of a unit of work the consent reads need.
+type consentTx interface{ Consent() ports.ConsentRepo }
+
 // checkConsent returns an error matching ports.ErrOptedOut when contact
 // has withdrawn a topic a message on channel of category needs.
-func checkConsent(ctx context.Context, tx ports.ShopTx, contact ports.ContactID, channel ports.Channel, category ports.MessageCategory) error {
+func checkConsent(ctx context.Context, tx consentTx, contact ports.ContactID, channel ports.Channel, category ports.MessageCategory) error {
 	records, err := tx.Consent().Consent(ctx, contact)
 	if err != nil {
 		return err
@@ -246,7 +249,7 @@ func isEmail(s string) bool {
 	return false
 }
 
-func state(ctx context.Context, tx ports.ShopTx, contact ports.ContactID) (ConsentState, error) {
+func state(ctx context.Context, tx consentTx, contact ports.ContactID) (ConsentState, error) {
 	c, err := tx.Consent().GetContact(ctx, contact)
 	if err != nil {
 		return ConsentState{}, err

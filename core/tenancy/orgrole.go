@@ -172,11 +172,17 @@ type roleChange struct {
 	before, after ports.OrgRole
 }
 
+// orgMembersTx is the part of a global unit of work changeOrgRole needs.
+type orgMembersTx interface {
+	Users() ports.UserRepo
+	OrgMembers() ports.OrgMemberRepo
+}
+
 // changeOrgRole sets (or with role "" removes) the org role of the org
 // member with email in tx. It answers errNotOrgMember when the address
 // holds no role in org (with or without an account), and a nil change
 // when the role is already role.
-func changeOrgRole(ctx context.Context, tx ports.GlobalTx, org ports.OrgID, email string, role ports.OrgRole) (*roleChange, error) {
+func changeOrgRole(ctx context.Context, tx orgMembersTx, org ports.OrgID, email string, role ports.OrgRole) (*roleChange, error) {
 	user, err := tx.Users().GetByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ports.ErrNotFound) {
 		return nil, err

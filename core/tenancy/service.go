@@ -104,7 +104,7 @@ type record struct {
 
 // appendAudit appends e, by the scope's caller, to the unit of work's shop
 // log so that it commits with the change it records (AUD-2).
-func (s *Service) appendAudit(ctx context.Context, tx ports.ShopTx, sc access.Scope, e record) error {
+func (s *Service) appendAudit(ctx context.Context, tx audit.Tx, sc access.Scope, e record) error {
 	_, err := audit.AppendBy(ctx, tx, s.clock, sc, audit.Change{Action: e.action, Target: e.target, Outcome: e.outcome, Before: e.before, After: e.after})
 	return err
 }

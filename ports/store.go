@@ -54,6 +54,8 @@ type ShopTx interface {
 	ThisShop() ThisShopRepo
 	// Capabilities are the shop's public capability links (CAP-1).
 	Capabilities() CapabilityRepo
+	// WebhookEndpoints are the shop's outbound webhook endpoints.
+	WebhookEndpoints() WebhookEndpointRepo
 	// Impersonations are operator impersonation sessions in the shop (AUD-5).
 	Impersonations() ImpersonationRepo
 	// Billing is the shop's billing state and processed Stripe events (BIL).

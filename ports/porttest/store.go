@@ -46,6 +46,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 	t.Run("AuthMail", func(t *testing.T) { testAuthMail(t, newStore) })
 	t.Run("MessagingSettings", func(t *testing.T) { testMessagingSettings(t, newStore) })
 	t.Run("Capabilities", func(t *testing.T) { testCapabilities(t, newStore) })
+	t.Run("WebhookEndpoints", func(t *testing.T) { testWebhookEndpoints(t, newStore) })
 	t.Run("Operators", func(t *testing.T) { testOperators(t, newStore) })
 	t.Run("Impersonations", func(t *testing.T) { testImpersonations(t, newStore) })
 	t.Run("TenantBoundary", func(t *testing.T) {
@@ -57,6 +58,7 @@ func TestStore(t *testing.T, newStore StoreHarness) {
 		testBillingTenantBoundary(t, newStore)
 		testMessagingTenantBoundary(t, newStore)
 		testCapabilityTenantBoundary(t, newStore)
+		t.Run("WebhookEndpoints", func(t *testing.T) { testWebhookTenantBoundary(t, newStore) })
 		testImpersonationTenantBoundary(t, newStore)
 		t.Run("InFlight", func(t *testing.T) { testInFlightTenantBoundary(t, newStore) })
 		t.Run("CallerShopIgnored", func(t *testing.T) { testCallerShopIgnored(t, newStore) })

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/google/uuid"
@@ -12,25 +13,50 @@ import (
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/capability"
 	"github.com/stockadehq/stockade/ports"
+	"github.com/stockadehq/stockade/stockadetest"
 )
 
-// stores opens the example's store: SQLite in memory. Examples import only
-// the public API (internal/archtest R7), so the same flow on Postgres as
-// the application role is proven by adapters/postgres TestAppTableRLS
-// until the public test kit (stockadetest) can start a database here.
+func TestMain(m *testing.M) { os.Exit(stockadetest.Main(m)) }
+
+// stores opens the example's store, each with the app's migrations applied
+// after Stockade's and its tables declared, through the public test kit:
+// SQLite in a temporary file, and a throwaway Postgres database migrated as
+// its owner and opened as the application role (which bypasses no
+// row-level security), as in production. Without PostgreSQL installed the
+// postgres half skips, or fails when STOCKADE_REQUIRE_INTEGRATION=1.
 var stores = map[string]func(t *testing.T) ports.Store{
-	"sqlite": func(t *testing.T) ports.Store {
-		s, err := openSQLite(context.Background())
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
-		return s
-	},
+	"sqlite":   func(t *testing.T) ports.Store { return stockadetest.SQLite(t, kitOptions(t)...) },
+	"postgres": func(t *testing.T) ports.Store { return stockadetest.Postgres(t, kitOptions(t)...) },
+}
+
+// kitOptions are the app's schema for the test kit: its migrations for each
+// store and its tenant tables.
+func kitOptions(t *testing.T) []stockadetest.Option {
+	t.Helper()
+	pg, err := Migrations(ports.DialectPostgres)
+	require.NoError(t, err)
+	lite, err := Migrations(ports.DialectSQLite)
+	require.NoError(t, err)
+	return []stockadetest.Option{stockadetest.WithAppMigrations(SchemaName, pg, lite), stockadetest.WithAppTables(Tables()...)}
+}
+
+// world is two shops, each with its Owner and a salesperson, made by the
+// test kit.
+type world struct {
+	Bobs, Alices stockadetest.Shop
+	Dana, Erin   ports.UserID // Dana sells for Bob's, Erin for Alice's
+}
+
+// as returns ctx acting as user, a Sales member of shop, as the HTTP layer
+// would build it from the session.
+func as(ctx context.Context, shop stockadetest.Shop, user ports.UserID) context.Context {
+	return access.With(ctx, access.Scope{Shop: shop.ID, Org: shop.Org, User: user, Role: ports.RoleSales})
 }
 
 // fixture is a seeded world with a customer and a quote in each shop.
 type fixture struct {
 	app          App
-	w            World
+	w            world
 	custA, custB Customer
 	quoteA       Quote
 	quoteB       Quote
@@ -41,10 +67,11 @@ func setUp(t *testing.T, store ports.Store) fixture {
 	ctx := context.Background()
 	a, err := NewApp(store)
 	require.NoError(t, err)
-	w, err := Seed(ctx, store)
-	require.NoError(t, err)
+	w := world{Bobs: stockadetest.NewShop(t, store), Alices: stockadetest.NewShop(t, store)}
+	w.Dana = stockadetest.AddMember(t, store, w.Bobs.ID, ports.RoleSales)
+	w.Erin = stockadetest.AddMember(t, store, w.Alices.ID, ports.RoleSales)
 	f := fixture{app: a, w: w}
-	asA, asB := As(ctx, w.Bobs, w.Dana), As(ctx, w.Alices, w.Erin)
+	asA, asB := as(ctx, w.Bobs, w.Dana), as(ctx, w.Alices, w.Erin)
 	f.custA, err = a.Quotes.AddCustomer(asA, "Mrs. Patel")
 	require.NoError(t, err)
 	f.custB, err = a.Quotes.AddCustomer(asB, "Mr. Okafor")
@@ -135,7 +162,7 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 		assert.Equal(t, map[string][2]any{f.quoteA.ID: {f.w.Bobs.ID.String(), int64(189900)}}, rawQuotes(t, store, f.w.Bobs.ID))
 		assert.Equal(t, []string{"customer.created customer:" + f.custA.ID, "quote.created quote:" + f.quoteA.ID},
 			auditActions(t, store, f.w.Bobs.ID))
-		got, err := f.app.Quotes.Get(As(ctx, f.w.Bobs, f.w.Dana), f.quoteA.ID)
+		got, err := f.app.Quotes.Get(as(ctx, f.w.Bobs, f.w.Dana), f.quoteA.ID)
 		require.NoError(t, err)
 		assert.Equal(t, f.quoteA, got)
 	})
@@ -147,7 +174,7 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 		require.NoError(t, err)
 		broken, err := NewQuotes(auditDown{store}, policy, nil)
 		require.NoError(t, err)
-		_, err = broken.Create(As(ctx, f.w.Bobs, f.w.Dana), NewQuote{CustomerID: f.custA.ID, Title: "Never", Cents: 1})
+		_, err = broken.Create(as(ctx, f.w.Bobs, f.w.Dana), NewQuote{CustomerID: f.custA.ID, Title: "Never", Cents: 1})
 		require.ErrorIs(t, err, errAuditDown)
 		assert.Len(t, rawQuotes(t, store, f.w.Bobs.ID), 1, "only the setUp quote: the failed one rolled back")
 		assert.Len(t, auditActions(t, store, f.w.Bobs.ID), 2)
@@ -156,7 +183,7 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 	t.Run("PermissionIsTheAppsOwn", func(t *testing.T) {
 		store := open(t)
 		f := setUp(t, store)
-		viewer := access.With(ctx, access.Scope{Shop: f.w.Bobs.ID, Org: f.w.Bobs.OrgID, User: f.w.Dana.ID, Role: ports.RoleViewer})
+		viewer := access.With(ctx, access.Scope{Shop: f.w.Bobs.ID, Org: f.w.Bobs.Org, User: f.w.Dana, Role: ports.RoleViewer})
 		_, err := f.app.Quotes.Create(viewer, NewQuote{CustomerID: f.custA.ID, Title: "Nope", Cents: 1})
 		require.ErrorIs(t, err, ports.ErrForbidden)
 		_, err = f.app.Quotes.Get(viewer, f.quoteA.ID)
@@ -204,7 +231,7 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 		store := open(t)
 		f := setUp(t, store)
 		// Through the use case: A's customer is not found in B.
-		_, err := f.app.Quotes.Create(As(ctx, f.w.Alices, f.w.Erin), NewQuote{CustomerID: f.custA.ID, Title: "Poached", Cents: 1})
+		_, err := f.app.Quotes.Create(as(ctx, f.w.Alices, f.w.Erin), NewQuote{CustomerID: f.custA.ID, Title: "Poached", Cents: 1})
 		require.ErrorIs(t, err, ports.ErrNotFound)
 		// Through raw SQL in B, naming B: the composite foreign key refuses.
 		_, err = inB(f, `INSERT INTO quotes (shop_id, id, customer_id, title, cents) VALUES (?, ?, ?, 'poached', 1) RETURNING id`,
@@ -216,7 +243,7 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 	t.Run("LinkResolvesForItsQuoteOnly", func(t *testing.T) {
 		store := open(t)
 		f := setUp(t, store)
-		asA := As(ctx, f.w.Bobs, f.w.Dana)
+		asA := as(ctx, f.w.Bobs, f.w.Dana)
 		link, err := f.app.Links.Mint(asA, capability.MintInput{RecordType: QuoteRecord, RecordID: f.quoteA.ID, Actions: []string{"view"}})
 		require.NoError(t, err)
 

@@ -255,6 +255,28 @@ func TestCheckRejectsForbiddenImports(t *testing.T) {
 		{"examples/embed importing the public layers and fx", give{mod + "/examples/embed", false, []string{mod + "/ports", mod + "/core/auth", mod + "/adapters/sqlite", mod + "/app/httpapi", "go.uber.org/fx"}}, nil},
 		{"examples/embed importing another example", give{mod + "/examples/embed", false, []string{mod + "/examples/server"}}, []string{"R7"}},
 
+		// R9 stockadetest, and who may import it (R8, R7)
+		{"stockadetest importing ports, adapters, app, testinfra, testify", give{mod + "/stockadetest", false, []string{"context", "testing", mod + "/ports", mod + "/adapters/sqlite", mod + "/adapters/postgres", mod + "/app", mod + "/internal/testinfra", "github.com/stretchr/testify/require"}}, nil},
+		{"stockadetest importing core", give{mod + "/stockadetest", false, []string{mod + "/core/access"}}, []string{"R9"}},
+		{"stockadetest importing sqlmigrate", give{mod + "/stockadetest", false, []string{mod + "/internal/sqlmigrate"}}, []string{"R9"}},
+		{"stockadetest importing porttest", give{mod + "/stockadetest", false, []string{mod + "/ports/porttest"}}, []string{"R9"}},
+		{"stockadetest importing an example", give{mod + "/stockadetest", false, []string{mod + "/examples/fieldservice"}}, []string{"R9"}},
+		{"stockadetest importing zap", give{mod + "/stockadetest", false, []string{"go.uber.org/zap"}}, []string{"R9"}},
+		{"stockadetest importing fx", give{mod + "/stockadetest", false, []string{"go.uber.org/fx"}}, []string{"R6"}},
+		{"stockadetest test importing itself, testinfra, testify", give{mod + "/stockadetest", true, []string{mod + "/stockadetest", mod + "/internal/testinfra", "github.com/stretchr/testify/assert"}}, nil},
+		{"examples/embed test importing stockadetest", give{mod + "/examples/embed", true, []string{mod + "/stockadetest"}}, nil},
+		{"examples/embed non-test importing stockadetest", give{mod + "/examples/embed", false, []string{mod + "/stockadetest"}}, []string{"R8"}},
+		{"app non-test importing stockadetest", give{mod + "/app/cli", false, []string{mod + "/stockadetest"}}, []string{"R8"}},
+		{"app test importing stockadetest", give{mod + "/app", true, []string{mod + "/stockadetest"}}, nil},
+		{"module root non-test importing stockadetest", give{mod, false, []string{mod + "/stockadetest"}}, []string{"R8"}},
+		{"porttest importing stockadetest", give{mod + "/ports/porttest", false, []string{mod + "/stockadetest"}}, []string{"R8"}},
+		{"internal/testinfra importing stockadetest", give{mod + "/internal/testinfra", false, []string{mod + "/stockadetest"}}, []string{"R8"}},
+		{"core/auth test importing stockadetest", give{mod + "/core/auth", true, []string{mod + "/stockadetest"}}, []string{"R3"}},
+		{"adapters/sqlite test importing stockadetest", give{mod + "/adapters/sqlite", true, []string{mod + "/stockadetest"}}, []string{"R4"}},
+		{"internal/sqlmigrate test importing stockadetest", give{mod + "/internal/sqlmigrate", true, []string{mod + "/stockadetest"}}, []string{"R5"}},
+		{"ports test importing stockadetest", give{mod + "/ports", true, []string{mod + "/stockadetest"}}, []string{"R1"}},
+		{"porttest test importing stockadetest", give{mod + "/ports/porttest", true, []string{mod + "/stockadetest"}}, []string{"R2"}},
+
 		// several imports: only the bad ones are reported, in order
 		{"mixed imports", give{mod + "/core/billing", false, []string{"context", "go.uber.org/zap", mod + "/ports", "database/sql", mod + "/adapters/postgres"}}, []string{"R3", "R3", "R3"}},
 		{"package outside the module", give{"example.com/other/ports", false, []string{"go.uber.org/zap"}}, nil},

@@ -25,7 +25,12 @@
 //	R7    examples/E/...     std, third-party, ports, core, adapters, app,
 //	                         examples/E/...; never internal/..., not even
 //	                         from tests (users copy examples, and cannot
-//	                         import our internal packages)
+//	                         import our internal packages); its tests may
+//	                         import stockadetest
+//	R9    stockadetest/...   std, ports, adapters/..., app/...,
+//	                         internal/testinfra, github.com/stretchr/testify/...,
+//	                         stockadetest/...; nothing else (not core, not
+//	                         other internal packages, no other third party)
 //	      app/...            anything (subject to the archtest rule only)
 //
 // R8, test files (_test.go): a test file follows the rules of its package,
@@ -38,6 +43,15 @@
 // core, app or another adapter; a core test may use porttest but never
 // adapters or app. The exception to the exception is R7: examples never
 // import internal/..., so their tests may not use internal/testinfra.
+//
+// R8 also makes stockadetest, the public test kit, test-only: only _test.go
+// files import it (a non-test file of stockadetest itself aside), and, unlike
+// the helpers above, such a test file is still judged by its package's rule.
+// So an example's or app's tests (R7, app) and the module root's may use the
+// kit, which reaches the throwaway Postgres of internal/testinfra for them;
+// tests under ports, porttest, core, adapters and internal may not (R1–R5),
+// since the kit brings in adapters and app. Non-test files of stockadetest
+// may import testify and internal/testinfra like porttest and testinfra do.
 //
 // An external test package (package foo_test) importing the package under
 // test is always allowed. Packages outside the layout above (the module

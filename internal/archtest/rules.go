@@ -56,6 +56,7 @@ const (
 	layerTestinfra              // internal/testinfra/...
 	layerArchtest               // internal/archtest/...
 	layerInternal               // every other internal/...
+	layerKit                    // stockadetest/...: the public test kit
 )
 
 // place is a classified module package: its layer, and for adapters and
@@ -117,6 +118,8 @@ func classify(r string) place {
 		return place{layer: layerArchtest}
 	case first == "internal":
 		return place{layer: layerInternal}
+	case first == "stockadetest":
+		return place{layer: layerKit}
 	}
 	return place{layer: layerOther}
 }
@@ -166,9 +169,18 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 		return "R7 examples: examples must not import internal/...; they show the public API only"
 	}
 
+	// R8: the public test kit is for _test.go files, of any layer whose
+	// own rule lets it import the kit (R7 lets examples' tests; R1–R5 keep
+	// ports, porttest, core, adapters and internal from it). Unlike the
+	// helpers below, a test file importing it is still judged by its
+	// package's rule.
+	if inModule && to.layer == layerKit && from.layer != layerKit && !isTest {
+		return "R8 test-only: " + imp + " may be imported only from _test.go files"
+	}
+
 	// R8: the test helpers (porttest, testinfra, oidctest, smtptest, testify) are for
-	// _test.go files. porttest and testinfra are test helpers themselves (R2 and R5 decide what they import) and
-	// app is unrestricted.
+	// _test.go files. porttest, testinfra and stockadetest are test helpers themselves
+	// (R2, R5 and R9 decide what they import) and app is unrestricted.
 	testOnly := (inModule && (to.layer == layerPortTest || to.layer == layerTestinfra || under(impRel, "internal/oidctest") || under(impRel, "internal/smtptest"))) ||
 		(!inModule && under(imp, modTestify))
 	if testOnly {
@@ -176,7 +188,7 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 			return ""
 		}
 		switch from.layer {
-		case layerApp, layerPortTest, layerTestinfra:
+		case layerApp, layerPortTest, layerTestinfra, layerKit:
 		default:
 			return "R8 test-only: " + imp + " may be imported only from _test.go files"
 		}
@@ -257,6 +269,16 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 		}
 		return "R5 internal: internal packages stay leaf-like: never app, core, adapters or examples"
 
+	case layerKit:
+		switch {
+		case std, under(imp, modTestify):
+			return ""
+		case inModule && (to.layer == layerPorts || to.layer == layerAdapter || to.layer == layerApp ||
+			to.layer == layerTestinfra || to.layer == layerKit):
+			return ""
+		}
+		return "R9 stockadetest: the test kit may import only the standard library, ports, adapters, app, internal/testinfra and github.com/stretchr/testify"
+
 	case layerExamples:
 		if !inModule {
 			return ""
@@ -264,6 +286,8 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 		switch to.layer {
 		case layerPorts, layerCore, layerAdapter, layerApp:
 			return ""
+		case layerKit:
+			return "" // test files only: R8 refused the others above
 		case layerExamples:
 			if to.name == from.name {
 				return ""

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/stockadehq/stockade/internal/sqlstore"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -48,7 +49,7 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		return ports.ResolvedSession{}, fmt.Errorf("postgres: resolve session: the session query returned no result set: %w", ports.ErrUnavailable)
 	}
 	var (
-		row      sessionRow
+		row      sqlstore.SessionRow
 		role     ports.Role
 		after    sql.NullTime
 		operator *ports.OperatorID
@@ -59,8 +60,7 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		}
 		return ports.ResolvedSession{}, notFound("resolve session")
 	}
-	if err := rows.Scan(&row.ID, &row.UserID, &row.TokenHash, &row.Method, &row.UserAgent, &row.IP,
-		&row.CreatedAt, &row.LastSeenAt, &row.ExpiresAt, &row.Impersonation, &role, &after, &operator); err != nil {
+	if err := rows.Scan(append(row.Dest(), &role, &after, &operator)...); err != nil {
 		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
 	// Drain to ReadyForQuery so that an error raised after the row (none is
@@ -68,7 +68,7 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	if err := rows.Close(); err != nil {
 		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
-	out := ports.ResolvedSession{Session: row.port(), Role: role}
+	out := ports.ResolvedSession{Session: row.Session(), Role: role}
 	if after.Valid {
 		out.ValidAfter = ports.Timestamp(after.Time)
 	}

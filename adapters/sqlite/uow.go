@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -146,12 +147,9 @@ type shopTx struct {
 	wall     *wall
 }
 
-func (t *shopTx) ShopID() ports.ShopID              { return t.shop }
-func (t *shopTx) Memberships() ports.MembershipRepo { return memberships{t} }
-func (t *shopTx) Audit() ports.AuditRepo            { return audit{t} }
-func (t *shopTx) Sessions() ports.SessionRepo       { return sessions{t} }
-func (t *shopTx) MagicLinks() ports.MagicLinkRepo   { return magicLinks{t} }
-func (t *shopTx) Files() ports.FileRepo             { return files{t} }
+func (t *shopTx) ShopID() ports.ShopID   { return t.shop }
+func (t *shopTx) Audit() ports.AuditRepo { return audit{t} }
+func (t *shopTx) Files() ports.FileRepo  { return files{t} }
 
 func (t *shopTx) AuditCheckpoints() ports.AuditCheckpointRepo { return auditCheckpoints{t} }
 
@@ -174,4 +172,16 @@ func wrap(op string, err error) error {
 		return nil
 	}
 	return mapErr(fmt.Sprintf("sqlite: %s", op), err)
+}
+
+// mustAffect reports ErrNotFound when an Exec changed no row.
+func mustAffect(op string, res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite: %s: %w", op, ports.ErrNotFound)
+	}
+	return nil
 }

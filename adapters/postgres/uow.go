@@ -131,13 +131,6 @@ type globalTx struct {
 	store *Store
 }
 
-func (t *globalTx) Orgs() ports.OrgRepo             { return orgs{t} }
-func (t *globalTx) Shops() ports.ShopRepo           { return shops{t} }
-func (t *globalTx) Users() ports.UserRepo           { return users{t} }
-func (t *globalTx) Passwords() ports.PasswordRepo   { return passwords{t} }
-func (t *globalTx) Identities() ports.IdentityRepo  { return identities{t} }
-func (t *globalTx) RateLimits() ports.RateLimitRepo { return rateLimits{t} }
-
 func wrap(op string, err error) error { return mapErr(op, err) }
 
 func notFound(op string) error { return fmt.Errorf("postgres: %s: %w", op, ports.ErrNotFound) }

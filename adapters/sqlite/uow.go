@@ -160,13 +160,6 @@ type globalTx struct {
 	store *Store
 }
 
-func (t *globalTx) Orgs() ports.OrgRepo             { return orgs{t} }
-func (t *globalTx) Shops() ports.ShopRepo           { return shops{t} }
-func (t *globalTx) Users() ports.UserRepo           { return users{t} }
-func (t *globalTx) Passwords() ports.PasswordRepo   { return passwords{t} }
-func (t *globalTx) Identities() ports.IdentityRepo  { return identities{t} }
-func (t *globalTx) RateLimits() ports.RateLimitRepo { return rateLimits{t} }
-
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil

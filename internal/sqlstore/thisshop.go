@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -6,16 +6,21 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-func (t *shopTx) ThisShop() ports.ThisShopRepo { return thisShop{t} }
+// ThisShop implements ports.ShopTx.
+func (t *Shop) ThisShop() ports.ThisShopRepo { return thisShop{t} }
 
-// thisShop is the directory row of the unit of work's own shop. Every
-// statement is keyed by t.shop, so no other shop's row can be addressed.
-type thisShop struct{ t *shopTx }
+// thisShop is the directory row of the unit of work's own shop. shops is a
+// global table (no row-level security on Postgres, no wall on SQLite), so
+// the key is the wall: every statement is keyed by t.shop and no method
+// takes another.
+type thisShop struct{ t *Shop }
+
+var _ ports.ThisShopRepo = thisShop{}
 
 func (r thisShop) Get(ctx context.Context) (ports.Shop, error) {
 	var row shopRow
-	if err := r.t.q.GetContext(ctx, &row, `SELECT `+shopCols+` FROM shops WHERE id = ?`, r.t.shop); err != nil {
-		return ports.Shop{}, wrap("get this shop", err)
+	if err := r.t.get(ctx, &row, `SELECT `+shopCols+` FROM shops WHERE id = ?`, r.t.shop); err != nil {
+		return ports.Shop{}, r.t.wrap("get this shop", err)
 	}
 	return row.port(), nil
 }
@@ -38,9 +43,9 @@ func (r thisShop) SetStatus(ctx context.Context, status ports.ShopStatus) (ports
 // shop's row and returns the stored row.
 func (r thisShop) set(ctx context.Context, op, assignment string, arg any) (ports.Shop, error) {
 	var row shopRow
-	err := r.t.q.GetContext(ctx, &row, `UPDATE shops SET `+assignment+` WHERE id = ? RETURNING `+shopCols, arg, r.t.shop)
+	err := r.t.get(ctx, &row, `UPDATE shops SET `+assignment+` WHERE id = ? RETURNING `+shopCols, arg, r.t.shop)
 	if err != nil {
-		return ports.Shop{}, wrap(op, err)
+		return ports.Shop{}, r.t.wrap(op, err)
 	}
 	return row.port(), nil
 }

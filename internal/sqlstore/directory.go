@@ -1,0 +1,197 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/stockadehq/stockade/ports"
+)
+
+// Orgs implements ports.GlobalTx.
+func (t *Global) Orgs() ports.OrgRepo { return orgs{t} }
+
+// Shops implements ports.GlobalTx.
+func (t *Global) Shops() ports.ShopRepo { return shops{t} }
+
+// orgs keeps orgs (global rows).
+type orgs struct{ t *Global }
+
+var _ ports.OrgRepo = orgs{}
+
+// Create validates o, stamps CreatedAt from the store's clock and inserts
+// it; the primary key refuses a taken ID with ErrConflict.
+func (r orgs) Create(ctx context.Context, o ports.Org) (ports.Org, error) {
+	if err := o.Validate(); err != nil {
+		return ports.Org{}, err
+	}
+	o.CreatedAt = r.t.now()
+	if _, err := r.t.exec(ctx, `INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)`, o.ID, o.Name, o.CreatedAt); err != nil {
+		return ports.Org{}, r.t.wrap("create org", err)
+	}
+	return o, nil
+}
+
+func (r orgs) Get(ctx context.Context, id ports.OrgID) (ports.Org, error) {
+	var row struct {
+		ID        ports.OrgID `db:"id"`
+		Name      string      `db:"name"`
+		CreatedAt Time        `db:"created_at"`
+	}
+	if err := r.t.get(ctx, &row, `SELECT id, name, created_at FROM orgs WHERE id = ?`, id); err != nil {
+		return ports.Org{}, r.t.wrap("get org", err)
+	}
+	return ports.Org{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt.Time}, nil
+}
+
+// shops is the global shop directory. shops is a global table (no
+// row-level security on Postgres, no wall on SQLite): a shop-bound unit of
+// work reaches its own row through ThisShop only.
+type shops struct{ t *Global }
+
+var _ ports.ShopRepo = shops{}
+
+type shopRow struct {
+	ID        ports.ShopID     `db:"id"`
+	OrgID     ports.OrgID      `db:"org_id"`
+	Slug      string           `db:"slug"`
+	Name      string           `db:"name"`
+	Status    ports.ShopStatus `db:"status"`
+	CreatedAt Time             `db:"created_at"`
+}
+
+func (r shopRow) port() ports.Shop {
+	return ports.Shop{ID: r.ID, OrgID: r.OrgID, Slug: r.Slug, Name: r.Name, Status: r.Status, CreatedAt: r.CreatedAt.Time}
+}
+
+const shopCols = `id, org_id, slug, name, status, created_at`
+
+// Create lower-cases the slug, validates s, stamps CreatedAt and inserts
+// it: ErrConflict for a taken ID or slug, ErrNotFound for an unknown org.
+func (r shops) Create(ctx context.Context, s ports.Shop) (ports.Shop, error) {
+	s.Slug = strings.ToLower(s.Slug)
+	if err := s.Validate(); err != nil {
+		return ports.Shop{}, err
+	}
+	s.CreatedAt = r.t.now()
+	_, err := r.t.exec(ctx, `INSERT INTO shops (`+shopCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		s.ID, s.OrgID, s.Slug, s.Name, s.Status, s.CreatedAt)
+	if err != nil {
+		return ports.Shop{}, r.t.wrap("create shop", err)
+	}
+	return s, nil
+}
+
+// get returns the one shop matching where (whose one parameter is arg).
+func (r shops) get(ctx context.Context, op, where string, arg any) (ports.Shop, error) {
+	var row shopRow
+	if err := r.t.get(ctx, &row, `SELECT `+shopCols+` FROM shops WHERE `+where, arg); err != nil {
+		return ports.Shop{}, r.t.wrap(op, err)
+	}
+	return row.port(), nil
+}
+
+func (r shops) Get(ctx context.Context, id ports.ShopID) (ports.Shop, error) {
+	return r.get(ctx, "get shop", "id = ?", id)
+}
+
+func (r shops) GetBySlug(ctx context.Context, slug string) (ports.Shop, error) {
+	return r.get(ctx, "get shop by slug", "slug = ?", strings.ToLower(slug))
+}
+
+func (r shops) ListByOrg(ctx context.Context, org ports.OrgID) ([]ports.Shop, error) {
+	var rows []shopRow
+	if err := r.t.sel(ctx, &rows, `SELECT `+shopCols+` FROM shops WHERE org_id = ? ORDER BY created_at, id`, org); err != nil {
+		return nil, r.t.wrap("list shops", err)
+	}
+	out := make([]ports.Shop, len(rows))
+	for i, row := range rows {
+		out[i] = row.port()
+	}
+	return out, nil
+}
+
+func (r shops) SetStatus(ctx context.Context, id ports.ShopID, status ports.ShopStatus) error {
+	if err := ports.ValidateShopStatus(status); err != nil {
+		return err
+	}
+	n, err := r.t.exec(ctx, `UPDATE shops SET status = ? WHERE id = ?`, status, id)
+	if err != nil {
+		return r.t.wrap("set shop status", err)
+	}
+	if n == 0 {
+		return r.t.notFound("set shop status")
+	}
+	return nil
+}
+
+// UserDirectory is the part of ports.UserRepo written once so far: every
+// method but the session epoch (EndSessions, SessionsValidAfter), which
+// each adapter still writes itself and joins with this one (issue 17).
+// Once the epoch is written here too, users implements ports.UserRepo,
+// Global gets a Users accessor, and UserDirectory goes.
+type UserDirectory interface {
+	Create(ctx context.Context, u ports.User) (ports.User, error)
+	Get(ctx context.Context, id ports.UserID) (ports.User, error)
+	GetByEmail(ctx context.Context, email string) (ports.User, error)
+	MarkVerified(ctx context.Context, id ports.UserID, at time.Time) (first bool, err error)
+	Shops(ctx context.Context, id ports.UserID) ([]ports.ShopID, error)
+}
+
+// UserDirectory returns the shared part of the user repository (see the
+// type UserDirectory).
+func (t *Global) UserDirectory() UserDirectory { return users{t} }
+
+// users keeps global user accounts.
+type users struct{ t *Global }
+
+type userRow struct {
+	ID         ports.UserID `db:"id"`
+	Email      string       `db:"email"`
+	Name       string       `db:"name"`
+	CreatedAt  Time         `db:"created_at"`
+	VerifiedAt Time         `db:"email_verified_at"` // NULL: never verified
+}
+
+const userCols = `id, email, name, created_at, email_verified_at`
+
+func (r userRow) port() ports.User {
+	return ports.User{ID: r.ID, Email: r.Email, Name: r.Name, CreatedAt: r.CreatedAt.Time, VerifiedAt: r.VerifiedAt.Time}
+}
+
+// Create normalises the e-mail, validates u, stamps CreatedAt and inserts
+// it; VerifiedAt is stored as given (NULL for the zero time). The unique
+// indexes refuse a taken ID or e-mail with ErrConflict.
+func (r users) Create(ctx context.Context, u ports.User) (ports.User, error) {
+	u.Email = ports.NormalizeEmail(u.Email)
+	if err := u.Validate(); err != nil {
+		return ports.User{}, err
+	}
+	u.CreatedAt = r.t.now()
+	if !u.VerifiedAt.IsZero() {
+		u.VerifiedAt = ports.Timestamp(u.VerifiedAt)
+	}
+	_, err := r.t.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.Name, u.CreatedAt, nullTime(u.VerifiedAt))
+	if err != nil {
+		return ports.User{}, r.t.wrap("create user", err)
+	}
+	return u, nil
+}
+
+// get returns the one user matching where (whose one parameter is arg).
+func (r users) get(ctx context.Context, op, where string, arg any) (ports.User, error) {
+	var row userRow
+	if err := r.t.get(ctx, &row, `SELECT `+userCols+` FROM users WHERE `+where, arg); err != nil {
+		return ports.User{}, r.t.wrap(op, err)
+	}
+	return row.port(), nil
+}
+
+func (r users) Get(ctx context.Context, id ports.UserID) (ports.User, error) {
+	return r.get(ctx, "get user", "id = ?", id)
+}
+
+func (r users) GetByEmail(ctx context.Context, email string) (ports.User, error) {
+	return r.get(ctx, "get user by email", "email = ?", ports.NormalizeEmail(email))
+}

@@ -9,8 +9,6 @@ import (
 
 	"github.com/stockadehq/stockade/adapters/postgres"
 	"github.com/stockadehq/stockade/internal/testinfra"
-	"github.com/stockadehq/stockade/ports"
-	"github.com/stockadehq/stockade/ports/porttest"
 )
 
 func TestMain(m *testing.M) { os.Exit(testinfra.Main(m)) }
@@ -26,11 +24,4 @@ func fresh(t testing.TB, opts ...postgres.Option) (*postgres.Store, testinfra.Po
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s, pg
-}
-
-func TestStoreConformance(t *testing.T) {
-	porttest.TestStore(t, func(t *testing.T) ports.Store {
-		s, _ := fresh(t)
-		return s
-	})
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/stockadehq/stockade/adapters/sqlite"
 	"github.com/stockadehq/stockade/ports"
-	"github.com/stockadehq/stockade/ports/porttest"
 )
 
 // fresh returns a migrated store on a new database file.
@@ -23,19 +22,6 @@ func fresh(t *testing.T) *sqlite.Store {
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func TestStoreConformance(t *testing.T) {
-	porttest.TestStore(t, func(t *testing.T) ports.Store { return fresh(t) })
-}
-
-func TestStoreConformanceInMemory(t *testing.T) {
-	porttest.TestStore(t, func(t *testing.T) ports.Store {
-		s, err := sqlite.Open(context.Background(), "sqlite://"+sqlite.Memory)
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {

@@ -116,8 +116,11 @@ func TestAppSQL(t *testing.T, newStore StoreHarness) {
 }
 
 // rebind turns ? placeholders into the handle's dialect.
-func rebind(tx ports.ShopTx, q string) string {
-	if tx.SQL().Dialect() != ports.DialectPostgres {
+func rebind(tx ports.ShopTx, q string) string { return bind(tx.SQL(), q) }
+
+// bind turns ? placeholders into db's dialect.
+func bind(db ports.TxSQL, q string) string {
+	if db.Dialect() != ports.DialectPostgres {
 		return q
 	}
 	out, n := make([]byte, 0, len(q)+8), 0

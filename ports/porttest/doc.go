@@ -4,8 +4,22 @@
 // must pass them unchanged:
 //
 //	func TestStore(t *testing.T) {
-//		porttest.TestStore(t, func(t *testing.T) ports.Store { return openFresh(t) })
+//		porttest.TestStoreSuite(t, porttest.StoreSuite{
+//			New:      func(t *testing.T) ports.Store { return openFresh(t) },
+//			Features: porttest.Features{AppSQL: true},
+//			Parallel: true,
+//		})
 //	}
+//
+// The store suite has an entry point per repository (TestMemberships,
+// TestAudit, ...), TestTenantBoundary, TestConcurrency and one per
+// optional feature (TestAppSQLFeature); TestStoreSuite runs them all and
+// TestStore runs all but the features. An adapter declares its optional
+// features up front (Features): the suite checks a declared feature works
+// and an undeclared one fails with ports.ErrUnsupported, never skipping.
+// TestAppTables attacks the embedding app's tenant tables through
+// ShopTx.SQL; ExpectFailure proves a suite fails on a deliberately broken
+// store.
 //
 // The suites attack as well as exercise: they try to reach one shop's rows
 // from another shop's unit of work, write inside read-only units of work,

@@ -17,55 +17,12 @@ import (
 type StoreHarness func(t *testing.T) ports.Store
 
 // TestStore runs the ports.Store conformance suite: the unit of work, every
-// repository, the tenant boundary, concurrent use and the error contracts.
+// repository, the tenant boundary, concurrent use and the error contracts
+// (every per-repository entry point, one after another). It declares and
+// checks no optional feature; TestStoreSuite runs the same entry points and
+// checks the features an adapter declares.
 func TestStore(t *testing.T, newStore StoreHarness) {
-	t.Run("UnitOfWork", func(t *testing.T) { testUnitOfWork(t, newStore) })
-	t.Run("Directory", func(t *testing.T) { testDirectory(t, newStore) })
-	t.Run("Memberships", func(t *testing.T) { testMemberships(t, newStore) })
-	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
-	t.Run("AuditCheckpoints", func(t *testing.T) { testAuditCheckpoints(t, newStore) })
-	t.Run("AuditSearch", func(t *testing.T) { testAuditSearch(t, newStore) })
-	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
-	t.Run("SessionResolver", func(t *testing.T) { testSessionResolver(t, newStore) })
-	t.Run("SessionEpoch", func(t *testing.T) { testSessionEpoch(t, newStore) })
-	t.Run("MagicLinks", func(t *testing.T) { testMagicLinks(t, newStore) })
-	t.Run("Passwords", func(t *testing.T) { testPasswords(t, newStore) })
-	t.Run("Identities", func(t *testing.T) { testIdentities(t, newStore) })
-	t.Run("MailProof", func(t *testing.T) { testMailProof(t, newStore) })
-	t.Run("RateLimits", func(t *testing.T) { testRateLimits(t, newStore) })
-	t.Run("Files", func(t *testing.T) { testFiles(t, newStore) })
-	t.Run("Invitations", func(t *testing.T) { testInvitations(t, newStore) })
-	t.Run("OrgMembers", func(t *testing.T) { testOrgMembers(t, newStore) })
-	t.Run("OrgInvitations", func(t *testing.T) { testOrgInvitations(t, newStore) })
-	t.Run("ThisShop", func(t *testing.T) { testThisShop(t, newStore) })
-	t.Run("LastOwner", func(t *testing.T) { testLastOwner(t, newStore) })
-	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore) })
-	t.Run("Billing", func(t *testing.T) { testBilling(t, newStore) })
-	t.Run("Consent", func(t *testing.T) { testConsent(t, newStore) })
-	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStore) })
-	t.Run("AuthMail", func(t *testing.T) { testAuthMail(t, newStore) })
-	t.Run("MessagingSettings", func(t *testing.T) { testMessagingSettings(t, newStore) })
-	t.Run("Capabilities", func(t *testing.T) { testCapabilities(t, newStore) })
-	t.Run("WebhookEndpoints", func(t *testing.T) { testWebhookEndpoints(t, newStore) })
-	t.Run("Operators", func(t *testing.T) { testOperators(t, newStore) })
-	t.Run("Impersonations", func(t *testing.T) { testImpersonations(t, newStore) })
-	t.Run("TenantBoundary", func(t *testing.T) {
-		testTenantBoundary(t, newStore)
-		testAuthTenantBoundary(t, newStore)
-		testFileTenantBoundary(t, newStore)
-		testTenancyTenantBoundary(t, newStore)
-		testJobTenantBoundary(t, newStore)
-		testBillingTenantBoundary(t, newStore)
-		testMessagingTenantBoundary(t, newStore)
-		testCapabilityTenantBoundary(t, newStore)
-		t.Run("WebhookEndpoints", func(t *testing.T) { testWebhookTenantBoundary(t, newStore) })
-		testImpersonationTenantBoundary(t, newStore)
-		t.Run("InFlight", func(t *testing.T) { testInFlightTenantBoundary(t, newStore) })
-		t.Run("CallerShopIgnored", func(t *testing.T) { testCallerShopIgnored(t, newStore) })
-		t.Run("SameIDs", func(t *testing.T) { testSameIDsInTwoShops(t, newStore) })
-		t.Run("AuditPages", func(t *testing.T) { testAuditPagesTenantBoundary(t, newStore) })
-	})
-	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
+	runEntries(t, StoreSuite{New: newStore}, storeEntries())
 }
 
 // fixture is an org with shops and users, created through the port.

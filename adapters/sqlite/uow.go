@@ -148,12 +148,8 @@ type shopTx struct {
 
 func (t *shopTx) ShopID() ports.ShopID              { return t.shop }
 func (t *shopTx) Memberships() ports.MembershipRepo { return memberships{t} }
-func (t *shopTx) Audit() ports.AuditRepo            { return audit{t} }
 func (t *shopTx) Sessions() ports.SessionRepo       { return sessions{t} }
 func (t *shopTx) MagicLinks() ports.MagicLinkRepo   { return magicLinks{t} }
-func (t *shopTx) Files() ports.FileRepo             { return files{t} }
-
-func (t *shopTx) AuditCheckpoints() ports.AuditCheckpointRepo { return auditCheckpoints{t} }
 
 type globalTx struct {
 	// Global holds the repositories written once (internal/sqlstore).

@@ -46,3 +46,5 @@ func (*dialect) MapErr(op string, err error) error { return mapErr(op, err) }
 func (*dialect) Lock(clause string) string { return " " + clause }
 
 func (*dialect) Cast(expr, pgType string) string { return expr + "::" + pgType }
+
+func (*dialect) Bytewise(expr string) string { return expr + ` COLLATE "C"` }

@@ -31,3 +31,5 @@ func (dialect) MapErr(op string, err error) error { return wrap(op, err) }
 func (dialect) Lock(string) string { return "" }
 
 func (dialect) Cast(expr, _ string) string { return expr }
+
+func (dialect) Bytewise(expr string) string { return expr }

@@ -147,11 +147,7 @@ type shopTx struct {
 	wall     *wall
 }
 
-func (t *shopTx) ShopID() ports.ShopID   { return t.shop }
-func (t *shopTx) Audit() ports.AuditRepo { return audit{t} }
-func (t *shopTx) Files() ports.FileRepo  { return files{t} }
-
-func (t *shopTx) AuditCheckpoints() ports.AuditCheckpointRepo { return auditCheckpoints{t} }
+func (t *shopTx) ShopID() ports.ShopID { return t.shop }
 
 type globalTx struct {
 	// Global holds the repositories written once (internal/sqlstore).

@@ -26,4 +26,9 @@ type Dialect interface {
 	// database needs it spelled ("$4::jsonb"), and expr unchanged where
 	// it does not.
 	Cast(expr, pgType string) string
+	// Bytewise returns the text expression expr compared byte for byte,
+	// as an index built for such comparisons expects it: expr COLLATE "C"
+	// on Postgres, expr unchanged on SQLite (whose default collation,
+	// BINARY, already compares bytes).
+	Bytewise(expr string) string
 }

@@ -1,8 +1,7 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/stockadehq/stockade/ports"
@@ -11,50 +10,52 @@ import (
 // Search reads one page of the shop's log matching f. Each filter is one
 // predicate served by an index of migration 00012 (actor and action with
 // seq, so a filtered page is an index range scan in seq order; at for a
-// time range). Action prefixes are compared as byte ranges under the "C"
-// collation, which is what the action index is built with.
+// time range). Action prefixes are compared as byte ranges (Dialect.Bytewise),
+// which is how the action index is built. The statement's shape depends on
+// which filters are set: a bounded number of texts.
 func (r audit) Search(ctx context.Context, f ports.AuditFilter) ([]ports.AuditEvent, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	var where []string
+	where := []string{"shop_id = ?"}
 	args := []any{r.t.shop}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
+	add := func(pred string, vs ...any) {
+		where = append(where, pred)
+		args = append(args, vs...)
 	}
-	where = append(where, "shop_id = $1")
+	action := r.t.d.Bytewise("action")
 	if f.Actor != "" {
-		where = append(where, "actor = "+arg(f.Actor))
+		add("actor = ?", f.Actor)
 	}
 	if prefix, ok := f.ActionPrefix(); ok {
-		where = append(where, `action COLLATE "C" >= `+arg(prefix)+` AND action COLLATE "C" < `+arg(prefixEnd(prefix)))
+		add(action+" >= ? AND "+action+" < ?", prefix, prefixEnd(prefix))
 	} else if f.Action != "" {
-		where = append(where, `action COLLATE "C" = `+arg(f.Action))
+		add(action+" = ?", f.Action)
 	}
 	if f.Target != "" {
-		where = append(where, "target = "+arg(f.Target))
+		add("target = ?", f.Target)
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "at >= "+arg(ports.Timestamp(f.Since)))
+		add("at >= ?", f.Since)
 	}
 	if !f.Until.IsZero() {
-		where = append(where, "at < "+arg(ports.Timestamp(f.Until)))
+		add("at < ?", f.Until)
 	}
 	order := "seq"
 	if f.Newest {
 		order = "seq DESC"
 		if f.Cursor > 0 {
-			where = append(where, "seq < "+arg(f.Cursor))
+			add("seq < ?", f.Cursor)
 		}
 	} else {
-		where = append(where, "seq > "+arg(f.Cursor))
+		add("seq > ?", f.Cursor)
 	}
+	args = append(args, f.PageLimit())
 	query := `SELECT ` + auditCols + ` FROM audit_events WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY ` + order + ` LIMIT ` + arg(f.PageLimit())
+		` ORDER BY ` + order + ` LIMIT ?`
 	out, err := r.query(ctx, make([]ports.AuditEvent, 0, min(f.PageLimit(), 128)), query, args...)
 	if err != nil {
-		return nil, wrap("search audit events", err)
+		return nil, r.t.wrap("search audit events", err)
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -8,12 +8,16 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-// files is the file metadata repository of one shopTx. Every statement
+// Files implements ports.ShopTx.
+func (t *Shop) Files() ports.FileRepo { return files{t} }
+
+// files is the file metadata repository of one Shop. Every statement
 // binds t.shop; none accepts a shop from the caller.
-type files struct{ t *shopTx }
+type files struct{ t *Shop }
+
+var _ ports.FileRepo = files{}
 
 type fileRow struct {
-	ShopID      ports.ShopID `db:"shop_id"`
 	ID          ports.FileID `db:"id"`
 	Kind        string       `db:"kind"`
 	Name        string       `db:"name"`
@@ -21,49 +25,53 @@ type fileRow struct {
 	Size        int64        `db:"size"`
 	SHA256      []byte       `db:"sha256"`
 	UploadedBy  ports.UserID `db:"uploaded_by"`
-	CreatedAt   int64        `db:"created_at"`
+	CreatedAt   Time         `db:"created_at"`
 	State       string       `db:"state"`
 	Encrypted   bool         `db:"encrypted"`
 	WrappedKey  []byte       `db:"wrapped_key"`
 	ObjectKey   string       `db:"object_key"`
 }
 
-const fileCols = `shop_id, id, kind, name, content_type, size, sha256, uploaded_by, created_at, state, encrypted, wrapped_key, object_key`
+const fileCols = `id, kind, name, content_type, size, sha256, uploaded_by, created_at, state, encrypted, wrapped_key, object_key`
 
 func (r fileRow) port() ports.File {
 	return ports.File{
 		ID: r.ID, Kind: r.Kind, Name: r.Name, ContentType: r.ContentType, Size: r.Size, SHA256: r.SHA256,
-		UploadedBy: r.UploadedBy, CreatedAt: fromMicros(r.CreatedAt), State: ports.FileState(r.State),
+		UploadedBy: r.UploadedBy, CreatedAt: r.CreatedAt.Time, State: ports.FileState(r.State),
 		Encrypted: r.Encrypted, WrappedKey: r.WrappedKey, ObjectKey: r.ObjectKey,
 	}
 }
 
+// Create stores f as given (validated), stamped with the store clock's
+// time; the returned file shares no byte slice with the caller's.
 func (r files) Create(ctx context.Context, f ports.File) (ports.File, error) {
 	if err := f.Validate(); err != nil {
 		return ports.File{}, err
 	}
-	row := fileRow{
-		ShopID: r.t.shop, ID: f.ID, Kind: f.Kind, Name: f.Name, ContentType: f.ContentType, Size: f.Size,
-		SHA256: cloneBytes(f.SHA256), UploadedBy: f.UploadedBy, CreatedAt: r.t.store.now(), State: string(f.State),
-		Encrypted: f.Encrypted, WrappedKey: cloneBytes(f.WrappedKey), ObjectKey: f.ObjectKey,
-	}
-	_, err := r.t.q.NamedExecContext(ctx, `INSERT INTO files (`+fileCols+`) VALUES
-		(:shop_id, :id, :kind, :name, :content_type, :size, :sha256, :uploaded_by, :created_at, :state, :encrypted, :wrapped_key, :object_key)`, row)
+	f.CreatedAt = r.t.now()
+	f.SHA256, f.WrappedKey = cloneBytes(f.SHA256), cloneBytes(f.WrappedKey)
+	_, err := r.t.exec(ctx, `INSERT INTO files (shop_id, `+fileCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.t.shop, f.ID, f.Kind, f.Name, f.ContentType, f.Size, f.SHA256, f.UploadedBy, f.CreatedAt, string(f.State),
+		f.Encrypted, f.WrappedKey, f.ObjectKey)
 	if err != nil {
-		return ports.File{}, wrap("create file", err)
+		return ports.File{}, r.t.wrap("create file", err)
 	}
-	return row.port(), nil
+	return f, nil
 }
 
 func (r files) Get(ctx context.Context, id ports.FileID) (ports.File, error) {
 	var row fileRow
-	err := r.t.q.GetContext(ctx, &row, `SELECT `+fileCols+` FROM files WHERE shop_id = ? AND id = ?`, r.t.shop, id)
+	err := r.t.get(ctx, &row, `SELECT `+fileCols+` FROM files WHERE shop_id = ? AND id = ?`, r.t.shop, id)
 	if err != nil {
-		return ports.File{}, wrap("get file", err)
+		return ports.File{}, r.t.wrap("get file", err)
 	}
 	return row.port(), nil
 }
 
+// List reads a page in (created_at, id) order; q.After is the last file of
+// the previous page, whose creation time is read first. The statement's
+// shape depends on which filters are set: a bounded number of texts.
 func (r files) List(ctx context.Context, q ports.FileQuery) ([]ports.File, error) {
 	if err := checkFileQuery(q); err != nil {
 		return nil, err
@@ -80,18 +88,18 @@ func (r files) List(ctx context.Context, q ports.FileQuery) ([]ports.File, error
 		args = append(args, string(q.State))
 	}
 	if !q.After.IsZero() {
-		var at int64
-		if err := r.t.q.GetContext(ctx, &at, `SELECT created_at FROM files WHERE shop_id = ? AND id = ?`, r.t.shop, q.After); err != nil {
-			return nil, wrap("list files: page cursor", err)
+		var at Time
+		if err := r.t.get(ctx, &at, `SELECT created_at FROM files WHERE shop_id = ? AND id = ?`, r.t.shop, q.After); err != nil {
+			return nil, r.t.wrap("list files: page cursor", err)
 		}
 		where.WriteString(` AND (created_at, id) > (?, ?)`)
-		args = append(args, at, q.After)
+		args = append(args, at.Time, q.After)
 	}
 	args = append(args, q.PageLimit())
 	var rows []fileRow
-	err := r.t.q.SelectContext(ctx, &rows, `SELECT `+fileCols+` FROM files WHERE `+where.String()+` ORDER BY created_at, id LIMIT ?`, args...)
+	err := r.t.sel(ctx, &rows, `SELECT `+fileCols+` FROM files WHERE `+where.String()+` ORDER BY created_at, id LIMIT ?`, args...)
 	if err != nil {
-		return nil, wrap("list files", err)
+		return nil, r.t.wrap("list files", err)
 	}
 	out := make([]ports.File, len(rows))
 	for i, row := range rows {
@@ -100,6 +108,8 @@ func (r files) List(ctx context.Context, q ports.FileQuery) ([]ports.File, error
 	return out, nil
 }
 
+// MarkReady moves a pending file to ready in one conditional UPDATE;
+// ErrNotFound if there is no such file, ErrConflict if it is not pending.
 func (r files) MarkReady(ctx context.Context, id ports.FileID, objectKey string, size int64, sum []byte) (ports.File, error) {
 	if err := checkReady(size, sum); err != nil {
 		return ports.File{}, err
@@ -108,26 +118,29 @@ func (r files) MarkReady(ctx context.Context, id ports.FileID, objectKey string,
 		return ports.File{}, err
 	}
 	var rows []fileRow
-	err := r.t.q.SelectContext(ctx, &rows, `UPDATE files SET state = 'ready', size = ?, sha256 = ?, object_key = ?
+	err := r.t.sel(ctx, &rows, `UPDATE files SET state = 'ready', size = ?, sha256 = ?, object_key = ?
 		WHERE shop_id = ? AND id = ? AND state = 'pending' RETURNING `+fileCols, size, cloneBytes(sum), objectKey, r.t.shop, id)
 	if err != nil {
-		return ports.File{}, wrap("mark file ready", err)
+		return ports.File{}, r.t.wrap("mark file ready", err)
 	}
 	if len(rows) == 1 {
 		return rows[0].port(), nil
 	}
 	if _, err := r.Get(ctx, id); err != nil {
-		return ports.File{}, fmt.Errorf("sqlite: mark file ready: %w", err)
+		return ports.File{}, fmt.Errorf("%s: mark file ready: %w", r.t.d.Name(), err)
 	}
-	return ports.File{}, fmt.Errorf("sqlite: mark file ready: file is not pending: %w", ports.ErrConflict)
+	return ports.File{}, fmt.Errorf("%s: mark file ready: file is not pending: %w", r.t.d.Name(), ports.ErrConflict)
 }
 
 func (r files) Delete(ctx context.Context, id ports.FileID) error {
-	res, err := r.t.q.ExecContext(ctx, `DELETE FROM files WHERE shop_id = ? AND id = ?`, r.t.shop, id)
+	n, err := r.t.exec(ctx, `DELETE FROM files WHERE shop_id = ? AND id = ?`, r.t.shop, id)
 	if err != nil {
-		return wrap("delete file", err)
+		return r.t.wrap("delete file", err)
 	}
-	return mustAffect("delete file", res)
+	if n == 0 {
+		return r.t.notFound("delete file")
+	}
+	return nil
 }
 
 // checkFileQuery refuses a malformed filter before any statement runs.
@@ -152,11 +165,4 @@ func checkReady(size int64, sum []byte) error {
 		return ports.Invalid("sha256", "must be a SHA-256 digest (32 bytes)")
 	}
 	return nil
-}
-
-func cloneBytes(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	return append([]byte(nil), b...)
 }

@@ -164,10 +164,18 @@ type globalTx struct {
 
 func (t *globalTx) Orgs() ports.OrgRepo             { return orgs{t} }
 func (t *globalTx) Shops() ports.ShopRepo           { return shops{t} }
-func (t *globalTx) Users() ports.UserRepo           { return users{t} }
 func (t *globalTx) Passwords() ports.PasswordRepo   { return passwords{t} }
 func (t *globalTx) Identities() ports.IdentityRepo  { return identities{t} }
 func (t *globalTx) RateLimits() ports.RateLimitRepo { return rateLimits{t} }
+
+// Users joins the directory's user repository with the session epochs
+// written once in internal/sqlstore.
+func (t *globalTx) Users() ports.UserRepo {
+	return struct {
+		users
+		sqlstore.SessionEpochs
+	}{users{t}, t.SessionEpochs()}
+}
 
 func wrap(op string, err error) error {
 	if err == nil {

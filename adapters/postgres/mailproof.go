@@ -11,17 +11,14 @@ import (
 )
 
 // Users implements ports.GlobalTx: the shared user repository
-// (internal/sqlstore) with Shops replaced, joined with the session epoch
-// (epoch.go).
+// (internal/sqlstore) with Shops replaced.
 func (t *globalTx) Users() ports.UserRepo {
-	return users{UserDirectory: t.Global.UserDirectory(), t: t}
+	return users{UserRepo: t.Global.Users(), t: t}
 }
 
-// users is the shared user repository with Postgres' own Shops. The
-// session epoch's methods (epoch.go) are still written here too; once they
-// are shared, UserDirectory becomes ports.UserRepo (issue 17).
+// users is the shared user repository with Postgres' own Shops.
 type users struct {
-	sqlstore.UserDirectory
+	ports.UserRepo
 	t *globalTx
 }
 

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"time"
@@ -130,11 +129,3 @@ type globalTx struct {
 func wrap(op string, err error) error { return mapErr(op, err) }
 
 func notFound(op string) error { return fmt.Errorf("postgres: %s: %w", op, ports.ErrNotFound) }
-
-// affected returns how many rows an Exec touched.
-func affected(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -130,8 +129,6 @@ func (s *Store) now() int64 { return micros(s.clock.Now()) }
 
 func micros(t time.Time) int64 { return ports.Timestamp(t).UnixMicro() }
 
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
-
 // shopTx is a unit of work bound to one shop; every statement its
 // repositories run binds s.shop.
 type shopTx struct {
@@ -161,16 +158,4 @@ func wrap(op string, err error) error {
 		return nil
 	}
 	return mapErr(fmt.Sprintf("sqlite: %s", op), err)
-}
-
-// mustAffect reports ErrNotFound when an Exec changed no row.
-func mustAffect(op string, res sql.Result) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(op, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("sqlite: %s: %w", op, ports.ErrNotFound)
-	}
-	return nil
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/stockadehq/stockade/ports"
 )
@@ -125,25 +124,16 @@ func (r shops) SetStatus(ctx context.Context, id ports.ShopID, status ports.Shop
 	return nil
 }
 
-// UserDirectory is the part of ports.UserRepo written once so far: every
-// method but the session epoch (EndSessions, SessionsValidAfter), which
-// each adapter still writes itself and joins with this one (issue 17).
-// Once the epoch is written here too, users implements ports.UserRepo,
-// Global gets a Users accessor, and UserDirectory goes.
-type UserDirectory interface {
-	Create(ctx context.Context, u ports.User) (ports.User, error)
-	Get(ctx context.Context, id ports.UserID) (ports.User, error)
-	GetByEmail(ctx context.Context, email string) (ports.User, error)
-	MarkVerified(ctx context.Context, id ports.UserID, at time.Time) (first bool, err error)
-	Shops(ctx context.Context, id ports.UserID) ([]ports.ShopID, error)
+// Users implements ports.GlobalTx.
+func (t *Global) Users() ports.UserRepo { return users{SessionEpochs{t}, t} }
+
+// users keeps global user accounts; the session epoch is epoch.go's.
+type users struct {
+	SessionEpochs
+	t *Global
 }
 
-// UserDirectory returns the shared part of the user repository (see the
-// type UserDirectory).
-func (t *Global) UserDirectory() UserDirectory { return users{t} }
-
-// users keeps global user accounts.
-type users struct{ t *Global }
+var _ ports.UserRepo = users{}
 
 type userRow struct {
 	ID         ports.UserID `db:"id"`

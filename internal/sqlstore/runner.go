@@ -1,10 +1,7 @@
 package sqlstore
 
-//lint:file-ignore U1000 helpers for the repositories still being moved here (issue 17); removed once every repository is in
-
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -47,11 +44,6 @@ func (r *runner) exec(ctx context.Context, query string, args ...any) (int64, er
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// execResult runs query and returns its result.
-func (r *runner) execResult(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return r.q.ExecContext(ctx, r.d.Rebind(query), r.d.Args(args)...)
 }
 
 // now is the store clock's time as stored: UTC, microsecond precision.

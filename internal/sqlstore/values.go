@@ -1,7 +1,5 @@
 package sqlstore
 
-//lint:file-ignore U1000 helpers for the repositories still being moved here (issue 17); removed once every repository is in
-
 import (
 	"database/sql"
 	"fmt"

@@ -12,7 +12,8 @@ both adapters) and the adapter's own non-test Go files
 (adapters/ADAPTER/*.go: its fast paths), keeping the SQL valid and the
 placeholders the same:
 
-  predicate  `shop_id = ?` / `x.shop_id = $N` in a WHERE or ON clause becomes
+  predicate  `shop_id = ?` / `x.shop_id = $N` (or `shop_id IS NOT DISTINCT
+             FROM ?`) in a WHERE or ON clause becomes
              `(shop_id = ? OR TRUE)`: the placeholder stays bound (and typed,
              on Postgres), the condition no longer filters.
   join       `a.shop_id = b.shop_id`, `s.id = b.shop_id`, or the row
@@ -41,6 +42,8 @@ PATTERNS = [
     # Postgres' resolve inlines the (validated) shop as a literal.
     ('predicate', re.compile(r"(?<![\w.])(?:\w+\.)?shop_id = '` \+ \w+ \+ `'"), None),
     ('predicate', re.compile(r'(?<![\w.])(?:\w+\.)?shop_id = ' + PH + r'(?![\w])'), None),
+    # The auth-mail outcomes fence on the mail's (nullable) shop.
+    ('predicate', re.compile(r'(?<![\w.])shop_id IS NOT DISTINCT FROM (?:' + PH + r'|` \+ r\.cast\("\?", "uuid"\) \+ `)'), None),
     ('join', re.compile(r'\b\w+\.(?:shop_id|id) = \w+\.shop_id\b|\b\w+\.shop_id = \w+\.id\b'), None),
     ('join', re.compile(r'\((\w+)\.shop_id, (\w+\.\w+)\) = \((\w+)\.shop_id, (\w+\.\w+)\)'),
      lambda m, t: f'{m.group(2)} = {m.group(4)}'),

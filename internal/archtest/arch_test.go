@@ -266,6 +266,8 @@ func TestCheckRejectsForbiddenImports(t *testing.T) {
 		{"stockadetest test importing itself, testinfra, testify", give{mod + "/stockadetest", true, []string{mod + "/stockadetest", mod + "/internal/testinfra", "github.com/stretchr/testify/assert"}}, nil},
 		{"examples/embed test importing stockadetest", give{mod + "/examples/embed", true, []string{mod + "/stockadetest"}}, nil},
 		{"examples/embed non-test importing stockadetest", give{mod + "/examples/embed", false, []string{mod + "/stockadetest"}}, []string{"R8"}},
+		{"examples/embed test importing porttest", give{mod + "/examples/embed", true, []string{mod + "/ports/porttest"}}, nil},
+		{"examples/embed non-test importing porttest", give{mod + "/examples/embed", false, []string{mod + "/ports/porttest"}}, []string{"R8"}},
 		{"app non-test importing stockadetest", give{mod + "/app/cli", false, []string{mod + "/stockadetest"}}, []string{"R8"}},
 		{"app test importing stockadetest", give{mod + "/app", true, []string{mod + "/stockadetest"}}, nil},
 		{"module root non-test importing stockadetest", give{mod, false, []string{mod + "/stockadetest"}}, []string{"R8"}},

@@ -26,7 +26,7 @@
 //	                         examples/E/...; never internal/..., not even
 //	                         from tests (users copy examples, and cannot
 //	                         import our internal packages); its tests may
-//	                         import stockadetest
+//	                         import stockadetest and ports/porttest (R8)
 //	R9    stockadetest/...   std, ports, adapters/..., app/...,
 //	                         internal/testinfra, github.com/stretchr/testify/...,
 //	                         stockadetest/...; nothing else (not core, not

@@ -139,6 +139,14 @@ func testAuthMail(t *testing.T, newStore StoreHarness) {
 		wrongShop.ShopID = b
 		_, err = q.MarkAuthMailSent(ctx, wrongShop, "p-1")
 		assert.ErrorIs(t, err, ports.ErrNotFound, "the mail is not the named shop's")
+		_, err = q.FailAuthMail(ctx, wrongShop, "forged", time.Time{}, true)
+		assert.ErrorIs(t, err, ports.ErrNotFound, "a failure named with another shop reaches nothing")
+		globalAsA := byID[global.ID]
+		globalAsA.ShopID = a
+		_, err = q.FailAuthMail(ctx, globalAsA, "forged", time.Time{}, true)
+		assert.ErrorIs(t, err, ports.ErrNotFound, "shop-less mail is not shop A's")
+		_, err = q.MarkAuthMailSent(ctx, globalAsA, "forged")
+		assert.ErrorIs(t, err, ports.ErrNotFound, "shop-less mail is not shop A's")
 
 		sent, err := q.MarkAuthMailSent(ctx, byID[inA.ID], "p-1")
 		require.NoError(t, err)

@@ -29,15 +29,13 @@ func inGlobal(t *testing.T, env []string, fn func(ctx context.Context, tx ports.
 	require.NoError(t, st.Global(ctx, fn))
 }
 
-// nextCursor is the --after a listing's stderr names ("" when it names
-// none): the hint that more rows follow.
-var nextCursor = regexp.MustCompile(`^more \w+ follow: stockade \w+ list --limit \d+ --after (\S+)\n$`)
-
 // walk runs "<noun> list --format jsonl --limit n" page by page, following
 // the cursor stderr names, and returns every row read and each page's
 // length.
 func walk(t *testing.T, env []string, noun string, n int) ([]map[string]any, []int) {
 	t.Helper()
+	// The hint that more rows follow names the next --after.
+	nextCursor := regexp.MustCompile(`^more \w+ follow: stockade \w+ list --limit \d+ --after (\S+)\n$`)
 	var rows []map[string]any
 	var sizes []int
 	after := ""

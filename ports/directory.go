@@ -57,6 +57,10 @@ type OrgRepo interface {
 	Create(ctx context.Context, o Org) (Org, error)
 	// Get returns the org or ErrNotFound.
 	Get(ctx context.Context, id OrgID) (Org, error)
+	// List returns a page of orgs ordered by CreatedAt, then ID, each
+	// with the number of shops it owns (the count as of the read).
+	// ErrNotFound if q.After names no org.
+	List(ctx context.Context, q OrgQuery) ([]OrgListing, error)
 }
 
 // ShopRepo is the global shop directory.
@@ -74,6 +78,9 @@ type ShopRepo interface {
 	GetBySlug(ctx context.Context, slug string) (Shop, error)
 	// ListByOrg returns the org's shops ordered by creation.
 	ListByOrg(ctx context.Context, org OrgID) ([]Shop, error)
+	// List returns a page of every org's shops, in any status, ordered by
+	// CreatedAt, then ID. ErrNotFound if q.After names no shop.
+	List(ctx context.Context, q ShopQuery) ([]Shop, error)
 	// SetStatus changes a shop's status. ErrNotFound for an unknown shop,
 	// ErrInvalid for an unknown status.
 	SetStatus(ctx context.Context, id ShopID, status ShopStatus) error
@@ -92,6 +99,9 @@ type UserRepo interface {
 	// GetByEmail returns the user whose normalised e-mail equals
 	// NormalizeEmail(email), or ErrNotFound.
 	GetByEmail(ctx context.Context, email string) (User, error)
+	// List returns a page of user accounts ordered by CreatedAt, then
+	// ID. ErrNotFound if q.After names no user.
+	List(ctx context.Context, q UserQuery) ([]User, error)
 	// EndSessions makes every session of the user, in every shop, that was
 	// created before at stop working (a password change or reset signs the
 	// user out everywhere without touching other shops' rows). A time
@@ -112,6 +122,75 @@ type UserRepo interface {
 	// audited in each of them. It reveals no other tenant data. An unknown
 	// user has none.
 	Shops(ctx context.Context, id UserID) ([]ShopID, error)
+}
+
+// The directory listings (OrgRepo.List, ShopRepo.List, UserRepo.List) are
+// an operator's view of the global directory: keyset pages in creation
+// order, (CreatedAt, ID), so that a page continues where the last one
+// ended even while rows are added.
+const (
+	// DefaultDirectoryPageSize is the page a directory listing returns
+	// when its query's Limit is not positive.
+	DefaultDirectoryPageSize = 100
+	// MaxDirectoryPageSize is the largest page a directory listing
+	// returns.
+	MaxDirectoryPageSize = 1000
+)
+
+// OrgListing is an org as OrgRepo.List returns it.
+type OrgListing struct {
+	Org
+	// Shops is the number of shops the org owns, in any status.
+	Shops int
+}
+
+// OrgQuery selects a page of orgs, oldest first.
+type OrgQuery struct {
+	// After continues after this org (the last of the previous page);
+	// zero starts at the oldest.
+	After OrgID
+	// Limit is the page size: DefaultDirectoryPageSize when not positive,
+	// at most MaxDirectoryPageSize.
+	Limit int
+}
+
+// PageLimit is the number of orgs a List call returns at most.
+func (q OrgQuery) PageLimit() int { return directoryPageLimit(q.Limit) }
+
+// ShopQuery selects a page of shops, oldest first.
+type ShopQuery struct {
+	// After continues after this shop (the last of the previous page);
+	// zero starts at the oldest.
+	After ShopID
+	// Limit is the page size: DefaultDirectoryPageSize when not positive,
+	// at most MaxDirectoryPageSize.
+	Limit int
+}
+
+// PageLimit is the number of shops a List call returns at most.
+func (q ShopQuery) PageLimit() int { return directoryPageLimit(q.Limit) }
+
+// UserQuery selects a page of user accounts, oldest first.
+type UserQuery struct {
+	// After continues after this user (the last of the previous page);
+	// zero starts at the oldest.
+	After UserID
+	// Limit is the page size: DefaultDirectoryPageSize when not positive,
+	// at most MaxDirectoryPageSize.
+	Limit int
+}
+
+// PageLimit is the number of users a List call returns at most.
+func (q UserQuery) PageLimit() int { return directoryPageLimit(q.Limit) }
+
+func directoryPageLimit(limit int) int {
+	switch {
+	case limit <= 0:
+		return DefaultDirectoryPageSize
+	case limit > MaxDirectoryPageSize:
+		return MaxDirectoryPageSize
+	}
+	return limit
 }
 
 // NormalizeEmail trims surrounding space and lower-cases the address, so

@@ -81,3 +81,12 @@ func TestAuditQueryPageLimit(t *testing.T) {
 		assert.Equal(t, tt.want, ports.AuditQuery{Limit: tt.give}.PageLimit(), tt.give)
 	}
 }
+
+func TestDirectoryQueryPageLimit(t *testing.T) {
+	tests := []struct{ give, want int }{{0, 100}, {-5, 100}, {1, 1}, {1000, 1000}, {1001, 1000}}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, ports.OrgQuery{Limit: tt.give}.PageLimit(), tt.give)
+		assert.Equal(t, tt.want, ports.ShopQuery{Limit: tt.give}.PageLimit(), tt.give)
+		assert.Equal(t, tt.want, ports.UserQuery{Limit: tt.give}.PageLimit(), tt.give)
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -105,12 +107,55 @@ func noInternals(t *testing.T, err error) {
 	}
 }
 
+// TestVersion: --version prints the bare version (for scripts), the
+// version command names the program and, when the build knows it, the
+// commit (see TestInfoFrom).
 func TestVersion(t *testing.T) {
-	for _, args := range [][]string{{"version"}, {"--version"}} {
-		out, _, err := run(t, nil, args...)
-		if err != nil || out != "v1.2.3\n" {
-			t.Errorf("%v: out %q, err %v; want v1.2.3", args, out, err)
+	for args, want := range map[string]string{"version": "stockade v1.2.3\n", "--version": "v1.2.3\n"} {
+		out, _, err := run(t, nil, args)
+		if err != nil || out != want {
+			t.Errorf("%v: out %q, err %v; want %q", args, out, err, want)
 		}
+	}
+	var out bytes.Buffer
+	root := cli.NewRoot(cli.Info{Version: "v0.1.0", Commit: "0123456789abcdef0123456789abcdef01234567", Modified: true}, nil, &out, io.Discard)
+	root.SetArgs([]string{"version"})
+	if err := root.Execute(); err != nil || out.String() != "stockade v0.1.0 (commit 0123456789ab, modified)\n" {
+		t.Errorf("version: out %q, err %v", out.String(), err)
+	}
+}
+
+// TestInfoFrom: the link-time version wins, then the module version Go
+// recorded; the commit and the modified flag come from the VCS settings.
+func TestInfoFrom(t *testing.T) {
+	vcs := []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "abc1234def5678abc1234def5678abc1234def56"}, {Key: "vcs.modified", Value: "false"}}
+	dirty := []debug.BuildSetting{{Key: "vcs.revision", Value: "abc1234"}, {Key: "vcs.modified", Value: "true"}}
+	tests := []struct {
+		name   string
+		bi     *debug.BuildInfo
+		linked string
+		want   cli.Info
+		line   string
+	}{
+		{"no build info", nil, "dev", cli.Info{Version: "dev"}, "stockade dev"},
+		{"no build info, nothing linked", nil, "", cli.Info{Version: "dev"}, "stockade dev"},
+		{"linked wins", &debug.BuildInfo{Main: debug.Module{Version: "v0.2.0"}, Settings: vcs}, "v1.2.3",
+			cli.Info{Version: "v1.2.3", Commit: "abc1234def5678abc1234def5678abc1234def56"}, "stockade v1.2.3 (commit abc1234def56)"},
+		{"go install @version", &debug.BuildInfo{Main: debug.Module{Version: "v0.1.0"}}, "dev", cli.Info{Version: "v0.1.0"}, "stockade v0.1.0"},
+		{"a checkout", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: dirty}, "dev",
+			cli.Info{Version: "(devel)", Commit: "abc1234", Modified: true}, "stockade (devel) (commit abc1234, modified)"},
+		{"no module version", &debug.BuildInfo{}, "", cli.Info{Version: "dev"}, "stockade dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := cli.InfoFrom(tt.bi, tt.linked)
+			if got != tt.want {
+				t.Errorf("InfoFrom = %#v, want %#v", got, tt.want)
+			}
+			if got.String() != tt.line {
+				t.Errorf("String() = %q, want %q", got.String(), tt.line)
+			}
+		})
 	}
 }
 

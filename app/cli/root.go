@@ -20,8 +20,15 @@ import (
 // Info is what the build knows about itself.
 type Info struct {
 	// Version is the release, e.g. "v1.2.3"; main sets it from -ldflags
-	// (default "dev").
+	// or the module version Go recorded (default "dev"). The root's
+	// --version flag prints it alone.
 	Version string
+	// Commit is the VCS revision the binary was built from, "" when
+	// unknown.
+	Commit string
+	// Modified reports that the checkout had changes not committed when
+	// the binary was built.
+	Modified bool
 }
 
 // NewRoot returns the stockade root command. environ holds the process
@@ -34,10 +41,10 @@ func NewRoot(info Info, environ []string, stdout, stderr io.Writer, opts ...Opti
 	for _, opt := range opts {
 		opt(&o)
 	}
-	version := info.Version
-	if version == "" {
-		version = "dev"
+	if info.Version == "" {
+		info.Version = "dev"
 	}
+	version := info.Version
 	root := &cobra.Command{
 		Use:   "stockade",
 		Short: "Stockade: the security backbone of a multi-tenant SaaS",
@@ -74,7 +81,7 @@ STOCKADE_* environment variables, which win over the file.`,
 		newOperatorCmd(load),
 		newMessagingCmd(load),
 		newHousekeepingCmd(load),
-		newVersionCmd(version),
+		newVersionCmd(info),
 	)
 	return root
 }

@@ -62,7 +62,7 @@ func readPassword(in io.Reader) (string, error) {
 
 func newUserCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command {
 	user := &cobra.Command{Use: "user", Short: "Manage user accounts", Args: cobra.NoArgs}
-	user.AddCommand(newUserCreateCmd(load), newUserSetPasswordCmd(load), newUserRevokeSessionsCmd(load))
+	user.AddCommand(newUserCreateCmd(load), newUserListCmd(load), newUserSetPasswordCmd(load), newUserRevokeSessionsCmd(load))
 	return user
 }
 

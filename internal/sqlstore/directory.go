@@ -43,6 +43,51 @@ func (r orgs) Get(ctx context.Context, id ports.OrgID) (ports.Org, error) {
 	return ports.Org{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt.Time}, nil
 }
 
+// List reads a page of orgs with a count of each one's shops (a
+// subquery on the shops_by_org index).
+func (r orgs) List(ctx context.Context, q ports.OrgQuery) ([]ports.OrgListing, error) {
+	var rows []struct {
+		ID        ports.OrgID `db:"id"`
+		Name      string      `db:"name"`
+		CreatedAt Time        `db:"created_at"`
+		Shops     int         `db:"shops"`
+	}
+	err := r.t.directoryPage(ctx, &rows, "list orgs", "orgs",
+		`id, name, created_at, (SELECT COUNT(*) FROM shops s WHERE s.org_id = d.id) AS shops`,
+		q.After, !q.After.IsZero(), q.PageLimit())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ports.OrgListing, len(rows))
+	for i, row := range rows {
+		out[i] = ports.OrgListing{Org: ports.Org{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt.Time}, Shops: row.Shops}
+	}
+	return out, nil
+}
+
+// directoryPage reads one page of a global directory table (orgs, shops
+// or users) into dest, a pointer to a slice: the rows of
+// "SELECT cols FROM table d" in (created_at, id) order, at most limit,
+// and when hasAfter only those after the row whose ID is after, whose
+// creation time is read first (ErrNotFound if there is none). cols may
+// name the row as d. The directory tables are global: no shop to bind.
+func (t *Global) directoryPage(ctx context.Context, dest any, op, table, cols string, after any, hasAfter bool, limit int) error {
+	query, args := `SELECT `+cols+` FROM `+table+` d`, []any{}
+	if hasAfter {
+		var at Time
+		if err := t.get(ctx, &at, `SELECT created_at FROM `+table+` WHERE id = ?`, after); err != nil {
+			return t.wrap(op+": page cursor", err)
+		}
+		query += ` WHERE (d.created_at, d.id) > (?, ?)`
+		args = append(args, at.Time, after)
+	}
+	args = append(args, limit)
+	if err := t.sel(ctx, dest, query+` ORDER BY d.created_at, d.id LIMIT ?`, args...); err != nil {
+		return t.wrap(op, err)
+	}
+	return nil
+}
+
 // shops is the global shop directory. shops is a global table (no
 // row-level security on Postgres, no wall on SQLite): a shop-bound unit of
 // work reaches its own row through ThisShop only.
@@ -102,6 +147,19 @@ func (r shops) ListByOrg(ctx context.Context, org ports.OrgID) ([]ports.Shop, er
 	var rows []shopRow
 	if err := r.t.sel(ctx, &rows, `SELECT `+shopCols+` FROM shops WHERE org_id = ? ORDER BY created_at, id`, org); err != nil {
 		return nil, r.t.wrap("list shops", err)
+	}
+	out := make([]ports.Shop, len(rows))
+	for i, row := range rows {
+		out[i] = row.port()
+	}
+	return out, nil
+}
+
+// List reads a page of every org's shops.
+func (r shops) List(ctx context.Context, q ports.ShopQuery) ([]ports.Shop, error) {
+	var rows []shopRow
+	if err := r.t.directoryPage(ctx, &rows, "list shops", "shops", shopCols, q.After, !q.After.IsZero(), q.PageLimit()); err != nil {
+		return nil, err
 	}
 	out := make([]ports.Shop, len(rows))
 	for i, row := range rows {
@@ -184,4 +242,17 @@ func (r users) Get(ctx context.Context, id ports.UserID) (ports.User, error) {
 
 func (r users) GetByEmail(ctx context.Context, email string) (ports.User, error) {
 	return r.get(ctx, "get user by email", "email = ?", ports.NormalizeEmail(email))
+}
+
+// List reads a page of user accounts.
+func (r users) List(ctx context.Context, q ports.UserQuery) ([]ports.User, error) {
+	var rows []userRow
+	if err := r.t.directoryPage(ctx, &rows, "list users", "users", userCols, q.After, !q.After.IsZero(), q.PageLimit()); err != nil {
+		return nil, err
+	}
+	out := make([]ports.User, len(rows))
+	for i, row := range rows {
+		out[i] = row.port()
+	}
+	return out, nil
 }

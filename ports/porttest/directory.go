@@ -1,7 +1,9 @@
 package porttest
 
 import (
+	"bytes"
 	"context"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -194,4 +196,160 @@ func testDirectory(t *testing.T, newStore StoreHarness) {
 		})
 		require.ErrorIs(t, err, ports.ErrNotFound)
 	})
+
+	t.Run("Lists", func(t *testing.T) { testDirectoryLists(t, newStore(t)) })
+}
+
+// byCreation sorts rows the way the directory listings page them: by
+// creation time, then by ID (a UUID: byte order, which both Postgres'
+// uuid and the canonical text form keep).
+func byCreation[T any](rows []T, key func(T) (time.Time, [16]byte)) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		ti, idi := key(rows[i])
+		tj, idj := key(rows[j])
+		if !ti.Equal(tj) {
+			return ti.Before(tj)
+		}
+		return bytes.Compare(idi[:], idj[:]) < 0
+	})
+}
+
+// pages walks a listing page by page with page size n, passing each
+// page's last ID on as the next cursor, until a page comes back short;
+// it returns the rows in the order read and each page's length.
+func pages[T any, ID any](t *testing.T, s ports.Store, n int, list func(ctx context.Context, tx ports.GlobalTx, after ID, limit int) ([]T, error), id func(T) ID) ([]T, []int) {
+	t.Helper()
+	var all []T
+	var sizes []int
+	var after ID
+	for i := 0; i < 20; i++ {
+		var page []T
+		require.NoError(t, s.Global(context.Background(), func(ctx context.Context, tx ports.GlobalTx) error {
+			var err error
+			page, err = list(ctx, tx, after, n)
+			return err
+		}, ports.ReadOnly()))
+		require.LessOrEqual(t, len(page), n, "a page holds at most its limit")
+		all, sizes = append(all, page...), append(sizes, len(page))
+		if len(page) < n {
+			return all, sizes
+		}
+		after = id(page[len(page)-1])
+	}
+	t.Fatal("the listing did not end after 20 pages")
+	return nil, nil
+}
+
+// testDirectoryLists checks OrgRepo.List, ShopRepo.List and
+// UserRepo.List: keyset pages in (CreatedAt, ID) order that together hold
+// every row once, every shop in any status, each org's shop count, the
+// default page size, and ErrNotFound for a cursor naming no row.
+func testDirectoryLists(t *testing.T, s ports.Store) {
+	orgList := func(ctx context.Context, tx ports.GlobalTx, after ports.OrgID, limit int) ([]ports.OrgListing, error) {
+		return tx.Orgs().List(ctx, ports.OrgQuery{After: after, Limit: limit})
+	}
+	shopList := func(ctx context.Context, tx ports.GlobalTx, after ports.ShopID, limit int) ([]ports.Shop, error) {
+		return tx.Shops().List(ctx, ports.ShopQuery{After: after, Limit: limit})
+	}
+	userList := func(ctx context.Context, tx ports.GlobalTx, after ports.UserID, limit int) ([]ports.User, error) {
+		return tx.Users().List(ctx, ports.UserQuery{After: after, Limit: limit})
+	}
+	orgID := func(o ports.OrgListing) ports.OrgID { return o.ID }
+	shopID := func(s ports.Shop) ports.ShopID { return s.ID }
+	userID := func(u ports.User) ports.UserID { return u.ID }
+
+	// An empty directory lists nothing, in one short page.
+	gotOrgs, sizes := pages(t, s, 2, orgList, orgID)
+	assert.Empty(t, gotOrgs)
+	assert.Equal(t, []int{0}, sizes)
+	gotShops, _ := pages(t, s, 2, shopList, shopID)
+	assert.Empty(t, gotShops)
+	gotUsers, _ := pages(t, s, 2, userList, userID)
+	assert.Empty(t, gotUsers)
+
+	// Three orgs owning two, one and no shops (one suspended), five users
+	// (one verified), created in a mixed order over several units of work.
+	var orgs []ports.OrgListing
+	var shops []ports.Shop
+	var users []ports.User
+	newUser := func(ctx context.Context, tx ports.GlobalTx, i int) error {
+		u := ports.User{ID: ports.NewUserID(), Email: "list-" + strings.Repeat("x", i) + "@example.com", Name: "Lister"}
+		if i == 2 {
+			u.VerifiedAt = time.Now()
+		}
+		u, err := tx.Users().Create(ctx, u)
+		users = append(users, u)
+		return err
+	}
+	for i, nShops := range []int{2, 1, 0} {
+		require.NoError(t, global(t, s, func(ctx context.Context, tx ports.GlobalTx) error {
+			o, err := tx.Orgs().Create(ctx, ports.Org{ID: ports.NewOrgID(), Name: "Org " + strings.Repeat("I", i+1)})
+			if err != nil {
+				return err
+			}
+			orgs = append(orgs, ports.OrgListing{Org: o, Shops: nShops})
+			for j := 0; j < nShops; j++ {
+				id := ports.NewShopID()
+				sh, err := tx.Shops().Create(ctx, ports.Shop{ID: id, OrgID: o.ID, Slug: "list-" + id.String()[24:], Name: "Listed", Status: ports.ShopActive})
+				if err != nil {
+					return err
+				}
+				shops = append(shops, sh)
+			}
+			if err := newUser(ctx, tx, i+1); err != nil {
+				return err
+			}
+			return newUser(ctx, tx, i+4)
+		}))
+	}
+	require.NoError(t, global(t, s, func(ctx context.Context, tx ports.GlobalTx) error { return newUser(ctx, tx, 9) }))
+	require.NoError(t, global(t, s, func(ctx context.Context, tx ports.GlobalTx) error {
+		return tx.Shops().SetStatus(ctx, shops[2].ID, ports.ShopSuspended)
+	}))
+	shops[2].Status = ports.ShopSuspended
+	byCreation(orgs, func(o ports.OrgListing) (time.Time, [16]byte) { return o.CreatedAt, o.ID.UUID })
+	byCreation(shops, func(s ports.Shop) (time.Time, [16]byte) { return s.CreatedAt, s.ID.UUID })
+	byCreation(users, func(u ports.User) (time.Time, [16]byte) { return u.CreatedAt, u.ID.UUID })
+
+	gotOrgs, sizes = pages(t, s, 2, orgList, orgID)
+	assert.Equal(t, orgs, gotOrgs, "orgs in (CreatedAt, ID) order with their shop counts, each once")
+	assert.Equal(t, []int{2, 1}, sizes)
+	gotShops, sizes = pages(t, s, 2, shopList, shopID)
+	assert.Equal(t, shops, gotShops, "every org's shops, the suspended one too, each once")
+	assert.Equal(t, []int{2, 1}, sizes)
+	gotUsers, sizes = pages(t, s, 2, userList, userID)
+	assert.Equal(t, users, gotUsers, "users in (CreatedAt, ID) order, each once")
+	assert.Equal(t, []int{2, 2, 2, 1}, sizes)
+	gotUsers, sizes = pages(t, s, 1, userList, userID)
+	assert.Equal(t, users, gotUsers, "pages of one")
+	assert.Equal(t, []int{1, 1, 1, 1, 1, 1, 1, 0}, sizes, "a page after the last row is empty")
+
+	// A limit that is not positive is the default page size.
+	require.NoError(t, s.Global(context.Background(), func(ctx context.Context, tx ports.GlobalTx) error {
+		got, err := tx.Users().List(ctx, ports.UserQuery{})
+		require.NoError(t, err)
+		assert.Equal(t, users, got)
+		got, err = tx.Users().List(ctx, ports.UserQuery{Limit: -1, After: users[4].ID})
+		require.NoError(t, err)
+		assert.Equal(t, users[5:], got)
+		return nil
+	}, ports.ReadOnly()))
+
+	// A cursor naming no row is ErrNotFound, not an empty page or the
+	// first one; nor is one directory's ID a cursor in another.
+	err := s.Global(context.Background(), func(ctx context.Context, tx ports.GlobalTx) error {
+		_, err := tx.Orgs().List(ctx, ports.OrgQuery{After: ports.NewOrgID()})
+		return err
+	}, ports.ReadOnly())
+	require.ErrorIs(t, err, ports.ErrNotFound)
+	err = s.Global(context.Background(), func(ctx context.Context, tx ports.GlobalTx) error {
+		_, err := tx.Shops().List(ctx, ports.ShopQuery{After: ports.ShopID{UUID: orgs[0].ID.UUID}})
+		return err
+	}, ports.ReadOnly())
+	require.ErrorIs(t, err, ports.ErrNotFound)
+	err = s.Global(context.Background(), func(ctx context.Context, tx ports.GlobalTx) error {
+		_, err := tx.Users().List(ctx, ports.UserQuery{After: ports.UserID{UUID: shops[0].ID.UUID}})
+		return err
+	}, ports.ReadOnly())
+	require.ErrorIs(t, err, ports.ErrNotFound)
 }

@@ -291,6 +291,20 @@ func TestVersion(t *testing.T) {
 	if r.code != 0 || strings.TrimSpace(r.stdout) == "" || r.stderr != "" {
 		t.Errorf("version: %+v, want a version on stdout", r)
 	}
+	if !strings.HasPrefix(r.stdout, "stockade ") || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("version printed %q, want one line \"stockade <version> …\"", r.stdout)
+	}
+}
+
+// TestListRefusesBadInput: a listing's bad --limit or cursor is exit code
+// 1 and one line naming the flag.
+func TestListRefusesBadInput(t *testing.T) {
+	env := environ(t, "STOCKADE_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
+	requireOneErrorLine(t, runStockade(t, env, "shop", "list", "--limit", "0"), "--limit must be 1 to 1000")
+	requireOneErrorLine(t, runStockade(t, env, "user", "list", "--after", "01960000-0000-7000-8000-000000000000"), "--after", "no user has this ID")
+	if r := runStockade(t, env, "org", "list"); r.code != 0 || r.stdout != "ID  NAME  SHOPS  CREATED\n" || r.stderr != "" {
+		t.Errorf("org list on an empty database: %+v", r)
+	}
 }
 
 func TestUnknownFlag(t *testing.T) {

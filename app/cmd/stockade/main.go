@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 
 	"github.com/stockadehq/stockade/app/cli"
 )
 
-// version is set at link time: -ldflags "-X main.version=v1.2.3".
+// version is set at link time: -ldflags "-X main.version=v1.2.3"; left
+// "dev", the module version Go recorded is printed (see cli.BuildInfo).
 var version = "dev"
 
 func main() {
@@ -22,23 +22,11 @@ func main() {
 // run executes the command line and returns the exit code: 0, or 1 after
 // printing exactly one line "stockade: <error>" to stderr.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
-	root := cli.NewRoot(cli.Info{Version: buildVersion()}, environ, stdout, stderr)
+	root := cli.NewRoot(cli.BuildInfo(version), environ, stdout, stderr)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, cli.ErrorLine(err))
 		return 1
 	}
 	return 0
-}
-
-// buildVersion is the link-time version, or the module version that
-// `go install …@vX` records when none was linked in.
-func buildVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return version
 }

@@ -3,6 +3,7 @@ package testinfra_test
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,45 +13,86 @@ import (
 )
 
 // goTestFixture runs `go test args... ./testdata/skipsummary` the way a
-// person would, with STOCKADE_REQUIRE_INTEGRATION unset, and returns what
-// the go command printed, stdout and stderr together.
-func goTestFixture(t *testing.T, args ...string) string {
+// person would, on a machine without stripe-mock (not on PATH, not in
+// GOPATH, no STOCKADE_TEST_STRIPE_MOCK_*), with STOCKADE_REQUIRE_INTEGRATION
+// unset unless requireIntegration, and returns what the go command printed, stdout
+// and stderr together, and whether it succeeded.
+func goTestFixture(t *testing.T, requireIntegration bool, args ...string) (string, bool) {
 	t.Helper()
-	var env []string
+	modcache, err := exec.CommandContext(t.Context(), "go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env GOMODCACHE: %v", err)
+	}
+	var path []string
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if _, err := os.Stat(filepath.Join(dir, "stripe-mock")); err != nil {
+			path = append(path, dir)
+		}
+	}
+	env := []string{
+		"PATH=" + strings.Join(path, string(filepath.ListSeparator)),
+		"GOPATH=" + t.TempDir(), // no $GOPATH/bin/stripe-mock
+		"GOMODCACHE=" + strings.TrimSpace(string(modcache)),
+	}
+	if requireIntegration {
+		env = append(env, "STOCKADE_REQUIRE_INTEGRATION=1")
+	}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "STOCKADE_REQUIRE_INTEGRATION=") {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "PATH", name == "GOPATH", name == "GOMODCACHE", name == "STOCKADE_REQUIRE_INTEGRATION",
+			strings.HasPrefix(name, "STOCKADE_TEST_STRIPE_MOCK_"):
+		default:
 			env = append(env, kv)
 		}
 	}
 	cmd := exec.CommandContext(t.Context(), "go", append(append([]string{"test"}, args...), "./testdata/skipsummary")...)
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return string(out)
+	if _, exited := err.(*exec.ExitError); err != nil && !exited {
+		t.Fatalf("go test: %v\n%s", err, out)
+	}
+	return string(out), err == nil
 }
 
 const fixtureSummary = "testinfra: github.com/stockadehq/stockade/internal/testinfra/testdata/skipsummary: " +
-	"3 tests skipped: 2 need Widget [to get it: apt-get install widget], 1 needs Gadget [to get it: make gadget]; " +
+	"4 tests skipped: 2 need Widget [to get it: apt-get install widget], 1 needs Gadget [to get it: make gadget], " +
+	"1 needs stripe-mock [to get it: go install github.com/stripe/stripe-mock@v0.203.0 (a few seconds), or set STOCKADE_TEST_STRIPE_MOCK_BIN / STOCKADE_TEST_STRIPE_MOCK_URL]; " +
 	"go test -v names them, STOCKADE_REQUIRE_INTEGRATION=1 makes them failures\n"
 
 // TestPlainGoTestShowsTheSkipSummary: a plain `go test` prints nothing of
 // a passing package but its "ok" line — not even what TestMain prints —
 // yet the skip summary shows, once, just before that line; with -v it
-// shows once too. A run without skips prints no summary.
+// shows once too, after each skipped test with its reason. A run without
+// skips prints no summary, and with STOCKADE_REQUIRE_INTEGRATION=1 the
+// same tests fail instead of skipping.
 func TestPlainGoTestShowsTheSkipSummary(t *testing.T) {
 	ok := regexp.MustCompile(`(?m)^ok  \tgithub.com/stockadehq/stockade/internal/testinfra/testdata/skipsummary\t`)
 
-	out := goTestFixture(t, "-count=1")
+	out, passed := goTestFixture(t, false, "-count=1")
+	require.True(t, passed, "%s", out)
 	assert.Equal(t, 1, strings.Count(out, fixtureSummary), "plain go test shows the summary once:\n%s", out)
 	require.Regexp(t, ok, out)
 	assert.True(t, strings.HasPrefix(out, fixtureSummary), "the summary comes before the package's ok line:\n%s", out)
 	assert.NotContains(t, out, "--- SKIP", "a plain run names no test")
 
-	out = goTestFixture(t, "-count=1", "-v")
+	out, passed = goTestFixture(t, false, "-count=1", "-v")
+	require.True(t, passed, "%s", out)
 	assert.Equal(t, 1, strings.Count(out, fixtureSummary), "-v shows the summary once:\n%s", out)
-	assert.Equal(t, 3, strings.Count(out, "--- SKIP"), "-v names the skipped tests:\n%s", out)
+	assert.Equal(t, 4, strings.Count(out, "--- SKIP"), "-v names the skipped tests:\n%s", out)
+	assert.Contains(t, out, "the fixture's billing cases: stripe-mock unavailable: stripe-mock not found", "the left-out cases say what was left out and why")
 
-	out = goTestFixture(t, "-count=1", "-run", "TestRuns")
+	out, passed = goTestFixture(t, false, "-count=1", "-run", "TestRuns")
+	require.True(t, passed, "%s", out)
 	assert.NotContains(t, out, "testinfra:", "no skips, no summary:\n%s", out)
 	require.Regexp(t, ok, out)
+
+	out, passed = goTestFixture(t, true, "-count=1", "-v")
+	require.False(t, passed, "STOCKADE_REQUIRE_INTEGRATION=1 turns the skips into failures:\n%s", out)
+	assert.NotContains(t, out, "--- SKIP", "nothing skips under STOCKADE_REQUIRE_INTEGRATION=1:\n%s", out)
+	assert.NotContains(t, out, "testinfra:", "nothing skipped, no summary:\n%s", out)
+	for _, name := range []string{"TestNeedsWidget", "TestNeedsGadget", "TestNeedsWidgetToo/inner", "TestWithoutStripeMock"} {
+		assert.Contains(t, out, "--- FAIL: "+name+" ", "%s fails", name)
+	}
+	assert.Contains(t, out, "stripe-mock is required (STOCKADE_REQUIRE_INTEGRATION=1) but unavailable", "OptionalStripeMock fails under STOCKADE_REQUIRE_INTEGRATION=1")
 }

@@ -1,6 +1,7 @@
 // Package skipsummary is run by testinfra's TestPlainGoTestShowsTheSkipSummary
-// with its own `go test`: three tests skip through testinfra.Missing for two
-// invented parts, one runs.
+// with its own `go test` and without stripe-mock: three tests skip through
+// testinfra.Missing for two invented parts, one leaves its stripe-mock cases
+// out in a skipped subtest, one runs.
 package skipsummary_test
 
 import (
@@ -27,3 +28,15 @@ func TestNeedsWidgetToo(t *testing.T) {
 }
 
 func TestRuns(t *testing.T) {}
+
+// TestWithoutStripeMock runs without stripe-mock (the caller hides it),
+// leaving out its billing cases in a skipped subtest.
+func TestWithoutStripeMock(t *testing.T) {
+	if _, ok := testinfra.OptionalStripeMock(t); ok {
+		t.Fatal("the fixture must run without stripe-mock")
+	}
+	t.Run("billing", func(t *testing.T) {
+		testinfra.SkipWithoutStripeMock(t, "the fixture's billing cases")
+		t.Fatal("SkipWithoutStripeMock returned without stripe-mock")
+	})
+}

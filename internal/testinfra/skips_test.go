@@ -14,9 +14,10 @@ import (
 
 // goTestFixture runs `go test args... ./testdata/skipsummary` the way a
 // person would, on a machine without stripe-mock (not on PATH, not in
-// GOPATH, no STOCKADE_TEST_STRIPE_MOCK_*), with STOCKADE_REQUIRE_INTEGRATION
-// unset unless requireIntegration, and returns what the go command printed, stdout
-// and stderr together, and whether it succeeded.
+// GOPATH, no STOCKADE_TEST_STRIPE_MOCK_*), with
+// STOCKADE_REQUIRE_INTEGRATION=1 only when requireIntegration, and returns
+// what the go command printed, stdout and stderr together, and whether it
+// succeeded.
 func goTestFixture(t *testing.T, requireIntegration bool, args ...string) (string, bool) {
 	t.Helper()
 	modcache, err := exec.CommandContext(t.Context(), "go", "env", "GOMODCACHE").Output()

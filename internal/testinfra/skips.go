@@ -2,7 +2,6 @@ package testinfra
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -116,7 +115,7 @@ func printSkipSummary(line string) {
 // this test binary, or else the controlling terminal, for appending; it
 // returns nil when neither is available or when that output is the test
 // binary's own (it was run directly, not by go test).
-func goCommandOutput() io.WriteCloser {
+func goCommandOutput() *os.File {
 	if parent := os.Getppid(); parent > 1 && isGoCommand(parent) {
 		if f := openAppend("/proc/" + strconv.Itoa(parent) + "/fd/2"); f != nil {
 			return f

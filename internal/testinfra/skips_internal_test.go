@@ -30,38 +30,38 @@ func (f *fakeTB) Skipf(format string, args ...any) {
 	f.skips = append(f.skips, fmt.Sprintf(format, args...))
 }
 
-// TestMissingCountsEachSkippedTest: every real test that Missing skips is
-// counted once under its part, in the order the parts were first missed;
-// a stand-in testing.TB is not a test and is not counted. The tests'
-// tallies are taken out of the binary's own summary afterwards: they are
-// this test's fixtures, not parts missing from the machine.
-func TestMissingCountsEachSkippedTest(t *testing.T) {
+// TestSkipTallies: each recorded skip is counted under its part, the
+// parts in the order they were first missed. (That Missing records each
+// real test it skips, subtests included, is shown end to end by
+// TestPlainGoTestShowsTheSkipSummary.)
+func TestSkipTallies(t *testing.T) {
+	var r registry
+	assert.Empty(t, r.skipSummary("p"))
+	for _, part := range []string{"Widget", "Gadget", "Widget", "Widget"} {
+		r.recordSkip(part, "install "+part)
+	}
+	assert.Equal(t,
+		"testinfra: p: 4 tests skipped: 3 need Widget [to get it: install Widget], 1 needs Gadget [to get it: install Gadget]; go test -v names them, STOCKADE_REQUIRE_INTEGRATION=1 makes them failures",
+		r.skipSummary("p"))
+}
+
+// TestMissingCountsOnlyRealTests: a stand-in testing.TB (as in the tests
+// of Missing itself) is skipped but not counted: it is not a test of the
+// binary.
+func TestMissingCountsOnlyRealTests(t *testing.T) {
 	t.Setenv(requireEnv, "")
 	reg.mu.Lock()
-	saved := reg.skips
-	reg.skips = nil
+	before := len(reg.skips)
 	reg.mu.Unlock()
-	t.Cleanup(func() {
-		reg.mu.Lock()
-		reg.skips = saved
-		reg.mu.Unlock()
-	})
-
-	for _, part := range []string{"Widget", "Gadget", "Widget"} {
-		t.Run(part, func(t *testing.T) {
-			Missing(t, part, "not installed", "install "+part)
-		})
-	}
-	t.Run("left out", func(t *testing.T) {
-		missing(t, "Widget", "not installed", "install Widget", "the widget cases")
-	})
 	fake := &fakeTB{}
 	Missing(fake, "Gizmo", "not installed", "install Gizmo")
 	require.Len(t, fake.skips, 1)
-
-	assert.Equal(t,
-		"testinfra: p: 4 tests skipped: 3 need Widget [to get it: install Widget], 1 needs Gadget [to get it: install Gadget]; go test -v names them, STOCKADE_REQUIRE_INTEGRATION=1 makes them failures",
-		reg.skipSummary("p"))
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	assert.Len(t, reg.skips, before, "a stand-in is not counted")
+	for _, s := range reg.skips {
+		assert.NotEqual(t, "Gizmo", s.part)
+	}
 }
 
 func TestMissingSaysWhatWasLeftOut(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -88,9 +89,11 @@ func testPackage() string {
 // own output is shown, so it goes to stdout. A plain `go test ./...`,
 // however, shows a passing package's output not at all — not even what
 // TestMain prints — so the line goes to the go command's own standard
-// error (the parent process's descriptor 2, through /proc), or, failing
-// that, to the controlling terminal; only when neither can be opened does
-// it fall back to stdout, seen with -v or when the package fails.
+// error (the parent process's descriptor 2, through /proc) — unless that
+// is a regular file the line could be overwritten in (see appendsSafely)
+// — or, failing that, to the controlling terminal; only when neither can
+// be used does it fall back to stdout, seen with -v or when the package
+// fails.
 //
 // go test caches a passing package's result, skips included, and a cached
 // result ("ok … (cached)") replays none of this: -count=1 runs the tests
@@ -116,12 +119,40 @@ func printSkipSummary(line string) {
 // returns nil when neither is available or when that output is the test
 // binary's own (it was run directly, not by go test).
 func goCommandOutput() *os.File {
-	if parent := os.Getppid(); parent > 1 && isGoCommand(parent) {
+	if parent := os.Getppid(); parent > 1 && isGoCommand(parent) && appendsSafely(parent, 2) {
 		if f := openAppend("/proc/" + strconv.Itoa(parent) + "/fd/2"); f != nil {
 			return f
 		}
 	}
 	return openAppend("/dev/tty")
+}
+
+// appendsSafely reports whether a line appended to descriptor fd of
+// process pid, through a file description of our own, stays where it is:
+// true for a pipe, a terminal or another non-regular file, and for a
+// regular file only when pid opened it for appending (go test ./... >>log).
+// A regular file opened otherwise (go test ./... >log 2>&1) is written at
+// pid's own offset, which our line would not move: pid's next write would
+// overwrite it.
+func appendsSafely(pid, fd int) bool {
+	info, err := os.Stat("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return false
+	}
+	if !info.Mode().IsRegular() {
+		return true
+	}
+	fdinfo, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(fdinfo), "\n") {
+		if v, ok := strings.CutPrefix(line, "flags:"); ok {
+			flags, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
+			return err == nil && flags&syscall.O_APPEND != 0
+		}
+	}
+	return false
 }
 
 // isGoCommand reports whether process pid runs the go command.

@@ -20,6 +20,17 @@ import (
 // succeeded.
 func goTestFixture(t *testing.T, requireIntegration bool, args ...string) (string, bool) {
 	t.Helper()
+	cmd := fixtureCommand(t, requireIntegration, args...)
+	out, err := cmd.CombinedOutput()
+	if _, exited := err.(*exec.ExitError); err != nil && !exited {
+		t.Fatalf("go test: %v\n%s", err, out)
+	}
+	return string(out), err == nil
+}
+
+// fixtureCommand is the go test command goTestFixture runs.
+func fixtureCommand(t *testing.T, requireIntegration bool, args ...string) *exec.Cmd {
+	t.Helper()
 	modcache, err := exec.CommandContext(t.Context(), "go", "env", "GOMODCACHE").Output()
 	if err != nil {
 		t.Fatalf("go env GOMODCACHE: %v", err)
@@ -49,11 +60,29 @@ func goTestFixture(t *testing.T, requireIntegration bool, args ...string) (strin
 	}
 	cmd := exec.CommandContext(t.Context(), "go", append(append([]string{"test"}, args...), "./testdata/skipsummary")...)
 	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if _, exited := err.(*exec.ExitError); err != nil && !exited {
-		t.Fatalf("go test: %v\n%s", err, out)
+	return cmd
+}
+
+// goTestFixtureToFile runs the plain `go test -count=1` of goTestFixture
+// with its stdout and stderr on one file, as `>log 2>&1` does (or
+// `>>log 2>&1` when appending), and returns the file's content.
+func goTestFixtureToFile(t *testing.T, appending bool) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "log")
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if appending {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
 	}
-	return string(out), err == nil
+	f, err := os.OpenFile(path, flags, 0o644)
+	require.NoError(t, err)
+	cmd := fixtureCommand(t, false, "-count=1")
+	cmd.Stdout, cmd.Stderr = f, f
+	runErr := cmd.Run()
+	require.NoError(t, f.Close())
+	out, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, runErr, "%s", out)
+	return string(out)
 }
 
 const fixtureSummary = "testinfra: github.com/stockadehq/stockade/internal/testinfra/testdata/skipsummary: " +
@@ -65,8 +94,9 @@ const fixtureSummary = "testinfra: github.com/stockadehq/stockade/internal/testi
 // a passing package but its "ok" line — not even what TestMain prints —
 // yet the skip summary shows, once, just before that line; with -v it
 // shows once too, after each skipped test with its reason. A run without
-// skips prints no summary, and with STOCKADE_REQUIRE_INTEGRATION=1 the
-// same tests fail instead of skipping.
+// skips prints no summary. The go command's output redirected to a file
+// stays intact, and keeps the summary when appended to. With
+// STOCKADE_REQUIRE_INTEGRATION=1 the same tests fail instead of skipping.
 func TestPlainGoTestShowsTheSkipSummary(t *testing.T) {
 	ok := regexp.MustCompile(`(?m)^ok  \tgithub.com/stockadehq/stockade/internal/testinfra/testdata/skipsummary\t`)
 
@@ -87,6 +117,17 @@ func TestPlainGoTestShowsTheSkipSummary(t *testing.T) {
 	require.True(t, passed, "%s", out)
 	assert.NotContains(t, out, "testinfra:", "no skips, no summary:\n%s", out)
 	require.Regexp(t, ok, out)
+
+	// go test ./... >log 2>&1: the go command writes the log at its own
+	// offset, where an appended line would be overwritten, so the line
+	// goes to the terminal (if any) and the log is go's own, intact.
+	log := goTestFixtureToFile(t, false)
+	assert.Regexp(t, `^(?:`+regexp.QuoteMeta(fixtureSummary)+`)?ok  \tgithub.com/stockadehq/stockade/internal/testinfra/testdata/skipsummary\t[0-9.]+s\n$`, log,
+		"the go command's log is not garbled")
+	// go test ./... >>log 2>&1: appended, the line stays in the log.
+	log = goTestFixtureToFile(t, true)
+	assert.True(t, strings.HasPrefix(log, fixtureSummary), "the summary is in an appended log:\n%s", log)
+	require.Regexp(t, ok, log)
 
 	out, passed = goTestFixture(t, true, "-count=1", "-v")
 	require.False(t, passed, "STOCKADE_REQUIRE_INTEGRATION=1 turns the skips into failures:\n%s", out)

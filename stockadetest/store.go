@@ -22,7 +22,9 @@ import (
 //	func TestMain(m *testing.M) { os.Exit(stockadetest.Main(m)) }
 //
 // It returns m.Run's exit code, or 1 instead of 0 when the cluster could
-// not be stopped cleanly. Call it at most once per test binary.
+// not be stopped cleanly. When tests skipped because PostgreSQL is not
+// installed, it prints one line saying how many and how to get it, which
+// a plain `go test ./...` shows too. Call it at most once per test binary.
 func Main(m *testing.M) int { return testinfra.Main(m) }
 
 // Option configures the store [SQLite] or [Postgres] returns.

@@ -20,7 +20,7 @@ func TestAccessLogNamesRoutesNotTokens(t *testing.T) {
 	a := w.api(nil)
 	token := bravoToken(t, w)
 	const unmatched = "no-route-token-Zq81xv"
-	from := len(w.bill.logs.String()) // the world's own set-up is logged too
+	from := len(w.logs.String()) // the world's own set-up is logged too
 
 	res, body := a.raw("GET", "/u/"+token, "bravo.example.test", "", "", nil)
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
@@ -33,7 +33,7 @@ func TestAccessLogNamesRoutesNotTokens(t *testing.T) {
 	res, _ = a.raw("X-"+unmatched, "/u/"+token, "bravo.example.test", "", "", nil)
 	require.Equal(t, http.StatusMethodNotAllowed, res.StatusCode)
 
-	logs := w.bill.logs.String()[from:]
+	logs := w.logs.String()[from:]
 	for _, secret := range []string{token, token[:40], "q-secret-Zq81xv", unmatched} {
 		assert.NotContains(t, logs, secret, "a log line carries a credential from the URL")
 	}

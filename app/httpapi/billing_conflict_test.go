@@ -57,7 +57,7 @@ func (r conflictOnceRepo) ApplySubscription(ctx context.Context, s ports.Subscri
 func TestStripeWebhookConflictIsRetried(t *testing.T) {
 	for _, pg := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			w := newMatrixWorld(t, pg)
+			w := newBillingMatrixWorld(t, pg)
 			armed := &atomic.Bool{}
 			a := w.apiOver(conflictOnce{w.raw, armed}, access.DefaultPolicy())
 			_, cus := linkAlpha(t, w, a)

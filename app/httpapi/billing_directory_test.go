@@ -15,7 +15,7 @@ import (
 // customer's first event looks its shop up, and still reaches only that
 // shop.
 func TestStripeWebhookRemembersTheCustomersShop(t *testing.T) {
-	w := newMatrixWorld(t, false)
+	w := newBillingMatrixWorld(t, false)
 	cs := &countingStore{inner: w.raw}
 	a := w.apiOver(cs, access.DefaultPolicy())
 	_, cus := linkAlpha(t, w, a)

@@ -22,7 +22,7 @@ import (
 func TestConnectRefreshGetIsSideEffectFree(t *testing.T) {
 	for _, pg := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			w := newMatrixWorld(t, pg)
+			w := newBillingMatrixWorld(t, pg)
 			a := w.api(access.DefaultPolicy())
 			owner, _ := w.signIn(a, "alpha", w.byRole[ports.RoleOwner].Email)
 			before := len(billingEvents(t, w.raw, w.alpha.ID))

@@ -76,7 +76,7 @@ func linkAlpha(t *testing.T, w *matrixWorld, a *matrixAPI) (cookie, customer str
 // the subscription arriving by webhook, a card, the portal, the card
 // change, Connect onboarding and its status, and the audit trail.
 func TestBillingOverHTTP(t *testing.T) {
-	w := newMatrixWorld(t, false)
+	w := newBillingMatrixWorld(t, false)
 	a := w.api(access.DefaultPolicy())
 	owner, _ := w.signIn(a, "alpha", w.byRole[ports.RoleOwner].Email)
 
@@ -153,7 +153,7 @@ func TestBillingOverHTTP(t *testing.T) {
 func TestStripeWebhookAttacks(t *testing.T) {
 	for _, pg := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			w := newMatrixWorld(t, pg)
+			w := newBillingMatrixWorld(t, pg)
 			a := w.api(access.DefaultPolicy())
 			_, cus := linkAlpha(t, w, a)
 			base := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
@@ -242,7 +242,7 @@ func TestStripeWebhookAttacks(t *testing.T) {
 			})
 
 			t.Run("LogsHoldNoPayload", func(t *testing.T) {
-				logs := w.bill.logs.String()
+				logs := w.logs.String()
 				assert.Contains(t, logs, "evt_newer", "outcomes are logged by event ID")
 				assert.Contains(t, logs, "billing webhook refused")
 				assert.NotContains(t, logs, marker, "no log line quotes a payload")
@@ -257,7 +257,7 @@ func TestStripeWebhookAttacks(t *testing.T) {
 // at once on Postgres: exactly one is applied and audited, the other 19
 // are duplicates.
 func TestStripeWebhookConcurrentCopies(t *testing.T) {
-	w := newMatrixWorld(t, true)
+	w := newBillingMatrixWorld(t, true)
 	a := w.api(access.DefaultPolicy())
 	_, cus := linkAlpha(t, w, a)
 	at := time.Now().Add(-time.Minute).Truncate(time.Second)
@@ -302,7 +302,7 @@ func TestStripeWebhookConcurrentCopies(t *testing.T) {
 // retention ends, and once that passes the shop is listed as past
 // retention — for a system scope only.
 func TestCancellationStartsTheRetentionClock(t *testing.T) {
-	w := newMatrixWorld(t, false)
+	w := newBillingMatrixWorld(t, false)
 	a := w.api(access.DefaultPolicy())
 	owner, cus := linkAlpha(t, w, a)
 	at := time.Now().Add(-time.Hour).Truncate(time.Second)
@@ -342,7 +342,7 @@ func TestCancellationStartsTheRetentionClock(t *testing.T) {
 // state keeps brand and last four only. (The billing table's columns are
 // compared with the allow-list by the adapters' schema tests.)
 func TestBillingNeverCarriesCardNumbers(t *testing.T) {
-	w := newMatrixWorld(t, false)
+	w := newBillingMatrixWorld(t, false)
 	a := w.api(access.DefaultPolicy())
 	owner, cus := linkAlpha(t, w, a)
 	var answers bytes.Buffer
@@ -364,7 +364,7 @@ func TestBillingNeverCarriesCardNumbers(t *testing.T) {
 	for _, r := range w.bill.reqs.all() {
 		assert.Empty(t, pan.Find(r), "a request to Stripe: %s", strings.SplitN(r, "\n", 2)[0])
 	}
-	for _, line := range w.bill.logs.Lines() {
+	for _, line := range w.logs.Lines() {
 		assert.Empty(t, pan.Find(line), "log line %s", line)
 	}
 	assert.Empty(t, pan.Find(answers.String()))
@@ -380,7 +380,7 @@ func TestBillingNeverCarriesCardNumbers(t *testing.T) {
 // 40-day-old event is no longer a duplicate after a run of new ones —
 // while a recent one still is.
 func TestOldEventIDsAreForgotten(t *testing.T) {
-	w := newMatrixWorld(t, false)
+	w := newBillingMatrixWorld(t, false)
 	a := w.api(access.DefaultPolicy())
 	_, cus := linkAlpha(t, w, a)
 	old := time.Now().Add(-40 * 24 * time.Hour).Truncate(time.Second)
@@ -404,7 +404,7 @@ func TestOldEventIDsAreForgotten(t *testing.T) {
 // subscription Stripe says is another customer's is refused and nothing
 // changes.
 func TestRefreshFromStripe(t *testing.T) {
-	w := newMatrixWorld(t, false)
+	w := newBillingMatrixWorld(t, false)
 	a := w.api(access.DefaultPolicy())
 	owner, cus := linkAlpha(t, w, a)
 	a.callJSON(t, "POST", "/billing/connect", owner, "", http.StatusOK)

@@ -106,19 +106,29 @@ func (r *stripeRecorder) all() []string {
 type billingKit struct {
 	mock     testinfra.StripeMock
 	reqs     *stripeRecorder
-	logs     *syncBuffer
+	logs     *syncBuffer // the world's log sink, shared with the API
 	webhooks *stripe.Webhooks
 	// canary, when set, also receives the billing service's log.
 	canary *canary.Sink
 }
 
-func newBillingKit(t *testing.T) *billingKit {
+// newBillingKit builds billing services on mock, logging to logs.
+func newBillingKit(t *testing.T, mock testinfra.StripeMock, logs *syncBuffer) *billingKit {
 	t.Helper()
-	k := &billingKit{mock: testinfra.StartStripeMock(t), reqs: &stripeRecorder{}, logs: &syncBuffer{}}
-	var err error
-	k.webhooks, err = stripe.NewWebhooks(stripe.WebhookConfig{PlatformSecrets: []string{whPlatformSecret}, ConnectSecrets: []string{whConnectSecret}})
+	return &billingKit{mock: mock, reqs: &stripeRecorder{}, logs: logs, webhooks: testWebhooks(t)}
+}
+
+// testWebhooks is the Stripe webhook verifier with the test secrets.
+func testWebhooks(t *testing.T) *stripe.Webhooks {
+	t.Helper()
+	wh, err := stripe.NewWebhooks(stripe.WebhookConfig{PlatformSecrets: []string{whPlatformSecret}, ConnectSecrets: []string{whConnectSecret}})
 	require.NoError(t, err)
-	return k
+	return wh
+}
+
+// testPlans are the plans every test billing service sells.
+func testPlans() billing.Config {
+	return billing.Config{Plans: map[string]string{"pro": "price_Pro", "plus": "price_Plus"}}
 }
 
 // service builds a billing service over store with policy, the Stripe
@@ -131,8 +141,20 @@ func (k *billingKit) service(t *testing.T, store ports.Store, policy *access.Pol
 	if k.canary != nil {
 		logs = io.MultiWriter(k.logs, k.canary)
 	}
-	svc, err := billing.New(billing.Deps{Store: store, Provider: c, Webhooks: k.webhooks, Policy: policy, Clock: clock, Logger: slogTo(logs)},
-		billing.Config{Plans: map[string]string{"pro": "price_Pro", "plus": "price_Plus"}})
+	svc, err := billing.New(billing.Deps{Store: store, Provider: c, Webhooks: k.webhooks, Policy: policy, Clock: clock, Logger: slogTo(logs)}, testPlans())
+	require.NoError(t, err)
+	return svc
+}
+
+// unreachableBillingService is a billing service whose Stripe client
+// points at no server, built only to list the routes billing adds to an
+// API (see matrixWorld.skipLeftOutBillingRoutes); an API over it must
+// serve nothing.
+func unreachableBillingService(t *testing.T, store ports.Store, policy *access.Policy, clock ports.Clock) *billing.Service {
+	t.Helper()
+	c, err := stripe.New(stripe.Config{APIKey: "sk_test_unreachable", BaseURL: "http://127.0.0.1:9", Clock: clock})
+	require.NoError(t, err)
+	svc, err := billing.New(billing.Deps{Store: store, Provider: c, Webhooks: testWebhooks(t), Policy: policy, Clock: clock, Logger: slogTo(io.Discard)}, testPlans())
 	require.NoError(t, err)
 	return svc
 }

@@ -3,7 +3,14 @@ package httpapi_test
 // The harness of the cross-tenant attack matrix: one store (SQLite, or
 // Postgres as the application role under RLS) with two shops of ONE org —
 // alpha, whose members attack, and bravo, the victim — and the full API
-// (auth, files, tenancy) built over it with a chosen permission policy.
+// (auth, files, tenancy, …) built over it with a chosen permission policy.
+//
+// Billing is the one part that needs a process outside the test binary
+// (stripe-mock): without it newMatrixWorld builds the world without
+// billing — the API then has no billing routes, and each test that
+// enumerates routes names the ones it left out in a skipped "billing
+// routes" subtest (skipLeftOutBillingRoutes) — while a test that drives
+// billing builds its world with newBillingMatrixWorld, which skips.
 
 import (
 	"bytes"
@@ -79,11 +86,13 @@ type matrixWorld struct {
 	// bravoLinkToken is the token of bravo's link to its file.
 	bravoLinkToken string
 
-	// bill builds billing services on a real stripe-mock and collects the
-	// API's logs.
+	// logs collects the log lines of the API and of the billing service.
+	logs *syncBuffer
+	// bill builds billing services on a real stripe-mock; nil in a world
+	// built without billing (stripe-mock is not installed).
 	bill *billingKit
 	// bravo's billing: its Stripe customer, subscription and Connect
-	// account.
+	// account ("" without billing).
 	bravoCustomer, bravoSub, bravoAccount string
 }
 
@@ -95,7 +104,7 @@ type matrixAPI struct {
 	files   *storage.Service
 	tenancy *tenancy.Service
 	links   *capability.Service
-	billing *billing.Service
+	billing *billing.Service // nil in a world without billing
 	msg     *messaging.Service
 }
 
@@ -126,11 +135,34 @@ func quoteRoutes() []httpapi.LinkRoute {
 	}
 }
 
+// newMatrixWorld builds the world on SQLite, or on Postgres when onPG. Its
+// billing — a billing service on stripe-mock, and bravo's Stripe customer,
+// subscription, card and Connect account — is there when stripe-mock is;
+// without it (and STOCKADE_REQUIRE_INTEGRATION unset) the world has no
+// billing, and a test that enumerates the API's routes must say what it
+// left out with skipLeftOutBillingRoutes.
 func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	t.Helper()
+	mock, ok := testinfra.OptionalStripeMock(t)
+	return buildMatrixWorld(t, onPG, mock, ok)
+}
+
+// newBillingMatrixWorld is newMatrixWorld for a test that drives billing:
+// without stripe-mock it skips t (fails it under
+// STOCKADE_REQUIRE_INTEGRATION=1) before building anything.
+func newBillingMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
+	t.Helper()
+	return buildMatrixWorld(t, onPG, testinfra.StartStripeMock(t), true)
+}
+
+// buildMatrixWorld builds the world, with billing on mock when withBilling.
+func buildMatrixWorld(t *testing.T, onPG bool, mock testinfra.StripeMock, withBilling bool) *matrixWorld {
+	t.Helper()
 	ctx := context.Background()
-	w := &matrixWorld{t: t, clock: newManualClock(), mailer: newRecordingMailer(t), byRole: map[ports.Role]ports.User{}}
-	w.bill = newBillingKit(t)
+	w := &matrixWorld{t: t, clock: newManualClock(), mailer: newRecordingMailer(t), byRole: map[ports.Role]ports.User{}, logs: &syncBuffer{}}
+	if withBilling {
+		w.bill = newBillingKit(t, mock, w.logs)
+	}
 	if onPG {
 		pg := testinfra.StartPostgres(t)
 		_, err := postgres.Migrate(ctx, pg.OwnerURL)
@@ -151,7 +183,9 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	w.mailer.deliverFrom(w.raw, w.clock.Now)
 	w.canary = canary.New(t)
 	w.mailer.canary = w.canary
-	w.bill.canary = w.canary
+	if w.bill != nil {
+		w.bill.canary = w.canary
+	}
 	w.registerCanaries()
 	var err error
 	w.objects, err = localfs.Open(t.TempDir(), localfs.Options{BaseURL: "https://example.test/objects/", SigningKey: noise(32), Clock: w.clock})
@@ -212,7 +246,9 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 	bravoLink, err := def.links.Mint(asBob, capability.MintInput{RecordType: "file", RecordID: f.ID.String(), Actions: []string{"download"}})
 	require.NoError(t, err)
 	w.bravoLinkToken = bravoLink.Token
-	w.bravoBilling(def, inBravo)
+	if w.bill != nil {
+		w.bravoBilling(def, inBravo)
+	}
 	bravoMsg, err := def.msg.Send(asBob, messaging.Message{Channel: ports.ChannelEmail, Category: ports.CategoryMarketing,
 		To: messaging.Address{Email: "carol.secret@bravo.test", Phone: "+15550109999"}, Subject: "Bravo secret offer", Body: "x"})
 	require.NoError(t, err)
@@ -226,8 +262,10 @@ func newMatrixWorld(t *testing.T, onPG bool) *matrixWorld {
 		w.bravo.ID.String(), "Bravo Secret Electric", w.bob.ID.String(), "bob.secret@bravo.test", "Bob Bravo-Secret",
 		f.ID.String(), "bravo-secret-plans.pdf", inv.ID.String(), "invitee.secret@bravo.test", bobSession.SessionID,
 		bravoJob.String(), "bravo.secret-job", bravoLink.Capability.ID.String(), bravoLink.Token,
-		w.bravoCustomer, w.bravoSub, w.bravoAccount,
 		bravoMsg.Contact.String(), bravoMsg.ID.String(), "carol.secret@bravo.test", "+15550109999", "Bravo secret offer",
+	}
+	if w.bill != nil {
+		w.bravoSecrets = append(w.bravoSecrets, w.bravoCustomer, w.bravoSub, w.bravoAccount)
 	}
 	return w
 }
@@ -256,8 +294,18 @@ func (w *matrixWorld) bravoBilling(a *matrixAPI, inBravo context.Context) {
 func (w *matrixWorld) api(policy *access.Policy) *matrixAPI { return w.apiOver(w.raw, policy) }
 
 // apiOver builds the full API over store (the world's, or a wrapper of it)
-// with policy.
+// with policy; with billing when the world has it.
 func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixAPI {
+	var bill *billing.Service
+	if w.bill != nil {
+		bill = w.bill.service(w.t, store, policy, w.clock)
+	}
+	return w.apiWith(store, policy, bill)
+}
+
+// apiWith builds the full API over store with policy, and with bill's
+// routes unless bill is nil.
+func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *billing.Service) *matrixAPI {
 	t := w.t
 	pp, err := passwordpolicy.New(passwordpolicy.Policy{})
 	require.NoError(t, err)
@@ -270,7 +318,7 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 	require.NoError(t, err)
 	a.links, err = capability.New(capability.Deps{Store: store, Kinds: []capability.Kind{storage.LinkKind(), quoteKind()}, Policy: policy, Clock: w.clock}, capability.Config{})
 	require.NoError(t, err)
-	a.billing = w.bill.service(t, store, policy, w.clock)
+	a.billing = bill
 	shops, err := httpapi.NewHostShops(w.raw, "https://example.test", w.clock)
 	require.NoError(t, err)
 	a.msg, err = messaging.New(messaging.Deps{Store: store, Policy: policy, Clock: w.clock}, messaging.Config{
@@ -278,9 +326,13 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 		UnsubscribeURL: func(shop ports.Shop, token string) string { return shops.URL(shop.Slug, "/u/"+token) },
 	})
 	require.NoError(t, err)
+	var billingDeps *httpapi.BillingDeps
+	if bill != nil {
+		billingDeps = &httpapi.BillingDeps{Service: bill}
+	}
 	a.api = observe(httpapi.New(httpapi.Deps{
-		Logger:  zapTo(io.MultiWriter(w.bill.logs, w.canary)),
-		Billing: &httpapi.BillingDeps{Service: a.billing},
+		Logger:  zapTo(io.MultiWriter(w.logs, w.canary)),
+		Billing: billingDeps,
 		Auth:    &httpapi.AuthDeps{Service: a.auth, Shops: shops},
 		Files:   &httpapi.FilesDeps{Service: a.files},
 		Tenancy: &httpapi.TenancyDeps{Service: a.tenancy},
@@ -290,6 +342,57 @@ func (w *matrixWorld) apiOver(store ports.Store, policy *access.Policy) *matrixA
 			Twilio: w.twilioHooks, Resend: w.resendHooks},
 	}), w.canary)
 	return a
+}
+
+// skipLeftOutBillingRoutes is for a test that enumerates the routes of
+// the world's API: in a world without billing it names, in a skipped
+// subtest "billing routes", the routes that pick keeps (nil: all) which
+// the API would have with billing — the ones what (for example "the
+// attack matrix on sqlite") left out — and it fails the test if a route
+// other than billing's is missing. In a world with billing it does
+// nothing.
+func (w *matrixWorld) skipLeftOutBillingRoutes(t *testing.T, what string, pick func(httpapi.Route) bool) {
+	t.Helper()
+	if w.bill != nil {
+		return
+	}
+	have := map[string]bool{}
+	for _, r := range w.api(access.DefaultPolicy()).api.Routes() {
+		have[r.Pattern()] = true
+	}
+	withBilling := w.apiWith(w.raw, access.DefaultPolicy(), unreachableBillingService(t, w.raw, access.DefaultPolicy(), w.clock))
+	var left []string
+	for _, r := range withBilling.api.Routes() {
+		if have[r.Pattern()] {
+			continue
+		}
+		path := strings.TrimPrefix(r.Path, httpapi.HQPrefix)
+		require.True(t, strings.HasPrefix(path, "/billing") || strings.HasPrefix(path, "/webhooks/stripe"),
+			"the world without billing lacks %s, which is not a billing route", r.Pattern())
+		if pick == nil || pick(r) {
+			left = append(left, r.Pattern())
+		}
+	}
+	if len(left) == 0 {
+		return
+	}
+	t.Run("billing routes", func(t *testing.T) {
+		testinfra.SkipWithoutStripeMock(t, fmt.Sprintf("%s left out the %d billing routes %s, which the API has only with a billing service (on stripe-mock)",
+			what, len(left), strings.Join(left, ", ")))
+		t.Fatal("stripe-mock is available, yet the world was built without billing")
+	})
+}
+
+// needBilling skips t — which uses the world's billing for what — when
+// the world was built without billing (stripe-mock is not installed), or
+// fails it under STOCKADE_REQUIRE_INTEGRATION=1.
+func (w *matrixWorld) needBilling(t *testing.T, what string) {
+	t.Helper()
+	if w.bill != nil {
+		return
+	}
+	testinfra.SkipWithoutStripeMock(t, what+" did not run")
+	t.Fatal("stripe-mock is available, yet the world was built without billing")
 }
 
 // signIn signs email in on slug's host and returns the cookie and body.

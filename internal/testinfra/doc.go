@@ -13,7 +13,18 @@
 //
 // When a binary or server is unavailable the helpers call [Missing], which
 // skips the test, or fails it when STOCKADE_REQUIRE_INTEGRATION=1 (see
-// [Require]). Environment variables:
+// [Require]). Every integration skip goes through Missing, which counts
+// it, and [Main] ends the run with one line per test binary that had
+// skips — shown by a plain `go test ./...`, which otherwise prints only
+// "ok" for a package whose tests skipped:
+//
+//	testinfra: github.com/stockadehq/stockade/app/httpapi: 12 tests skipped: 12 need stripe-mock [to get it: go install …]; go test -v names them, STOCKADE_REQUIRE_INTEGRATION=1 makes them failures
+//
+// A harness that can run most of its tests without a part asks for it
+// with [OptionalStripeMock] and leaves out only what needs it; those
+// tests, or the cases left out, skip on their own ([SkipWithoutStripeMock]).
+//
+// Environment variables:
 //
 //	STOCKADE_REQUIRE_INTEGRATION=1  fail instead of skip when a part is missing
 //	STOCKADE_TEST_POSTGRES_URL      superuser URL of an existing cluster to use

@@ -25,6 +25,10 @@ type registry struct {
 
 	stripeMock    *stripeMockServer
 	stripeMockErr error // a failed server start, reported to every later caller
+
+	// skips counts the tests skipped through Missing, per missing part,
+	// for Main's summary line.
+	skips []*skipTally
 }
 
 var reg registry
@@ -38,12 +42,19 @@ var reg registry
 // server crashed during the run or had to be killed); the reason is printed
 // to stderr. It must be called at most once per test binary; the helpers
 // fail the calling test if Main is not running.
+//
+// When tests skipped through [Missing], Main prints one summary line
+// after the run, which a plain `go test ./...` shows too (see
+// printSkipSummary):
+//
+//	testinfra: example.com/app: 3 tests skipped: 2 need stripe-mock [to get it: …], 1 needs MinIO [to get it: …]; go test -v names them, STOCKADE_REQUIRE_INTEGRATION=1 makes them failures
 func Main(m *testing.M) int {
 	if err := reg.begin(); err != nil {
 		fmt.Fprintf(os.Stderr, "testinfra: %v\n", err)
 		return 2
 	}
 	code := m.Run()
+	printSkipSummary(reg.skipSummary(testPackage()))
 	if err := reg.shutdown(); err != nil {
 		fmt.Fprintf(os.Stderr, "testinfra: shutdown: %v\n", err)
 		if code == 0 {

@@ -21,14 +21,32 @@ func Require() bool {
 // Missing reports that the real part named part (for example "PostgreSQL")
 // is unavailable for reason, and that howto would provide it. It calls
 // t.Fatalf when [Require] is true and t.Skipf otherwise; with a real
-// testing.TB it therefore never returns.
+// testing.TB it therefore never returns. A skip of a real test (a
+// *testing.T, B or F) is counted, by part, in the summary line [Main]
+// prints; every integration skip goes through here so that none is
+// silent.
 func Missing(t testing.TB, part, reason, howto string) {
 	t.Helper()
+	missing(t, part, reason, howto, "")
+}
+
+// missing is [Missing]; left, when not empty, says what of the test did
+// not run, for a test that runs without part but leaves some of its cases
+// out (its skip is the subtest that names them).
+func missing(t testing.TB, part, reason, howto, left string) {
+	t.Helper()
+	if left != "" {
+		left += ": "
+	}
 	if Require() {
-		t.Fatalf("%s is required (%s=1) but unavailable: %s; to get it: %s", part, requireEnv, reason, howto)
+		t.Fatalf("%s%s is required (%s=1) but unavailable: %s; to get it: %s", left, part, requireEnv, reason, howto)
 		return
 	}
-	t.Skipf("%s unavailable: %s; to get it: %s (set %s=1 to make this a failure)", part, reason, howto, requireEnv)
+	switch t.(type) {
+	case *testing.T, *testing.B, *testing.F:
+		reg.recordSkip(part, howto)
+	}
+	t.Skipf("%s%s unavailable: %s; to get it: %s (set %s=1 to make this a failure)", left, part, reason, howto, requireEnv)
 }
 
 // unavailableError means a part is absent from this machine, which skips or
@@ -49,8 +67,14 @@ func unavailable(format string, args ...any) error {
 // it is an *unavailableError, otherwise with t.Fatalf.
 func failStart(t testing.TB, part, howto string, err error) {
 	t.Helper()
+	failStartLeaving(t, part, howto, "", err)
+}
+
+// failStartLeaving is failStart for [missing] with left.
+func failStartLeaving(t testing.TB, part, howto, left string, err error) {
+	t.Helper()
 	if ue, ok := errors.AsType[*unavailableError](err); ok {
-		Missing(t, part, ue.reason, howto)
+		missing(t, part, ue.reason, howto, left)
 		return
 	}
 	t.Fatalf("testinfra: %s: %v", part, err)

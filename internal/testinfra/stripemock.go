@@ -54,6 +54,40 @@ func StartStripeMock(t testing.TB) StripeMock {
 	return StripeMock{URL: s.url, Key: "sk_test_stockade"}
 }
 
+// OptionalStripeMock is [StartStripeMock] for a harness that can build its
+// world without the Stripe-backed parts: when stripe-mock is not installed
+// it returns false instead of skipping t, and the harness leaves those
+// parts out. The tests, or the cases, that need them must then skip on
+// their own through [StartStripeMock] or [SkipWithoutStripeMock], so that
+// each is counted in [Main]'s summary. Under STOCKADE_REQUIRE_INTEGRATION=1
+// a missing stripe-mock fails t, as StartStripeMock does; a stripe-mock
+// that is present but does not start fails t either way.
+func OptionalStripeMock(t testing.TB) (StripeMock, bool) {
+	t.Helper()
+	s, err := reg.stripeMockServer()
+	if err == nil {
+		return StripeMock{URL: s.url, Key: "sk_test_stockade"}, true
+	}
+	if _, ok := errors.AsType[*unavailableError](err); ok && !Require() {
+		return StripeMock{}, false
+	}
+	failStart(t, stripeMockPart, stripeMockHowto, err)
+	return StripeMock{}, false
+}
+
+// SkipWithoutStripeMock skips t when stripe-mock is unavailable — or fails
+// it under STOCKADE_REQUIRE_INTEGRATION=1 — and the skip reason begins
+// with left: what did not run for want of it (for example "the attack
+// matrix left out the billing routes GET /billing, …"). It returns when
+// stripe-mock is available. Like every skip through [Missing], it is
+// counted in [Main]'s summary.
+func SkipWithoutStripeMock(t testing.TB, left string) {
+	t.Helper()
+	if _, err := reg.stripeMockServer(); err != nil {
+		failStartLeaving(t, stripeMockPart, stripeMockHowto, left, err)
+	}
+}
+
 type stripeMockServer struct {
 	url  string
 	proc *process // nil for an external server

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -25,6 +26,24 @@ type Hasher struct {
 	// MaxConcurrent×params.Memory.
 	sem      *semaphore.Weighted
 	capacity int64
+	// inFlight and waiting count the hashes computing and the ones
+	// waiting for capacity (see Load).
+	inFlight, waiting atomic.Int64
+}
+
+// Load is a snapshot of a Hasher's hashing queue.
+type Load struct {
+	// InFlight is how many hashes (or verifications) are computing now.
+	InFlight int64
+	// Waiting is how many wait for memory budget to free up.
+	Waiting int64
+}
+
+// Load returns how many hashes are computing and how many wait for
+// capacity, read without locking (each field is exact, the pair is not a
+// consistent snapshot). For metrics.
+func (h *Hasher) Load() Load {
+	return Load{InFlight: h.inFlight.Load(), Waiting: h.waiting.Load()}
 }
 
 // New returns a Hasher for cfg, with zero fields defaulted (see Config). It
@@ -67,7 +86,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err := h.acquire(ctx, weight); err != nil {
 		return "", err
 	}
-	defer h.sem.Release(weight)
+	defer h.release(weight)
 	p := h.params
 	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, uint8(p.Threads), p.KeyLen)
 	return encodeArgon2id(p, salt, key), nil
@@ -102,7 +121,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 		if err := h.acquire(ctx, weight); err != nil {
 			return false, false, err
 		}
-		defer h.sem.Release(weight)
+		defer h.release(weight)
 		ok, err := verifyBcrypt(password, encoded)
 		return ok, ok, err
 
@@ -115,7 +134,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 		if err := h.acquire(ctx, weight); err != nil {
 			return false, false, err
 		}
-		defer h.sem.Release(weight)
+		defer h.release(weight)
 		key := argon2.IDKey([]byte(password), a.salt, a.time, a.memory, a.threads, uint32(len(a.key)))
 		ok := subtle.ConstantTimeCompare(key, a.key) == 1
 		return ok, ok && !h.current(a), nil
@@ -146,17 +165,28 @@ func (h *Hasher) acquire(ctx context.Context, weight int64) error {
 		return fmt.Errorf("passhash: %w", err)
 	}
 	if h.sem.TryAcquire(weight) {
+		h.inFlight.Add(1)
 		return nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, h.maxWait)
 	defer cancel()
-	if err := h.sem.Acquire(wctx, weight); err != nil {
+	h.waiting.Add(1)
+	err := h.sem.Acquire(wctx, weight)
+	h.waiting.Add(-1)
+	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("passhash: waiting for hashing capacity: %w", cerr)
 		}
 		return fmt.Errorf("passhash: no hashing capacity within %v: %w", h.maxWait, ports.ErrRateLimited)
 	}
+	h.inFlight.Add(1)
 	return nil
+}
+
+// release gives back what acquire took.
+func (h *Hasher) release(weight int64) {
+	h.inFlight.Add(-1)
+	h.sem.Release(weight)
 }
 
 // checkPassword refuses passwords Hash and Verify will not process.

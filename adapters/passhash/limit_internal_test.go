@@ -170,3 +170,32 @@ func TestWeight(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadCountsHashesInFlightAndWaiting(t *testing.T) {
+	h := newLimited(t, 1, time.Minute)
+	assert.Equal(t, Load{}, h.Load(), "an idle hasher")
+
+	w := h.weight(h.params.Memory)
+	require.NoError(t, h.acquire(context.Background(), w))
+	assert.Equal(t, Load{InFlight: 1}, h.Load(), "one hash holds the budget")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Hash(ctx, "password")
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return h.Load().Waiting == 1 }, 10*time.Second, time.Millisecond,
+		"a second hash waits for the budget")
+	assert.Equal(t, int64(1), h.Load().InFlight)
+	cancel()
+	assert.ErrorIs(t, <-done, context.Canceled)
+	assert.Equal(t, Load{InFlight: 1}, h.Load(), "the waiter gave up")
+
+	h.release(w)
+	assert.Equal(t, Load{}, h.Load(), "released")
+
+	_, err := h.Hash(context.Background(), "password")
+	require.NoError(t, err)
+	assert.Equal(t, Load{}, h.Load(), "a finished hash is not counted")
+}

@@ -42,6 +42,41 @@ type Deps struct {
 	Queue  ports.JobQueue // required: the cross-shop claim
 	Clock  ports.Clock    // default ports.SystemClock; dates claims and retries
 	Logger *slog.Logger   // default discards
+	// Observer, when set, is told how each attempt ended (for metrics).
+	Observer Observer
+}
+
+// Outcome is how one attempt of a job ended.
+type Outcome string
+
+// The outcomes an Observer is told.
+const (
+	// OutcomeDone: the handler succeeded and the job completed.
+	OutcomeDone Outcome = "done"
+	// OutcomeRetry: the attempt failed and the job will run again.
+	OutcomeRetry Outcome = "retry"
+	// OutcomeDead: the attempt failed and the job is dead (permanent
+	// error, no handler, or attempts used up).
+	OutcomeDead Outcome = "dead"
+	// OutcomeLost: the lease ran out first; another runner holds the job
+	// and this attempt's outcome was not recorded.
+	OutcomeLost Outcome = "lost"
+)
+
+// UnregisteredKind is the kind an Observer is told for a job whose kind
+// has no handler in this runner, so that a kind written by anyone never
+// becomes an observed label value.
+const UnregisteredKind = "unregistered"
+
+// Observer is told the end of every attempt a Runner makes: the job's kind
+// (a kind registered with Handle, or UnregisteredKind), its Outcome and
+// how long the attempt took from its start to its outcome. It is called
+// from the runner's goroutines, concurrently, after the outcome's unit of
+// work has ended; it must be quick and must not block. An attempt whose
+// failure could not be recorded (the store failed) is told as OutcomeRetry:
+// its lease runs out and it is claimed again.
+type Observer interface {
+	JobEnded(kind string, outcome Outcome, took time.Duration)
 }
 
 // Config tunes the runner. The zero value is usable.
@@ -104,6 +139,7 @@ type Runner struct {
 	queue ports.JobQueue
 	clock ports.Clock
 	log   *slog.Logger
+	obs   Observer
 	cfg   Config
 	wake  chan struct{}
 
@@ -121,7 +157,7 @@ func New(d Deps, cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{store: d.Store, queue: d.Queue, clock: d.Clock, log: d.Logger, cfg: cfg,
+	r := &Runner{store: d.Store, queue: d.Queue, clock: d.Clock, log: d.Logger, obs: d.Observer, cfg: cfg,
 		wake: make(chan struct{}, 1), handlers: map[string]Handler{}}
 	if r.clock == nil {
 		r.clock = ports.SystemClock{}
@@ -222,16 +258,16 @@ func (e errLeaseLost) Unwrap() error { return e.err }
 // of the job's shop, or the failure in a second one.
 func (r *Runner) run(ctx context.Context, job ports.Job, deadline time.Time) error {
 	log := r.log.With("job", job.ID.String(), "kind", job.Kind, "shop", job.ShopID.String(), "attempt", job.Attempts)
+	started := time.Now()
 	h := r.handler(job.Kind)
 	if h == nil {
-		return r.fail(ctx, log, job, Permanent(fmt.Errorf("no handler for job kind %q", job.Kind)))
+		return r.fail(ctx, log, job, started, Permanent(fmt.Errorf("no handler for job kind %q", job.Kind)))
 	}
 	if ctx.Err() != nil { // stopping: hand the job back unstarted
-		return r.fail(ctx, log, job, fmt.Errorf("runner stopped before the job started: %w", context.Cause(ctx)))
+		return r.fail(ctx, log, job, started, fmt.Errorf("runner stopped before the job started: %w", context.Cause(ctx)))
 	}
 	hctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	started := time.Now()
 	err := r.store.InShop(hctx, job.ShopID, func(ctx context.Context, tx ports.ShopTx) (err error) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -252,11 +288,13 @@ func (r *Runner) run(ctx context.Context, job ports.Job, deadline time.Time) err
 	var lost errLeaseLost
 	switch {
 	case err == nil:
+		r.observe(job.Kind, h, OutcomeDone, started)
 		log.DebugContext(ctx, "background job done", "took", time.Since(started))
 		return nil
 	case errors.As(err, &lost):
 		// Another runner holds the job now; this attempt's work was rolled
 		// back with the refused completion.
+		r.observe(job.Kind, h, OutcomeLost, started)
 		log.WarnContext(ctx, "background job ran past its lease; its work was rolled back", "took", time.Since(started))
 		return nil
 	}
@@ -264,12 +302,24 @@ func (r *Runner) run(ctx context.Context, job ports.Job, deadline time.Time) err
 	if errors.As(err, &pe) {
 		log.ErrorContext(ctx, "background job panicked", "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
 	}
-	return r.fail(ctx, log, job, err)
+	return r.fail(ctx, log, job, started, err)
+}
+
+// observe tells the Observer, if any, how the attempt of a job of kind
+// that started at started ended; h is kind's handler (nil: unregistered).
+func (r *Runner) observe(kind string, h Handler, o Outcome, started time.Time) {
+	if r.obs == nil {
+		return
+	}
+	if h == nil {
+		kind = UnregisteredKind
+	}
+	r.obs.JobEnded(kind, o, time.Since(started))
 }
 
 // fail records a failed attempt in its own unit of work: a retry after the
 // back-off (at once when the runner is stopping), or a dead job.
-func (r *Runner) fail(ctx context.Context, log *slog.Logger, job ports.Job, cause error) error {
+func (r *Runner) fail(ctx context.Context, log *slog.Logger, job ports.Job, started time.Time, cause error) error {
 	dead := IsPermanent(cause)
 	now := r.clock.Now()
 	retryAt := now.Add(r.cfg.Backoff(job.Attempts))
@@ -286,15 +336,20 @@ func (r *Runner) fail(ctx context.Context, log *slog.Logger, job ports.Job, caus
 		out, err = tx.Jobs().Fail(ctx, job.ID, job.Attempts, cause.Error(), retryAt, dead)
 		return err
 	})
+	h := r.handler(job.Kind)
 	switch {
 	case errors.Is(err, ports.ErrNotFound):
+		r.observe(job.Kind, h, OutcomeLost, started)
 		log.WarnContext(ctx, "background job failed after its lease ran out; another runner holds it", "error", cause)
 		return nil
 	case err != nil:
+		r.observe(job.Kind, h, OutcomeRetry, started)
 		return fmt.Errorf("jobs: record failure of job %s: %w", job.ID, err)
 	case out.State == ports.JobDead:
+		r.observe(job.Kind, h, OutcomeDead, started)
 		log.ErrorContext(ctx, "background job dead", "error", cause, "attempts", out.Attempts, "max_attempts", out.MaxAttempts)
 	default:
+		r.observe(job.Kind, h, OutcomeRetry, started)
 		log.WarnContext(ctx, "background job failed; will retry", "error", cause, "retry_at", out.RunAt)
 	}
 	return nil

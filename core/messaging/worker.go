@@ -21,6 +21,46 @@ type WorkerDeps struct {
 	SMS     ports.SMSSender   // nil: SMS messages are dead ("no SMS sender")
 	Email   ports.EmailSender // nil: e-mail messages are dead ("no e-mail sender")
 	Logger  *slog.Logger      // default: the service's
+	// Observer, when set, is told how each delivery attempt ended (for
+	// metrics).
+	Observer Observer
+}
+
+// Outcome is how one delivery attempt of an outbox message ended.
+type Outcome string
+
+// The outcomes an Observer is told.
+const (
+	// OutcomeSent: the provider accepted the message and it is marked sent.
+	OutcomeSent Outcome = "sent"
+	// OutcomeRetry: the attempt failed (or was not started, or its
+	// failure could not be recorded) and the message will be tried again.
+	OutcomeRetry Outcome = "retry"
+	// OutcomeDead: the attempt failed for good; the message is dead.
+	OutcomeDead Outcome = "dead"
+	// OutcomeCancelled: the recipient has opted out (by consent, or as
+	// the provider reported); nothing more is sent.
+	OutcomeCancelled Outcome = "cancelled"
+	// OutcomeDeferred: held for the recipient's quiet hours.
+	OutcomeDeferred Outcome = "deferred"
+	// OutcomeUnknown: a previous attempt was interrupted during the
+	// provider call of a provider that cannot deduplicate; the message is
+	// settled as unknown and never sent again.
+	OutcomeUnknown Outcome = "unknown"
+	// OutcomeInDoubt: the provider accepted the message but it could not
+	// be marked sent.
+	OutcomeInDoubt Outcome = "in_doubt"
+	// OutcomeLost: the lease ran out first; another worker holds the
+	// message and this attempt's outcome was not recorded.
+	OutcomeLost Outcome = "lost"
+)
+
+// Observer is told the end of every delivery attempt a Worker makes: the
+// message's channel and the attempt's Outcome. It is called from the
+// worker's goroutines, concurrently, after the outcome's unit of work has
+// ended; it must be quick and must not block.
+type Observer interface {
+	MessageEnded(channel ports.Channel, outcome Outcome)
 }
 
 // WorkerConfig tunes the worker. The zero value is usable.
@@ -130,6 +170,7 @@ type Worker struct {
 	sms   ports.SMSSender
 	email ports.EmailSender
 	log   *slog.Logger
+	obs   Observer
 	cfg   WorkerConfig
 	wake  chan struct{}
 }
@@ -144,7 +185,7 @@ func NewWorker(d WorkerDeps, cfg WorkerConfig) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{svc: d.Service, store: d.Store, queue: d.Queue, sms: d.SMS, email: d.Email, log: d.Logger, cfg: cfg, wake: make(chan struct{}, 1)}
+	w := &Worker{svc: d.Service, store: d.Store, queue: d.Queue, sms: d.SMS, email: d.Email, log: d.Logger, obs: d.Observer, cfg: cfg, wake: make(chan struct{}, 1)}
 	if w.log == nil {
 		w.log = d.Service.log
 	}
@@ -213,22 +254,32 @@ const (
 	settled         // cancelled, deferred or unknown: nothing to send
 )
 
+// observe tells the Observer, if any, how an attempt on channel ended.
+func (w *Worker) observe(channel ports.Channel, o Outcome) {
+	if w.obs != nil {
+		w.obs.MessageEnded(channel, o)
+	}
+}
+
 // deliver runs one claimed message through the three steps.
 func (w *Worker) deliver(ctx context.Context, m ports.OutboxMessage) error {
 	log := w.log.With("message", m.ID.String(), "shop", m.ShopID.String(), "channel", string(m.Channel), "attempt", m.Attempts)
 	if ctx.Err() != nil { // stopping: hand the message back unstarted
 		return w.fail(ctx, log, m, fmt.Errorf("worker stopped before the attempt: %w", context.Cause(ctx)), false)
 	}
-	o, err := w.prepare(ctx, m)
+	o, as, err := w.prepare(ctx, m)
 	switch {
 	case errors.Is(err, ports.ErrNotFound):
+		w.observe(m.Channel, OutcomeLost)
 		log.WarnContext(ctx, "outbox: the attempt is no longer this worker's (lease ran out)")
 		return nil
 	case err != nil:
 		// Nothing was dispatched: the lease runs out and the message is
 		// claimed again as it was.
+		w.observe(m.Channel, OutcomeRetry)
 		return fmt.Errorf("outbox: prepare %s: %w", m.ID, err)
 	case o == settled:
+		w.observe(m.Channel, as)
 		return nil
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.SendTimeout)
@@ -240,13 +291,14 @@ func (w *Worker) deliver(ctx context.Context, m ports.OutboxMessage) error {
 	return w.mark(ctx, log, m, sent)
 }
 
-// prepare is step 1, in one unit of work of the message's shop.
-func (w *Worker) prepare(ctx context.Context, m ports.OutboxMessage) (outcome, error) {
-	o := goAhead
-	err := w.store.InShop(ctx, m.ShopID, func(ctx context.Context, tx ports.ShopTx) error {
+// prepare is step 1, in one unit of work of the message's shop. When it
+// settles the message, as says how.
+func (w *Worker) prepare(ctx context.Context, m ports.OutboxMessage) (o outcome, as Outcome, err error) {
+	o = goAhead
+	err = w.store.InShop(ctx, m.ShopID, func(ctx context.Context, tx ports.ShopTx) error {
 		r := tx.Outbox()
 		if m.Dispatched > 0 && m.Dispatched == m.Attempts-1 && !w.deduplicates(m.Channel) {
-			o = settled
+			o, as = settled, OutcomeUnknown
 			_, err := r.Settle(ctx, m.ID, m.Attempts, ports.MessageUnknown,
 				fmt.Sprintf("attempt %d was interrupted during the provider call and the provider cannot deduplicate: it may have been sent; not sent again", m.Dispatched))
 			return err
@@ -255,7 +307,7 @@ func (w *Worker) prepare(ctx context.Context, m ports.OutboxMessage) (outcome, e
 			if !errors.Is(err, ports.ErrOptedOut) {
 				return err
 			}
-			o = settled
+			o, as = settled, OutcomeCancelled
 			_, err = r.Settle(ctx, m.ID, m.Attempts, ports.MessageCancelled, err.Error())
 			return err
 		}
@@ -270,14 +322,14 @@ func (w *Worker) prepare(ctx context.Context, m ports.OutboxMessage) (outcome, e
 			}
 			now := w.svc.now()
 			if at := w.svc.sendWindow(settings, contact).next(now); at.After(now) {
-				o = settled
+				o, as = settled, OutcomeDeferred
 				_, err = r.Defer(ctx, m.ID, m.Attempts, at, heldForQuietHours)
 				return err
 			}
 		}
 		return r.Dispatch(ctx, m.ID, m.Attempts)
 	})
-	return o, err
+	return o, as, err
 }
 
 func (w *Worker) deduplicates(c ports.Channel) bool {
@@ -327,12 +379,15 @@ func (w *Worker) mark(ctx context.Context, log *slog.Logger, m ports.OutboxMessa
 	}
 	switch {
 	case err == nil:
+		w.observe(m.Channel, OutcomeSent)
 		log.DebugContext(ctx, "outbox: sent", "provider_id", sent.ProviderID)
 		return nil
 	case errors.Is(err, ports.ErrNotFound):
+		w.observe(m.Channel, OutcomeLost)
 		log.WarnContext(ctx, "outbox: sent after the lease ran out; another worker holds the message", "provider_id", sent.ProviderID)
 		return nil
 	}
+	w.observe(m.Channel, OutcomeInDoubt)
 	log.ErrorContext(ctx, "outbox: sent but not marked; the message is in doubt until its lease runs out", "provider_id", sent.ProviderID, "error", err)
 	return fmt.Errorf("outbox: mark %s sent: %w", m.ID, err)
 }
@@ -354,9 +409,15 @@ func (w *Worker) failed(ctx context.Context, log *slog.Logger, m ports.OutboxMes
 			_, err := w.svc.apply(ctx, tx, sc, m.Contact, ports.SourceProvider, string(m.Channel), change{topic, true})
 			return err
 		})
-		if err != nil && !errors.Is(err, ports.ErrNotFound) {
+		switch {
+		case errors.Is(err, ports.ErrNotFound):
+			w.observe(m.Channel, OutcomeLost)
+			return nil
+		case err != nil:
+			w.observe(m.Channel, OutcomeRetry)
 			return fmt.Errorf("outbox: record provider opt-out of %s: %w", m.ID, err)
 		}
+		w.observe(m.Channel, OutcomeCancelled)
 		log.InfoContext(ctx, "outbox: the provider refused an opted-out recipient; consent withdrawn")
 		return nil
 	}
@@ -382,13 +443,17 @@ func (w *Worker) fail(ctx context.Context, log *slog.Logger, m ports.OutboxMessa
 	})
 	switch {
 	case errors.Is(err, ports.ErrNotFound):
+		w.observe(m.Channel, OutcomeLost)
 		log.WarnContext(ctx, "outbox: failed after the lease ran out; another worker holds the message", "error", cause)
 		return nil
 	case err != nil:
+		w.observe(m.Channel, OutcomeRetry)
 		return fmt.Errorf("outbox: record failure of %s: %w", m.ID, err)
 	case out.State == ports.MessageDead:
+		w.observe(m.Channel, OutcomeDead)
 		log.ErrorContext(ctx, "outbox: message dead", "error", cause, "attempts", out.Attempts)
 	default:
+		w.observe(m.Channel, OutcomeRetry)
 		log.WarnContext(ctx, "outbox: send failed; will retry", "error", cause, "retry_at", out.RunAt)
 	}
 	return nil

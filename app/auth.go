@@ -39,14 +39,15 @@ type AuthParts struct {
 	NoProviders bool
 	// Access is the permission matrix; nil is the default.
 	Access *access.Policy
+	// Hasher hashes and verifies passwords; nil builds one from cfg (see
+	// NewPasswordHasher).
+	Hasher ports.PasswordHasher
 }
 
-// NewAuth builds the authentication service for cfg without fx: the
-// Argon2id hasher, the password policy, the session keyring (from
-// Auth.SessionKeys, or the key file in DataDir, created on first use), the
-// configured OpenID Connect providers (discovered now, within ctx) and,
-// unless given, the auth mail outbox.
-func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error) {
+// NewPasswordHasher returns the Argon2id password hasher cfg.Auth
+// configures (memory, iterations, parallelism and the bound on hashes
+// computing at once).
+func NewPasswordHasher(cfg Config) (*passhash.Hasher, error) {
 	a := cfg.Auth
 	hasher, err := passhash.New(passhash.Config{
 		Params: passhash.Params{
@@ -56,6 +57,24 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("password hasher: %w", err)
+	}
+	return hasher, nil
+}
+
+// NewAuth builds the authentication service for cfg without fx: the
+// Argon2id hasher (unless p has one), the password policy, the session keyring (from
+// Auth.SessionKeys, or the key file in DataDir, created on first use), the
+// configured OpenID Connect providers (discovered now, within ctx) and,
+// unless given, the auth mail outbox.
+func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error) {
+	a := cfg.Auth
+	hasher := p.Hasher
+	if hasher == nil {
+		h, err := NewPasswordHasher(cfg)
+		if err != nil {
+			return nil, err
+		}
+		hasher = h
 	}
 	policy, err := passwordpolicy.New(passwordpolicy.Policy{MinLength: a.PasswordMinLength})
 	if err != nil {

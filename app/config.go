@@ -55,6 +55,9 @@ type Config struct {
 	SMS   SMSConfig   `koanf:"sms"`
 	Email EmailConfig `koanf:"email"`
 	Log   LogConfig   `koanf:"log"`
+	// Metrics serves Prometheus metrics on a listener of its own (off by
+	// default); see metricsconfig.go.
+	Metrics MetricsConfig `koanf:"metrics"`
 
 	// Env is "development" (default) or "production". STOCKADE_ENV.
 	// LoadConfig derives the default log format from it.
@@ -140,7 +143,8 @@ type LogConfig struct {
 
 // Default returns the configuration used when nothing is set: SQLite and
 // local files under ./stockade-data, HTTP on 127.0.0.1:8080, console logs
-// at info, development environment.
+// at info, development environment, metrics off (their listener, when
+// enabled, on 127.0.0.1:9464).
 func Default() Config {
 	return Config{
 		DataDir: "./stockade-data",
@@ -153,7 +157,8 @@ func Default() Config {
 			Format: LogFormatConsole,
 			Level:  "info",
 		},
-		Env: EnvDevelopment,
+		Metrics: MetricsConfig{Listen: DefaultMetricsListen},
+		Env:     EnvDevelopment,
 	}
 }
 

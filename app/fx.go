@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/stockadehq/stockade/adapters/passhash"
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/audit"
@@ -60,6 +61,7 @@ func Module(cfg Config) fx.Option {
 		MessagingModule(),
 		HousekeepingModule(),
 		HTTPModule(),
+		MetricsModule(),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 			l := &fxevent.ZapLogger{Logger: log.Named("fx")}
 			l.UseLogLevel(zapcore.DebugLevel)
@@ -103,7 +105,8 @@ func LogModule() fx.Option {
 // StoreModule provides the ports.Store that Config selects. It is opened
 // (and migrated, see OpenStore) in OnStart within StoreOpenTimeout, and
 // closed in OnStop; outside start..stop its methods fail with
-// ports.ErrUnavailable.
+// ports.ErrUnavailable. When the graph has a non-nil *Metrics
+// (MetricsModule, enabled), its units of work are counted and timed.
 //
 // The migrations of every AppMigrations option are applied after
 // Stockade's (see OpenStore).
@@ -114,6 +117,7 @@ func StoreModule() fx.Option {
 		Config    Config
 		Logger    *zap.Logger
 		Apps      []AppSchema `group:"stockade.app_migrations"`
+		Metrics   *Metrics    `optional:"true"`
 	}
 	return fx.Module("stockade.store", fx.Provide(func(p params) ports.Store {
 		lc, log, cfg, apps := p.Lifecycle, p.Logger, p.Config, p.Apps
@@ -127,6 +131,9 @@ func StoreModule() fx.Option {
 			},
 			OnStop: func(context.Context) error { return s.Close() },
 		})
+		if p.Metrics != nil {
+			return observedStore{startedStore: s, m: p.Metrics}
+		}
 		return s
 	}))
 }
@@ -200,7 +207,8 @@ type linkRoutes struct {
 }
 
 // AuthModule provides the *auth.Service (see NewAuth) over the store, the
-// slog logger and the auth mail outbox (AuthMailModule). OpenID Connect discovery runs when
+// slog logger, the auth mail outbox (AuthMailModule) and the
+// *passhash.Hasher it also provides (see NewPasswordHasher). OpenID Connect discovery runs when
 // the service is built, bounded by StoreOpenTimeout; the dummy hash of
 // Service.Warm is computed in the background once the app starts.
 func AuthModule() fx.Option {
@@ -211,11 +219,12 @@ func AuthModule() fx.Option {
 		Logger *slog.Logger
 		Mail   *authmail.Outbox
 		Access *access.Policy
+		Hasher *passhash.Hasher
 	}
-	return fx.Module("stockade.auth", fx.Provide(func(p params, lc fx.Lifecycle) (*auth.Service, error) {
+	return fx.Module("stockade.auth", fx.Provide(NewPasswordHasher), fx.Provide(func(p params, lc fx.Lifecycle) (*auth.Service, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), StoreOpenTimeout)
 		defer cancel()
-		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mail: p.Mail, Logger: p.Logger, Access: p.Access})
+		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mail: p.Mail, Logger: p.Logger, Access: p.Access, Hasher: p.Hasher})
 		if err != nil {
 			return nil, err
 		}
@@ -264,11 +273,15 @@ func StorageModule() fx.Option {
 // HTTPModule provides the API http.Handler (see httpapi.NewHandler) and the
 // *Server that serves it: bound and started in OnStart, shut down
 // gracefully in OnStop within HTTP.ShutdownTimeout. The server is always
-// built.
+// built. Requests are reported to the graph's *Metrics when it has one.
 func HTTPModule() fx.Option {
+	type observed struct {
+		fx.In
+		Metrics *Metrics `optional:"true"`
+	}
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, log *zap.Logger) (http.Handler, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, log *zap.Logger, obs observed) (http.Handler, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
@@ -286,6 +299,9 @@ func HTTPModule() fx.Option {
 					Links:     &httpapi.LinksDeps{Service: links.Service, Routes: links.Routes},
 					Messaging: msg.deps(cfg),
 					Streams:   cfg.HTTP.Streams(),
+				}
+				if obs.Metrics != nil { // never a typed nil in the interface
+					d.Requests = obs.Metrics
 				}
 				if bill != nil {
 					d.Billing = &httpapi.BillingDeps{Service: bill, TrustForwardedFor: cfg.HTTP.TrustForwardedFor}

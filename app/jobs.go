@@ -21,6 +21,9 @@ type JobParts struct {
 	Queue  ports.JobQueue
 	Clock  ports.Clock
 	Logger *slog.Logger
+	// Observer, when set, is told each attempt's outcome (see
+	// jobs.Observer; *Metrics is one).
+	Observer jobs.Observer
 }
 
 // NewJobRunner builds the background job runner without fx. Register
@@ -34,7 +37,7 @@ func NewJobRunner(p JobParts, cfg jobs.Config) (*jobs.Runner, error) {
 			return nil, ports.Invalid("job queue", fmt.Sprintf("the store (%T) has no job queue; pass one", p.Store))
 		}
 	}
-	return jobs.New(jobs.Deps{Store: p.Store, Queue: q, Clock: p.Clock, Logger: p.Logger}, cfg)
+	return jobs.New(jobs.Deps{Store: p.Store, Queue: q, Clock: p.Clock, Logger: p.Logger, Observer: p.Observer}, cfg)
 }
 
 // JobsModule provides the *jobs.Runner (see NewJobRunner) over the store
@@ -46,7 +49,8 @@ func NewJobRunner(p JobParts, cfg jobs.Config) (*jobs.Runner, error) {
 // OnStop cancels it and waits for the jobs in hand to be handed back,
 // before the store closes. A store without a job queue (a replacement that
 // offers none) does not stop the app: background jobs are then off, and
-// OnStart says so in the log.
+// OnStart says so in the log. With a *Metrics in the graph, the attempts
+// are counted.
 func JobsModule() fx.Option {
 	type params struct {
 		fx.In
@@ -55,6 +59,7 @@ func JobsModule() fx.Option {
 		Lifecycle fx.Lifecycle
 		Queue     ports.JobQueue `optional:"true"`
 		Config    jobs.Config    `optional:"true"`
+		Metrics   *Metrics       `optional:"true"`
 	}
 	return fx.Module("stockade.jobs",
 		fx.Provide(func(p params) (*jobs.Runner, error) {
@@ -70,7 +75,11 @@ func JobsModule() fx.Option {
 				}))
 				return r, err
 			}
-			r, err := NewJobRunner(JobParts{Store: p.Store, Queue: q, Logger: log}, p.Config)
+			parts := JobParts{Store: p.Store, Queue: q, Logger: log}
+			if p.Metrics != nil { // never a typed nil in the interface
+				parts.Observer = p.Metrics
+			}
+			r, err := NewJobRunner(parts, p.Config)
 			if err != nil {
 				return nil, err
 			}

@@ -112,6 +112,8 @@ func settings() []setting {
 		{key: "email.allow_console", env: "STOCKADE_EMAIL_ALLOW_CONSOLE", boolean: true},
 		{key: "log.format", env: "STOCKADE_LOG_FORMAT"},
 		{key: "log.level", env: "STOCKADE_LOG_LEVEL"},
+		{key: "metrics.enabled", env: "STOCKADE_METRICS_ENABLED", boolean: true},
+		{key: "metrics.listen", env: "STOCKADE_METRICS_LISTEN"},
 		{key: "env", env: "STOCKADE_ENV"},
 	}
 }

@@ -79,6 +79,9 @@ type OutboxParts struct {
 	SMS    ports.SMSSender
 	Email  ports.EmailSender
 	Logger *slog.Logger
+	// Observer, when set, is told each delivery attempt's outcome (see
+	// messaging.Observer; *Metrics is one).
+	Observer messaging.Observer
 }
 
 // NewOutboxWorker builds the outbox worker without fx; call Run (or use
@@ -100,7 +103,7 @@ func NewOutboxWorker(cfg Config, p OutboxParts, wc messaging.WorkerConfig) (*mes
 			wc.Concurrency = 4
 		}
 	}
-	return messaging.NewWorker(messaging.WorkerDeps{Service: p.Service, Store: p.Store, Queue: q, SMS: p.SMS, Email: p.Email, Logger: p.Logger}, wc)
+	return messaging.NewWorker(messaging.WorkerDeps{Service: p.Service, Store: p.Store, Queue: q, SMS: p.SMS, Email: p.Email, Logger: p.Logger, Observer: p.Observer}, wc)
 }
 
 // MessagingModule provides the *messaging.Service (see NewMessaging) and
@@ -109,7 +112,8 @@ func NewOutboxWorker(cfg Config, p OutboxParts, wc messaging.WorkerConfig) (*mes
 // (messages on a channel without a sender go dead, saying so), tuned by a
 // messaging.WorkerConfig when the graph has one. With SendersModule's
 // *Senders in the graph, a channel whose provider deduplicates (Resend)
-// is marked so in the worker's config.
+// is marked so in the worker's config. With a *Metrics in the graph, the
+// delivery attempts are counted.
 func MessagingModule() fx.Option {
 	type params struct {
 		fx.In
@@ -123,6 +127,7 @@ func MessagingModule() fx.Option {
 		Queue     ports.OutboxQueue      `optional:"true"`
 		Worker    messaging.WorkerConfig `optional:"true"`
 		Senders   *Senders               `optional:"true"`
+		Metrics   *Metrics               `optional:"true"`
 	}
 	return fx.Module("stockade.messaging",
 		fx.Provide(func(p params) (*messaging.Service, *messaging.Worker, error) {
@@ -145,7 +150,11 @@ func MessagingModule() fx.Option {
 				}))
 				return svc, w, err
 			}
-			w, err := NewOutboxWorker(p.Config, OutboxParts{Service: svc, Queue: q, Store: p.Store, SMS: p.SMS, Email: p.Email, Logger: log}, p.Worker)
+			parts := OutboxParts{Service: svc, Queue: q, Store: p.Store, SMS: p.SMS, Email: p.Email, Logger: log}
+			if p.Metrics != nil { // never a typed nil in the interface
+				parts.Observer = p.Metrics
+			}
+			w, err := NewOutboxWorker(p.Config, parts, p.Worker)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -19,6 +19,7 @@ import (
 type Server struct {
 	http            *http.Server
 	addr            string
+	addrSetting     string // the setting that names addr, for errors
 	shutdownTimeout time.Duration
 	maxConns        int
 	log             *zap.Logger
@@ -35,6 +36,11 @@ type Server struct {
 // at warn. The streaming routes replace the read and write timeouts with
 // a minimum throughput (httpapi.StreamLimits, from the same settings).
 func NewServer(cfg Config, handler http.Handler, log *zap.Logger) *Server {
+	return newServer(cfg, cfg.HTTP.Addr, "STOCKADE_HTTP_ADDR", handler, log)
+}
+
+// newServer is NewServer on addr, which the setting addrSetting names.
+func newServer(cfg Config, addr, addrSetting string, handler http.Handler, log *zap.Logger) *Server {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -50,7 +56,8 @@ func NewServer(cfg Config, handler http.Handler, log *zap.Logger) *Server {
 			MaxHeaderBytes:    lim.MaxHeaderBytes,
 			ErrorLog:          stdLog,
 		},
-		addr:            cfg.HTTP.Addr,
+		addr:            addr,
+		addrSetting:     addrSetting,
 		shutdownTimeout: cfg.HTTP.ShutdownTimeout,
 		maxConns:        lim.MaxConnections,
 		log:             log,
@@ -77,7 +84,7 @@ func (s *Server) Start(ctx context.Context) error {
 	var lc net.ListenConfig
 	raw, err := lc.Listen(ctx, "tcp", s.addr)
 	if err != nil {
-		return fmt.Errorf("STOCKADE_HTTP_ADDR: %w", err)
+		return fmt.Errorf("%s: %w", s.addrSetting, err)
 	}
 	ln := newLimitListener(raw, s.maxConns)
 	done := make(chan struct{})

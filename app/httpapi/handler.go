@@ -51,6 +51,9 @@ type Deps struct {
 	// Streams is the minimum throughput of the routes that stream bodies
 	// (see StreamLimits); the zero value means the defaults.
 	Streams StreamLimits
+	// Requests, when set, is told every request the access log records
+	// (see RequestObserver), e.g. for metrics.
+	Requests RequestObserver
 }
 
 // API is the Stockade HTTP API: an http.Handler that also lists its
@@ -140,7 +143,7 @@ func New(d Deps) *API {
 
 	var h http.Handler = routeOrProblem(mux)
 	h = Recover(log)(h)
-	h = AccessLog(log)(h)
+	h = accessLog(log, d.Requests)(h)
 	h = SecurityHeaders(h)
 	h = RequestID(h)
 	return &API{handler: h, routes: rt.routes}

@@ -92,6 +92,21 @@ func SecurityHeaders(next http.Handler) http.Handler {
 // it inside RequestID, with nothing that copies the request (such as
 // Request.WithContext) between it and the mux.
 func AccessLog(log *zap.Logger) func(http.Handler) http.Handler {
+	return accessLog(log, nil)
+}
+
+// RequestObserver is told every request AccessLog logs, with the same
+// values: method as logged (a standard method, else "OTHER"), route (the
+// matched pattern without its method, or "unmatched"; never the raw
+// path), the answer's status and the time it took. It is called
+// concurrently from the requests' goroutines after each answer; it must be
+// quick and must not block. For metrics.
+type RequestObserver interface {
+	ObserveRequest(method, route string, status int, took time.Duration)
+}
+
+// accessLog is AccessLog that also tells obs, when set, of every request.
+func accessLog(log *zap.Logger, obs RequestObserver) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -100,13 +115,17 @@ func AccessLog(log *zap.Logger) func(http.Handler) http.Handler {
 			sw := &statusWriter{ResponseWriter: w}
 			inner := r.WithContext(context.WithValue(r.Context(), loggerKey, reqLog))
 			defer func() {
+				method, route, status, took := logMethod(r.Method), routeOf(inner), sw.statusOr200(), time.Since(start) // the mux sets inner.Pattern
 				reqLog.Info("request",
-					zap.String("method", logMethod(r.Method)),
-					zap.String("route", routeOf(inner)), // the mux sets inner.Pattern
-					zap.Int("status", sw.statusOr200()),
+					zap.String("method", method),
+					zap.String("route", route),
+					zap.Int("status", status),
 					zap.Int64("bytes", sw.bytes),
-					zap.Duration("duration", time.Since(start)),
+					zap.Duration("duration", took),
 				)
+				if obs != nil {
+					obs.ObserveRequest(method, route, status, took)
+				}
 			}()
 			next.ServeHTTP(sw, inner)
 		})

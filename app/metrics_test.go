@@ -2,6 +2,9 @@ package app_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
 	"io"
 	"net/http"
 	"strings"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/core/jobs"
+	"github.com/stockadehq/stockade/core/messaging"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -67,8 +71,13 @@ func TestMetricsServedOnTheirOwnListenerWhenEnabled(t *testing.T) {
 	// The API's own listener has no /metrics.
 	assert.Equal(t, http.StatusNotFound, get(t, api+app.MetricsPath))
 
-	// Units of work through the graph's store, and a background job.
+	// Units of work through the graph's store (one failing, one
+	// panicking), and a background job.
 	shop := seedTenants(t, store, 1)[0].shop
+	require.Error(t, store.Global(ctx, func(context.Context, ports.GlobalTx) error { return errors.New("refused") }, ports.ReadOnly()))
+	require.Panics(t, func() {
+		_ = store.InShop(ctx, shop, func(context.Context, ports.ShopTx) error { panic("boom") })
+	})
 	job := enqueueJob(t, store, shop, ports.Job{ID: ports.NewJobID(), Kind: "quick"})
 	runner.Wake()
 	require.Eventually(t, func() bool { return jobIn(t, store, shop, job.ID).State == ports.JobDone }, 10*time.Second, 5*time.Millisecond)
@@ -104,6 +113,8 @@ func TestMetricsServedOnTheirOwnListenerWhenEnabled(t *testing.T) {
 		`stockade_http_request_duration_seconds_count{method="GET",route="/healthz"} 2`,
 		`stockade_store_units_total{mode="read_write",result="ok",scope="global"}`,
 		`stockade_store_units_total{mode="read_only",result="ok",scope="shop"}`,
+		`stockade_store_units_total{mode="read_only",result="error",scope="global"} 1`,
+		`stockade_store_units_total{mode="read_write",result="panic",scope="shop"} 1`,
 		`stockade_store_unit_duration_seconds_bucket{mode="read_write",scope="shop",le="+Inf"}`,
 		`stockade_job_duration_seconds_count{kind="quick"} 1`,
 		`stockade_outbox_messages_total{channel="email",outcome="sent"} 0`,
@@ -154,4 +165,43 @@ func TestMetricsSettingsLoad(t *testing.T) {
 	assert.False(t, cfg.Metrics.Enabled)
 	assert.Equal(t, app.DefaultMetricsListen, cfg.Metrics.Listen)
 	assert.True(t, strings.HasPrefix(cfg.Metrics.Listen, "127.0.0.1:"), "loopback by default")
+}
+
+func TestMetricsCountOutboxOutcomes(t *testing.T) {
+	w := newMsgWorld(t, jobBackends[0], 1)
+	shop := w.tenants[0].shop
+	m, err := app.NewMetrics(app.MetricsParts{})
+	require.NoError(t, err)
+	sender := &recordingSender{fail: func(n int) error {
+		switch n {
+		case 1:
+			return fmt.Errorf("provider answered 503: %w", ports.ErrUnavailable)
+		case 3:
+			return ports.Invalid("to", "mailbox does not exist")
+		}
+		return nil
+	}}
+	wk, err := app.NewOutboxWorker(w.cfg, app.OutboxParts{Service: w.svc, Store: w.st, SMS: sender, Email: sender, Observer: m},
+		messaging.WorkerConfig{Lease: time.Minute, SendTimeout: 10 * time.Second, Backoff: func(int) time.Duration { return 0 }})
+	require.NoError(t, err)
+
+	_, err = w.enqueue(w.as(0, ports.RoleSales), shop, receipt("ann@example.com"))
+	require.NoError(t, err)
+	drainOutbox(t, wk) // call 1 fails (retry), call 2 sends
+	_, err = w.enqueue(w.as(0, ports.RoleSales), shop, receipt("gone@example.com"))
+	require.NoError(t, err)
+	drainOutbox(t, wk) // call 3 is refused for good (dead)
+
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, app.MetricsPath, nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`stockade_outbox_messages_total{channel="email",outcome="retry"} 1`,
+		`stockade_outbox_messages_total{channel="email",outcome="sent"} 1`,
+		`stockade_outbox_messages_total{channel="email",outcome="dead"} 1`,
+		`stockade_outbox_messages_total{channel="sms",outcome="sent"} 0`,
+	} {
+		assert.Contains(t, body, want)
+	}
+	assert.NotContains(t, body, "stockade_password_hashes", "no hasher, no hashing gauges")
 }

@@ -143,8 +143,7 @@ type LogConfig struct {
 
 // Default returns the configuration used when nothing is set: SQLite and
 // local files under ./stockade-data, HTTP on 127.0.0.1:8080, console logs
-// at info, development environment, metrics off (their listener, when
-// enabled, on 127.0.0.1:9464).
+// at info, development environment, metrics off.
 func Default() Config {
 	return Config{
 		DataDir: "./stockade-data",
@@ -157,8 +156,7 @@ func Default() Config {
 			Format: LogFormatConsole,
 			Level:  "info",
 		},
-		Metrics: MetricsConfig{Listen: DefaultMetricsListen},
-		Env:     EnvDevelopment,
+		Env: EnvDevelopment,
 	}
 }
 

@@ -306,8 +306,8 @@ func TestValidate(t *testing.T) {
 		{"master key shape", func(c *app.Config) { c.Storage.MasterKey = "not base64!" }, "STOCKADE_STORAGE_MASTER_KEY", "base64url"},
 		{"encrypt list", func(c *app.Config) { c.Storage.Encrypt = "all,some" }, "STOCKADE_STORAGE_ENCRYPT", "shop IDs"},
 		{"metrics listen", func(c *app.Config) { c.Metrics.Enabled, c.Metrics.Listen = true, "9464" }, "STOCKADE_METRICS_LISTEN", "host:port"},
-		{"metrics listen empty", func(c *app.Config) { c.Metrics.Enabled, c.Metrics.Listen = true, "" }, "STOCKADE_METRICS_LISTEN", "host:port"},
 		{"metrics on the api address", func(c *app.Config) { c.Metrics.Enabled, c.Metrics.Listen = true, c.HTTP.Addr }, "STOCKADE_METRICS_LISTEN", "must differ from STOCKADE_HTTP_ADDR"},
+		{"metrics default on the api address", func(c *app.Config) { c.Metrics.Enabled, c.HTTP.Addr = true, app.DefaultMetricsListen }, "STOCKADE_METRICS_LISTEN", "must differ from STOCKADE_HTTP_ADDR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -240,7 +240,7 @@ func (s observedStore) Global(ctx context.Context, fn func(context.Context, port
 type MetricsServer struct{ *Server }
 
 // NewMetricsServer returns the server of m's handler at MetricsPath on
-// cfg.Metrics.Listen, with the API server's limits; any other path
+// cfg.Metrics.ListenAddr(), with the API server's limits; any other path
 // answers 404.
 func NewMetricsServer(cfg Config, m *Metrics, log *zap.Logger) *MetricsServer {
 	if log == nil {
@@ -248,7 +248,7 @@ func NewMetricsServer(cfg Config, m *Metrics, log *zap.Logger) *MetricsServer {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+MetricsPath, m.Handler())
-	return &MetricsServer{newServer(cfg, cfg.Metrics.Listen, "STOCKADE_METRICS_LISTEN", mux, log.Named("metrics"))}
+	return &MetricsServer{newServer(cfg, cfg.Metrics.ListenAddr(), "STOCKADE_METRICS_LISTEN", mux, log.Named("metrics"))}
 }
 
 // MetricsModule provides the *Metrics and the *MetricsServer when

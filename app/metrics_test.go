@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -163,8 +163,10 @@ func TestMetricsSettingsLoad(t *testing.T) {
 	cfg, err = app.LoadConfig(nil, "")
 	require.NoError(t, err)
 	assert.False(t, cfg.Metrics.Enabled)
-	assert.Equal(t, app.DefaultMetricsListen, cfg.Metrics.Listen)
-	assert.True(t, strings.HasPrefix(cfg.Metrics.Listen, "127.0.0.1:"), "loopback by default")
+	assert.Equal(t, app.DefaultMetricsListen, cfg.Metrics.ListenAddr())
+	assert.True(t, strings.HasPrefix(cfg.Metrics.ListenAddr(), "127.0.0.1:"), "loopback by default")
+	cfg.Metrics.Enabled = true
+	require.NoError(t, cfg.Validate(), "enabled with the default listener")
 }
 
 func TestMetricsCountOutboxOutcomes(t *testing.T) {

@@ -191,6 +191,10 @@ func publicOnlyClient() *http.Client {
 	return &http.Client{
 		Timeout:       DeliveryTimeout,
 		Transport:     &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: DeliveryTimeout, ResponseHeaderTimeout: DeliveryTimeout},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		CheckRedirect: noRedirects,
 	}
 }
+
+// noRedirects makes a client hand back a 3xx answer instead of following
+// it: the endpoint's URL is the only address a delivery goes to.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -63,11 +63,13 @@ type Deps struct {
 	Policy *access.Policy
 	Clock  ports.Clock  // default ports.SystemClock
 	Logger *slog.Logger // default discards
-	// Client posts deliveries. Default: a client that follows no
-	// redirects and refuses to connect to loopback, private, link-local
-	// and other non-public addresses (an endpoint URL must not reach the
-	// server's own network). Its timeout is capped by DeliveryTimeout
-	// either way.
+	// Client posts deliveries. Default: a client that refuses to connect
+	// to loopback, private, link-local and other non-public addresses (an
+	// endpoint URL must not reach the server's own network), so a
+	// loopback endpoint for local development needs a Client of its own.
+	// Either way no redirect is followed (a copy of Client is used with
+	// its CheckRedirect replaced) and each attempt is bounded by
+	// DeliveryTimeout.
 	Client *http.Client
 }
 
@@ -97,6 +99,10 @@ func New(d Deps) (*Service, error) {
 	}
 	if s.client == nil {
 		s.client = publicOnlyClient()
+	} else {
+		c := *s.client
+		c.CheckRedirect = noRedirects
+		s.client = &c
 	}
 	return s, nil
 }

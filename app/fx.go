@@ -57,6 +57,7 @@ func Module(cfg Config) fx.Option {
 		LinksModule(),
 		BillingModule(),
 		JobsModule(),
+		WebhooksModule(),
 		MessagingModule(),
 		HousekeepingModule(),
 		HTTPModule(),

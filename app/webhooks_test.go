@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/fx"
 
 	"github.com/stockadehq/stockade/adapters/localkms"
 	"github.com/stockadehq/stockade/app"
@@ -59,7 +60,9 @@ func TestWebhookDeliveryOnRealStores(t *testing.T) {
 			}))
 			t.Cleanup(rcv.Close)
 
-			svc, err := webhooks.New(webhooks.Deps{Store: st, Keys: keys, Client: rcv.Client()})
+			r, err := app.NewJobRunner(app.JobParts{Store: st}, jobs.Config{Backoff: func(int) time.Duration { return 0 }})
+			require.NoError(t, err)
+			svc, err := app.NewWebhooks(app.WebhooksParts{Store: st, Keys: keys, Client: rcv.Client()}, r)
 			require.NoError(t, err)
 			owner := access.With(context.Background(), access.Scope{Shop: shop.shop, User: shop.user, Role: ports.RoleOwner})
 			c, err := svc.CreateEndpoint(owner, webhooks.EndpointInput{URL: rcv.URL + "/hooks", Events: []string{"member.added"}})
@@ -87,9 +90,6 @@ func TestWebhookDeliveryOnRealStores(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, 1, n)
 
-			r, err := app.NewJobRunner(app.JobParts{Store: st}, jobs.Config{Backoff: func(int) time.Duration { return 0 }})
-			require.NoError(t, err)
-			r.Handle(webhooks.JobKind, svc.Deliver)
 			for i := 0; i < 3; i++ { // the 500, the retry, then nothing left
 				_, err := r.RunOnce(context.Background())
 				require.NoError(t, err)
@@ -116,4 +116,18 @@ func TestWebhookDeliveryOnRealStores(t *testing.T) {
 			assert.Equal(t, webhooks.MessageID(done[0].ID), got[1].Header.Get(sig.HeaderID))
 		})
 	}
+}
+
+// TestAppProvidesWebhooks: the default assembly provides the webhook
+// service and registers its deliveries with the job runner.
+func TestAppProvidesWebhooks(t *testing.T) {
+	var (
+		svc    *webhooks.Service
+		runner *jobs.Runner
+	)
+	a := app.New(fxConfig(t), fx.Populate(&svc, &runner))
+	require.NoError(t, a.Err())
+	require.NotNil(t, svc)
+	assert.PanicsWithValue(t, `jobs: Handle("webhook.deliver"): kind registered twice`,
+		func() { runner.Handle(webhooks.JobKind, svc.Deliver) }, "the module registered the delivery handler")
 }

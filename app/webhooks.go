@@ -1,0 +1,63 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+
+	"go.uber.org/fx"
+
+	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/jobs"
+	"github.com/stockadehq/stockade/core/webhooks"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// WebhooksParts are the pieces NewWebhooks builds on.
+type WebhooksParts struct {
+	Store ports.Store      // required
+	Keys  ports.KeyManager // required: seals the endpoints' secrets (Storage.Keys)
+	Clock ports.Clock
+	// Logger gets one line per delivery attempt (never the secret or
+	// the body).
+	Logger *slog.Logger
+	// Access is the permission matrix; nil is the default.
+	Access *access.Policy
+	// Client posts deliveries; nil is the default client, which reaches
+	// public addresses only (see webhooks.Deps.Client).
+	Client *http.Client
+}
+
+// NewWebhooks builds the outbound webhook service without fx and, when
+// runner is not nil, registers its delivery handler for
+// webhooks.JobKind. App code emits events with Service.Emit inside its
+// unit of work.
+func NewWebhooks(p WebhooksParts, runner *jobs.Runner) (*webhooks.Service, error) {
+	svc, err := webhooks.New(webhooks.Deps{Store: p.Store, Keys: p.Keys, Policy: p.Access, Clock: p.Clock, Logger: p.Logger, Client: p.Client})
+	if err != nil {
+		return nil, err
+	}
+	if runner != nil {
+		runner.Handle(webhooks.JobKind, svc.Deliver)
+	}
+	return svc, nil
+}
+
+// WebhooksModule provides the *webhooks.Service over the store and the
+// storage's key manager, and registers its deliveries with the job
+// runner (JobsModule). An *http.Client in the graph replaces the default
+// delivery client.
+func WebhooksModule() fx.Option {
+	type params struct {
+		fx.In
+		Store   ports.Store
+		Storage *Storage
+		Runner  *jobs.Runner
+		Logger  *slog.Logger
+		Access  *access.Policy
+		Client  *http.Client `optional:"true"`
+	}
+	return fx.Module("stockade.webhooks", fx.Provide(func(p params) (*webhooks.Service, error) {
+		return NewWebhooks(WebhooksParts{Store: p.Store, Keys: p.Storage.Keys, Logger: p.Logger.With("component", "webhooks"),
+			Access: p.Access, Client: p.Client}, p.Runner)
+	}), fx.Invoke(func(*webhooks.Service) {}))
+}

@@ -42,10 +42,19 @@ func NewWebhooks(p WebhooksParts, runner *jobs.Runner) (*webhooks.Service, error
 	return svc, nil
 }
 
+// webhooksHTTP is the webhook service HTTPModule serves the endpoint
+// routes with, when the graph has one (WebhooksModule).
+type webhooksHTTP struct {
+	fx.In
+	Service *webhooks.Service `optional:"true"`
+}
+
 // WebhooksModule provides the *webhooks.Service over the store and the
 // storage's key manager, and registers its deliveries with the job
-// runner (JobsModule). An *http.Client in the graph replaces the default
-// delivery client.
+// runner (JobsModule); HTTPModule then serves the endpoint routes
+// (/webhook-endpoints). Deliveries use the default client, which reaches
+// public addresses only (an *http.Client in the graph is not picked up:
+// it could lift that guard by accident); NewWebhooks takes another.
 func WebhooksModule() fx.Option {
 	type params struct {
 		fx.In
@@ -54,10 +63,9 @@ func WebhooksModule() fx.Option {
 		Runner  *jobs.Runner
 		Logger  *slog.Logger
 		Access  *access.Policy
-		Client  *http.Client `optional:"true"`
 	}
 	return fx.Module("stockade.webhooks", fx.Provide(func(p params) (*webhooks.Service, error) {
 		return NewWebhooks(WebhooksParts{Store: p.Store, Keys: p.Storage.Keys, Logger: p.Logger.With("component", "webhooks"),
-			Access: p.Access, Client: p.Client}, p.Runner)
+			Access: p.Access}, p.Runner)
 	}), fx.Invoke(func(*webhooks.Service) {}))
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stockadehq/stockade/adapters/localkms"
 	"github.com/stockadehq/stockade/app"
+	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/jobs"
 	"github.com/stockadehq/stockade/core/webhooks"
@@ -119,15 +120,25 @@ func TestWebhookDeliveryOnRealStores(t *testing.T) {
 }
 
 // TestAppProvidesWebhooks: the default assembly provides the webhook
-// service and registers its deliveries with the job runner.
+// service, registers its deliveries with the job runner and serves the
+// endpoint routes.
 func TestAppProvidesWebhooks(t *testing.T) {
 	var (
 		svc    *webhooks.Service
 		runner *jobs.Runner
+		h      http.Handler
 	)
-	a := app.New(fxConfig(t), fx.Populate(&svc, &runner))
+	a := app.New(fxConfig(t), fx.Populate(&svc, &runner, &h))
 	require.NoError(t, a.Err())
 	require.NotNil(t, svc)
+	api, ok := h.(*httpapi.API)
+	require.True(t, ok, "the handler is %T", h)
+	var routes []string
+	for _, r := range api.Routes() {
+		routes = append(routes, r.Method+" "+r.Path)
+	}
+	assert.Contains(t, routes, "POST /webhook-endpoints")
+	assert.Contains(t, routes, "DELETE /webhook-endpoints/{endpoint}")
 	assert.PanicsWithValue(t, `jobs: Handle("webhook.deliver"): kind registered twice`,
 		func() { runner.Handle(webhooks.JobKind, svc.Deliver) }, "the module registered the delivery handler")
 }

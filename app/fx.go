@@ -58,6 +58,7 @@ func Module(cfg Config) fx.Option {
 		LinksModule(),
 		BillingModule(),
 		JobsModule(),
+		WebhooksModule(),
 		MessagingModule(),
 		HousekeepingModule(),
 		HTTPModule(),
@@ -281,7 +282,7 @@ func HTTPModule() fx.Option {
 	}
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, log *zap.Logger, obs observed) (http.Handler, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, hooks webhooksHTTP, log *zap.Logger, obs observed) (http.Handler, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
@@ -305,6 +306,9 @@ func HTTPModule() fx.Option {
 				}
 				if bill != nil {
 					d.Billing = &httpapi.BillingDeps{Service: bill, TrustForwardedFor: cfg.HTTP.TrustForwardedFor}
+				}
+				if hooks.Service != nil {
+					d.Webhooks = &httpapi.WebhooksDeps{Service: hooks.Service}
 				}
 				return httpapi.NewHandler(d), nil
 			},

@@ -48,6 +48,9 @@ type Deps struct {
 	// (see messagingRoutes): contacts, consent, settings and the outbox,
 	// the one-click unsubscribe link, and the providers' webhooks.
 	Messaging *MessagingDeps
+	// Webhooks, when set together with Auth, adds the management of the
+	// shop's outbound webhook endpoints (see webhooksRoutes).
+	Webhooks *WebhooksDeps
 	// Streams is the minimum throughput of the routes that stream bodies
 	// (see StreamLimits); the zero value means the defaults.
 	Streams StreamLimits
@@ -98,6 +101,9 @@ func NewHandler(d Deps) http.Handler { return New(d) }
 //	/messaging/..., /u/{token}, /webhooks/...
 //	              messaging when d.Auth and d.Messaging are set (see
 //	              messagingRoutes)
+//	/webhook-endpoints/...
+//	              the shop's outbound webhook endpoints when d.Auth and
+//	              d.Webhooks are set (see webhooksRoutes)
 //
 // Any other path answers a 404 problem, a known path with another method a
 // 405 problem with Allow. Every answer passes RequestID, SecurityHeaders,
@@ -135,6 +141,9 @@ func New(d Deps) *API {
 		}
 		if d.Messaging != nil {
 			messagingRoutes(rt, *d.Messaging)
+		}
+		if d.Webhooks != nil {
+			webhooksRoutes(rt, *d.Webhooks)
 		}
 	}
 	if d.Billing != nil {

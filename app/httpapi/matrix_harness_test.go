@@ -29,6 +29,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockadehq/stockade/adapters/localfs"
+	"github.com/stockadehq/stockade/adapters/localkms"
 	"github.com/stockadehq/stockade/adapters/passhash"
 	"github.com/stockadehq/stockade/adapters/postgres"
 	"github.com/stockadehq/stockade/adapters/sqlite"
@@ -42,6 +43,7 @@ import (
 	"github.com/stockadehq/stockade/core/messaging"
 	"github.com/stockadehq/stockade/core/storage"
 	"github.com/stockadehq/stockade/core/tenancy"
+	"github.com/stockadehq/stockade/core/webhooks"
 	"github.com/stockadehq/stockade/internal/canary"
 	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
@@ -61,6 +63,9 @@ type matrixWorld struct {
 	// problem body (every answer of the API, see observedAPI).
 	canary *canary.Sink
 	keys   *auth.Keyring
+	// kms seals the webhook endpoints' secrets for every API the world
+	// builds.
+	kms    ports.KeyManager
 	hasher *passhash.Hasher
 	seq    atomic.Int64
 	// unsubscribeKey signs the one-click links of every API the world builds.
@@ -106,6 +111,7 @@ type matrixAPI struct {
 	links   *capability.Service
 	billing *billing.Service // nil in a world without billing
 	msg     *messaging.Service
+	hooks   *webhooks.Service
 }
 
 // quoteKind is an embedding app's record type in the matrix: quotes that
@@ -252,8 +258,12 @@ func buildMatrixWorld(t *testing.T, onPG bool, mock testinfra.StripeMock, withBi
 	bravoMsg, err := def.msg.Send(asBob, messaging.Message{Channel: ports.ChannelEmail, Category: ports.CategoryMarketing,
 		To: messaging.Address{Email: "carol.secret@bravo.test", Phone: "+15550109999"}, Subject: "Bravo secret offer", Body: "x"})
 	require.NoError(t, err)
+	bravoHook, err := def.hooks.CreateEndpoint(asBob, webhooks.EndpointInput{URL: "https://bravo-secret-hooks.example.test/in",
+		Events: []string{"*"}, Description: "Bravo secret CRM"})
+	require.NoError(t, err)
 	w.bravoParams = map[string]string{
-		"contact": bravoMsg.Contact.String(), "message": bravoMsg.ID.String(),
+		"endpoint": bravoHook.Endpoint.ID.String(),
+		"contact":  bravoMsg.Contact.String(), "message": bravoMsg.ID.String(),
 		"file": f.ID.String(), "user": w.bob.ID.String(), "invitation": inv.ID.String(),
 		"session": bobSession.SessionID, "hq_shop": "bravo", "shop_slug": "bravo", "provider": "none",
 		"job": bravoJob.String(), "link": bravoLink.Capability.ID.String(), "quote": "Q-bravo-secret",
@@ -263,6 +273,7 @@ func buildMatrixWorld(t *testing.T, onPG bool, mock testinfra.StripeMock, withBi
 		f.ID.String(), "bravo-secret-plans.pdf", inv.ID.String(), "invitee.secret@bravo.test", bobSession.SessionID,
 		bravoJob.String(), "bravo.secret-job", bravoLink.Capability.ID.String(), bravoLink.Token,
 		bravoMsg.Contact.String(), bravoMsg.ID.String(), "carol.secret@bravo.test", "+15550109999", "Bravo secret offer",
+		bravoHook.Endpoint.ID.String(), "bravo-secret-hooks.example.test", "Bravo secret CRM", bravoHook.Secret,
 	}
 	if w.bill != nil {
 		w.bravoSecrets = append(w.bravoSecrets, w.bravoCustomer, w.bravoSub, w.bravoAccount)
@@ -326,6 +337,12 @@ func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *bi
 		UnsubscribeURL: func(shop ports.Shop, token string) string { return shops.URL(shop.Slug, "/u/"+token) },
 	})
 	require.NoError(t, err)
+	if w.kms == nil {
+		w.kms, err = localkms.New(t.TempDir(), [][]byte{noise(32)})
+		require.NoError(t, err)
+	}
+	a.hooks, err = webhooks.New(webhooks.Deps{Store: store, Keys: w.kms, Policy: policy, Clock: w.clock})
+	require.NoError(t, err)
 	var billingDeps *httpapi.BillingDeps
 	if bill != nil {
 		billingDeps = &httpapi.BillingDeps{Service: bill}
@@ -340,6 +357,7 @@ func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *bi
 		Links:   &httpapi.LinksDeps{Service: a.links, Routes: quoteRoutes()},
 		Messaging: &httpapi.MessagingDeps{Service: a.msg, WebhookBase: "https://hooks.example.test",
 			Twilio: w.twilioHooks, Resend: w.resendHooks},
+		Webhooks: &httpapi.WebhooksDeps{Service: a.hooks},
 	}), w.canary)
 	return a
 }
@@ -475,8 +493,11 @@ func (w *matrixWorld) alphaTargets(a *matrixAPI, caller ports.User, targetRole p
 	m, err := a.msg.Send(asOwner, messaging.Message{Channel: ports.ChannelEmail, Category: ports.CategoryTransactional,
 		To: messaging.Address{Email: fmt.Sprintf("contact-%d@alpha.test", n)}, Subject: "Hi", Body: "x"})
 	require.NoError(t, err)
+	hook, err := a.hooks.CreateEndpoint(asOwner, webhooks.EndpointInput{URL: fmt.Sprintf("https://alpha-%d.example.test/in", n), Events: []string{"*"}})
+	require.NoError(t, err)
 	return map[string]string{
-		"contact": m.Contact.String(), "message": m.ID.String(),
+		"endpoint": hook.Endpoint.ID.String(),
+		"contact":  m.Contact.String(), "message": m.ID.String(),
 		"link": link.Capability.ID.String(), "quote": fmt.Sprintf("Q-%d", n),
 		"file": f.ID.String(), "user": target.ID.String(), "invitation": inv.ID.String(),
 		"session": other.SessionID, "hq_shop": "bravo", "shop_slug": "charlie", "provider": "none",

@@ -30,7 +30,7 @@ import (
 )
 
 // resourceParams are the path parameters that name one shop's resource.
-var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop", "shop_slug", "job", "link", "contact", "message"}
+var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop", "shop_slug", "job", "link", "contact", "message", "endpoint"}
 
 // bodyless are the state-changing routes that take no body.
 var bodyless = []string{
@@ -38,6 +38,7 @@ var bodyless = []string{
 	"POST /org/shops/{shop_slug}/suspend", "POST /org/shops/{shop_slug}/reactivate",
 	"POST /jobs/{job}/retry", "POST /auth/impersonation/exit",
 	"POST /billing/portal", "POST /billing/card", "POST /billing/connect", "POST /billing/connect/refresh", "POST /billing/refresh", "POST /messaging/messages/{message}/retry",
+	"POST /webhook-endpoints/{endpoint}/disable", "POST /webhook-endpoints/{endpoint}/enable",
 }
 
 type spec struct{ target, body, contentType string }
@@ -85,6 +86,8 @@ func specFor(t *testing.T, r httpapi.Route, params map[string]string, n int64, o
 		s.body = fmt.Sprintf(`{"messaging_service_sid":"","help_text":"Help %d","send_from":0,"send_until":0,"time_zone":""}`, n)
 	case "POST /messaging/messages":
 		s.body = fmt.Sprintf(`{"channel":"email","category":"transactional","to":{"email":"m%d@alpha.test"},"subject":"Hi","body":"x"}`, n)
+	case "POST /webhook-endpoints":
+		s.body = fmt.Sprintf(`{"url":"https://hooks-%d.example.test/in","events":["*"]}`, n)
 	case "PUT /org/members":
 		s.body = fmt.Sprintf(`{"email":%q,"role":"admin"}`, params["email"])
 	case "POST /org/invitations/accept":
@@ -164,6 +167,13 @@ func bravoState(t *testing.T, w *matrixWorld) string {
 			return err
 		}
 		fmt.Fprintf(&b, "bob sessions %d\n", len(ss))
+		hooks, err := tx.WebhookEndpoints().List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range hooks {
+			fmt.Fprintf(&b, "webhook endpoint %s %s %v %x\n", e.ID, e.URL, e.DisabledAt, e.SealedSecret)
+		}
 		bill, err := tx.Billing().Get(ctx)
 		switch {
 		case errors.Is(err, ports.ErrNotFound):

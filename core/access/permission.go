@@ -49,6 +49,10 @@ const (
 	// BillingManage starts a subscription, opens the billing portal,
 	// changes the card and onboards the shop to Connect (BIL).
 	BillingManage Permission = "billing.manage"
+	// WebhooksManage lists, creates, disables and deletes the shop's
+	// outbound webhook endpoints; creating one shows its signing secret
+	// once.
+	WebhooksManage Permission = "webhooks.manage"
 )
 
 // Grant gives a permission to roles.
@@ -89,6 +93,7 @@ func DefaultGrants() []Grant {
 		{MessagingManage, managers},
 		{BillingRead, owners},
 		{BillingManage, owners},
+		{WebhooksManage, managers},
 	}
 }
 

@@ -279,6 +279,17 @@ func TestCheckRejectsForbiddenImports(t *testing.T) {
 		{"ports test importing stockadetest", give{mod + "/ports", true, []string{mod + "/stockadetest"}}, []string{"R1"}},
 		{"porttest test importing stockadetest", give{mod + "/ports/porttest", true, []string{mod + "/stockadetest"}}, []string{"R2"}},
 
+		// R10 webhooks (the receivers' verifier)
+		{"webhooks importing std", give{mod + "/webhooks", false, []string{"crypto/hmac", "net/http", "time"}}, nil},
+		{"webhooks test importing itself and std", give{mod + "/webhooks", true, []string{mod + "/webhooks", "testing"}}, nil},
+		{"webhooks importing ports", give{mod + "/webhooks", false, []string{mod + "/ports"}}, []string{"R10"}},
+		{"webhooks importing uuid", give{mod + "/webhooks", false, []string{"github.com/google/uuid"}}, []string{"R10"}},
+		{"webhooks test importing testify", give{mod + "/webhooks", true, []string{"github.com/stretchr/testify/require"}}, []string{"R10"}},
+		{"webhooks test importing core", give{mod + "/webhooks", true, []string{mod + "/core/webhooks"}}, []string{"R10"}},
+		{"webhooks importing fx", give{mod + "/webhooks", false, []string{"go.uber.org/fx"}}, []string{"R6"}},
+		{"core/webhooks importing webhooks", give{mod + "/core/webhooks", false, []string{mod + "/webhooks", mod + "/ports"}}, nil},
+		{"examples/embed importing webhooks", give{mod + "/examples/embed", false, []string{mod + "/webhooks"}}, nil},
+
 		// several imports: only the bad ones are reported, in order
 		{"mixed imports", give{mod + "/core/billing", false, []string{"context", "go.uber.org/zap", mod + "/ports", "database/sql", mod + "/adapters/postgres"}}, []string{"R3", "R3", "R3"}},
 		{"package outside the module", give{"example.com/other/ports", false, []string{"go.uber.org/zap"}}, nil},

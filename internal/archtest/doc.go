@@ -9,7 +9,7 @@
 //	R1    ports              std, github.com/google/uuid
 //	R2    ports/porttest     std, ports, github.com/google/uuid,
 //	                         github.com/stretchr/testify/...; nothing else
-//	R3    core/...           std except database/sql, ports, core/...,
+//	R3    core/...           std except database/sql, ports, core/..., webhooks,
 //	                         third-party modules in CoreThirdParty
 //	                         (github.com/google/uuid, golang.org/x/crypto);
 //	                         never adapters, app, internal, zap, fx,
@@ -23,7 +23,7 @@
 //	R5    (everyone)         never internal/archtest (test tooling)
 //	R6    (everyone)         go.uber.org/fx/... only under app/ and examples/
 //	R7    examples/E/...     std, third-party, ports, core, adapters, app,
-//	                         examples/E/...; never internal/..., not even
+//	                         webhooks, examples/E/...; never internal/..., not even
 //	                         from tests (users copy examples, and cannot
 //	                         import our internal packages); its tests may
 //	                         import stockadetest and ports/porttest (R8)
@@ -31,6 +31,9 @@
 //	                         internal/testinfra, github.com/stretchr/testify/...,
 //	                         stockadetest/...; nothing else (not core, not
 //	                         other internal packages, no other third party)
+//	R10   webhooks/...       std and webhooks/... only, test files too: the
+//	                         package receivers import to verify Stockade's
+//	                         signed webhooks, without the rest of Stockade
 //	      app/...            anything (subject to the archtest rule only)
 //
 // R8, test files (_test.go): a test file follows the rules of its package,

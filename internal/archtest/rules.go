@@ -57,6 +57,7 @@ const (
 	layerArchtest               // internal/archtest/...
 	layerInternal               // every other internal/...
 	layerKit                    // stockadetest/...: the public test kit
+	layerReceiver               // webhooks/...: the receivers' verifier, std only
 )
 
 // place is a classified module package: its layer, and for adapters and
@@ -120,6 +121,8 @@ func classify(r string) place {
 		return place{layer: layerInternal}
 	case first == "stockadetest":
 		return place{layer: layerKit}
+	case first == "webhooks":
+		return place{layer: layerReceiver}
 	}
 	return place{layer: layerOther}
 }
@@ -167,6 +170,12 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 	}
 	if from.layer == layerExamples && inModule && under(impRel, "internal") {
 		return "R7 examples: examples must not import internal/...; they show the public API only"
+	}
+
+	// R10: receivers import webhooks alone, so it and its tests (which,
+	// unlike other packages' tests, get no R8 helpers) stay std only.
+	if from.layer == layerReceiver && !std && !(inModule && to.layer == layerReceiver) {
+		return "R10 webhooks: webhooks is imported by receivers of Stockade's webhooks and may import only the standard library (tests too)"
 	}
 
 	// R8: the public test kit is for _test.go files, of any layer whose
@@ -218,12 +227,12 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 			return ""
 		case inModule:
 			switch to.layer {
-			case layerPorts, layerCore:
+			case layerPorts, layerCore, layerReceiver:
 				return ""
 			case layerAdapter, layerApp:
 				return "R3 core: core must never depend on adapters or app"
 			}
-			return "R3 core: core may import only ports and other core packages from the module"
+			return "R3 core: core may import only ports, webhooks and other core packages from the module"
 		case under(imp, modZap):
 			return "R3 core: zap is forbidden in core; log through *slog.Logger"
 		}
@@ -284,7 +293,7 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 			return ""
 		}
 		switch to.layer {
-		case layerPorts, layerCore, layerAdapter, layerApp:
+		case layerPorts, layerCore, layerAdapter, layerApp, layerReceiver:
 			return ""
 		case layerKit:
 			return "" // test files only: R8 refused the others above
@@ -294,7 +303,7 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 			}
 			return "R7 examples: an example must not import another example"
 		}
-		return "R7 examples: examples may import only ports, core, adapters and app from the module"
+		return "R7 examples: examples may import only ports, core, adapters, app and webhooks from the module"
 	}
 	return "" // app/... and packages outside the layout: global rules only
 }

@@ -147,6 +147,7 @@ func stateOf(a ports.BillingAccount) ports.BillingAccount {
 }
 
 func testBilling(t *testing.T, newStore StoreHarness) {
+	t.Run("RefusedLinkWritesNothing", func(t *testing.T) { testRefusedLinkWritesNothing(t, newStore) })
 	s := newStore(t)
 	f := seed(t, s, 3, 0)
 	shop := f.shops[0].ID

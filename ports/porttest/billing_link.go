@@ -1,4 +1,4 @@
-package postgres_test
+package porttest
 
 import (
 	"context"
@@ -10,14 +10,17 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-// TestRefusedLinkWritesNothing links another shop's customer and Connect
+// testRefusedLinkWritesNothing links another shop's customer and Connect
 // account in a unit of work that commits anyway: the refusal is
-// ErrConflict before any write, so the transaction is not aborted (its
-// COMMIT succeeds) and the shop's billing state is what it was.
-func TestRefusedLinkWritesNothing(t *testing.T) {
-	s, _ := fresh(t)
-	a, b := twoShops(t, s)
+// ErrConflict before any write (on SQLite a failed statement does not
+// abort the transaction, so a write before the refusal would be
+// committed; on Postgres a failed statement would abort the COMMIT), and
+// the shop's billing state is what it was.
+func testRefusedLinkWritesNothing(t *testing.T, newStore StoreHarness) {
+	s := newStore(t)
 	ctx := context.Background()
+	f := seed(t, s, 2, 0)
+	a, b := f.shops[0].ID, f.shops[1].ID
 	require.NoError(t, s.InShop(ctx, a, func(ctx context.Context, tx ports.ShopTx) error {
 		if _, err := tx.Billing().LinkCustomer(ctx, "cus_A"); err != nil {
 			return err

@@ -3,9 +3,7 @@ package postgres_test
 import (
 	"context"
 	"io/fs"
-	"regexp"
 	"testing"
-	"testing/fstest"
 
 	"github.com/stretchr/testify/require"
 
@@ -73,7 +71,9 @@ func TestAppTablesConformance(t *testing.T) {
 func TestAppTablesSuiteCatchesSkippedHelper(t *testing.T) {
 	porttest.ExpectFailure(t, func(t *testing.T) {
 		porttest.TestAppTables(t, porttest.AppTablesHarness{
-			New:      func(t *testing.T) ports.Store { return openAppTables(t, withoutTenantTableHelper(t)) },
+			New: func(t *testing.T) ports.Store {
+				return openAppTables(t, porttest.WithoutTenantTableHelper(t, porttest.AppTablesMigrations(ports.DialectPostgres), 2))
+			},
 			Features: features(),
 		})
 	},
@@ -84,24 +84,4 @@ func TestAppTablesSuiteCatchesSkippedHelper(t *testing.T) {
 		"delete of another shop's row: shop A's unit of work deleted",
 		"move to another shop: shop A's unit of work moved",
 	)
-}
-
-// withoutTenantTableHelper returns porttest's app migrations with each
-// SELECT stockade_tenant_table('t') replaced by a plain grant to the
-// application roles' group.
-func withoutTenantTableHelper(t *testing.T) fs.FS {
-	t.Helper()
-	src := porttest.AppTablesMigrations(ports.DialectPostgres)
-	names, err := fs.Glob(src, "*.sql")
-	require.NoError(t, err)
-	helper := regexp.MustCompile(`SELECT stockade_tenant_table\('(\w+)'\);`)
-	out, replaced := fstest.MapFS{}, 0
-	for _, name := range names {
-		data, err := fs.ReadFile(src, name)
-		require.NoError(t, err)
-		replaced += len(helper.FindAll(data, -1))
-		out[name] = &fstest.MapFile{Data: helper.ReplaceAll(data, []byte(`GRANT SELECT, INSERT, UPDATE, DELETE ON $1 TO stockade_app;`))}
-	}
-	require.Equal(t, 2, replaced, "both tables lose the helper")
-	return out
 }

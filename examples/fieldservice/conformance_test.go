@@ -2,9 +2,7 @@ package main
 
 import (
 	"io/fs"
-	"regexp"
 	"testing"
-	"testing/fstest"
 
 	"github.com/stretchr/testify/require"
 
@@ -54,7 +52,7 @@ func TestAppTablesConformanceCatchesABrokenSchema(t *testing.T) {
 		porttest.ExpectFailure(t, func(t *testing.T) {
 			porttest.TestAppTables(t, porttest.AppTablesHarness{
 				New: func(t *testing.T) ports.Store {
-					return stockadetest.Postgres(t, stockadetest.WithAppMigrations(SchemaName, withoutTenantTableHelper(t), nil))
+					return stockadetest.Postgres(t, stockadetest.WithAppMigrations(SchemaName, brokenMigrations(t), nil))
 				},
 				Schema: appSchema(), Features: features["postgres"],
 			})
@@ -81,23 +79,11 @@ func TestAppTablesConformanceCatchesABrokenSchema(t *testing.T) {
 	})
 }
 
-// withoutTenantTableHelper is the app's Postgres migrations with each
-// SELECT stockade_tenant_table('t') replaced by a plain grant to the app
-// role: the tables work, but nothing walls them.
-func withoutTenantTableHelper(t *testing.T) fs.FS {
+// brokenMigrations is the app's Postgres migrations without
+// stockade_tenant_table (porttest.WithoutTenantTableHelper).
+func brokenMigrations(t *testing.T) fs.FS {
 	t.Helper()
 	src, err := Migrations(ports.DialectPostgres)
 	require.NoError(t, err)
-	names, err := fs.Glob(src, "*.sql")
-	require.NoError(t, err)
-	helper := regexp.MustCompile(`SELECT stockade_tenant_table\('(\w+)'\);`)
-	out, replaced := fstest.MapFS{}, 0
-	for _, name := range names {
-		data, err := fs.ReadFile(src, name)
-		require.NoError(t, err)
-		replaced += len(helper.FindAll(data, -1))
-		out[name] = &fstest.MapFile{Data: helper.ReplaceAll(data, []byte(`GRANT SELECT, INSERT, UPDATE, DELETE ON $1 TO stockade_app;`))}
-	}
-	require.Equal(t, 2, replaced, "customers and quotes both lose the helper")
-	return out
+	return porttest.WithoutTenantTableHelper(t, src, 2)
 }

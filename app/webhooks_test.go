@@ -139,6 +139,9 @@ func TestAppProvidesWebhooks(t *testing.T) {
 	}
 	assert.Contains(t, routes, "POST /webhook-endpoints")
 	assert.Contains(t, routes, "DELETE /webhook-endpoints/{endpoint}")
+	assert.PanicsWithValue(t, `jobs: HandleOutside("webhook.deliver"): kind registered twice`,
+		func() { runner.HandleOutside(webhooks.JobKind, svc.Deliver) }, "the module registered the delivery handler")
 	assert.PanicsWithValue(t, `jobs: Handle("webhook.deliver"): kind registered twice`,
-		func() { runner.Handle(webhooks.JobKind, svc.Deliver) }, "the module registered the delivery handler")
+		func() { runner.Handle(webhooks.JobKind, func(context.Context, ports.ShopTx, ports.Job) error { return nil }) },
+		"the module registered the delivery handler")
 }

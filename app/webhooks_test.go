@@ -142,7 +142,9 @@ func TestAppProvidesWebhooks(t *testing.T) {
 	assert.PanicsWithValue(t, `jobs: HandleOutside("webhook.deliver"): kind registered twice`,
 		func() { runner.HandleOutside(webhooks.JobKind, svc.Deliver) }, "the module registered the delivery handler")
 	assert.PanicsWithValue(t, `jobs: Handle("webhook.deliver"): kind registered twice`,
-		func() { runner.Handle(webhooks.JobKind, func(context.Context, ports.ShopTx, ports.Job) error { return nil }) },
+		func() {
+			runner.Handle(webhooks.JobKind, func(context.Context, ports.ShopTx, ports.Job) error { return nil })
+		},
 		"the module registered the delivery handler")
 }
 

@@ -37,7 +37,7 @@ func NewWebhooks(p WebhooksParts, runner *jobs.Runner) (*webhooks.Service, error
 		return nil, err
 	}
 	if runner != nil {
-		runner.Handle(webhooks.JobKind, svc.Deliver)
+		runner.HandleOutside(webhooks.JobKind, svc.Deliver)
 	}
 	return svc, nil
 }

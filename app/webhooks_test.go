@@ -139,6 +139,82 @@ func TestAppProvidesWebhooks(t *testing.T) {
 	}
 	assert.Contains(t, routes, "POST /webhook-endpoints")
 	assert.Contains(t, routes, "DELETE /webhook-endpoints/{endpoint}")
+	assert.PanicsWithValue(t, `jobs: HandleOutside("webhook.deliver"): kind registered twice`,
+		func() { runner.HandleOutside(webhooks.JobKind, svc.Deliver) }, "the module registered the delivery handler")
 	assert.PanicsWithValue(t, `jobs: Handle("webhook.deliver"): kind registered twice`,
-		func() { runner.Handle(webhooks.JobKind, svc.Deliver) }, "the module registered the delivery handler")
+		func() {
+			runner.Handle(webhooks.JobKind, func(context.Context, ports.ShopTx, ports.Job) error { return nil })
+		},
+		"the module registered the delivery handler")
+}
+
+// TestWebhookDeliveryHoldsNoUnitOfWorkWhileItWaits: the receiver of a
+// delivery writes to the delivering shop before it answers. On SQLite,
+// whose writing units of work hold the database's one write lock, that
+// write could not begin if the delivery's POST ran inside a unit of work;
+// it does, and the delivery completes.
+func TestWebhookDeliveryHoldsNoUnitOfWorkWhileItWaits(t *testing.T) {
+	for _, b := range jobBackends {
+		t.Run(b.name, func(t *testing.T) {
+			st, _ := b.open(t)
+			shop := seedTenants(t, st, 1)[0]
+			keys, err := localkms.New(t.TempDir(), [][]byte{bytes.Repeat([]byte{9}, localkms.MinMasterKeyLen)})
+			require.NoError(t, err)
+
+			var (
+				mu       sync.Mutex
+				requests int
+				writeErr error
+			)
+			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				// A bound well under DeliveryTimeout: a write waiting on
+				// the delivery's own lock would run out of it.
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				err := st.InShop(ctx, shop.shop, func(ctx context.Context, tx ports.ShopTx) error {
+					_, err := tx.Jobs().Enqueue(ctx, ports.Job{ID: ports.NewJobID(), Kind: "receiver.write", RunAt: time.Now().AddDate(1, 0, 0)})
+					return err
+				})
+				mu.Lock()
+				defer mu.Unlock()
+				requests++
+				writeErr = err
+				if err != nil {
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return
+				}
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			t.Cleanup(rcv.Close)
+
+			r, err := app.NewJobRunner(app.JobParts{Store: st}, jobs.Config{Backoff: func(int) time.Duration { return time.Hour }})
+			require.NoError(t, err)
+			svc, err := app.NewWebhooks(app.WebhooksParts{Store: st, Keys: keys, Client: rcv.Client()}, r)
+			require.NoError(t, err)
+			owner := access.With(context.Background(), access.Scope{Shop: shop.shop, User: shop.user, Role: ports.RoleOwner})
+			_, err = svc.CreateEndpoint(owner, webhooks.EndpointInput{URL: rcv.URL + "/hooks", Events: []string{"*"}})
+			require.NoError(t, err)
+			require.NoError(t, st.InShop(context.Background(), shop.shop, func(ctx context.Context, tx ports.ShopTx) error {
+				_, err := svc.Emit(ctx, tx, "member.added", json.RawMessage(`{}`))
+				return err
+			}))
+
+			n, err := r.RunOnce(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, 1, n)
+
+			mu.Lock()
+			defer mu.Unlock()
+			require.Equal(t, 1, requests)
+			require.NoError(t, writeErr, "the receiver's write ran while the delivery waited")
+			var done []ports.Job
+			require.NoError(t, st.InShop(context.Background(), shop.shop, func(ctx context.Context, tx ports.ShopTx) error {
+				done, err = tx.Jobs().List(ctx, ports.JobDone, 0)
+				return err
+			}, ports.ReadOnly()))
+			require.Len(t, done, 1, "the delivery completed")
+			assert.Equal(t, webhooks.JobKind, done[0].Kind)
+		})
+	}
 }

@@ -15,6 +15,12 @@
 // running until its lease runs out, and the next claim hands it out again.
 // Handlers must be idempotent, or make their effects part of the unit of
 // work (which commits only with the completion of the current attempt).
+//
+// A kind registered with HandleOutside instead runs its OutsideHandler with
+// no unit of work open, and the completion is recorded afterwards in a
+// unit of work of its own: for work that waits on the outside world (an
+// HTTP call, say) and must not hold a transaction, and on SQLite the
+// database's one write lock, while it waits.
 package jobs
 
 import (
@@ -35,6 +41,23 @@ import (
 // transaction; an error (or a panic) rolls tx back and schedules a retry,
 // or makes the job dead when it is Permanent or its attempts are used up.
 type Handler func(ctx context.Context, tx ports.ShopTx, job ports.Job) error
+
+// OutsideHandler does one job's work outside any unit of work: ctx is not
+// inside one (the handler opens its own, for instance a short read-only
+// ports.Store.InShop of job.ShopID, and must not keep one open while it
+// waits), and is done when the job's lease is about to run out or the
+// runner stops. A nil return completes the job in a unit of work of its
+// own, opened after the handler returned; an error (or a panic) schedules
+// a retry, or makes the job dead when it is Permanent or its attempts are
+// used up.
+//
+// Nothing an OutsideHandler does is rolled back: not when it fails, not
+// when its completion is refused because its lease ran out meanwhile (the
+// job is then another attempt's), and not when the runner dies before the
+// completion is recorded. Its effects happen at least once per attempt that
+// gets that far, so it suits idempotent side effects, such as a webhook
+// delivery whose receivers drop duplicates by a stable message ID.
+type OutsideHandler func(ctx context.Context, job ports.Job) error
 
 // Deps are the ports the runner uses.
 type Deps struct {
@@ -69,7 +92,7 @@ const (
 const UnregisteredKind = "unregistered"
 
 // Observer is told the end of every attempt a Runner makes: the job's kind
-// (a kind registered with Handle, or UnregisteredKind), its Outcome and
+// (a kind registered with Handle or HandleOutside, or UnregisteredKind), its Outcome and
 // how long the attempt took from its start to its outcome. It is called
 // from the runner's goroutines, concurrently, after the outcome's unit of
 // work has ended; it must be quick and must not block. An attempt whose
@@ -131,8 +154,8 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Runner claims due jobs and runs their handlers. Handle registers the
-// handlers before Run or RunOnce; both are safe for concurrent use, and
+// Runner claims due jobs and runs their handlers. Handle and HandleOutside
+// register the handlers before Run or RunOnce; both are safe for concurrent use, and
 // several runners (in one process or many) may share a queue.
 type Runner struct {
 	store ports.Store
@@ -144,7 +167,14 @@ type Runner struct {
 	wake  chan struct{}
 
 	mu       sync.RWMutex
-	handlers map[string]Handler
+	handlers map[string]registration
+}
+
+// registration is a kind's handler: exactly one of inside (Handle) and
+// outside (HandleOutside) is set.
+type registration struct {
+	inside  Handler
+	outside OutsideHandler
 }
 
 // New returns a Runner. It returns an error matching ports.ErrInvalid when
@@ -158,7 +188,7 @@ func New(d Deps, cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{store: d.Store, queue: d.Queue, clock: d.Clock, log: d.Logger, obs: d.Observer, cfg: cfg,
-		wake: make(chan struct{}, 1), handlers: map[string]Handler{}}
+		wake: make(chan struct{}, 1), handlers: map[string]registration{}}
 	if r.clock == nil {
 		r.clock = ports.SystemClock{}
 	}
@@ -172,21 +202,37 @@ func New(d Deps, cfg Config) (*Runner, error) {
 // panics on a programming error: an empty or over-long kind, a nil fn, or
 // a kind registered twice.
 func (r *Runner) Handle(kind string, fn Handler) {
-	if kind == "" || len(kind) > 64 || fn == nil {
-		panic(fmt.Sprintf("jobs: Handle(%q): want a kind of 1 to 64 bytes and a non-nil handler", kind))
+	r.register("Handle", kind, registration{inside: fn}, fn == nil)
+}
+
+// HandleOutside registers fn for jobs of kind, to run outside any unit of
+// work (see OutsideHandler). Handle and HandleOutside share one namespace
+// of kinds, and HandleOutside panics exactly as Handle does: on an empty
+// or over-long kind, a nil fn, or a kind registered twice (in either
+// form).
+func (r *Runner) HandleOutside(kind string, fn OutsideHandler) {
+	r.register("HandleOutside", kind, registration{outside: fn}, fn == nil)
+}
+
+// register adds reg for kind, or panics naming the method called.
+func (r *Runner) register(method, kind string, reg registration, nilFn bool) {
+	if kind == "" || len(kind) > 64 || nilFn {
+		panic(fmt.Sprintf("jobs: %s(%q): want a kind of 1 to 64 bytes and a non-nil handler", method, kind))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, dup := r.handlers[kind]; dup {
-		panic(fmt.Sprintf("jobs: Handle(%q): kind registered twice", kind))
+		panic(fmt.Sprintf("jobs: %s(%q): kind registered twice", method, kind))
 	}
-	r.handlers[kind] = fn
+	r.handlers[kind] = reg
 }
 
-func (r *Runner) handler(kind string) Handler {
+// handler returns kind's registration, and whether there is one.
+func (r *Runner) handler(kind string) (registration, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.handlers[kind]
+	reg, ok := r.handlers[kind]
+	return reg, ok
 }
 
 // Wake makes a waiting Run claim at once instead of at the end of its poll
@@ -254,13 +300,15 @@ type errLeaseLost struct{ err error }
 func (e errLeaseLost) Error() string { return "lease lost: " + e.err.Error() }
 func (e errLeaseLost) Unwrap() error { return e.err }
 
-// run does one claimed job: its handler and completion in one unit of work
-// of the job's shop, or the failure in a second one.
+// run does one claimed job: a Handler and the completion in one unit of
+// work of the job's shop, or an OutsideHandler with no unit of work open
+// and then the completion in one; a failure is recorded in another unit of
+// work.
 func (r *Runner) run(ctx context.Context, job ports.Job, deadline time.Time) error {
 	log := r.log.With("job", job.ID.String(), "kind", job.Kind, "shop", job.ShopID.String(), "attempt", job.Attempts)
 	started := time.Now()
-	h := r.handler(job.Kind)
-	if h == nil {
+	reg, ok := r.handler(job.Kind)
+	if !ok {
 		return r.fail(ctx, log, job, started, Permanent(fmt.Errorf("no handler for job kind %q", job.Kind)))
 	}
 	if ctx.Err() != nil { // stopping: hand the job back unstarted
@@ -268,33 +316,28 @@ func (r *Runner) run(ctx context.Context, job ports.Job, deadline time.Time) err
 	}
 	hctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	err := r.store.InShop(hctx, job.ShopID, func(ctx context.Context, tx ports.ShopTx) (err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				err = &panicError{value: p, stack: debug.Stack()}
-			}
-		}()
-		if err := h(ctx, tx, job); err != nil {
-			return err
-		}
-		if err := tx.Jobs().Complete(ctx, job.ID, job.Attempts); err != nil {
-			if errors.Is(err, ports.ErrNotFound) {
-				return errLeaseLost{err}
-			}
-			return err
-		}
-		return nil
-	})
+	var err error
+	if reg.outside != nil {
+		err = r.runOutside(hctx, reg.outside, job)
+	} else {
+		err = r.runInside(hctx, reg.inside, job)
+	}
 	var lost errLeaseLost
 	switch {
 	case err == nil:
-		r.observe(job.Kind, h, OutcomeDone, started)
+		r.observe(job.Kind, true, OutcomeDone, started)
 		log.DebugContext(ctx, "background job done", "took", time.Since(started))
+		return nil
+	case errors.As(err, &lost) && reg.outside != nil:
+		// Another runner holds the job now; what the handler did outside
+		// stays done, and the job runs again under the newer attempt.
+		r.observe(job.Kind, true, OutcomeLost, started)
+		log.WarnContext(ctx, "background job ran past its lease; its outside effects were not rolled back", "took", time.Since(started))
 		return nil
 	case errors.As(err, &lost):
 		// Another runner holds the job now; this attempt's work was rolled
 		// back with the refused completion.
-		r.observe(job.Kind, h, OutcomeLost, started)
+		r.observe(job.Kind, true, OutcomeLost, started)
 		log.WarnContext(ctx, "background job ran past its lease; its work was rolled back", "took", time.Since(started))
 		return nil
 	}
@@ -305,13 +348,60 @@ func (r *Runner) run(ctx context.Context, job ports.Job, deadline time.Time) err
 	return r.fail(ctx, log, job, started, err)
 }
 
+// runInside runs h and the job's completion in one unit of work of the
+// job's shop: the handler's writes commit with the completion, or not at
+// all.
+func (r *Runner) runInside(ctx context.Context, h Handler, job ports.Job) error {
+	return r.store.InShop(ctx, job.ShopID, func(ctx context.Context, tx ports.ShopTx) (err error) {
+		defer recoverPanic(&err)
+		if err := h(ctx, tx, job); err != nil {
+			return err
+		}
+		return complete(ctx, tx, job)
+	})
+}
+
+// runOutside runs fn with no unit of work open, then records the job's
+// completion in a unit of work of the job's shop.
+func (r *Runner) runOutside(ctx context.Context, fn OutsideHandler, job ports.Job) error {
+	err := func() (err error) {
+		defer recoverPanic(&err)
+		return fn(ctx, job)
+	}()
+	if err != nil {
+		return err
+	}
+	return r.store.InShop(ctx, job.ShopID, func(ctx context.Context, tx ports.ShopTx) error {
+		return complete(ctx, tx, job)
+	})
+}
+
+// complete records the job's current attempt as done in tx, or returns an
+// errLeaseLost when the attempt is no longer the job's current one.
+func complete(ctx context.Context, tx ports.ShopTx, job ports.Job) error {
+	if err := tx.Jobs().Complete(ctx, job.ID, job.Attempts); err != nil {
+		if errors.Is(err, ports.ErrNotFound) {
+			return errLeaseLost{err}
+		}
+		return err
+	}
+	return nil
+}
+
+// recoverPanic, deferred, turns a panic into a *panicError in *err.
+func recoverPanic(err *error) {
+	if p := recover(); p != nil {
+		*err = &panicError{value: p, stack: debug.Stack()}
+	}
+}
+
 // observe tells the Observer, if any, how the attempt of a job of kind
-// that started at started ended; h is kind's handler (nil: unregistered).
-func (r *Runner) observe(kind string, h Handler, o Outcome, started time.Time) {
+// that started at started ended; registered is whether kind has a handler.
+func (r *Runner) observe(kind string, registered bool, o Outcome, started time.Time) {
 	if r.obs == nil {
 		return
 	}
-	if h == nil {
+	if !registered {
 		kind = UnregisteredKind
 	}
 	r.obs.JobEnded(kind, o, time.Since(started))
@@ -336,7 +426,7 @@ func (r *Runner) fail(ctx context.Context, log *slog.Logger, job ports.Job, star
 		out, err = tx.Jobs().Fail(ctx, job.ID, job.Attempts, cause.Error(), retryAt, dead)
 		return err
 	})
-	h := r.handler(job.Kind)
+	_, h := r.handler(job.Kind)
 	switch {
 	case errors.Is(err, ports.ErrNotFound):
 		r.observe(job.Kind, h, OutcomeLost, started)

@@ -101,36 +101,58 @@ func (s *Service) Emit(ctx context.Context, tx ports.ShopTx, eventType string, d
 // across retries, so receivers can drop duplicates.
 func MessageID(job ports.JobID) string { return "msg_" + job.String() }
 
-// Deliver is the jobs.Handler of JobKind. It opens the endpoint's secret
-// and POSTs the event with the Standard Webhooks headers (webhook-id is
-// MessageID(job.ID), the same on every attempt), within DeliveryTimeout.
-// A 2xx answer completes the job; any other answer, a redirect or a
-// transport error is returned so the queue retries with its back-off. A
-// delivery whose endpoint was deleted or disabled meanwhile, or whose
-// payload is malformed, ends without a request (deleted, disabled) or as
-// a permanent failure (malformed). Neither the secret nor the body is
-// ever logged or put in an error.
-func (s *Service) Deliver(ctx context.Context, tx ports.ShopTx, job ports.Job) error {
+// Deliver is the jobs.OutsideHandler of JobKind: register it with
+// Runner.HandleOutside. It reads the endpoint and opens its secret in a
+// short read-only unit of work of job.ShopID, then signs and POSTs the
+// event with the Standard Webhooks headers (webhook-id is
+// MessageID(job.ID), the same on every attempt) outside any unit of work,
+// within DeliveryTimeout, so that no transaction (nor SQLite's write lock)
+// is held while the receiver answers. A 2xx answer completes the job; any
+// other answer, a redirect or a transport error is returned so the queue
+// retries with its back-off. A delivery whose endpoint was deleted or
+// disabled meanwhile, or whose payload is malformed, ends without a
+// request (deleted, disabled) or as a permanent failure (malformed).
+// Delivery is at least once: a POST is not undone when the job's
+// completion cannot be recorded, and the retry carries the same
+// webhook-id. Neither the secret nor the body is ever logged or put in an
+// error.
+func (s *Service) Deliver(ctx context.Context, job ports.Job) error {
 	var d deliveryJob
 	if err := json.Unmarshal(job.Payload, &d); err != nil || d.Endpoint.IsZero() || len(d.Body) == 0 {
 		return jobs.Permanent(errors.New("webhook delivery: malformed job payload"))
 	}
-	log := s.log.With("job", job.ID.String(), "shop", tx.ShopID().String(), "endpoint", d.Endpoint.String(), "attempt", job.Attempts)
-	e, err := tx.WebhookEndpoints().Get(ctx, d.Endpoint)
-	if errors.Is(err, ports.ErrNotFound) {
-		log.InfoContext(ctx, "webhook delivery dropped: endpoint deleted")
+	log := s.log.With("job", job.ID.String(), "shop", job.ShopID.String(), "endpoint", d.Endpoint.String(), "attempt", job.Attempts)
+	var (
+		e       ports.WebhookEndpoint
+		key     []byte
+		dropped string // why the delivery ends without a request
+	)
+	err := s.store.InShop(ctx, job.ShopID, func(ctx context.Context, tx ports.ShopTx) error {
+		var err error
+		e, err = tx.WebhookEndpoints().Get(ctx, d.Endpoint)
+		if errors.Is(err, ports.ErrNotFound) {
+			dropped = "endpoint deleted"
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("webhook delivery: get endpoint: %w", err)
+		}
+		if !e.DisabledAt.IsZero() {
+			dropped = "endpoint disabled"
+			return nil
+		}
+		key, err = s.keys.UnwrapKey(ctx, tx.ShopID(), e.SealedSecret)
+		if err != nil {
+			return fmt.Errorf("webhook delivery: open secret: %w", err)
+		}
 		return nil
-	}
+	}, ports.ReadOnly())
 	if err != nil {
-		return fmt.Errorf("webhook delivery: get endpoint: %w", err)
+		return err
 	}
-	if !e.DisabledAt.IsZero() {
-		log.InfoContext(ctx, "webhook delivery dropped: endpoint disabled")
+	if dropped != "" {
+		log.InfoContext(ctx, "webhook delivery dropped: "+dropped)
 		return nil
-	}
-	key, err := s.keys.UnwrapKey(ctx, tx.ShopID(), e.SealedSecret)
-	if err != nil {
-		return fmt.Errorf("webhook delivery: open secret: %w", err)
 	}
 	h, err := sig.Headers(sig.FormatSecret(key), MessageID(job.ID), s.clock.Now(), d.Body)
 	if err != nil {

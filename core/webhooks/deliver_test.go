@@ -83,7 +83,7 @@ func newDeliveryWorld(t *testing.T, client *http.Client) *deliveryWorld {
 	r, err := jobs.New(jobs.Deps{Store: w.store, Queue: w.store, Clock: w.clock},
 		jobs.Config{Backoff: func(int) time.Duration { return backoff }})
 	require.NoError(t, err)
-	r.Handle(webhooks.JobKind, w.svc.Deliver)
+	r.HandleOutside(webhooks.JobKind, w.svc.Deliver)
 	return &deliveryWorld{world: w, runner: r, logs: logs}
 }
 
@@ -153,6 +153,41 @@ func TestDeliveryArrivesOnceSignedAndForgeriesAndReplaysAreRefused(t *testing.T)
 	for _, s := range []string{c.Secret, strings.TrimPrefix(c.Secret, "whsec_"), "u-42", "in-the-url"} {
 		assert.NotContains(t, logs, s)
 	}
+}
+
+// outsideOnly is a RoundTripper that records whether each request was
+// sent from inside a unit of work.
+type outsideOnly struct {
+	next   http.RoundTripper
+	mu     sync.Mutex
+	inside []bool
+}
+
+func (o *outsideOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	o.mu.Lock()
+	o.inside = append(o.inside, ports.InUnitOfWork(req.Context()))
+	o.mu.Unlock()
+	return o.next.RoundTrip(req)
+}
+
+// TestDeliveryPostsOutsideAnyUnitOfWork: Deliver reads the endpoint in a
+// read-only unit of work and sends the request with none open, so no
+// transaction (nor SQLite's write lock) waits on the receiver.
+func TestDeliveryPostsOutsideAnyUnitOfWork(t *testing.T) {
+	rcv := newReceiver(t)
+	rt := &outsideOnly{next: rcv.srv.Client().Transport}
+	w := newDeliveryWorld(t, &http.Client{Transport: rt})
+	w.endpoint(t, rcv.srv.URL+"/hooks")
+	w.emit(t, "member.added", `{}`)
+	before := w.store.readOnly()
+
+	require.Equal(t, 1, w.runOnce(t))
+	require.Len(t, rcv.requests(), 1)
+	rt.mu.Lock()
+	assert.Equal(t, []bool{false}, rt.inside, "the POST is sent with no unit of work open")
+	rt.mu.Unlock()
+	assert.Equal(t, 1, w.store.readOnly()-before, "the endpoint is read in one read-only unit of work")
+	assert.Equal(t, ports.JobDone, w.store.allJobs()[0].State)
 }
 
 func TestRetriesKeepTheWebhookID(t *testing.T) {

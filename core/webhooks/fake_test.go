@@ -22,6 +22,8 @@ type fakeStore struct {
 	jobs      map[ports.JobID]ports.Job
 	endpoints map[ports.WebhookEndpointID]shopEndpoint
 	audit     []ports.AuditEvent
+	// readOnlyUnits counts the read-only units of work opened.
+	readOnlyUnits int
 }
 
 type shopEndpoint struct {
@@ -38,10 +40,15 @@ func newFakeStore(clock ports.Clock) *fakeStore {
 	return &fakeStore{clock: clock, jobs: map[ports.JobID]ports.Job{}, endpoints: map[ports.WebhookEndpointID]shopEndpoint{}}
 }
 
-func (s *fakeStore) InShop(ctx context.Context, shop ports.ShopID, fn func(context.Context, ports.ShopTx) error, _ ...ports.TxOption) error {
+func (s *fakeStore) InShop(ctx context.Context, shop ports.ShopID, fn func(context.Context, ports.ShopTx) error, opts ...ports.TxOption) error {
 	ctx, err := ports.EnterUnitOfWork(ctx)
 	if err != nil {
 		return err
+	}
+	if ports.ApplyTxOptions(opts).ReadOnly {
+		s.mu.Lock()
+		s.readOnlyUnits++
+		s.mu.Unlock()
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -87,6 +94,12 @@ func (s *fakeStore) allJobs() []ports.Job {
 	}
 	slices.SortFunc(out, func(a, b ports.Job) int { return bytes.Compare(a.ID.UUID[:], b.ID.UUID[:]) })
 	return out
+}
+
+func (s *fakeStore) readOnly() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readOnlyUnits
 }
 
 func (s *fakeStore) auditEvents() []ports.AuditEvent {

@@ -11,9 +11,10 @@
 //
 // Emit enqueues one "webhook.deliver" job per endpoint that wants the
 // event, in the caller's unit of work: an event is sent only if the change
-// that caused it commits. Deliver, the job's handler, opens the secret,
-// signs and POSTs the event; anything but a 2xx fails the attempt and the
-// job queue retries it with its back-off. Every attempt of one job carries
+// that caused it commits. Deliver, the job's handler, reads the endpoint
+// and opens its secret in a short read-only unit of work, then signs and
+// POSTs the event outside any unit of work; anything but a 2xx fails the
+// attempt and the job queue retries it with its back-off. Every attempt of one job carries
 // the same webhook-id, so receivers can drop duplicates: delivery is at
 // least once.
 package webhooks
@@ -31,7 +32,7 @@ import (
 )
 
 // JobKind is the job kind of one delivery; register Deliver for it
-// (Runner.Handle(webhooks.JobKind, svc.Deliver)).
+// (Runner.HandleOutside(webhooks.JobKind, svc.Deliver)).
 const JobKind = "webhook.deliver"
 
 // Limits and defaults of delivery.

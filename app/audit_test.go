@@ -59,7 +59,7 @@ var auditBackends = []auditBackend{
 		pg := testinfra.StartPostgres(t)
 		env := []string{"STOCKADE_DATA_DIR=" + t.TempDir(), "STOCKADE_DATABASE_URL=" + pg.AppURL, "STOCKADE_DATABASE_MIGRATE_URL=" + pg.OwnerURL}
 		return env, func(t testing.TB, stmts ...string) {
-			db := sqlx.MustConnect("postgres", pg.OwnerURL)
+			db := sqlx.MustConnect("pgx", pg.OwnerURL)
 			defer db.Close()
 			// The owner is bound by FORCE ROW LEVEL SECURITY too, so it
 			// names the shop like the application does.

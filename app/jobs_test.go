@@ -248,7 +248,7 @@ func TestJobHandlerIsHeldToItsShop(t *testing.T) {
 			// Below the port, on the application role's own connection with
 			// the job's shop set as InShop sets it: SQL naming B's rows
 			// finds none.
-			db := sqlx.MustConnect("postgres", pg.AppURL)
+			db := sqlx.MustConnect("pgx", pg.AppURL)
 			defer db.Close()
 			tx := db.MustBegin()
 			defer tx.Rollback()

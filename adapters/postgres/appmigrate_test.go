@@ -16,7 +16,7 @@ import (
 // ownerExec runs stmt as the schema owner, outside the adapter.
 func ownerExec(t *testing.T, pg testinfra.Postgres, stmt string) {
 	t.Helper()
-	db, err := sql.Open("postgres", pg.OwnerURL)
+	db, err := sql.Open("pgx", pg.OwnerURL)
 	require.NoError(t, err)
 	defer db.Close()
 	_, err = db.Exec(stmt)

@@ -6,20 +6,50 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/stockadehq/stockade/ports"
 )
 
 // txSQL is the unit of work's SQL handle: the transaction's own connection,
 // its tenant setting applied, so row-level security binds every statement
 // on a tenant table (migration 00022's stockade_tenant_table) to the shop.
-type txSQL struct{ *sqlx.Conn }
+// The app's statements go through database/sql, which cannot carry the
+// flight's prelude: the first one opens the transaction (BEGIN and the
+// tenant setting, one round trip) before it runs.
+type txSQL struct{ f *flight }
 
 func (txSQL) Dialect() string { return ports.DialectPostgres }
 
 // SQL implements ports.ShopTx.
-func (t *shopTx) SQL() ports.TxSQL { return txSQL{t.conn} }
+func (t *shopTx) SQL() ports.TxSQL { return txSQL{t.q} }
+
+// ExecContext implements ports.TxSQL.
+func (s txSQL) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := s.f.begin(ctx); err != nil {
+		return nil, mapErr("begin", err)
+	}
+	return s.f.conn.ExecContext(ctx, query, args...)
+}
+
+// QueryContext implements ports.TxSQL.
+func (s txSQL) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := s.f.begin(ctx); err != nil {
+		return nil, mapErr("begin", err)
+	}
+	return s.f.conn.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext implements ports.TxSQL. When the transaction cannot be
+// opened the statement is not sent: the row reports a cancelled context
+// and the unit of work fails with the cause.
+func (s txSQL) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if err := s.f.begin(ctx); err != nil {
+		s.f.failed = errors.Join(s.f.failed, mapErr("begin", err))
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		return s.f.conn.QueryRowContext(cctx, query, args...)
+	}
+	return s.f.conn.QueryRowContext(ctx, query, args...)
+}
 
 // WithAppTables declares the embedding app's tenant tables. Open checks
 // that each exists with a shop_id column under forced row-level security

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -43,9 +43,9 @@ DROP TABLE customers;
 `)}}
 
 func pqCode(err error) string {
-	var pe *pq.Error
+	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return string(pe.Code)
+		return pe.Code
 	}
 	return ""
 }
@@ -139,30 +139,30 @@ func TestAppTableRLS(t *testing.T) {
 		assert.Equal(t, "23503", pqCode(err), "%v", err)
 	})
 	t.Run("NoTenantSetSeesNothing", func(t *testing.T) {
-		app := sqlx.MustConnect("postgres", pg.AppURL)
+		app := sqlx.MustConnect("pgx", pg.AppURL)
 		defer app.Close()
 		var n int
 		require.NoError(t, app.Get(&n, `SELECT count(*) FROM quotes`))
 		assert.Zero(t, n)
 	})
 	t.Run("AppRoleCannotCallTheHelper", func(t *testing.T) {
-		app := sqlx.MustConnect("postgres", pg.AppURL)
+		app := sqlx.MustConnect("pgx", pg.AppURL)
 		defer app.Close()
 		_, err := app.Exec(`SELECT stockade_tenant_table('quotes')`)
 		assert.Equal(t, "42501", pqCode(err), "%v", err)
 	})
 	t.Run("CatalogCoversAppTables", func(t *testing.T) {
-		super := sqlx.MustConnect("postgres", pg.SuperURL)
+		super := sqlx.MustConnect("pgx", pg.SuperURL)
 		defer super.Close()
 		assert.Empty(t, catalogViolations(t, super, pg.AppRole))
-		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 		defer owner.Close()
 		owner.MustExec(`CREATE TABLE invoices (shop_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (shop_id, id))`)
 		assert.Contains(t, catalogViolations(t, super, pg.AppRole), "table invoices: enable=false force=false policies with USING+CHECK=0",
 			"an app table without the helper is caught")
 	})
 	t.Run("HelperRefusesTablesWithoutShopKey", func(t *testing.T) {
-		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 		defer owner.Close()
 		owner.MustExec(`CREATE TABLE no_shop (id uuid PRIMARY KEY)`)
 		owner.MustExec(`CREATE TABLE loose_key (shop_id uuid NOT NULL, id uuid PRIMARY KEY)`)
@@ -202,7 +202,7 @@ func TestOpenRefusesAppTableWithoutTheWall(t *testing.T) {
 	ctx := context.Background()
 	_, err := postgres.Migrate(ctx, pg.OwnerURL)
 	require.NoError(t, err)
-	owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+	owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 	defer owner.Close()
 	owner.MustExec(`CREATE TABLE plain (shop_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (shop_id, id))`)
 	for _, name := range []string{"plain", "missing"} {

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/stockadehq/stockade/internal/sqlstore"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -42,7 +40,7 @@ func (r audit) Append(ctx context.Context, e ports.AuditEvent) (ports.AuditEvent
 		PrevHash []byte `db:"prev_hash"`
 		Hash     []byte `db:"hash"`
 	}
-	err := sqlx.GetContext(ctx, r.t.q, &stored, `SELECT seq, prev_hash, hash FROM stockade_audit_append(
+	err := r.t.q.GetContext(ctx, &stored, `SELECT seq, prev_hash, hash FROM stockade_audit_append(
 			$1::uuid, $2::timestamptz, $3::text, $4::text, $5::text, $6::text, $7::text, $8::json, $9::json, $10::text, $11::text, $12::text)`,
 		e.ID, e.Time, e.Actor, e.Impersonator, e.Action, e.Target, e.Outcome,
 		sqlstore.JSONText(e.Before), sqlstore.JSONText(e.After), e.IP, e.UserAgent, e.RequestID)

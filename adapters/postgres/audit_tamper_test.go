@@ -63,7 +63,7 @@ func firstBreak(log []ports.AuditEvent) int64 {
 // trigger is enabled again before commit.
 func asOwner(t *testing.T, ownerURL string, shop ports.ShopID, stmts ...string) {
 	t.Helper()
-	owner := sqlx.MustConnect("postgres", ownerURL)
+	owner := sqlx.MustConnect("pgx", ownerURL)
 	defer owner.Close()
 	tx := owner.MustBegin()
 	defer tx.Rollback()
@@ -86,7 +86,7 @@ func TestAuditChainBelowThePort(t *testing.T) {
 		log := readLog(t, s, a)
 		require.Len(t, log, 5)
 		require.Zero(t, firstBreak(log))
-		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 		defer owner.Close()
 		tx := owner.MustBegin()
 		defer tx.Rollback()
@@ -117,7 +117,7 @@ func TestAuditChainBelowThePort(t *testing.T) {
 				assert.Equal(t, "42501", sqlState(err), "the application role holds SELECT only: %s", stmt)
 			})
 		}
-		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 		defer owner.Close()
 		for _, stmt := range []string{`UPDATE audit_checkpoints SET size = 9`, `DELETE FROM audit_checkpoints`, `TRUNCATE audit_checkpoints`} {
 			tx := owner.MustBegin()
@@ -200,7 +200,7 @@ func TestAuditChainBelowThePort(t *testing.T) {
 
 	t.Run("EventsFromBeforeTheChain", func(t *testing.T) {
 		pg := testinfra.StartPostgres(t)
-		raw, err := sql.Open("postgres", pg.OwnerURL)
+		raw, err := sql.Open("pgx", pg.OwnerURL)
 		require.NoError(t, err)
 		defer raw.Close()
 		p, err := goose.NewProvider(goose.DialectPostgres, raw, postgres.Migrations(),
@@ -250,7 +250,7 @@ func TestAuditChainBelowThePort(t *testing.T) {
 			_, err := tx.Exec(`UPDATE audit_heads SET unhashed = 4`)
 			assert.Equal(t, "42501", sqlState(err), "the application role cannot touch the head: %v", err)
 		})
-		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 		defer owner.Close()
 		otx := owner.MustBegin()
 		defer otx.Rollback()
@@ -286,7 +286,7 @@ func TestAuditChainBelowThePort(t *testing.T) {
 		appendEvents(t, s, a, 1)
 		require.Zero(t, firstBreak(readLog(t, s, a)))
 
-		super := sqlx.MustConnect("postgres", pg.SuperURL)
+		super := sqlx.MustConnect("pgx", pg.SuperURL)
 		defer super.Close()
 		var fn struct {
 			Owner   string `db:"owner"`

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/stockadehq/stockade/ports"
 )
@@ -24,10 +23,10 @@ func (t *shopTx) AuditCheckpoints() ports.AuditCheckpointRepo { return t.Checkpo
 // Two concurrent adds may pick the same number; the primary key refuses
 // the second (ErrConflict).
 func (t *shopTx) addCheckpoint(ctx context.Context, c ports.AuditCheckpoint) (n int64, refused bool, err error) {
-	err = sqlx.GetContext(ctx, t.q, &n, `SELECT stockade_audit_checkpoint_add($1, $2, $3, $4)`,
+	err = t.q.GetContext(ctx, &n, `SELECT stockade_audit_checkpoint_add($1, $2, $3, $4)`,
 		c.Size, c.Hash.Bytes(), c.Note, c.CreatedAt)
-	var pe *pq.Error
-	return n, errors.As(err, &pe) && pe.Constraint == "audit_checkpoint_follows_the_log", err
+	var pe *pgconn.PgError
+	return n, errors.As(err, &pe) && pe.ConstraintName == "audit_checkpoint_follows_the_log", err
 }
 
 var _ ports.AuditShopLister = (*Store)(nil)

@@ -159,7 +159,7 @@ func TestMembershipRemovalCascades(t *testing.T) {
 	a, b := twoShops(t, s)
 	aAuth := withAuth(t, s, a, tokenHash("a"))
 	withAuth(t, s, b, tokenHash("b"))
-	super := sqlx.MustConnect("postgres", pg.SuperURL)
+	super := sqlx.MustConnect("pgx", pg.SuperURL)
 	defer super.Close()
 	perShop := func(table string) map[string]int {
 		var rows []struct {
@@ -216,7 +216,7 @@ func TestMembershipRemovalCascades(t *testing.T) {
 func TestAuthTextRoundTrip(t *testing.T) {
 	base, pg := fresh(t)
 	a, _ := twoShops(t, base)
-	super := sqlx.MustConnect("postgres", pg.SuperURL)
+	super := sqlx.MustConnect("pgx", pg.SuperURL)
 	defer super.Close()
 	super.MustExec(`ALTER ROLE "` + pg.AppRole + `" SET TimeZone = 'Asia/Kathmandu'`)
 	clock := fixedClock{t: time.Date(2026, 3, 29, 1, 30, 0, 123456789, time.FixedZone("odd", -(3*3600+1800)))}

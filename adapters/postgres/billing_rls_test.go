@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -150,7 +149,7 @@ func TestBillingRowLevelSecurity(t *testing.T) {
 // address) fails here.
 func TestBillingColumnsAreTheAllowList(t *testing.T) {
 	_, pg := fresh(t)
-	super := sqlx.MustConnect("postgres", pg.SuperURL)
+	super := sqlx.MustConnect("pgx", pg.SuperURL)
 	defer super.Close()
 	var cols []string
 	require.NoError(t, super.Select(&cols, `SELECT column_name::text FROM information_schema.columns
@@ -162,7 +161,7 @@ func TestBillingColumnsAreTheAllowList(t *testing.T) {
 	var dir []string
 	require.NoError(t, super.Select(&dir, `SELECT column_name::text FROM information_schema.columns
 		WHERE table_schema = 'public' AND table_name = 'shops' AND column_name = ANY($1) ORDER BY column_name`,
-		pq.Array(porttest.BillingDirectoryColumns)))
+		porttest.BillingDirectoryColumns))
 	wantDir := slices.Clone(porttest.BillingDirectoryColumns)
 	slices.Sort(wantDir)
 	assert.Equal(t, wantDir, dir)

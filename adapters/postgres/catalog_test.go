@@ -54,7 +54,7 @@ func catalogViolations(t *testing.T, super *sqlx.DB, appRole string) []string {
 // second half proves it by adding such a table.
 func TestCatalogEnforcesRLSOnEveryTenantTable(t *testing.T) {
 	_, pg := fresh(t)
-	super := sqlx.MustConnect("postgres", pg.SuperURL)
+	super := sqlx.MustConnect("pgx", pg.SuperURL)
 	defer super.Close()
 	var count int
 	require.NoError(t, super.Get(&count, `SELECT count(DISTINCT attrelid) FROM pg_attribute WHERE attname = 'shop_id'
@@ -62,7 +62,7 @@ func TestCatalogEnforcesRLSOnEveryTenantTable(t *testing.T) {
 	require.GreaterOrEqual(t, count, 3, "the check looks at real tenant tables")
 	assert.Empty(t, catalogViolations(t, super, pg.AppRole))
 
-	owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+	owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 	defer owner.Close()
 	owner.MustExec(`CREATE TABLE forgotten (shop_id uuid NOT NULL, note text)`)
 	owner.MustExec(`CREATE TABLE half_done (shop_id uuid NOT NULL)`)

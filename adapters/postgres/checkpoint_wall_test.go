@@ -42,7 +42,7 @@ func TestCheckpointsOnlyThroughTheRepositorysStatement(t *testing.T) {
 		return err
 	}, ports.ReadOnly()))
 
-	super := sqlx.MustConnect("postgres", pg.SuperURL)
+	super := sqlx.MustConnect("pgx", pg.SuperURL)
 	defer super.Close()
 	var fn struct {
 		Owner   string `db:"owner"`

@@ -127,7 +127,7 @@ func TestCredentialsAreOutOfReachOfRawSQL(t *testing.T) {
 // application role, whether through a table-wide or a column grant.
 func TestCatalogKeepsPasswordColumnsFromTheAppRole(t *testing.T) {
 	_, pg := fresh(t)
-	super := sqlx.MustConnect("postgres", pg.SuperURL)
+	super := sqlx.MustConnect("pgx", pg.SuperURL)
 	defer super.Close()
 	var cols []struct {
 		Name     string `db:"name"`

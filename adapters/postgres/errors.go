@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/lib/pq"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/stockadehq/stockade/ports"
 )
 
 // mapErr turns a driver error into a ports sentinel wrapped with what was
-// being done. A *pq.Error never crosses the port.
+// being done. A *pgconn.PgError never crosses the port.
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -24,9 +24,9 @@ func mapErr(op string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
-	var pe *pq.Error
+	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		code := string(pe.Code)
+		code := pe.Code
 		switch {
 		case code == "23505": // unique_violation
 			return fmt.Errorf("postgres: %s: %w", op, ports.ErrConflict)

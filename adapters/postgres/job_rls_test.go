@@ -78,7 +78,7 @@ func TestJobClaimCrossesShopsOnlyThroughTheFunction(t *testing.T) {
 	})
 
 	t.Run("TheFunctionIsTheOwnersAndOnlyTheAppRoleMayCallIt", func(t *testing.T) {
-		super := sqlx.MustConnect("postgres", pg.SuperURL)
+		super := sqlx.MustConnect("pgx", pg.SuperURL)
 		defer super.Close()
 		var fn struct {
 			Owner   string `db:"owner"`
@@ -105,13 +105,13 @@ func TestJobClaimCrossesShopsOnlyThroughTheFunction(t *testing.T) {
 	})
 
 	t.Run("OwnerOutsideTheFunctionIsStillBound", func(t *testing.T) {
-		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 		defer owner.Close()
 		assert.Zero(t, count(t, owner, a), "FORCE ROW LEVEL SECURITY binds the owner outside the claim")
 	})
 
 	t.Run("MemberOfTheOwnerRoleIsStillBound", func(t *testing.T) {
-		super := sqlx.MustConnect("postgres", pg.SuperURL)
+		super := sqlx.MustConnect("pgx", pg.SuperURL)
 		defer super.Close()
 		role := fmt.Sprintf("intruder_%d", time.Now().UnixNano())
 		super.MustExec(fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD 'x' IN ROLE %s`, role, pg.OwnerRole))
@@ -121,7 +121,7 @@ func TestJobClaimCrossesShopsOnlyThroughTheFunction(t *testing.T) {
 		u, err := url.Parse(pg.OwnerURL)
 		require.NoError(t, err)
 		u.User = url.UserPassword(role, "x")
-		in := sqlx.MustConnect("postgres", u.String())
+		in := sqlx.MustConnect("pgx", u.String())
 		defer in.Close()
 		tx := in.MustBegin()
 		defer tx.Rollback()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/stockadehq/stockade/internal/sqlstore"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -27,7 +25,7 @@ type users struct {
 // application role cannot read outside InShop.
 func (r users) Shops(ctx context.Context, id ports.UserID) ([]ports.ShopID, error) {
 	var out []ports.ShopID
-	if err := sqlx.SelectContext(ctx, r.t.q, &out, `SELECT stockade_user_shops($1)`, id); err != nil {
+	if err := r.t.q.SelectContext(ctx, &out, `SELECT stockade_user_shops($1)`, id); err != nil {
 		return nil, wrap("user shops", err)
 	}
 	return out, nil
@@ -60,7 +58,7 @@ func (r mailTokens) Consume(ctx context.Context, tokenHash []byte, purpose ports
 		return ports.MailToken{}, notFound("consume mail token")
 	}
 	var row sqlstore.MailTokenRow
-	err := sqlx.GetContext(ctx, r.t.q, &row, `SELECT * FROM stockade_consume_mail_token($1, $2, $3)`,
+	err := r.t.q.GetContext(ctx, &row, `SELECT * FROM stockade_consume_mail_token($1, $2, $3)`,
 		tokenHash, string(purpose), ports.Timestamp(now))
 	if err != nil {
 		return ports.MailToken{}, wrap("consume mail token", err)

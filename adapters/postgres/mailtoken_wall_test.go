@@ -89,7 +89,7 @@ func TestPendingSignUpHashesAreOutOfReachOfRawSQL(t *testing.T) {
 	})
 
 	t.Run("TheFunctionIsTheOwnersAndTheAppRolesOnly", func(t *testing.T) {
-		super := sqlx.MustConnect("postgres", pg.SuperURL)
+		super := sqlx.MustConnect("pgx", pg.SuperURL)
 		defer super.Close()
 		var fn struct {
 			Owner   string `db:"owner"`

@@ -155,7 +155,7 @@ func TestMessagingRowLevelSecurity(t *testing.T) {
 	})
 
 	t.Run("FunctionsAreTheOwnersAndOnlyTheAppRoleMayCallThem", func(t *testing.T) {
-		super := sqlx.MustConnect("postgres", pg.SuperURL)
+		super := sqlx.MustConnect("pgx", pg.SuperURL)
 		defer super.Close()
 		for _, name := range []string{"stockade_claim_outbox", "stockade_messaging_shop_by_service", "stockade_messaging_shop_by_provider"} {
 			var fn struct {
@@ -179,7 +179,7 @@ func TestMessagingRowLevelSecurity(t *testing.T) {
 	})
 
 	t.Run("OwnerOutsideTheFunctionsIsStillBound", func(t *testing.T) {
-		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 		defer owner.Close()
 		tx := owner.MustBegin()
 		defer tx.Rollback()

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -27,7 +25,7 @@ func (r messagingDirectory) ShopByProviderMessage(ctx context.Context, channel p
 
 func (r messagingDirectory) lookup(ctx context.Context, op, query string, args ...any) (ports.ShopID, error) {
 	var shop *ports.ShopID
-	if err := sqlx.GetContext(ctx, r.t.q, &shop, query, args...); err != nil {
+	if err := r.t.q.GetContext(ctx, &shop, query, args...); err != nil {
 		return ports.ShopID{}, wrap(op, err)
 	}
 	if shop == nil {

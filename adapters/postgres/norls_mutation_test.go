@@ -6,8 +6,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockadehq/stockade/adapters/postgres"
@@ -34,7 +34,7 @@ func TestStoreConformanceWithoutRLS(t *testing.T) {
 		require.NoError(t, err)
 		_, err = postgres.MigrateApp(ctx, pg.OwnerURL, "porttest", porttest.AppNotesMigrations(ports.DialectPostgres))
 		require.NoError(t, err)
-		owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+		owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 		defer owner.Close()
 		var tables []string
 		require.NoError(t, owner.Select(&tables, `SELECT c.relname FROM pg_class c
@@ -42,7 +42,7 @@ func TestStoreConformanceWithoutRLS(t *testing.T) {
 			WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relrowsecurity AND c.relname <> $1`, porttest.AppNotesTable))
 		require.NotEmpty(t, tables)
 		for _, table := range tables {
-			_, err := owner.Exec(`ALTER TABLE ` + pq.QuoteIdentifier(table) + ` NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY`)
+			_, err := owner.Exec(`ALTER TABLE ` + pgx.Identifier{table}.Sanitize() + ` NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY`)
 			require.NoError(t, err)
 		}
 		s, err := postgres.Open(ctx, pg.AppURL, postgres.WithAppTables(ports.TenantTable{Name: porttest.AppNotesTable}))

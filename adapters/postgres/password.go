@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -32,7 +30,7 @@ const passwordHashSQL = `SELECT stockade_password_hash($1)`
 // one (ErrNotFound).
 func (r passwords) Get(ctx context.Context, user ports.UserID) (string, error) {
 	var hash sql.NullString
-	if err := sqlx.GetContext(ctx, r.t.q, &hash, passwordHashSQL, user); err != nil {
+	if err := r.t.q.GetContext(ctx, &hash, passwordHashSQL, user); err != nil {
 		return "", wrap("get password", err)
 	}
 	if !hash.Valid {

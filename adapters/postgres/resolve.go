@@ -12,18 +12,10 @@ import (
 var _ ports.SessionResolver = (*Store)(nil)
 
 // ResolveSession implements ports.SessionResolver in one database round
-// trip, under the same row-level security as InShop.
-//
-// It sends one simple-protocol Query message holding two statements: the
-// tenant GUC, then the session joined to its membership. PostgreSQL runs
-// the statements of one Query message as one implicit transaction, so the
-// transaction-local setting applies to the SELECT and ends with it, and an
-// error rolls the whole message back and leaves the connection idle and
-// clean for the pool. The shop and session IDs are typed UUIDs rendered by
-// uuid.String(): always 36 characters of [0-9a-f-], so inlining them cannot
-// inject SQL. Without bind parameters lib/pq uses the simple protocol, which
-// returns text-format results (bytea as \x… hex, timestamptz with its
-// offset); database/sql decodes both through lib/pq like any other read.
+// trip, under the same row-level security as InShop: it is a read-only
+// unit of work of one statement, so the tenant setting and the prepared
+// SELECT travel in one pipeline and run as one implicit transaction (see
+// flight); the setting ends with it.
 func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.SessionID) (ports.ResolvedSession, error) {
 	if ports.InUnitOfWork(ctx) {
 		return ports.ResolvedSession{}, fmt.Errorf("postgres: resolve session: %w", ports.ErrNestedUnitOfWork)
@@ -34,39 +26,24 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	case id.IsZero():
 		return ports.ResolvedSession{}, ports.Invalid("session id", "must be set")
 	}
-	rows, err := s.db.QueryContext(ctx, resolveSessionSQL(shop, id))
-	if err != nil {
-		return ports.ResolvedSession{}, wrap("resolve session", err)
-	}
-	defer rows.Close()
-	// The first result set is set_config's single row; skip to the SELECT.
-	for rows.Next() {
-	}
-	if !rows.NextResultSet() {
-		if err := rows.Err(); err != nil {
-			return ports.ResolvedSession{}, wrap("resolve session", err)
-		}
-		return ports.ResolvedSession{}, fmt.Errorf("postgres: resolve session: the session query returned no result set: %w", ports.ErrUnavailable)
-	}
 	var (
 		row      sqlstore.SessionRow
 		role     ports.Role
 		after    sql.NullTime
 		operator *ports.OperatorID
+		found    bool
 	)
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return ports.ResolvedSession{}, wrap("resolve session", err)
-		}
+	err := s.run(ctx, shop.String(), ports.TxOptions{ReadOnly: true}, func(ctx context.Context, f *flight) error {
+		return f.QueryEach(ctx, resolveSessionSQL, []any{shop, id}, func(scan func(...any) error) error {
+			found = true
+			return scan(append(row.Dest(), &role, &after, &operator)...)
+		})
+	})
+	if err != nil {
+		return ports.ResolvedSession{}, wrap("resolve session", err)
+	}
+	if !found {
 		return ports.ResolvedSession{}, notFound("resolve session")
-	}
-	if err := rows.Scan(append(row.Dest(), &role, &after, &operator)...); err != nil {
-		return ports.ResolvedSession{}, wrap("resolve session", err)
-	}
-	// Drain to ReadyForQuery so that an error raised after the row (none is
-	// expected from a primary-key lookup) is not mistaken for success.
-	if err := rows.Close(); err != nil {
-		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
 	out := ports.ResolvedSession{Session: row.Session(), Role: role}
 	if after.Valid {
@@ -81,19 +58,15 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	return out, nil
 }
 
-// resolveSessionSQL is ResolveSession's message. Like every repository
+// resolveSessionSQL is ResolveSession's statement. Like every repository
 // statement it names the shop in its WHERE clause too; row-level security,
 // bound by the set_config in front of it, is the second wall. For an
 // impersonation session stockade_live_impersonator (migration 9) names the
 // operator while the impersonation has not ended and the operator is not
 // disabled; a member's session never calls it.
-func resolveSessionSQL(shop ports.ShopID, id ports.SessionID) string {
-	s, i := shop.String(), id.String()
-	return `SELECT set_config('` + TenantSetting + `', '` + s + `', true); ` +
-		`SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, ` +
-		`m.role, u.sessions_valid_after, ` +
-		`CASE WHEN s.impersonation_id IS NULL THEN NULL ELSE stockade_live_impersonator(s.shop_id, s.impersonation_id) END ` +
-		`FROM sessions s JOIN memberships m ON (m.shop_id, m.user_id) = (s.shop_id, s.user_id) ` +
-		`JOIN users u ON u.id = s.user_id ` +
-		`WHERE s.shop_id = '` + s + `' AND s.id = '` + i + `'`
-}
+const resolveSessionSQL = `SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, ` +
+	`m.role, u.sessions_valid_after, ` +
+	`CASE WHEN s.impersonation_id IS NULL THEN NULL ELSE stockade_live_impersonator(s.shop_id, s.impersonation_id) END ` +
+	`FROM sessions s JOIN memberships m ON (m.shop_id, m.user_id) = (s.shop_id, s.user_id) ` +
+	`JOIN users u ON u.id = s.user_id ` +
+	`WHERE s.shop_id = $1 AND s.id = $2`

@@ -5,12 +5,36 @@ import (
 	"database/sql"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockadehq/stockade/adapters/postgres"
 	"github.com/stockadehq/stockade/ports"
 )
+
+// pipeline sends setSQL (with setArg) and query in one pgx batch — one
+// pipeline ended by one Sync, as the store sends a read — on one pooled
+// connection of db, and hands the results to read.
+func pipeline(ctx context.Context, db *sql.DB, read func(pgx.BatchResults) error, setSQL, setArg, query string) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		b := &pgx.Batch{}
+		b.Queue(setSQL, setArg)
+		b.Queue(query)
+		br := dc.(*stdlib.Conn).Conn().SendBatch(ctx, b)
+		err := read(br)
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
 
 // resolveSelect is ResolveSession's SELECT without the set_config in
 // front of it.
@@ -21,9 +45,9 @@ func resolveSelect(shop ports.ShopID, id ports.SessionID) string {
 
 // TestResolveSessionKeepsRowLevelSecurity shows that ResolveSession's one
 // round trip does not step around the tenant boundary: its SELECT finds
-// the row only because the set_config travelling in the same message binds
-// it, the setting ends with the message, and another shop's session is
-// not found.
+// the row only because the set_config travelling in the same pipeline
+// binds it, the setting ends with the pipeline, and another shop's
+// session is not found.
 func TestResolveSessionKeepsRowLevelSecurity(t *testing.T) {
 	s, _ := fresh(t, postgres.WithMaxConns(1)) // one connection: later checks see the same session
 	a, b := twoShops(t, s)
@@ -44,18 +68,15 @@ func TestResolveSessionKeepsRowLevelSecurity(t *testing.T) {
 	})
 
 	t.Run("TheSameSelectAfterSetConfigFindsIt", func(t *testing.T) {
-		rows, err := db.QueryContext(ctx, `SELECT set_config('app.shop_id', '`+a.String()+`', true); `+resolveSelect(a, aAuth.session.ID))
-		require.NoError(t, err)
-		defer rows.Close()
-		for rows.Next() {
-		}
-		require.True(t, rows.NextResultSet(), "lib/pq hands over the second result set")
-		require.True(t, rows.Next())
 		var id, role string
-		require.NoError(t, rows.Scan(&id, &role))
-		assert.Equal(t, aAuth.session.ID.String(), id)
-		assert.False(t, rows.Next())
-		require.NoError(t, rows.Err())
+		err := pipeline(ctx, db.DB, func(br pgx.BatchResults) error {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+			return br.QueryRow().Scan(&id, &role)
+		}, `SELECT set_config('app.shop_id', $1, true)`, a.String(), resolveSelect(a, aAuth.session.ID))
+		require.NoError(t, err)
+		assert.Equal(t, aAuth.session.ID.String(), id, "set_config and the SELECT in one pipeline: one implicit transaction")
 	})
 
 	t.Run("TheSettingEndsWithTheMessage", func(t *testing.T) {
@@ -68,7 +89,13 @@ func TestResolveSessionKeepsRowLevelSecurity(t *testing.T) {
 	})
 
 	t.Run("AnErrorLeavesTheConnectionClean", func(t *testing.T) {
-		_, err := db.ExecContext(ctx, `SELECT set_config('app.shop_id', '`+a.String()+`', true); SELECT 1/0`)
+		err := pipeline(ctx, db.DB, func(br pgx.BatchResults) error {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+			_, err := br.Exec()
+			return err
+		}, `SELECT set_config('app.shop_id', $1, true)`, a.String(), `SELECT 1/0`)
 		require.Error(t, err)
 		assert.Equal(t, "22012", sqlState(err), "division_by_zero")
 		var setting string

@@ -2,10 +2,11 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -70,8 +71,9 @@ func asTenant(t *testing.T, db *sqlx.DB, shop ports.ShopID, fn func(tx *sqlx.Tx)
 }
 
 func sqlState(err error) string {
-	if pe, ok := err.(*pq.Error); ok {
-		return string(pe.Code)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
 	}
 	return ""
 }
@@ -212,7 +214,7 @@ func TestRowLevelSecurityAttacks(t *testing.T) {
 func TestOwnerSideOfTheWall(t *testing.T) {
 	s, pg := fresh(t)
 	a, _ := twoShops(t, s)
-	owner := sqlx.MustConnect("postgres", pg.OwnerURL)
+	owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 	defer owner.Close()
 
 	t.Run("OwnerIsBoundByForcedRLS", func(t *testing.T) {

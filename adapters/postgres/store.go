@@ -1,4 +1,5 @@
-// Package postgres is the PostgreSQL store: sqlx over lib/pq behind the
+// Package postgres is the PostgreSQL store: pgx (through database/sql and
+// sqlx for the embedding app's SQL, migrations and checks) behind the
 // ports.Store unit of work, with row-level security as defence in depth
 // (TEN-3).
 //
@@ -8,27 +9,31 @@
 // (Migrate). Every tenant table carries shop_id, has ENABLE + FORCE ROW
 // LEVEL SECURITY and a policy on the transaction-local GUC app.shop_id.
 //
-// A unit of work costs three round trips: BEGIN and set_config travel in one
-// simple-protocol message; each statement is one round trip (lib/pq's
-// binary_parameters mode sends Parse/Bind/Execute together); COMMIT is one.
-// ResolveSession, the per-request session lookup, costs one round trip in
-// total: the tenant GUC and its SELECT travel as one simple-protocol
-// message, which PostgreSQL runs as one implicit transaction.
+// A unit of work sends nothing of its own ahead of its first statement:
+// the tenant setting (and, for a read-write unit of work, BEGIN) travels
+// in one pipeline with it (see flight). A read-only unit of work costs one
+// round trip per statement; a read-write one its statements plus COMMIT.
+// ResolveSession, the per-request session lookup, costs one round trip:
+// set_config and the prepared SELECT in one pipeline. Statements are
+// prepared once per connection (pgx's statement cache).
 package postgres
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
+	"github.com/jmoiron/sqlx/reflectx"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -52,6 +57,7 @@ type Store struct {
 	clock   ports.Clock
 	src     sqlmigrate.Source
 	dialect *dialect
+	mapper  *reflectx.Mapper // columns to struct fields, as sqlx maps them
 }
 
 // Option configures Open.
@@ -59,7 +65,7 @@ type Option func(*options)
 
 type options struct {
 	clock           ports.Clock
-	dialer          pq.Dialer
+	dialer          DialFunc
 	maxConns        int
 	allowPrivileged bool
 	appTables       []ports.TenantTable
@@ -69,9 +75,12 @@ type options struct {
 // WithClock sets the clock that stamps CreatedAt and UpdatedAt.
 func WithClock(c ports.Clock) Option { return func(o *options) { o.clock = c } }
 
-// WithDialer sets the dialer lib/pq connects with (tests count round trips
-// through it).
-func WithDialer(d pq.Dialer) Option { return func(o *options) { o.dialer = d } }
+// DialFunc opens the network connection to the server.
+type DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// WithDialer sets the function connections are dialled with (tests count
+// round trips through it).
+func WithDialer(d DialFunc) Option { return func(o *options) { o.dialer = d } }
 
 // WithMaxConns sets the pool size (default 16).
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
@@ -97,7 +106,7 @@ func source(locker lock.SessionLocker) sqlmigrate.Source {
 		FS:      Migrations(),
 		Locker:  locker,
 		Missing: func(err error) bool {
-			var pe *pq.Error
+			var pe *pgconn.PgError
 			return errors.As(err, &pe) && pe.Code == "42P01" // undefined_table
 		},
 	}
@@ -144,7 +153,7 @@ func Open(ctx context.Context, appURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, clock: o.clock, src: source(nil), dialect: &dialect{}}
+	s := &Store{db: db, clock: o.clock, src: source(nil), dialect: &dialect{}, mapper: newMapper()}
 	if !o.allowPrivileged {
 		if err := s.checkRole(ctx); err != nil {
 			db.Close()
@@ -166,31 +175,28 @@ func Open(ctx context.Context, appURL string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// connect opens a pool on rawURL with lib/pq's binary_parameters mode (one
-// round trip per parameterised statement) and pings it.
+// connect opens a pool on rawURL through pgx's database/sql driver and
+// pings it. Statements are prepared once per connection (pgx's default
+// statement cache).
 func connect(ctx context.Context, rawURL string, o options) (*sqlx.DB, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
 		return nil, ports.Invalid("database url", "must look like postgres://user:password@host:5432/dbname")
 	}
 	q := u.Query()
-	if q.Get("binary_parameters") == "" {
-		q.Set("binary_parameters", "yes")
-	}
 	if q.Get("connect_timeout") == "" {
-		// lib/pq does not bound the startup handshake by the context; a
-		// server that accepts and never answers must not hang Open.
+		// A server that accepts and never answers must not hang Open.
 		q.Set("connect_timeout", "10")
 	}
 	u.RawQuery = q.Encode()
-	connector, err := pq.NewConnector(u.String())
+	cfg, err := pgx.ParseConfig(u.String())
 	if err != nil {
 		return nil, ports.Invalid("database url", fmt.Sprintf("not a PostgreSQL URL: %s", redactErr(err, u)))
 	}
 	if o.dialer != nil {
-		connector.Dialer(o.dialer)
+		cfg.DialFunc = o.dialer
 	}
-	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	db := sqlx.NewDb(stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(shouldPing)), "pgx")
 	db.SetMaxOpenConns(o.maxConns)
 	db.SetMaxIdleConns(o.maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -199,6 +205,13 @@ func connect(ctx context.Context, rawURL string, o options) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("cannot reach %s: %w", u.Redacted(), mapErr("connect", err))
 	}
 	return db, nil
+}
+
+// shouldPing checks a pooled connection before reuse only after it sat
+// idle for a while (a server restart or an idle timeout may have closed
+// it); a busy pool pays no round trip for it.
+func shouldPing(_ context.Context, p stdlib.ShouldPingParams) bool {
+	return p.IdleDuration > 30*time.Second
 }
 
 // redactErr returns err's text with u's password masked where it stands

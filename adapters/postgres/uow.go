@@ -2,106 +2,68 @@ package postgres
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/stockadehq/stockade/internal/sqlstore"
 	"github.com/stockadehq/stockade/ports"
 )
 
-// querier is what repositories run statements on: the unit of work's
-// connection, inside its transaction.
-type querier interface {
-	sqlx.QueryerContext
-	sqlx.ExecerContext
-}
-
-// InShop implements ports.Store. BEGIN and the tenant GUC travel in one
-// round trip; row-level security then binds every statement of fn to shop,
-// whatever SQL a repository sends.
+// InShop implements ports.Store. The tenant setting travels with the
+// first statement (see flight); row-level security then binds every
+// statement of fn to shop, whatever SQL a repository sends.
 func (s *Store) InShop(ctx context.Context, shop ports.ShopID, fn func(context.Context, ports.ShopTx) error, opts ...ports.TxOption) error {
 	if shop.IsZero() {
 		return ports.Invalid("shop id", "must be set")
 	}
-	// The UUID's canonical text is 36 characters of [0-9a-f-]: safe to
-	// inline, which keeps the message in the simple protocol (one round
-	// trip, several statements).
-	begin := beginSQL(ports.ApplyTxOptions(opts)) + "; SELECT set_config('" + TenantSetting + "', '" + shop.String() + "', true)"
-	return s.run(ctx, begin, func(ctx context.Context, conn *sqlx.Conn) error {
-		return fn(ctx, &shopTx{Shop: sqlstore.NewShop(conn, s.dialect, s.clock, shop), q: conn, conn: conn, shop: shop, store: s})
+	return s.run(ctx, shop.String(), ports.ApplyTxOptions(opts), func(ctx context.Context, f *flight) error {
+		return fn(ctx, &shopTx{Shop: sqlstore.NewShop(f, s.dialect, s.clock, shop), q: f, shop: shop, store: s})
 	})
 }
 
 // Global implements ports.Store. Its transaction has no tenant set, so
 // tenant tables show no rows inside it.
 func (s *Store) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error, opts ...ports.TxOption) error {
-	return s.run(ctx, beginSQL(ports.ApplyTxOptions(opts)), func(ctx context.Context, conn *sqlx.Conn) error {
-		return fn(ctx, &globalTx{Global: sqlstore.NewGlobal(conn, s.dialect, s.clock), q: conn, store: s})
+	return s.run(ctx, "", ports.ApplyTxOptions(opts), func(ctx context.Context, f *flight) error {
+		return fn(ctx, &globalTx{Global: sqlstore.NewGlobal(f, s.dialect, s.clock), q: f, store: s})
 	})
 }
 
-func beginSQL(o ports.TxOptions) string {
-	if o.ReadOnly {
-		return "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
-	}
-	return "BEGIN ISOLATION LEVEL READ COMMITTED"
-}
-
-// commitSQL ends the transaction. The leading statement fails with
-// "current transaction is aborted" when an earlier statement failed (and
-// its error was swallowed by fn): without it PostgreSQL would answer COMMIT
-// with a silent ROLLBACK. Both statements travel in one round trip.
-const commitSQL = "SELECT; COMMIT"
-
-// run executes fn inside a transaction on one pooled connection. The
-// transaction is driven by hand (not database/sql's Tx) so that BEGIN and
-// set_config share a round trip; every exit path ends it, and a connection
-// whose transaction cannot be ended is discarded, never pooled.
-func (s *Store) run(ctx context.Context, begin string, fn func(context.Context, *sqlx.Conn) error) (err error) {
+// run executes fn as one unit of work on one pooled connection. Every
+// exit path leaves the connection outside any transaction, and a
+// connection whose transaction cannot be ended is discarded, never pooled.
+func (s *Store) run(ctx context.Context, shop string, o ports.TxOptions, fn func(context.Context, *flight) error) (err error) {
 	ctx, err = ports.EnterUnitOfWork(ctx)
 	if err != nil {
 		return err
 	}
-	conn, err := s.db.Connx(ctx)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return mapErr("begin", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, begin); err != nil {
-		s.rollback(ctx, conn)
-		return mapErr("begin", err)
-	}
+	f := &flight{conn: conn, mapper: s.mapper, shop: shop, readOnly: o.ReadOnly}
 	done := false
 	defer func() {
 		if done {
 			return
 		}
-		s.rollback(ctx, conn)
+		f.rollback(ctx)
 		if p := recover(); p != nil {
 			panic(p)
 		}
 	}()
-	if err := fn(ctx, conn); err != nil {
+	if err := fn(ctx, f); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, commitSQL); err != nil {
+	if f.failed != nil {
+		return f.failed
+	}
+	if err := f.commit(ctx); err != nil {
 		return mapErr("commit", err) // the deferred rollback ends the failed transaction
 	}
 	done = true
 	return nil
-}
-
-// rollback ends the transaction; if that fails the connection's state is
-// unknown and it is dropped from the pool.
-func (s *Store) rollback(ctx context.Context, conn *sqlx.Conn) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if _, err := conn.ExecContext(rctx, "ROLLBACK"); err != nil {
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-	}
 }
 
 func (s *Store) now() time.Time { return ports.Timestamp(s.clock.Now()) }
@@ -111,8 +73,7 @@ func (s *Store) now() time.Time { return ports.Timestamp(s.clock.Now()) }
 type shopTx struct {
 	// Shop holds the repositories written once (internal/sqlstore).
 	sqlstore.Shop
-	q     querier
-	conn  *sqlx.Conn // the connection q runs on, inside the transaction
+	q     *flight
 	shop  ports.ShopID
 	store *Store
 }
@@ -122,7 +83,7 @@ func (t *shopTx) ShopID() ports.ShopID { return t.shop }
 type globalTx struct {
 	// Global holds the repositories written once (internal/sqlstore).
 	sqlstore.Global
-	q     querier
+	q     *flight
 	store *Store
 }
 

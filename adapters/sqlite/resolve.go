@@ -18,5 +18,5 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 	if _, err := ports.EnterUnitOfWork(ctx); err != nil {
 		return ports.ResolvedSession{}, err
 	}
-	return sqlstore.ResolveSession(ctx, s.reader, dialect{}, shop, id)
+	return sqlstore.ResolveSession(ctx, sqlstore.SQLX(s.reader), dialect{}, shop, id)
 }

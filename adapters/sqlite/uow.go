@@ -18,7 +18,7 @@ func (s *Store) InShop(ctx context.Context, shop ports.ShopID, fn func(context.C
 	}
 	o := ports.ApplyTxOptions(opts)
 	return s.run(ctx, o, func(ctx context.Context, tx *sqlx.Tx, conn *sqlx.Conn) error {
-		t := &shopTx{Shop: sqlstore.NewShop(tx, dialect{}, s.clock, shop), q: tx, shop: shop, store: s, conn: conn, readOnly: o.ReadOnly}
+		t := &shopTx{Shop: sqlstore.NewShop(sqlstore.SQLX(tx), dialect{}, s.clock, shop), q: tx, shop: shop, store: s, conn: conn, readOnly: o.ReadOnly}
 		defer func() {
 			if t.wall != nil { // fn failed: the rollback clears the scope
 				_ = register(conn, nil)
@@ -34,7 +34,7 @@ func (s *Store) InShop(ctx context.Context, shop ports.ShopID, fn func(context.C
 // Global implements ports.Store.
 func (s *Store) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error, opts ...ports.TxOption) error {
 	return s.run(ctx, ports.ApplyTxOptions(opts), func(ctx context.Context, tx *sqlx.Tx, _ *sqlx.Conn) error {
-		return fn(ctx, &globalTx{Global: sqlstore.NewGlobal(tx, dialect{}, s.clock), q: tx, store: s})
+		return fn(ctx, &globalTx{Global: sqlstore.NewGlobal(sqlstore.SQLX(tx), dialect{}, s.clock), q: tx, store: s})
 	})
 }
 

@@ -302,7 +302,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		st, err := postgres.Open(ctx, pg.AppURL, postgres.WithClock(clock))
 		require.NoError(t, err)
 		t.Cleanup(func() { st.Close() })
-		countDB, err = sqlx.Open("postgres", pg.SuperURL)
+		countDB, err = sqlx.Open("pgx", pg.SuperURL)
 		require.NoError(t, err)
 		t.Cleanup(func() { countDB.Close() })
 		raw = st

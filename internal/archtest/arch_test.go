@@ -206,7 +206,7 @@ func TestCheckRejectsForbiddenImports(t *testing.T) {
 		{"core/auth importing zap", give{mod + "/core/auth", false, []string{"go.uber.org/zap"}}, []string{"R3"}},
 		{"core/auth importing database/sql", give{mod + "/core/auth", false, []string{"database/sql"}}, []string{"R3"}},
 		{"core/auth importing database/sql/driver", give{mod + "/core/auth", false, []string{"database/sql/driver"}}, []string{"R3"}},
-		{"core/auth importing lib/pq", give{mod + "/core/auth", false, []string{"github.com/lib/pq"}}, []string{"R3"}},
+		{"core/auth importing pgx", give{mod + "/core/auth", false, []string{"github.com/jackc/pgx/v5"}}, []string{"R3"}},
 		{"core/auth importing minio", give{mod + "/core/auth", false, []string{"github.com/minio/minio-go/v7"}}, []string{"R3"}},
 		{"core/auth importing testinfra", give{mod + "/core/auth", false, []string{mod + "/internal/testinfra"}}, []string{"R8"}},
 		{"core/auth importing argon2", give{mod + "/core/auth", false, []string{"golang.org/x/crypto/argon2"}}, nil},

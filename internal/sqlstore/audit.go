@@ -35,13 +35,15 @@ type auditRow struct {
 	Action       string
 	Target       string
 	Outcome      ports.Outcome
-	Before       *string
-	After        *string
-	IP           string
-	UserAgent    string
-	RequestID    string
-	PrevHash     []byte
-	Hash         []byte
+	// Before and After scan through sql.NullString: a driver may read a
+	// stored JSON null into a nil *string, which must not look like NULL.
+	Before    sql.NullString
+	After     sql.NullString
+	IP        string
+	UserAgent string
+	RequestID string
+	PrevHash  []byte
+	Hash      []byte
 }
 
 // auditCols are the columns auditRow scans, in its order.
@@ -65,11 +67,11 @@ func (r auditRow) port() (ports.AuditEvent, error) {
 	}, nil
 }
 
-func rawJSON(s *string) json.RawMessage {
-	if s == nil {
+func rawJSON(s sql.NullString) json.RawMessage {
+	if !s.Valid {
 		return nil
 	}
-	return json.RawMessage(*s)
+	return json.RawMessage(s.String)
 }
 
 // JSONText is m as stored in a json (Postgres) or text (SQLite) column:
@@ -164,23 +166,19 @@ func (r audit) List(ctx context.Context, q ports.AuditQuery) ([]ports.AuditEvent
 // by hand: List is the hot path of verification, and sqlx's reflection
 // was a third of its cost. Errors come back unwrapped.
 func (r audit) query(ctx context.Context, out []ports.AuditEvent, query string, args ...any) ([]ports.AuditEvent, error) {
-	rows, err := r.t.q.QueryContext(ctx, r.t.d.Rebind(query), r.t.d.Args(args)...)
-	if err != nil {
-		return out, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := r.t.q.QueryEach(ctx, r.t.d.Rebind(query), r.t.d.Args(args), func(scan func(...any) error) error {
 		var row auditRow
-		err := rows.Scan(&row.ShopID, &row.Seq, &row.ID, &row.At, &row.Actor, &row.Impersonator, &row.Action, &row.Target,
+		err := scan(&row.ShopID, &row.Seq, &row.ID, &row.At, &row.Actor, &row.Impersonator, &row.Action, &row.Target,
 			&row.Outcome, &row.Before, &row.After, &row.IP, &row.UserAgent, &row.RequestID, &row.PrevHash, &row.Hash)
 		if err != nil {
-			return out, err
+			return err
 		}
 		e, err := row.port()
 		if err != nil {
-			return out, err
+			return err
 		}
 		out = append(out, e)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }

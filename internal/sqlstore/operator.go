@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -87,7 +85,7 @@ func (t *Global) OperatorCredentials(ctx context.Context, stmt, email string) (p
 		operatorRow
 		Hash string `db:"password_hash"`
 	}
-	err := sqlx.GetContext(ctx, t.q, &row, stmt, t.d.Args([]any{ports.NormalizeEmail(email)})...)
+	err := t.q.GetContext(ctx, &row, stmt, t.d.Args([]any{ports.NormalizeEmail(email)})...)
 	if err != nil {
 		return ports.Operator{}, "", t.wrap("operator credentials", err)
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -10,12 +11,56 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-// Querier is what a unit of work's statements run on: a transaction, or a
-// connection inside a transaction the adapter drives by hand.
+// Querier is what a unit of work's statements run on. An adapter over
+// database/sql passes its transaction through SQLX; the Postgres adapter
+// implements it over its driver's pipeline so that a statement can travel
+// with the tenant setting in one round trip.
+//
+// GetContext and SelectContext scan like sqlx: columns into struct fields
+// by their db tag, or one column into a scannable dest; GetContext returns
+// sql.ErrNoRows when there is no row.
 type Querier interface {
-	sqlx.QueryerContext
-	sqlx.ExecerContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	// QueryEach runs query and calls row once per row in order; scan
+	// reads that row's columns into dest. An error from row stops the
+	// iteration and is returned.
+	QueryEach(ctx context.Context, query string, args []any, row func(scan func(dest ...any) error) error) error
 }
+
+// SQLXQuerier is the part of *sqlx.Tx and *sqlx.Conn that SQLX adapts.
+type SQLXQuerier interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// SQLX adapts a database/sql transaction or connection (through sqlx) to
+// Querier.
+func SQLX(q SQLXQuerier) Querier { return sqlxQuerier{q} }
+
+type sqlxQuerier struct{ SQLXQuerier }
+
+func (q sqlxQuerier) QueryEach(ctx context.Context, query string, args []any, row func(scan func(dest ...any) error) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+var _ SQLXQuerier = (*sqlx.Tx)(nil)
 
 // runner runs the shared statements of one unit of work: it rebinds each
 // statement and encodes its arguments for the dialect. Errors come back as
@@ -29,12 +74,12 @@ type runner struct {
 
 // get scans the one row query returns into dest (sql.ErrNoRows if none).
 func (r *runner) get(ctx context.Context, dest any, query string, args ...any) error {
-	return sqlx.GetContext(ctx, r.q, dest, r.d.Rebind(query), r.d.Args(args)...)
+	return r.q.GetContext(ctx, dest, r.d.Rebind(query), r.d.Args(args)...)
 }
 
 // sel scans every row query returns into dest, a pointer to a slice.
 func (r *runner) sel(ctx context.Context, dest any, query string, args ...any) error {
-	return sqlx.SelectContext(ctx, r.q, dest, r.d.Rebind(query), r.d.Args(args)...)
+	return r.q.SelectContext(ctx, dest, r.d.Rebind(query), r.d.Args(args)...)
 }
 
 // exec runs query and returns how many rows it changed.

@@ -18,8 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
-	"github.com/lib/pq/pqerror"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
 const (
@@ -46,7 +47,7 @@ const (
 )
 
 // Postgres describes a fresh database created for one test. All URLs are
-// postgres:// URLs for github.com/lib/pq or any libpq-compatible driver.
+// postgres:// URLs for pgx or any libpq-compatible driver.
 type Postgres struct {
 	SuperURL  string // superuser connection to this test's database (setup, baselines)
 	OwnerURL  string // the schema owner role; migrations run as this role
@@ -362,7 +363,7 @@ func openExternalPostgres(raw string) (_ *pgCluster, err error) {
 // openAdmin opens the superuser pool shared by all tests' setup and
 // cleanup.
 func openAdmin(base *url.URL) (*sql.DB, error) {
-	db, err := sql.Open("postgres", base.String())
+	db, err := sql.Open("pgx", base.String())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", base.Redacted(), err)
 	}
@@ -388,11 +389,11 @@ func (c *pgCluster) createDatabase(ctx context.Context, pg Postgres, ownerPasswo
 		return err
 	}
 	const roleAttrs = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
-	db, owner, app := pq.QuoteIdentifier(pg.Database), pq.QuoteIdentifier(pg.OwnerRole), pq.QuoteIdentifier(pg.AppRole)
+	db, owner, app := quoteIdent(pg.Database), quoteIdent(pg.OwnerRole), quoteIdent(pg.AppRole)
 	stmts := []string{
-		fmt.Sprintf("CREATE ROLE %s %s PASSWORD %s", owner, roleAttrs, pq.QuoteLiteral(ownerPassword)),
-		fmt.Sprintf("CREATE ROLE %s %s PASSWORD %s", app, roleAttrs, pq.QuoteLiteral(appPassword)),
-		fmt.Sprintf("GRANT %s TO %s", pq.QuoteIdentifier(pgGroupRole), app),
+		fmt.Sprintf("CREATE ROLE %s %s PASSWORD %s", owner, roleAttrs, quoteLiteral(ownerPassword)),
+		fmt.Sprintf("CREATE ROLE %s %s PASSWORD %s", app, roleAttrs, quoteLiteral(appPassword)),
+		fmt.Sprintf("GRANT %s TO %s", quoteIdent(pgGroupRole), app),
 		fmt.Sprintf("CREATE DATABASE %s OWNER %s TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'", db, owner),
 		fmt.Sprintf("REVOKE CONNECT ON DATABASE %s FROM PUBLIC", db),
 		fmt.Sprintf("GRANT CONNECT ON DATABASE %s TO %s, %s", db, owner, app),
@@ -418,9 +419,10 @@ BEGIN
 		CREATE ROLE %s NOLOGIN;
 	END IF;
 END
-$$`, int64(pgGroupLockKey), pq.QuoteLiteral(pgGroupRole), pq.QuoteIdentifier(pgGroupRole))
+$$`, int64(pgGroupLockKey), quoteLiteral(pgGroupRole), quoteIdent(pgGroupRole))
 	_, err := c.admin.ExecContext(ctx, stmt)
-	if err != nil && pq.As(err, pqerror.DuplicateObject, pqerror.UniqueViolation) == nil {
+	var pe *pgconn.PgError
+	if err != nil && !(errors.As(err, &pe) && (pe.Code == "42710" || pe.Code == "23505")) { // duplicate_object, unique_violation
 		return fmt.Errorf("create group role %s: %w", pgGroupRole, err)
 	}
 	return nil
@@ -437,9 +439,9 @@ func (c *pgCluster) dropDatabase(ctx context.Context, pg Postgres) error {
 	}
 	var errs []error
 	stmts := []string{
-		fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", pq.QuoteIdentifier(pg.Database)),
-		fmt.Sprintf("DROP ROLE IF EXISTS %s", pq.QuoteIdentifier(pg.AppRole)),
-		fmt.Sprintf("DROP ROLE IF EXISTS %s", pq.QuoteIdentifier(pg.OwnerRole)),
+		fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", quoteIdent(pg.Database)),
+		fmt.Sprintf("DROP ROLE IF EXISTS %s", quoteIdent(pg.AppRole)),
+		fmt.Sprintf("DROP ROLE IF EXISTS %s", quoteIdent(pg.OwnerRole)),
 	}
 	for _, stmt := range stmts {
 		if _, err := c.admin.ExecContext(ctx, stmt); err != nil {
@@ -479,3 +481,10 @@ func (c *pgCluster) close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// quoteIdent quotes an SQL identifier.
+func quoteIdent(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+// quoteLiteral quotes an SQL string literal (standard_conforming_strings
+// is on in every supported PostgreSQL).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -2,11 +2,11 @@ package testinfra_test
 
 import (
 	"database/sql"
+	"errors"
 	"net/url"
 	"testing"
 
-	"github.com/lib/pq"
-	"github.com/lib/pq/pqerror"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,7 +16,7 @@ import (
 // openDB connects to dsn, checks the connection and closes it in t.Cleanup.
 func openDB(t *testing.T, dsn string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("postgres", dsn)
+	db, err := sql.Open("pgx", dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, db.Close()) })
 	require.NoError(t, db.PingContext(t.Context()))
@@ -68,12 +68,13 @@ func TestPostgresRoles(t *testing.T) {
 	cross, err := url.Parse(pg.AppURL)
 	require.NoError(t, err)
 	cross.Path = "/" + other.Database
-	db, err := sql.Open("postgres", cross.String())
+	db, err := sql.Open("pgx", cross.String())
 	require.NoError(t, err)
 	defer db.Close()
 	err = db.PingContext(ctx)
 	require.Error(t, err, "app role of one test must not connect to another test's database")
-	assert.NotNil(t, pq.As(err, pqerror.InsufficientPrivilege), "want insufficient_privilege, got %v", err)
+	var pe *pgconn.PgError
+	assert.True(t, errors.As(err, &pe) && pe.Code == "42501", "want insufficient_privilege, got %v", err)
 }
 
 func TestPostgresCleanupDropsDatabaseAndRoles(t *testing.T) {
@@ -84,7 +85,7 @@ func TestPostgresCleanupDropsDatabaseAndRoles(t *testing.T) {
 		dropped = testinfra.StartPostgres(t)
 		// Closed only by the parent, so this connection is still open when
 		// the subtest's cleanup drops the database and must be terminated.
-		db, err := sql.Open("postgres", dropped.AppURL)
+		db, err := sql.Open("pgx", dropped.AppURL)
 		require.NoError(t, err)
 		parent.Cleanup(func() { _ = db.Close() })
 		require.NoError(t, db.PingContext(t.Context()))

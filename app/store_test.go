@@ -163,7 +163,8 @@ func TestOpenStorePostgresUnreachable(t *testing.T) {
 
 // TestOpenStoreErrorRedactsOnlyThePassword: with the one-letter password
 // "b", the message named "sslmode=disaxxxxxle" and
-// "xxxxxinary_parameters" before; now only the password component goes.
+// "xxxxxinary_parameters" before (lib/pq's binary_parameters; now
+// connect_timeout stands beside it); only the password component goes.
 func TestOpenStoreErrorRedactsOnlyThePassword(t *testing.T) {
 	cfg := app.Default()
 	cfg.Database.URL = "postgres://app:b@" + closedPort(t) + "/stockade?sslmode=disable"
@@ -172,7 +173,7 @@ func TestOpenStoreErrorRedactsOnlyThePassword(t *testing.T) {
 		t.Fatal("OpenStore succeeded against a closed port")
 	}
 	msg := err.Error()
-	for _, want := range []string{"postgres://app:xxxxx@", "sslmode=disable", "binary_parameters=yes"} {
+	for _, want := range []string{"postgres://app:xxxxx@", "sslmode=disable", "connect_timeout=10"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error = %q, want it to contain %q", msg, want)
 		}

@@ -212,18 +212,20 @@ func firstErr(err error) error {
 	return err
 }
 
-// GetContext implements sqlstore.Querier.
+// GetContext implements sqlstore.Querier. The scan plan is made from the
+// first row, so that a statement the server refused reports the server's
+// error, not a scan error over an empty description.
 func (f *flight) GetContext(ctx context.Context, dest any, query string, args ...any) error {
 	return f.query(ctx, query, args, func(rows pgx.Rows) error {
-		sc, err := newScanner(f.mapper, rows, dest, false)
-		if err != nil {
-			return err
-		}
 		if !rows.Next() {
 			if err := rows.Err(); err != nil {
 				return err
 			}
 			return sql.ErrNoRows
+		}
+		sc, err := newScanner(f.mapper, rows, dest, false)
+		if err != nil {
+			return err
 		}
 		return sc.scanInto(rows, dest)
 	})
@@ -232,11 +234,14 @@ func (f *flight) GetContext(ctx context.Context, dest any, query string, args ..
 // SelectContext implements sqlstore.Querier.
 func (f *flight) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
 	return f.query(ctx, query, args, func(rows pgx.Rows) error {
-		sc, err := newScanner(f.mapper, rows, dest, true)
-		if err != nil {
-			return err
-		}
+		var sc *scanner
 		for rows.Next() {
+			if sc == nil {
+				var err error
+				if sc, err = newScanner(f.mapper, rows, dest, true); err != nil {
+					return err
+				}
+			}
 			if err := sc.appendRow(rows); err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -33,7 +34,10 @@ func newServeCmd(load func(*cobra.Command) (app.Config, error), logOut io.Writer
 
 At start the data directory is created if missing, the embedded SQLite database
 is migrated (Postgres: when STOCKADE_DATABASE_MIGRATE_URL is set), and the
-address actually bound is logged as "listening".`,
+address actually bound is logged as "listening".
+
+Unless GOMEMLIMIT is set, the Go runtime gets a soft memory limit of the
+password hasher's budget (concurrent hashes × Argon2 memory) plus 64 MiB.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := load(c)
@@ -42,6 +46,9 @@ address actually bound is logged as "listening".`,
 			}
 			if err := app.PrepareDataDir(cfg); err != nil {
 				return err
+			}
+			if os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(app.MemoryLimit(cfg))
 			}
 			return serve(c.Context(), cfg, logOut, apps...)
 		},

@@ -14,6 +14,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -27,7 +28,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	msqlite "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/stockadehq/stockade/internal/sqlmigrate"
 	"github.com/stockadehq/stockade/ports"
@@ -208,10 +209,18 @@ func openDB(ctx context.Context, path string, writer bool, conns int) (*sqlx.DB,
 	} else if abs, err := filepath.Abs(path); err == nil {
 		dsn = "file:" + abs + "?" + q.Encode()
 	}
-	db, err := sqlx.Open("sqlite", dsn)
+	// The registered driver (with any functions the embedding app added
+	// to it), behind the statement cache (stmtcache.go).
+	reg, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, ports.ErrUnavailable)
 	}
+	drv, ok := reg.Driver().(*msqlite.Driver)
+	_ = reg.Close() // never connected
+	if !ok {
+		return nil, fmt.Errorf("sqlite: open %s: the \"sqlite\" driver is %T, not modernc.org/sqlite: %w", path, reg.Driver(), ports.ErrUnavailable)
+	}
+	db := sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, drv: drv}), "sqlite")
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxLifetime(0)

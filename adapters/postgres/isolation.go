@@ -95,7 +95,7 @@ type RelationIsolation struct {
 // DefinerFunction is one SECURITY DEFINER function: it runs with its
 // owner's rights, row-level security included.
 type DefinerFunction struct {
-	Name       string `json:"name" db:"name"` // schema.name(argument types)
+	Name       string `json:"name" db:"name"` // schema.name(input argument types)
 	Owner      string `json:"owner" db:"owner"`
 	Superuser  bool   `json:"owner_superuser" db:"superuser"`
 	BypassRLS  bool   `json:"owner_bypassrls" db:"bypassrls"`
@@ -289,7 +289,7 @@ func checkIsolationRole(ctx context.Context, db *sqlx.DB, r *IsolationReport) er
 			WHERE c.relowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = session_user)
 			  AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND `+systemSchemas+`
 			UNION ALL
-			SELECT 'function', format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))
+			SELECT 'function', format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.oidvectortypes(p.proargtypes))
 			FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 			WHERE p.proowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = session_user) AND `+systemSchemas+`
 			UNION ALL
@@ -463,7 +463,7 @@ func checkRelations(ctx context.Context, db *sqlx.DB, r *IsolationReport) error 
 
 func checkDefinerFunctions(ctx context.Context, db *sqlx.DB, r *IsolationReport) error {
 	if err := db.SelectContext(ctx, &r.DefinerFunctions, `
-		SELECT format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)) AS name,
+		SELECT format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.oidvectortypes(p.proargtypes)) AS name,
 		       o.rolname AS owner, o.rolsuper AS superuser, o.rolbypassrls AS bypassrls,
 		       EXISTS (SELECT FROM unnest(p.proconfig) AS s(setting) WHERE s.setting LIKE 'search\_path=%') AS pinned,
 		       pg_catalog.has_function_privilege(p.oid, 'EXECUTE') AS executable

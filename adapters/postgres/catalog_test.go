@@ -1,50 +1,56 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stockadehq/stockade/adapters/postgres"
 )
 
-// catalogViolations inspects the live catalog: every table with a shop_id
-// column must have ENABLE and FORCE ROW LEVEL SECURITY and a policy with
-// both USING and WITH CHECK; the connected application role must own no
-// table and be neither superuser nor BYPASSRLS.
-func catalogViolations(t *testing.T, super *sqlx.DB, appRole string) []string {
+// catalogViolations inspects the live catalog through
+// postgres.VerifyIsolation, the check `stockade verify isolation` runs,
+// connected as the application role at appURL: every table with a shop_id
+// column must have ENABLE and FORCE ROW LEVEL SECURITY and the tenant
+// policy; the application role must own nothing and be neither superuser
+// nor BYPASSRLS, nor reach such a role. It returns the problems, each as
+// "subject: problem".
+func catalogViolations(t *testing.T, appURL string) []string {
 	t.Helper()
-	var tables []struct {
-		Name    string `db:"name"`
-		Enabled bool   `db:"enabled"`
-		Forced  bool   `db:"forced"`
-		Full    int    `db:"full_policies"`
+	rep, err := postgres.VerifyIsolation(context.Background(), appURL)
+	require.NoError(t, err)
+	out := []string{}
+	for _, p := range rep.Problems {
+		out = append(out, p.String())
 	}
-	require.NoError(t, super.Select(&tables, `
-		SELECT c.oid::regclass::text AS name, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
-		       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polqual IS NOT NULL
-		          AND (p.polwithcheck IS NOT NULL OR p.polcmd IN ('r', 'd'))) AS full_policies
-		FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
-		WHERE a.attname = 'shop_id' AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
-		  AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
-		ORDER BY 1`))
+	return out
+}
+
+// problemsOf returns the problems of subject among violations.
+func problemsOf(violations []string, subject string) []string {
 	var out []string
-	for _, tb := range tables {
-		if !tb.Enabled || !tb.Forced || tb.Full == 0 {
-			out = append(out, fmt.Sprintf("table %s: enable=%t force=%t policies with USING+CHECK=%d", tb.Name, tb.Enabled, tb.Forced, tb.Full))
+	for _, v := range violations {
+		if strings.HasPrefix(v, subject+": ") {
+			out = append(out, v)
 		}
 	}
-	var role struct {
-		Super  bool `db:"rolsuper"`
-		Bypass bool `db:"rolbypassrls"`
-		Owns   int  `db:"owns"`
-	}
-	require.NoError(t, super.Get(&role, `SELECT rolsuper, rolbypassrls,
-		(SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p')) AS owns
-		FROM pg_roles r WHERE rolname = $1`, appRole))
-	if role.Super || role.Bypass || role.Owns > 0 {
-		out = append(out, fmt.Sprintf("role %s: superuser=%t bypassrls=%t owns=%d", appRole, role.Super, role.Bypass, role.Owns))
+	return out
+}
+
+// subjects returns the distinct subjects of violations.
+func subjects(violations []string) []string {
+	var out []string
+	for _, v := range violations {
+		s, _, _ := strings.Cut(v, ": ")
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
 	}
 	return out
 }
@@ -60,7 +66,7 @@ func TestCatalogEnforcesRLSOnEveryTenantTable(t *testing.T) {
 	require.NoError(t, super.Get(&count, `SELECT count(DISTINCT attrelid) FROM pg_attribute WHERE attname = 'shop_id'
 		AND attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r')`))
 	require.GreaterOrEqual(t, count, 3, "the check looks at real tenant tables")
-	assert.Empty(t, catalogViolations(t, super, pg.AppRole))
+	assert.Empty(t, catalogViolations(t, pg.AppURL))
 
 	owner := sqlx.MustConnect("pgx", pg.OwnerURL)
 	defer owner.Close()
@@ -69,9 +75,13 @@ func TestCatalogEnforcesRLSOnEveryTenantTable(t *testing.T) {
 	owner.MustExec(`ALTER TABLE half_done ENABLE ROW LEVEL SECURITY`)
 	owner.MustExec(`CREATE POLICY p ON half_done USING (true)`) // no FORCE, and FOR ALL without WITH CHECK defaults to USING
 	super.MustExec(fmt.Sprintf(`ALTER TABLE forgotten OWNER TO %s`, pg.AppRole))
-	got := catalogViolations(t, super, pg.AppRole)
-	assert.Len(t, got, 3, "%v", got)
-	assert.Contains(t, fmt.Sprint(got), "table forgotten")
-	assert.Contains(t, fmt.Sprint(got), "table half_done: enable=true force=false")
-	assert.Contains(t, fmt.Sprint(got), "owns=1")
+	got := catalogViolations(t, pg.AppURL)
+	assert.ElementsMatch(t, []string{"table public.forgotten", "table public.half_done", "role " + pg.AppRole}, subjects(got), "%v", got)
+	assert.Contains(t, fmt.Sprint(problemsOf(got, "table public.forgotten")), "row-level security is not enabled")
+	half := fmt.Sprint(problemsOf(got, "table public.half_done"))
+	assert.NotContains(t, half, "not enabled", "enable=true")
+	assert.Contains(t, half, "row-level security is not forced", "force=false")
+	assert.Contains(t, half, "has no tenant policy")
+	assert.Contains(t, half, "policy p FOR ALL TO PUBLIC USING (true)", "USING (true) is no tenant policy")
+	assert.Contains(t, fmt.Sprint(problemsOf(got, "role "+pg.AppRole)), "owns table public.forgotten")
 }

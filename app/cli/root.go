@@ -1,6 +1,6 @@
 // Package cli is the stockade command line: a cobra root command with
 // serve, migrate, user, shop, member, invite, link, billing, org, audit,
-// operator, messaging, housekeeping and version. It takes its environment,
+// operator, messaging, housekeeping, verify and version. It takes its environment,
 // output streams and build information as arguments, so it runs the same
 // in tests as in main.
 package cli
@@ -81,6 +81,7 @@ STOCKADE_* environment variables, which win over the file.`,
 		newOperatorCmd(load),
 		newMessagingCmd(load),
 		newHousekeepingCmd(load),
+		newVerifyCmd(load, info),
 		newVersionCmd(info),
 	)
 	return root

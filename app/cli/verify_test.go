@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -88,9 +88,9 @@ func TestVerifyIsolationCommand(t *testing.T) {
 	assert.Empty(t, rep.Problems)
 
 	t.Run("AppRoleMemberOfTheOwner", func(t *testing.T) {
-		super := sqlx.MustConnect("postgres", pg.SuperURL)
+		super := sqlx.MustConnect("pgx", pg.SuperURL)
 		defer super.Close()
-		grant := fmt.Sprintf(`GRANT %s TO %s`, pq.QuoteIdentifier(pg.OwnerRole), pq.QuoteIdentifier(pg.AppRole))
+		grant := fmt.Sprintf(`GRANT %s TO %s`, pgx.Identifier{pg.OwnerRole}.Sanitize(), pgx.Identifier{pg.AppRole}.Sanitize())
 		super.MustExec(grant)
 		defer super.MustExec(strings.Replace(strings.Replace(grant, "GRANT", "REVOKE", 1), " TO ", " FROM ", 1))
 

@@ -49,10 +49,11 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		return ports.ResolvedSession{}, fmt.Errorf("postgres: resolve session: the session query returned no result set: %w", ports.ErrUnavailable)
 	}
 	var (
-		row      sqlstore.SessionRow
-		role     ports.Role
-		after    sql.NullTime
-		operator *ports.OperatorID
+		row       sqlstore.SessionRow
+		role      ports.Role
+		after     sql.NullTime
+		operator  *ports.OperatorID
+		assurance sqlstore.AssuranceRow
 	)
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
@@ -60,7 +61,7 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		}
 		return ports.ResolvedSession{}, notFound("resolve session")
 	}
-	if err := rows.Scan(append(row.Dest(), &role, &after, &operator)...); err != nil {
+	if err := rows.Scan(append(append(row.Dest(), &role, &after, &operator), assurance.Dest()...)...); err != nil {
 		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
 	// Drain to ReadyForQuery so that an error raised after the row (none is
@@ -69,6 +70,7 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		return ports.ResolvedSession{}, wrap("resolve session", err)
 	}
 	out := ports.ResolvedSession{Session: row.Session(), Role: role}
+	assurance.Apply(&out)
 	if after.Valid {
 		out.ValidAfter = ports.Timestamp(after.Time)
 	}
@@ -90,10 +92,11 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 func resolveSessionSQL(shop ports.ShopID, id ports.SessionID) string {
 	s, i := shop.String(), id.String()
 	return `SELECT set_config('` + TenantSetting + `', '` + s + `', true); ` +
-		`SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, ` +
+		`SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, s.aal, s.reauthenticated_at, ` +
 		`m.role, u.sessions_valid_after, ` +
-		`CASE WHEN s.impersonation_id IS NULL THEN NULL ELSE stockade_live_impersonator(s.shop_id, s.impersonation_id) END ` +
+		`CASE WHEN s.impersonation_id IS NULL THEN NULL ELSE stockade_live_impersonator(s.shop_id, s.impersonation_id) END, ` +
+		sqlstore.AssuranceCols + ` ` +
 		`FROM sessions s JOIN memberships m ON (m.shop_id, m.user_id) = (s.shop_id, s.user_id) ` +
-		`JOIN users u ON u.id = s.user_id ` +
+		`JOIN users u ON u.id = s.user_id ` + sqlstore.AssuranceJoin + ` ` +
 		`WHERE s.shop_id = '` + s + `' AND s.id = '` + i + `'`
 }

@@ -160,6 +160,9 @@ type OperatorRepo interface {
 	// DeleteSession removes the session. ErrNotFound for an unknown
 	// session.
 	DeleteSession(ctx context.Context, id OperatorSessionID) error
+	// DeleteSessionsOf removes every session of the operator and returns
+	// how many.
+	DeleteSessionsOf(ctx context.Context, id OperatorID) (int, error)
 	// DeleteExpiredSessions removes sessions whose ExpiresAt is before
 	// now or whose LastSeenAt is before idleBefore, and returns how many.
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)

@@ -215,6 +215,14 @@ func (r operators) SetSessionAAL(ctx context.Context, id ports.OperatorSessionID
 	return nil
 }
 
+func (r operators) DeleteSessionsOf(ctx context.Context, id ports.OperatorID) (int, error) {
+	n, err := r.t.exec(ctx, `DELETE FROM operator_sessions WHERE operator_id = ?`, id)
+	if err != nil {
+		return 0, r.t.wrap("delete operator sessions", err)
+	}
+	return int(n), nil
+}
+
 func (r operators) DeleteSession(ctx context.Context, id ports.OperatorSessionID) error {
 	n, err := r.t.exec(ctx, `DELETE FROM operator_sessions WHERE id = ?`, id)
 	if err != nil {

@@ -347,6 +347,24 @@ func testSecondFactors(t *testing.T, newStore StoreHarness) {
 		assert.ErrorIs(t, operatorOp(s, func(ctx context.Context, r ports.OperatorRepo) error {
 			return r.SetSessionAAL(ctx, ports.NewOperatorSessionID(), ports.AAL2)
 		}), ports.ErrNotFound)
+
+		other := createOperator(t, s, "other@platform.example")
+		require.NoError(t, operatorOp(s, func(ctx context.Context, r ports.OperatorRepo) error {
+			_, err := r.CreateSession(ctx, newOperatorSession(other.ID, time.Now().Add(time.Hour)))
+			return err
+		}))
+		require.NoError(t, operatorOp(s, func(ctx context.Context, r ports.OperatorRepo) error {
+			n, err := r.DeleteSessionsOf(ctx, op.ID)
+			assert.Equal(t, 1, n, "the operator's one session")
+			return err
+		}))
+		require.NoError(t, operatorOp(s, func(ctx context.Context, r ports.OperatorRepo) error {
+			_, _, err := r.Session(ctx, os.ID)
+			assert.ErrorIs(t, err, ports.ErrNotFound, "ended")
+			n, err := r.DeleteSessionsOf(ctx, other.ID)
+			assert.Equal(t, 1, n, "the other operator's session was left alone")
+			return err
+		}))
 	})
 
 	t.Run("ResolverReadsAssurance", func(t *testing.T) {

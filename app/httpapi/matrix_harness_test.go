@@ -68,7 +68,7 @@ type matrixWorld struct {
 	kms ports.KeyManager
 	// totp plays the authenticator app of the operators and members the
 	// tests enrol (see totpApp).
-	totp totpApp
+	totp   totpApp
 	hasher *passhash.Hasher
 	seq    atomic.Int64
 	// unsubscribeKey signs the one-click links of every API the world builds.

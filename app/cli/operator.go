@@ -40,7 +40,7 @@ func newOperatorCreateCmd(load func(*cobra.Command) (app.Config, error)) *cobra.
 --totp a TOTP factor is enrolled now (its secret and otpauth URI are printed
 once, the QR code written to --qr) and the first sign-in with a code from
 it confirms it; without it, the operator's first sign-in may only enrol one.`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			pw, err := readPassword(c.InOrStdin())
 			if err != nil {

@@ -66,7 +66,7 @@ func TestSealedSecretIsBoundToItsOwner(t *testing.T) {
 // end in the 6-digit ones) and the ±1 step window.
 func TestMatchTOTP(t *testing.T) {
 	secret := []byte("12345678901234567890") // RFC 6238 appendix B
-	at := time.Unix(1111111109, 0)             // 8-digit code 07081804
+	at := time.Unix(1111111109, 0)           // 8-digit code 07081804
 	step, ok := matchTOTP(secret, "081804", at)
 	require.True(t, ok)
 	assert.Equal(t, int64(1111111109/30), step)

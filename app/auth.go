@@ -42,6 +42,10 @@ type AuthParts struct {
 	// Hasher hashes and verifies passwords; nil builds one from cfg (see
 	// NewPasswordHasher).
 	Hasher ports.PasswordHasher
+	// FactorKeys seals TOTP secrets (auth.Deps.FactorKeys); nil builds
+	// the storage's key manager from cfg (NewKeyManager), as NewStorage
+	// does.
+	FactorKeys ports.KeyManager
 }
 
 // NewPasswordHasher returns the Argon2id password hasher cfg.Auth
@@ -105,9 +109,15 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 			return nil, err
 		}
 	}
+	factorKeys := p.FactorKeys
+	if factorKeys == nil {
+		if factorKeys, err = NewKeyManager(cfg); err != nil {
+			return nil, err
+		}
+	}
 	return auth.New(auth.Deps{
 		Store: p.Store, Hasher: hasher, Policy: policy, Keys: keys, Mail: mail,
-		Providers: providers, Logger: p.Logger, Access: p.Access,
+		Providers: providers, Logger: p.Logger, Access: p.Access, FactorKeys: factorKeys,
 	}, authConfig(cfg))
 }
 

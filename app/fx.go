@@ -208,7 +208,8 @@ type linkRoutes struct {
 }
 
 // AuthModule provides the *auth.Service (see NewAuth) over the store, the
-// slog logger, the auth mail outbox (AuthMailModule) and the
+// slog logger, the auth mail outbox (AuthMailModule), the storage's key
+// manager when StorageModule is in the graph (for second factors), and the
 // *passhash.Hasher it also provides (see NewPasswordHasher). OpenID Connect discovery runs when
 // the service is built, bounded by StoreOpenTimeout; the dummy hash of
 // Service.Warm is computed in the background once the app starts.
@@ -221,11 +222,18 @@ func AuthModule() fx.Option {
 		Mail   *authmail.Outbox
 		Access *access.Policy
 		Hasher *passhash.Hasher
+		// Storage, when in the graph, lends its key manager to seal
+		// second-factor secrets (one key manager per key directory).
+		Storage *Storage `optional:"true"`
 	}
 	return fx.Module("stockade.auth", fx.Provide(NewPasswordHasher), fx.Provide(func(p params, lc fx.Lifecycle) (*auth.Service, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), StoreOpenTimeout)
 		defer cancel()
-		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mail: p.Mail, Logger: p.Logger, Access: p.Access, Hasher: p.Hasher})
+		var factorKeys ports.KeyManager
+		if p.Storage != nil {
+			factorKeys = p.Storage.Keys
+		}
+		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mail: p.Mail, Logger: p.Logger, Access: p.Access, Hasher: p.Hasher, FactorKeys: factorKeys})
 		if err != nil {
 			return nil, err
 		}

@@ -66,6 +66,23 @@ type StorageParts struct {
 	Access *access.Policy
 }
 
+// NewKeyManager returns the embedded key manager cfg configures: localkms
+// in DataDir's key directory, under the storage master key
+// (Storage.MasterKey, or the key file in DataDir, created on first use).
+// It seals file data keys (NewStorage) and second-factor secrets
+// (NewAuth).
+func NewKeyManager(cfg Config) (*localkms.Manager, error) {
+	master, err := storageKey(cfg, cfg.Storage.MasterKey, "STOCKADE_STORAGE_MASTER_KEY", masterKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	m, err := localkms.New(filepath.Join(absDir(cfg.DataDir), keysDir), [][]byte{master})
+	if err != nil {
+		return nil, fmt.Errorf("key manager: %w", err)
+	}
+	return m, nil
+}
+
 // NewStorage builds file storage for cfg without fx: the object store
 // that Objects.URL selects (file:// → localfs serving signed URLs at
 // PublicURL+ObjectsPath; s3:// → the S3 adapter, checked now within ctx),
@@ -84,14 +101,9 @@ func NewStorage(ctx context.Context, cfg Config, p StorageParts) (*Storage, erro
 		}
 	}
 	if out.Keys == nil {
-		master, err := storageKey(cfg, cfg.Storage.MasterKey, "STOCKADE_STORAGE_MASTER_KEY", masterKeyFile)
-		if err != nil {
+		if out.Keys, err = NewKeyManager(cfg); err != nil {
 			out.Close()
 			return nil, err
-		}
-		if out.Keys, err = localkms.New(filepath.Join(absDir(cfg.DataDir), keysDir), [][]byte{master}); err != nil {
-			out.Close()
-			return nil, fmt.Errorf("key manager: %w", err)
 		}
 	}
 	encrypt, err := parseEncrypt(cfg.Storage.Encrypt)

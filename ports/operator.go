@@ -93,6 +93,9 @@ type OperatorSession struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute end
+	// AAL is AAL2 once the operator's second factor was checked in this
+	// session (AUTH-18); CreateSession stores 0 as AAL1.
+	AAL int
 }
 
 // Validate checks an operator session before it is stored.
@@ -110,6 +113,8 @@ func (s OperatorSession) Validate() error {
 		return Invalid("ip", "must be at most 64 bytes")
 	case s.ExpiresAt.IsZero():
 		return Invalid("expires at", "must be set")
+	case s.AAL < 0 || s.AAL > AAL2:
+		return Invalid("aal", "must be 1 or 2")
 	}
 	return nil
 }
@@ -149,9 +154,15 @@ type OperatorRepo interface {
 	// TouchSession sets LastSeenAt to at. ErrNotFound for an unknown
 	// session.
 	TouchSession(ctx context.Context, id OperatorSessionID, at time.Time) error
+	// SetSessionAAL sets the session's assurance level (AAL1 or AAL2,
+	// else ErrInvalid). ErrNotFound for an unknown session.
+	SetSessionAAL(ctx context.Context, id OperatorSessionID, aal int) error
 	// DeleteSession removes the session. ErrNotFound for an unknown
 	// session.
 	DeleteSession(ctx context.Context, id OperatorSessionID) error
+	// DeleteSessionsOf removes every session of the operator and returns
+	// how many.
+	DeleteSessionsOf(ctx context.Context, id OperatorID) (int, error)
 	// DeleteExpiredSessions removes sessions whose ExpiresAt is before
 	// now or whose LastSeenAt is before idleBefore, and returns how many.
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)

@@ -29,6 +29,14 @@ type Session struct {
 	// impersonation of UserID (AUD-5); zero for the member's own sessions.
 	// It must name an impersonation of this shop.
 	Impersonation ImpersonationID
+	// AAL is the session's authenticator assurance level: AAL1 when it
+	// was signed in with one factor, AAL2 once a second factor was
+	// checked (AUTH-13). Create stores 0 as AAL1.
+	AAL int
+	// ReauthenticatedAt is when the user last proved who they are in
+	// this session (sign-in, step-up, re-authentication); sensitive
+	// actions need it to be recent. Create sets it to CreatedAt.
+	ReauthenticatedAt time.Time
 }
 
 // Validate checks a session before it is stored.
@@ -48,6 +56,8 @@ func (s Session) Validate() error {
 		return Invalid("ip", "must be at most 64 bytes")
 	case s.ExpiresAt.IsZero():
 		return Invalid("expires at", "must be set")
+	case s.AAL < 0 || s.AAL > AAL2:
+		return Invalid("aal", "must be 1 or 2")
 	}
 	return nil
 }
@@ -73,6 +83,10 @@ type SessionRepo interface {
 	// working at commit). ErrNotFound for an unknown session, ErrInvalid
 	// for a hash of the wrong size.
 	Rotate(ctx context.Context, id SessionID, tokenHash []byte) error
+	// Reauthenticate records that the session's user proved who they are
+	// at at, and sets the session's assurance level to aal (AAL1 or AAL2,
+	// else ErrInvalid). ErrNotFound for an unknown session.
+	Reauthenticate(ctx context.Context, id SessionID, aal int, at time.Time) error
 	// Delete removes the session. ErrNotFound for an unknown session.
 	Delete(ctx context.Context, id SessionID) error
 	// DeleteByUser removes the user's sessions in this shop except the one
@@ -94,10 +108,18 @@ type ResolvedSession struct {
 	// Impersonator is the operator behind an impersonation session
 	// (Session.Impersonation set), zero otherwise.
 	Impersonator OperatorID
+	// TwoFactor is the shop's two-factor policy (AUTH-13), the zero
+	// policy when none is set.
+	TwoFactor TwoFactorPolicy
+	// HasSecondFactor reports whether the session's user has a confirmed
+	// second factor (AUTH-11).
+	HasSecondFactor bool
 }
 
 // SessionResolver looks a session up for one request in as few database
-// round trips as the store can manage (one for the stores in this module).
+// round trips as the store can manage (one for the stores in this module),
+// together with what the second-factor checks need: the shop's two-factor
+// policy and whether the user has a confirmed second factor.
 // It runs under the same tenant boundary as InShop: a session of another
 // shop is not found. It is an optional interface of a Store: without it,
 // the core reads the same rows through a read-only InShop.

@@ -56,6 +56,9 @@ type ShopTx interface {
 	Capabilities() CapabilityRepo
 	// WebhookEndpoints are the shop's outbound webhook endpoints.
 	WebhookEndpoints() WebhookEndpointRepo
+	// TwoFactorPolicy is the shop's rule on who must use a second factor
+	// (AUTH-13).
+	TwoFactorPolicy() TwoFactorPolicyRepo
 	// Impersonations are operator impersonation sessions in the shop (AUD-5).
 	Impersonations() ImpersonationRepo
 	// Billing is the shop's billing state and processed Stripe events (BIL).
@@ -87,6 +90,9 @@ type GlobalTx interface {
 	OrgInvitations() OrgInvitationRepo
 	// Operators are platform operators: not members of any shop (AUD-5).
 	Operators() OperatorRepo
+	// SecondFactors are users' and operators' second factors: TOTP and
+	// recovery codes (AUTH-11, AUTH-18).
+	SecondFactors() SecondFactorRepo
 	// BillingDirectory maps Stripe customers and accounts to shops (BIL).
 	BillingDirectory() BillingDirectoryRepo
 	// MessagingDirectory maps inbound messaging addresses to shops (MSG).

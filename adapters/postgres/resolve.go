@@ -27,16 +27,17 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		return ports.ResolvedSession{}, ports.Invalid("session id", "must be set")
 	}
 	var (
-		row      sqlstore.SessionRow
-		role     ports.Role
-		after    sql.NullTime
-		operator *ports.OperatorID
-		found    bool
+		row       sqlstore.SessionRow
+		role      ports.Role
+		after     sql.NullTime
+		operator  *ports.OperatorID
+		assurance sqlstore.AssuranceRow
+		found     bool
 	)
 	err := s.run(ctx, shop.String(), ports.TxOptions{ReadOnly: true}, func(ctx context.Context, f *flight) error {
 		return f.QueryEach(ctx, resolveSessionSQL, []any{shop, id}, func(scan func(...any) error) error {
 			found = true
-			return scan(append(row.Dest(), &role, &after, &operator)...)
+			return scan(append(append(row.Dest(), &role, &after, &operator), assurance.Dest()...)...)
 		})
 	})
 	if err != nil {
@@ -46,6 +47,7 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 		return ports.ResolvedSession{}, notFound("resolve session")
 	}
 	out := ports.ResolvedSession{Session: row.Session(), Role: role}
+	assurance.Apply(&out)
 	if after.Valid {
 		out.ValidAfter = ports.Timestamp(after.Time)
 	}
@@ -64,9 +66,10 @@ func (s *Store) ResolveSession(ctx context.Context, shop ports.ShopID, id ports.
 // impersonation session stockade_live_impersonator (migration 9) names the
 // operator while the impersonation has not ended and the operator is not
 // disabled; a member's session never calls it.
-const resolveSessionSQL = `SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, ` +
+const resolveSessionSQL = `SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, s.aal, s.reauthenticated_at, ` +
 	`m.role, u.sessions_valid_after, ` +
-	`CASE WHEN s.impersonation_id IS NULL THEN NULL ELSE stockade_live_impersonator(s.shop_id, s.impersonation_id) END ` +
+	`CASE WHEN s.impersonation_id IS NULL THEN NULL ELSE stockade_live_impersonator(s.shop_id, s.impersonation_id) END, ` +
+	sqlstore.AssuranceCols + ` ` +
 	`FROM sessions s JOIN memberships m ON (m.shop_id, m.user_id) = (s.shop_id, s.user_id) ` +
-	`JOIN users u ON u.id = s.user_id ` +
+	`JOIN users u ON u.id = s.user_id ` + sqlstore.AssuranceJoin + ` ` +
 	`WHERE s.shop_id = $1 AND s.id = $2`

@@ -31,11 +31,16 @@ hour at a time, every step in that shop's audit log.`,
 }
 
 func newOperatorCreateCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command {
-	var email, name string
+	var email, name, qr string
+	var withTOTP bool
 	cmd := &cobra.Command{
-		Use:   "create --email ADDRESS [--name NAME] < password",
+		Use:   "create --email ADDRESS [--name NAME] [--totp [--qr FILE]] < password",
 		Short: "Create an operator; the password is read from standard input",
-		Args:  cobra.NoArgs,
+		Long: `Create an operator. Operators must use a second factor (AUTH-18): with
+--totp a TOTP factor is enrolled now (its secret and otpauth URI are printed
+once, the QR code written to --qr) and the first sign-in with a code from
+it confirms it; without it, the operator's first sign-in may only enrol one.`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			pw, err := readPassword(c.InOrStdin())
 			if err != nil {
@@ -46,13 +51,21 @@ func newOperatorCreateCmd(load func(*cobra.Command) (app.Config, error)) *cobra.
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(c.OutOrStdout(), "created operator %s <%s>\n", o.ID, o.Email)
-				return err
+				if _, err = fmt.Fprintf(c.OutOrStdout(), "created operator %s <%s>\n", o.ID, o.Email); err != nil || !withTOTP {
+					return err
+				}
+				en, err := svc.EnrolOperatorTOTPByEmail(ctx, o.Email)
+				if err != nil {
+					return err
+				}
+				return printEnrolment(c.OutOrStdout(), en, qr)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&email, "email", "", "e-mail address (required)")
 	cmd.Flags().StringVar(&name, "name", "", "display name")
+	cmd.Flags().BoolVar(&withTOTP, "totp", false, "enrol a TOTP second factor now")
+	cmd.Flags().StringVar(&qr, "qr", "", "with --totp: write the QR code (PNG) to this file")
 	_ = cmd.MarkFlagRequired("email")
 	return cmd
 }

@@ -30,23 +30,30 @@ import (
 //	DELETE /auth/sessions/{session}              end one of my sessions
 //	POST   /auth/sessions/revoke-others       end my other sessions
 //	DELETE /auth/members/{user}/sessions      owner/admin: end a member's sessions
-//	POST   /auth/password                     change my password
+//	POST   /auth/password                     change my password (sensitive: a recent authentication)
+//	/auth/2fa/..., /shop/2fa-policy           second factors (see secondFactorRoutes)
+//
+// A session that must still step up or enrol a second factor (AUTH-13) is
+// served only the routes registered with beforeSecondFactor (sign-out,
+// "who am I", the step-up and enrolment); sensitive routes (Route.Sensitive)
+// also need a recent authentication.
 func authRoutes(rt *router, d AuthDeps) {
 	h := &authHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor}
 	mailproofRoutes(rt, h)
 	rt.public("POST", "/auth/signin", h.signIn)
-	rt.member("POST", "/auth/signout", access.AccountSelf, false, h.signOut)
+	rt.beforeSecondFactor("POST", "/auth/signout", access.AccountSelf, h.signOut)
 	rt.public("POST", "/auth/magic-link", h.requestMagicLink)
 	rt.public("GET", "/auth/magic-link", h.magicLinkPage)
 	rt.public("POST", "/auth/magic-link/consume", h.consumeMagicLink)
 	rt.public("GET", "/auth/oidc/{provider}/start", h.oidcStart)
 	rt.public("GET", "/auth/oidc/{provider}/callback", h.oidcCallback)
-	rt.member("GET", "/auth/me", access.AccountSelf, false, h.me)
+	rt.beforeSecondFactor("GET", "/auth/me", access.AccountSelf, h.me)
 	rt.member("GET", "/auth/sessions", access.AccountSelf, false, h.listSessions)
 	rt.member("DELETE", "/auth/sessions/{session}", access.AccountSelf, false, h.revokeSession)
 	rt.member("POST", "/auth/sessions/revoke-others", access.AccountSelf, false, h.revokeOthers)
 	rt.member("DELETE", "/auth/members/{user}/sessions", access.MembersSessions, false, h.revokeMember)
 	rt.member("POST", "/auth/password", access.AccountSelf, false, h.changePassword)
+	secondFactorRoutes(rt, h)
 }
 
 type authHandlers struct {
@@ -65,10 +72,18 @@ type sessionBody struct {
 	SessionID string    `json:"session_id"`
 	Method    string    `json:"method"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// AAL is the session's assurance level (1 or 2) and
+	// ReauthenticatedAt its last authentication (AUTH-13).
+	AAL               int       `json:"aal"`
+	ReauthenticatedAt time.Time `json:"reauthenticated_at"`
+	// SecondFactor is what the session must do before it is served:
+	// "step_up", "enrol", or absent.
+	SecondFactor string `json:"second_factor,omitempty"`
 }
 
 func bodyOf(p auth.Principal) sessionBody {
-	return sessionBody{UserID: p.User.String(), ShopID: p.Shop.String(), Role: string(p.Role), SessionID: p.Session.String(), Method: p.Method, ExpiresAt: p.ExpiresAt}
+	return sessionBody{UserID: p.User.String(), ShopID: p.Shop.String(), Role: string(p.Role), SessionID: p.Session.String(), Method: p.Method, ExpiresAt: p.ExpiresAt,
+		AAL: p.AAL, ReauthenticatedAt: p.ReauthenticatedAt, SecondFactor: p.Pending}
 }
 
 func (h *authHandlers) signIn(w http.ResponseWriter, r *http.Request) {

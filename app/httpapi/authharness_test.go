@@ -29,6 +29,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockadehq/stockade/adapters/localkms"
 	"github.com/stockadehq/stockade/adapters/passhash"
 	"github.com/stockadehq/stockade/adapters/postgres"
 	"github.com/stockadehq/stockade/adapters/sqlite"
@@ -330,9 +331,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	require.NoError(t, err)
 
 	h := &harness{t: t, clock: clock, raw: raw, countDB: countDB, store: &countingStore{inner: raw}, hasher: hasher, mailer: newRecordingMailer(t), keyID: "k1", secret: secret}
+	factorKeys, err := localkms.New(t.TempDir(), [][]byte{secret})
+	require.NoError(t, err)
 	h.svc, err = auth.New(auth.Deps{
 		Store: h.store, Hasher: ph, Policy: policy, Keys: keys, Mail: h.mailer.outbox,
-		Providers: o.providers, Clock: clock,
+		Providers: o.providers, Clock: clock, FactorKeys: factorKeys,
 	}, o.cfg)
 	h.mailer.deliverFrom(raw, clock.Now)
 	h.canary = canary.New(t)

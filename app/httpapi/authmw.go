@@ -71,7 +71,49 @@ func OnShopHost(shops *HostShops) func(http.Handler) http.Handler {
 // "impersonation.request" audit event has committed, its outcome appended
 // after (auth.Service.AuditImpersonated); if that first append fails the
 // request is answered with a problem and its handler never runs.
+//
+// A session that must still step up or enrol a second factor (AUTH-13) is
+// answered 403 (auth.ErrStepUpRequired, auth.ErrEnrolRequired) and keeps
+// its cookie; RequirePendingSession serves it, for the routes that let it
+// do so.
 func RequireSession(svc *auth.Service, trustForwardedFor bool) func(http.Handler) http.Handler {
+	return requireSession(svc, false, trustForwardedFor)
+}
+
+// RequirePendingSession is RequireSession that also serves a session that
+// must still step up or enrol a second factor (auth.Principal.Pending set):
+// put it only in front of the routes that let it do that, sign out, or
+// say who it is.
+func RequirePendingSession(svc *auth.Service, trustForwardedFor bool) func(http.Handler) http.Handler {
+	return requireSession(svc, true, trustForwardedFor)
+}
+
+// RequireRecentAuth refuses, with a 403 problem, a request whose
+// principal (RequireSession) has not authenticated recently enough for a
+// sensitive action, or has not used the second factor it has
+// (auth.Service.RequireRecentAuth). Put it inside RequireSession.
+func RequireRecentAuth(svc *auth.Service) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, ok := PrincipalFrom(r.Context())
+			if !ok {
+				WriteProblem(w, r, fmt.Errorf("sign in first: %w", ports.ErrUnauthenticated))
+				return
+			}
+			if err := svc.RequireRecentAuth(p); err != nil {
+				WriteProblem(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func requireSession(svc *auth.Service, allowPending, trustForwardedFor bool) func(http.Handler) http.Handler {
+	authenticate := svc.Authenticate
+	if allowPending {
+		authenticate = svc.AuthenticatePending
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			shop, ok := ShopFrom(r.Context())
@@ -84,7 +126,7 @@ func RequireSession(svc *auth.Service, trustForwardedFor bool) func(http.Handler
 				WriteProblem(w, r, fmt.Errorf("sign in first: %w", ports.ErrUnauthenticated))
 				return
 			}
-			p, err := svc.Authenticate(r.Context(), shop.ID, c.Value)
+			p, err := authenticate(r.Context(), shop.ID, c.Value)
 			if err != nil {
 				if errors.Is(err, ports.ErrUnauthenticated) {
 					clearCookie(w, auth.SessionCookieName)

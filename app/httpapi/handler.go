@@ -121,6 +121,8 @@ func New(d Deps) *API {
 	if d.Auth != nil {
 		rt.onShop = OnShopHost(d.Auth.Shops)
 		rt.sess = RequireSession(d.Auth.Service, d.Auth.TrustForwardedFor)
+		rt.pendingSess = RequirePendingSession(d.Auth.Service, d.Auth.TrustForwardedFor)
+		rt.recent = RequireRecentAuth(d.Auth.Service)
 		rt.onPlatform = OnPlatformHost(d.Auth.Shops)
 		if d.Tenancy != nil {
 			rt.hq = enterHQ(d.Tenancy.Service)

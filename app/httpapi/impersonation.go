@@ -46,10 +46,16 @@ func OnPlatformHost(shops *HostShops) func(http.Handler) http.Handler {
 // operatorRoutes registers the platform operators' routes (AUD-5). On the
 // platform's own host, with the operator cookie (__Host-stockade_operator):
 //
-//	POST /operator/signin           {email, password} → operator cookie; rate-limited
+//	POST /operator/signin           {email, password, code} → operator cookie; rate-limited
 //	POST /operator/signout          end the operator session
 //	GET  /operator/me               who am I
-//	POST /operator/impersonations   {shop, user, reason} → 201 {code, enter_url, expires_at, …}
+//	POST /operator/2fa/totp/enrol   → {secret, otpauth_uri, qr_png}: first sign-in without a factor
+//	POST /operator/2fa/totp/confirm {code} → {recovery_codes}: the session becomes AAL2
+//	POST /operator/impersonations   {shop, user, reason} → 201 {code, enter_url, expires_at, …}; AAL2 only
+//
+// Operators must use a second factor (AUTH-18): a sign-in without a
+// confirmed factor's code gets an AAL1 session that may only enrol, and an
+// impersonation starts only from an AAL2 session.
 //
 // On a shop's host:
 //
@@ -63,6 +69,8 @@ func operatorRoutes(rt *router, d AuthDeps) {
 	rt.platform("POST", "/operator/signin", AccessPublic, h.signIn)
 	rt.platform("POST", "/operator/signout", AccessOperator, h.signOut)
 	rt.platform("GET", "/operator/me", AccessOperator, h.me)
+	rt.platform("POST", "/operator/2fa/totp/enrol", AccessOperator, h.enrolTOTP)
+	rt.platform("POST", "/operator/2fa/totp/confirm", AccessOperator, h.confirmTOTP)
 	rt.platform("POST", "/operator/impersonations", AccessOperator, h.start)
 	rt.handoff("/auth/impersonation/enter", h.enter)
 	rt.member("GET", "/auth/impersonation", access.AccountSelf, false, h.current)
@@ -87,22 +95,28 @@ type operatorJSON struct {
 	Email      string    `json:"email"`
 	Name       string    `json:"name"`
 	ExpiresAt  time.Time `json:"expires_at"`
+	// AAL is 2 once the session used the operator's second factor.
+	AAL int `json:"aal"`
+	// RecoveryCodes are shown once, when this sign-in or confirmation
+	// confirmed the operator's TOTP factor.
+	RecoveryCodes []string `json:"recovery_codes,omitempty"`
 }
 
 func operatorOf(p auth.OperatorPrincipal) operatorJSON {
-	return operatorJSON{OperatorID: p.Operator.String(), Email: p.Email, Name: p.Name, ExpiresAt: p.ExpiresAt}
+	return operatorJSON{OperatorID: p.Operator.String(), Email: p.Email, Name: p.Name, ExpiresAt: p.ExpiresAt, AAL: p.AAL}
 }
 
 func (h *operatorHandlers) signIn(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		Code     string `json:"code"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
 	}
-	is, err := h.svc.OperatorSignIn(r.Context(), auth.OperatorSignInInput{Email: in.Email, Password: in.Password, Client: clientOf(r, h.trustXFF), Replace: operatorCookie(r)})
+	is, err := h.svc.OperatorSignIn(r.Context(), auth.OperatorSignInInput{Email: in.Email, Password: in.Password, Code: in.Code, Client: clientOf(r, h.trustXFF), Replace: operatorCookie(r)})
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -111,7 +125,47 @@ func (h *operatorHandlers) signIn(w http.ResponseWriter, r *http.Request) {
 		Name: auth.OperatorCookieName, Value: is.Cookie, Path: "/", Expires: is.Principal.ExpiresAt,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 	})
-	writeJSON(w, "application/json", http.StatusOK, operatorOf(is.Principal))
+	body := operatorOf(is.Principal)
+	body.RecoveryCodes = is.RecoveryCodes
+	if len(is.RecoveryCodes) > 0 {
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	writeJSON(w, "application/json", http.StatusOK, body)
+}
+
+func (h *operatorHandlers) enrolTOTP(w http.ResponseWriter, r *http.Request) {
+	en, err := h.svc.EnrolOperatorTOTP(r.Context(), operatorCookie(r))
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, "application/json", http.StatusOK, map[string]any{"secret": en.Secret, "otpauth_uri": en.URI, "qr_png": en.QRPNG})
+}
+
+func (h *operatorHandlers) confirmTOTP(w http.ResponseWriter, r *http.Request) {
+	// The operator session first: without one the answer is 401, whatever
+	// the body.
+	if _, err := h.svc.AuthenticateOperator(r.Context(), operatorCookie(r)); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	codes, p, err := h.svc.ConfirmOperatorTOTP(r.Context(), operatorCookie(r), in.Code)
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	body := operatorOf(p)
+	body.RecoveryCodes = codes
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, "application/json", http.StatusOK, body)
 }
 
 func (h *operatorHandlers) signOut(w http.ResponseWriter, r *http.Request) {

@@ -70,18 +70,29 @@ func (a *matrixAPI) doWith(c hcall, edit func(*http.Request)) *http.Response {
 	return rec.Result()
 }
 
-// newOperator creates an operator the way the CLI does and signs them in
-// on the platform's host, returning the operator and the cookie.
+// newOperator creates an operator the way the CLI does (`stockade
+// operator create --totp`: with a TOTP factor, AUTH-18) and signs them in
+// on the platform's host with a code, returning the operator and the
+// cookie of an AAL2 session.
 func newOperator(t *testing.T, a *matrixAPI, email string) (ports.Operator, string) {
 	t.Helper()
 	op, err := a.auth.CreateOperator(context.Background(), email, "Olga Ops", operatorPassword)
 	require.NoError(t, err)
+	en, err := a.auth.EnrolOperatorTOTPByEmail(context.Background(), email)
+	require.NoError(t, err)
+	a.w.totp.add(email, en.Secret)
 	return op, operatorSignIn(t, a, email)
 }
 
+// operatorSignIn signs the operator in with the password and, when the
+// world holds the operator's secret, the current code.
 func operatorSignIn(t *testing.T, a *matrixAPI, email string) string {
 	t.Helper()
-	res := a.do(hcall{method: "POST", target: "/operator/signin", host: platformHost, body: credentials(email, operatorPassword), contentType: "application/json"})
+	in := map[string]string{"email": email, "password": operatorPassword}
+	if a.w.totp.has(email) {
+		in["code"] = a.w.totp.code(t, a.w.clock, email)
+	}
+	res := a.do(hcall{method: "POST", target: "/operator/signin", host: platformHost, body: jsonOf(t, in), contentType: "application/json"})
 	body := readBody(t, res)
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
 	c := setCookie(t, res, auth.OperatorCookieName)

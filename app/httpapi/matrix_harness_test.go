@@ -63,9 +63,12 @@ type matrixWorld struct {
 	// problem body (every answer of the API, see observedAPI).
 	canary *canary.Sink
 	keys   *auth.Keyring
-	// kms seals the webhook endpoints' secrets for every API the world
-	// builds.
-	kms    ports.KeyManager
+	// kms seals the webhook endpoints' secrets and the second factors'
+	// for every API the world builds.
+	kms ports.KeyManager
+	// totp plays the authenticator app of the operators and members the
+	// tests enrol (see totpApp).
+	totp   totpApp
 	hasher *passhash.Hasher
 	seq    atomic.Int64
 	// unsubscribeKey signs the one-click links of every API the world builds.
@@ -321,7 +324,11 @@ func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *bi
 	pp, err := passwordpolicy.New(passwordpolicy.Policy{})
 	require.NoError(t, err)
 	a := &matrixAPI{w: w}
-	a.auth, err = auth.New(auth.Deps{Store: store, Hasher: w.hasher, Policy: pp, Keys: w.keys, Mail: w.mailer.outbox, Clock: w.clock, Access: policy}, auth.Config{Limits: auth.Limits{PerAccount: 1 << 30, PerIP: 1 << 30}})
+	if w.kms == nil {
+		w.kms, err = localkms.New(t.TempDir(), [][]byte{noise(32)})
+		require.NoError(t, err)
+	}
+	a.auth, err = auth.New(auth.Deps{Store: store, Hasher: w.hasher, Policy: pp, Keys: w.keys, Mail: w.mailer.outbox, Clock: w.clock, Access: policy, FactorKeys: w.kms}, auth.Config{Limits: auth.Limits{PerAccount: 1 << 30, PerIP: 1 << 30}})
 	require.NoError(t, err)
 	a.files, err = storage.New(storage.Deps{Store: store, Objects: w.objects, Clock: w.clock, ContentKey: noise(32), Policy: policy})
 	require.NoError(t, err)
@@ -337,10 +344,6 @@ func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *bi
 		UnsubscribeURL: func(shop ports.Shop, token string) string { return shops.URL(shop.Slug, "/u/"+token) },
 	})
 	require.NoError(t, err)
-	if w.kms == nil {
-		w.kms, err = localkms.New(t.TempDir(), [][]byte{noise(32)})
-		require.NoError(t, err)
-	}
 	a.hooks, err = webhooks.New(webhooks.Deps{Store: store, Keys: w.kms, Policy: policy, Clock: w.clock})
 	require.NoError(t, err)
 	var billingDeps *httpapi.BillingDeps

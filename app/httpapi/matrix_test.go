@@ -39,6 +39,7 @@ var bodyless = []string{
 	"POST /jobs/{job}/retry", "POST /auth/impersonation/exit",
 	"POST /billing/portal", "POST /billing/card", "POST /billing/connect", "POST /billing/connect/refresh", "POST /billing/refresh", "POST /messaging/messages/{message}/retry",
 	"POST /webhook-endpoints/{endpoint}/disable", "POST /webhook-endpoints/{endpoint}/enable",
+	"POST /auth/2fa/totp/enrol", "POST /auth/2fa/recovery-codes",
 }
 
 type spec struct{ target, body, contentType string }
@@ -88,6 +89,12 @@ func specFor(t *testing.T, r httpapi.Route, params map[string]string, n int64, o
 		s.body = fmt.Sprintf(`{"channel":"email","category":"transactional","to":{"email":"m%d@alpha.test"},"subject":"Hi","body":"x"}`, n)
 	case "POST /webhook-endpoints":
 		s.body = fmt.Sprintf(`{"url":"https://hooks-%d.example.test/in","events":["*"]}`, n)
+	case "POST /auth/2fa/totp/confirm", "POST /auth/2fa/step-up":
+		// Not a code at all: never confirms a factor or steps up by luck.
+		s.body = `{"code":"not-a-code"}`
+	case "PUT /shop/2fa-policy":
+		// Nobody required: the matrix's members stay served.
+		s.body = `{"all_members":false,"roles":[]}`
 	case "PUT /org/members":
 		s.body = fmt.Sprintf(`{"email":%q,"role":"admin"}`, params["email"])
 	case "POST /org/invitations/accept":

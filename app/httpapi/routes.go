@@ -62,6 +62,16 @@ type Route struct {
 	// HQ marks a route also served under HQPrefix; ViaHQ marks that copy.
 	HQ    bool
 	ViaHQ bool
+	// BeforeSecondFactor marks a session route served to a session that
+	// must still step up or enrol a second factor (auth.Principal.Pending):
+	// stepping up, enrolling, signing out, "who am I". Every other session
+	// route refuses such a session with 403 (AUTH-13).
+	BeforeSecondFactor bool
+	// Sensitive marks a session route that needs a recent authentication,
+	// and AAL2 from a user with a second factor
+	// (auth.Service.RequireRecentAuth): password, factor, role, policy and
+	// billing changes.
+	Sensitive bool
 	// RecordType, RecordParam and Action describe a capability route:
 	// the record type, the path parameter holding the record ID, and the
 	// action the link must grant.
@@ -80,6 +90,12 @@ type router struct {
 	csrf   *http.CrossOriginProtection
 	onShop func(http.Handler) http.Handler
 	sess   func(http.Handler) http.Handler
+	// pendingSess is sess that also serves a session that must still
+	// step up or enrol (Route.BeforeSecondFactor).
+	pendingSess func(http.Handler) http.Handler
+	// recent refuses a session without a recent authentication
+	// (Route.Sensitive).
+	recent func(http.Handler) http.Handler
 	hq     func(http.Handler) http.Handler // nil without tenancy
 	// onPlatform refuses any host but the public URL's own.
 	onPlatform func(http.Handler) http.Handler
@@ -144,7 +160,33 @@ func (rt *router) org(method, path string, perm access.OrgPermission, h http.Han
 	rt.memberRoute(Route{Method: method, Path: path, Access: AccessSession, OnShop: true, Permission: access.ShopRead, OrgPermission: perm}, h)
 }
 
+// beforeSecondFactor registers a session route that a session which must
+// still step up or enrol is served too (Route.BeforeSecondFactor); with
+// sensitive, it needs a recent authentication too.
+func (rt *router) beforeSecondFactor(method, path string, perm access.Permission, h http.HandlerFunc) {
+	r := Route{Method: method, Path: path, Access: AccessSession, OnShop: true, Permission: perm, BeforeSecondFactor: true}
+	rt.add(r, rt.csrf.Handler(rt.onShop(rt.pendingSess(h))))
+}
+
+// sensitiveRoute reports whether the session route method path (without
+// HQPrefix) changes a password, a factor, a role, the two-factor policy or
+// billing: it then needs a recent authentication (Route.Sensitive).
+func sensitiveRoute(method, path string) bool {
+	switch method + " " + path {
+	case "POST /auth/password",
+		"POST /auth/2fa/recovery-codes", "DELETE /auth/2fa/totp", "PUT /shop/2fa-policy",
+		"PATCH /members/{user}", "PUT /org/members",
+		"POST /billing/checkout", "POST /billing/portal", "POST /billing/card", "POST /billing/connect":
+		return true
+	}
+	return false
+}
+
 func (rt *router) memberRoute(r Route, h http.HandlerFunc) {
+	if sensitiveRoute(r.Method, r.Path) && rt.recent != nil {
+		r.Sensitive = true
+		h = rt.recent(h).ServeHTTP
+	}
 	rt.add(r, rt.csrf.Handler(rt.onShop(rt.sess(h))))
 	if r.HQ && rt.hq != nil {
 		v := r

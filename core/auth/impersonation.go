@@ -58,7 +58,9 @@ type ImpersonationStart struct {
 
 // StartImpersonation starts an impersonation of one member of one shop by
 // the operator whose cookie is operatorCookie (AUD-5). Its guard is the
-// operator session: ErrUnauthenticated without a valid one. It is
+// operator session: ErrUnauthenticated without a valid one, ErrForbidden
+// for one that has not used the operator's second factor (AAL2, AUTH-18).
+// It is
 // audit-first (AUD-3, audit.Before): an "impersonation.start" event with
 // outcome "attempted", naming the operator, the user, the reason and the
 // impersonation's end, is appended to the shop's log in its own unit of
@@ -74,6 +76,11 @@ func (s *Service) StartImpersonation(ctx context.Context, operatorCookie string,
 	op, err := s.AuthenticateOperator(ctx, operatorCookie)
 	if err != nil {
 		return ImpersonationStart{}, err
+	}
+	if op.AAL < ports.AAL2 {
+		// AUTH-18: only a session that used the operator's second factor
+		// may act as a member.
+		return ImpersonationStart{}, errOperatorAAL
 	}
 	c := in.Client.clean()
 	reason := strings.TrimSpace(in.Reason)
@@ -175,6 +182,9 @@ func (s *Service) EnterImpersonation(ctx context.Context, shop ports.ShopID, cod
 		sess, err := tx.Sessions().Create(ctx, ports.Session{
 			ID: ports.NewSessionID(), UserID: imp.UserID, TokenHash: hashToken(token), Method: MethodImpersonation,
 			UserAgent: c.UserAgent, IP: c.IP, ExpiresAt: imp.ExpiresAt, Impersonation: imp.ID,
+			// The operator used a second factor to start the
+			// impersonation (StartImpersonation).
+			AAL: ports.AAL2,
 		})
 		if err != nil {
 			return fmt.Errorf("create session: %w", err)

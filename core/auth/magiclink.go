@@ -121,5 +121,8 @@ func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token
 	if err := s.proveByLink(ctx, out.Principal.User, out.Principal.Session, at, c); err != nil {
 		return Issued{}, fmt.Errorf("magic link sign-in: %w", err)
 	}
+	if err := s.assess(ctx, &out.Principal); err != nil {
+		return Issued{}, fmt.Errorf("magic link sign-in: %w", err)
+	}
 	return out, nil
 }

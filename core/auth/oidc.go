@@ -142,6 +142,9 @@ func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (Issued, erro
 	if err != nil {
 		return Issued{}, fmt.Errorf("sign in with %s: %w", in.Provider, err)
 	}
+	if err := s.assess(ctx, &out.Principal); err != nil {
+		return Issued{}, fmt.Errorf("sign in with %s: %w", in.Provider, err)
+	}
 	return out, nil
 }
 

@@ -42,6 +42,9 @@ type OperatorPrincipal struct {
 	Name      string
 	Session   ports.OperatorSessionID
 	ExpiresAt time.Time
+	// AAL is ports.AAL2 when the session used the operator's second
+	// factor; an AAL1 session may only enrol one (AUTH-18).
+	AAL int
 }
 
 // Actor names the operator as audit events do.
@@ -52,6 +55,9 @@ func (p OperatorPrincipal) Actor() string { return "operator:" + p.Operator.Stri
 type OperatorIssued struct {
 	Cookie    string
 	Principal OperatorPrincipal
+	// RecoveryCodes are shown once, when the sign-in confirmed the
+	// operator's TOTP factor.
+	RecoveryCodes []string
 }
 
 // CreateOperator creates a platform operator (for the CLI: operators are
@@ -128,6 +134,11 @@ type OperatorSignInInput struct {
 	// Replace is the operator cookie the browser presented, if any; its
 	// session ends.
 	Replace string
+	// Code is the current code of the operator's TOTP factor (AUTH-18):
+	// required once the operator has a confirmed factor, and confirming a
+	// factor enrolled at `stockade operator create --totp` on first
+	// sign-in.
+	Code string
 }
 
 // OperatorSignIn checks an operator's e-mail and password and creates an
@@ -137,6 +148,15 @@ type OperatorSignInInput struct {
 // own first (ErrRateLimited over a limit), an unknown e-mail is verified
 // against the dummy hash, and every failure — unknown, wrong password,
 // disabled — answers the same error matching ports.ErrUnauthenticated.
+//
+// Second factor (AUTH-18): an operator with a confirmed TOTP factor must
+// give its current Code, which works once; the session is then AAL2. An
+// operator with a pending factor (enrolled by the CLI) who gives a valid
+// Code confirms it here and gets an AAL2 session and, once, the recovery
+// codes (OperatorIssued.RecoveryCodes). An operator with no factor, or a
+// pending one and no Code, gets an AAL1 session that may only enrol
+// (EnrolOperatorTOTP, ConfirmOperatorTOTP). A wrong or replayed code
+// answers ErrUnauthenticated, as a wrong password does.
 func (s *Service) OperatorSignIn(ctx context.Context, in OperatorSignInInput) (OperatorIssued, error) {
 	c := in.Client.clean()
 	email := ports.NormalizeEmail(in.Email)
@@ -181,6 +201,10 @@ func (s *Service) OperatorSignIn(ctx context.Context, in OperatorSignInInput) (O
 	case !ok || op.Disabled():
 		return OperatorIssued{}, errBadCredentials
 	}
+	aal, codes, err := s.operatorSecondFactor(ctx, op.ID, in.Code)
+	if err != nil {
+		return OperatorIssued{}, err
+	}
 
 	var upgraded string
 	if rehash {
@@ -213,7 +237,7 @@ func (s *Service) OperatorSignIn(ctx context.Context, in OperatorSignInInput) (O
 		var err error
 		sess, err = tx.Operators().CreateSession(ctx, ports.OperatorSession{
 			ID: ports.NewOperatorSessionID(), OperatorID: op.ID, TokenHash: hashToken(token),
-			UserAgent: c.UserAgent, IP: c.IP, ExpiresAt: now.Add(s.cfg.OperatorSessionLifetime),
+			UserAgent: c.UserAgent, IP: c.IP, ExpiresAt: now.Add(s.cfg.OperatorSessionLifetime), AAL: aal,
 		})
 		return err
 	})
@@ -223,10 +247,11 @@ func (s *Service) OperatorSignIn(ctx context.Context, in OperatorSignInInput) (O
 	if err := s.limiter.reset(ctx, accountLimit("opsignin", email, 0).key); err != nil {
 		s.log.WarnContext(ctx, "reset operator sign-in counter failed", "error", err)
 	}
-	s.log.InfoContext(ctx, "operator signed in", "operator", op.ID.String(), "ip", c.IP, "request_id", c.RequestID)
+	s.log.InfoContext(ctx, "operator signed in", "operator", op.ID.String(), "aal", aal, "ip", c.IP, "request_id", c.RequestID)
 	return OperatorIssued{
-		Cookie:    encodeOperatorCookie(s.keys, operatorCredential{ID: sess.ID, Token: token}),
-		Principal: OperatorPrincipal{Operator: op.ID, Email: op.Email, Name: op.Name, Session: sess.ID, ExpiresAt: sess.ExpiresAt},
+		Cookie:        encodeOperatorCookie(s.keys, operatorCredential{ID: sess.ID, Token: token}),
+		Principal:     OperatorPrincipal{Operator: op.ID, Email: op.Email, Name: op.Name, Session: sess.ID, ExpiresAt: sess.ExpiresAt, AAL: sess.AAL},
+		RecoveryCodes: codes,
 	}, nil
 }
 
@@ -266,7 +291,7 @@ func (s *Service) AuthenticateOperator(ctx context.Context, cookie string) (Oper
 			s.log.WarnContext(ctx, "operator session last-seen update failed", "error", err)
 		}
 	}
-	return OperatorPrincipal{Operator: op.ID, Email: op.Email, Name: op.Name, Session: sess.ID, ExpiresAt: sess.ExpiresAt}, nil
+	return OperatorPrincipal{Operator: op.ID, Email: op.Email, Name: op.Name, Session: sess.ID, ExpiresAt: sess.ExpiresAt, AAL: max(sess.AAL, ports.AAL1)}, nil
 }
 
 // OperatorSignOut ends the operator session the cookie names.

@@ -15,10 +15,18 @@ var errWrongPassword = fmt.Errorf("current password is wrong: %w", ports.ErrUnau
 // used to guess), ends every session of the user in every shop
 // (UserRepo.EndSessions), and replaces the current session with a fresh
 // one (AUTH-8). It returns the new cookie.
+// The fresh session keeps the current one's assurance level.
 // ErrUnauthenticated for a wrong current password, ErrInvalid for a new
-// password the policy refuses, ErrForbidden under impersonation.
+// password the policy refuses, ErrForbidden under impersonation and, as
+// for every sensitive action, without a recent authentication
+// (RequireRecentAuth).
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string, c Client) (Issued, error) {
 	if err := s.guardSelf(ctx, p); err != nil {
+		return Issued{}, err
+	}
+	// A sensitive action (AUTH-13): AAL2 for a user with a second factor,
+	// and a recent authentication.
+	if err := s.RequireRecentAuth(p); err != nil {
 		return Issued{}, err
 	}
 	if p.Impersonated() {
@@ -80,7 +88,7 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 		if err != nil {
 			return err
 		}
-		if out, err = s.mintSession(ctx, tx, p.User, p.Method, c, ""); err != nil {
+		if out, err = s.mintSessionAt(ctx, tx, p.User, p.Method, p.AAL, c, ""); err != nil {
 			return err
 		}
 		return s.appendAudit(ctx, tx, c, event{actor: p.Actor(), action: "auth.password.changed", target: "user:" + p.User.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"sessions_revoked_here": n - 1}})

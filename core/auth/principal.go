@@ -18,6 +18,19 @@ type Principal struct {
 	// as User through an impersonation session (AUD-5).
 	Impersonation ports.ImpersonationID
 	Impersonator  ports.OperatorID
+	// AAL is the session's assurance level (ports.AAL1 or ports.AAL2)
+	// and ReauthenticatedAt when its user last proved who they are
+	// (AUTH-13).
+	AAL               int
+	ReauthenticatedAt time.Time
+	// HasSecondFactor reports whether the user has a confirmed second
+	// factor.
+	HasSecondFactor bool
+	// Pending is what the session must do before it is served:
+	// PendingStepUp, PendingEnrol, or "" when it is served. Authenticate
+	// refuses a pending session; AuthenticatePending returns it, for the
+	// routes that let it step up or enrol.
+	Pending string
 }
 
 // Impersonated reports whether an operator is acting as the user.

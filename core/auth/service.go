@@ -10,6 +10,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/authmail"
@@ -57,6 +58,13 @@ type Config struct {
 	// started impersonation can be redeemed on the shop's host (default
 	// 2 minutes).
 	ImpersonationCodeTTL time.Duration
+	// ReauthWindow is how long after its last authentication (sign-in,
+	// step-up) a session may take sensitive actions: password and factor
+	// changes, role changes, billing changes (default 10 minutes).
+	ReauthWindow time.Duration
+	// TOTPIssuer names the service in authenticator apps (the otpauth://
+	// URI's issuer; default "Stockade").
+	TOTPIssuer string
 }
 
 // Limits bound attempts per account and per client address within a
@@ -96,6 +104,10 @@ func (c Config) WithDefaults() Config {
 	def(&c.OperatorIdleTimeout, 30*time.Minute)
 	def(&c.ImpersonationTTL, time.Hour)
 	def(&c.ImpersonationCodeTTL, 2*time.Minute)
+	def(&c.ReauthWindow, 10*time.Minute)
+	if c.TOTPIssuer == "" {
+		c.TOTPIssuer = "Stockade"
+	}
 	def(&c.Limits.Window, 15*time.Minute)
 	defInt(&c.Limits.PerAccount, 10)
 	defInt(&c.Limits.PerIP, 100)
@@ -131,6 +143,11 @@ type Deps struct {
 	// signed-in use cases (access.AccountSelf, access.MembersSessions);
 	// nil is the default.
 	Access *access.Policy
+	// FactorKeys seals users' and operators' TOTP secrets at rest (under
+	// FactorKeyScope). Without it the second-factor use cases answer
+	// ErrUnavailable, and operators cannot enrol the factor they need to
+	// impersonate.
+	FactorKeys ports.KeyManager
 }
 
 // Service runs the authentication use cases. It is safe for concurrent
@@ -149,6 +166,8 @@ type Service struct {
 	limiter   *limiter
 	dummy     *dummyHash
 	access    *access.Policy
+	// factorKeys seals TOTP secrets; nil without one (errNoFactorKeys).
+	factorKeys ports.KeyManager
 }
 
 // New returns a Service. It returns an error matching ports.ErrInvalid
@@ -178,6 +197,8 @@ func New(d Deps, cfg Config) (*Service, error) {
 		log:       d.Logger,
 		cfg:       cfg,
 		access:    d.Access,
+
+		factorKeys: d.FactorKeys,
 	}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
@@ -237,6 +258,9 @@ func ResolveInShop(ctx context.Context, store ports.Store, shop ports.ShopID, id
 			return err
 		}
 		out = ports.ResolvedSession{Session: sess, Role: m.Role}
+		if out.TwoFactor, err = tx.TwoFactorPolicy().Get(ctx); err != nil {
+			return err
+		}
 		if sess.Impersonation.IsZero() {
 			return nil
 		}
@@ -257,6 +281,14 @@ func ResolveInShop(ctx context.Context, store ports.Store, shop ports.ShopID, id
 		var err error
 		if out.ValidAfter, err = tx.Users().SessionsValidAfter(ctx, out.Session.UserID); err != nil {
 			return err
+		}
+		f, err := tx.SecondFactors().TOTP(ctx, ports.UserFactors(out.Session.UserID))
+		switch {
+		case errors.Is(err, ports.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			out.HasSecondFactor = f.Confirmed()
 		}
 		if out.Impersonator.IsZero() {
 			return nil

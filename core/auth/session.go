@@ -35,7 +35,29 @@ var (
 // operator in Principal.Impersonator. It ends at its fixed ExpiresAt
 // whatever its use; the first request after that is refused, ends the
 // session and appends an "impersonation.expired" event.
+//
+// A session that must use or enrol a second factor first (AUTH-13: see
+// Principal.Pending) is refused with ErrStepUpRequired or
+// ErrEnrolRequired, which match ports.ErrForbidden: the check is made here,
+// on every use of a session, from the policy and factors in the store at
+// the time of the request.
 func (s *Service) Authenticate(ctx context.Context, shop ports.ShopID, cookie string) (Principal, error) {
+	p, err := s.AuthenticatePending(ctx, shop, cookie)
+	if err != nil {
+		return Principal{}, err
+	}
+	if err := PendingError(p); err != nil {
+		return Principal{}, err
+	}
+	return p, nil
+}
+
+// AuthenticatePending is Authenticate that also returns a principal whose
+// session must still step up or enrol (Principal.Pending set), for the
+// routes that serve exactly that: stepping up, enrolling, signing out,
+// "who am I". Every other use of such a principal must be refused
+// (PendingError).
+func (s *Service) AuthenticatePending(ctx context.Context, shop ports.ShopID, cookie string) (Principal, error) {
 	cred, err := decodeSessionCookie(s.keys, shop, cookie)
 	if err != nil {
 		return Principal{}, err
@@ -65,7 +87,10 @@ func (s *Service) Authenticate(ctx context.Context, shop ports.ShopID, cookie st
 	case now.Sub(sess.LastSeenAt) >= s.cfg.LastSeenInterval:
 		s.touch(ctx, shop, sess.ID, now)
 	}
-	return principalOf(shop, sess, rs.Role, rs.Impersonator), nil
+	p := principalOf(shop, sess, rs.Role, rs.Impersonator)
+	p.HasSecondFactor = rs.HasSecondFactor
+	p.Pending = pendingOf(sess.AAL, p.Impersonated(), rs.HasSecondFactor, rs.TwoFactor, rs.Role)
+	return p, nil
 }
 
 // touch records that the session was used. A failure is logged, not
@@ -83,6 +108,7 @@ func principalOf(shop ports.ShopID, sess ports.Session, role ports.Role, imperso
 	return Principal{
 		Shop: shop, User: sess.UserID, Role: role, Session: sess.ID, Method: sess.Method, ExpiresAt: sess.ExpiresAt,
 		Impersonation: sess.Impersonation, Impersonator: impersonator,
+		AAL: max(sess.AAL, ports.AAL1), ReauthenticatedAt: sess.ReauthenticatedAt,
 	}
 }
 
@@ -103,6 +129,11 @@ func (s *Service) IssueSession(ctx context.Context, tx ports.ShopTx, user ports.
 }
 
 func (s *Service) mintSession(ctx context.Context, tx ports.ShopTx, user ports.UserID, method string, c Client, replace string) (Issued, error) {
+	return s.mintSessionAt(ctx, tx, user, method, ports.AAL1, c, replace)
+}
+
+// mintSessionAt is mintSession at assurance level aal.
+func (s *Service) mintSessionAt(ctx context.Context, tx ports.ShopTx, user ports.UserID, method string, aal int, c Client, replace string) (Issued, error) {
 	if old, err := decodeSessionCookie(s.keys, tx.ShopID(), replace); err == nil {
 		// End the presented session only if the cookie still holds its
 		// current token: a retired cookie has no power left.
@@ -127,6 +158,7 @@ func (s *Service) mintSession(ctx context.Context, tx ports.ShopTx, user ports.U
 		UserAgent: c.UserAgent,
 		IP:        c.IP,
 		ExpiresAt: now.Add(s.cfg.SessionLifetime),
+		AAL:       aal,
 	})
 	if err != nil {
 		return Issued{}, fmt.Errorf("create session: %w", err)

@@ -43,6 +43,10 @@ type SignInInput struct {
 // error, matching ports.ErrUnauthenticated. A hash at an older scheme or
 // weaker parameters is replaced by one at current parameters after a
 // successful check.
+//
+// The session is AAL1; the returned principal's Pending says whether it
+// must step up (a user with a second factor) or enrol (a member the shop's
+// policy requires to have one) before it is served.
 func (s *Service) SignIn(ctx context.Context, in SignInInput) (Issued, error) {
 	c := in.Client.clean()
 	email := ports.NormalizeEmail(in.Email)
@@ -105,6 +109,11 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Issued, error) {
 	}
 	if err := s.limiter.reset(ctx, accountLimit("signin", email, 0).key); err != nil {
 		s.log.WarnContext(ctx, "reset sign-in counter failed", "error", err)
+	}
+	// The session is AAL1: a user with a second factor steps up next,
+	// and a member the shop requires to have one enrols (AUTH-13).
+	if err := s.assess(ctx, &out.Principal); err != nil {
+		return Issued{}, fmt.Errorf("sign in: %w", err)
 	}
 	return out, nil
 }

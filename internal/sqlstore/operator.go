@@ -142,12 +142,13 @@ type operatorSessionRow struct {
 	CreatedAt  Time                    `db:"created_at"`
 	LastSeenAt Time                    `db:"last_seen_at"`
 	ExpiresAt  Time                    `db:"expires_at"`
+	AAL        int                     `db:"aal"`
 }
 
 func (r operatorSessionRow) port() ports.OperatorSession {
 	return ports.OperatorSession{
 		ID: r.ID, OperatorID: r.OperatorID, TokenHash: r.TokenHash, UserAgent: r.UserAgent, IP: r.IP,
-		CreatedAt: r.CreatedAt.Time, LastSeenAt: r.LastSeenAt.Time, ExpiresAt: r.ExpiresAt.Time,
+		CreatedAt: r.CreatedAt.Time, LastSeenAt: r.LastSeenAt.Time, ExpiresAt: r.ExpiresAt.Time, AAL: r.AAL,
 	}
 }
 
@@ -157,9 +158,12 @@ func (r operators) CreateSession(ctx context.Context, s ports.OperatorSession) (
 	}
 	now := r.t.now()
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = now, now, ports.Timestamp(s.ExpiresAt)
+	if s.AAL == 0 {
+		s.AAL = ports.AAL1
+	}
 	s.TokenHash = cloneBytes(s.TokenHash)
-	_, err := r.t.exec(ctx, `INSERT INTO operator_sessions (id, operator_id, token_hash, user_agent, ip, created_at, last_seen_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.OperatorID, s.TokenHash, s.UserAgent, s.IP, now, now, s.ExpiresAt)
+	_, err := r.t.exec(ctx, `INSERT INTO operator_sessions (id, operator_id, token_hash, user_agent, ip, created_at, last_seen_at, expires_at, aal)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.OperatorID, s.TokenHash, s.UserAgent, s.IP, now, now, s.ExpiresAt, s.AAL)
 	if err != nil {
 		return ports.OperatorSession{}, r.t.wrap("create operator session", err)
 	}
@@ -174,7 +178,7 @@ func (r operators) Session(ctx context.Context, id ports.OperatorSessionID) (por
 		OpCreated  Time   `db:"op_created_at"`
 		DisabledAt Time   `db:"disabled_at"`
 	}
-	err := r.t.get(ctx, &row, `SELECT s.id, s.operator_id, s.token_hash, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at,
+	err := r.t.get(ctx, &row, `SELECT s.id, s.operator_id, s.token_hash, s.user_agent, s.ip, s.created_at, s.last_seen_at, s.expires_at, s.aal,
 			o.email, o.name, o.created_at AS op_created_at, o.disabled_at
 		FROM operator_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.id = ?`, id)
 	if err != nil {
@@ -193,6 +197,28 @@ func (r operators) TouchSession(ctx context.Context, id ports.OperatorSessionID,
 		return r.t.notFound("touch operator session")
 	}
 	return nil
+}
+
+func (r operators) SetSessionAAL(ctx context.Context, id ports.OperatorSessionID, aal int) error {
+	if aal != ports.AAL1 && aal != ports.AAL2 {
+		return ports.Invalid("aal", "must be 1 or 2")
+	}
+	n, err := r.t.exec(ctx, `UPDATE operator_sessions SET aal = ? WHERE id = ?`, aal, id)
+	if err != nil {
+		return r.t.wrap("set operator session aal", err)
+	}
+	if n == 0 {
+		return r.t.notFound("set operator session aal")
+	}
+	return nil
+}
+
+func (r operators) DeleteSessionsOf(ctx context.Context, id ports.OperatorID) (int, error) {
+	n, err := r.t.exec(ctx, `DELETE FROM operator_sessions WHERE operator_id = ?`, id)
+	if err != nil {
+		return 0, r.t.wrap("delete operator sessions", err)
+	}
+	return int(n), nil
 }
 
 func (r operators) DeleteSession(ctx context.Context, id ports.OperatorSessionID) error {

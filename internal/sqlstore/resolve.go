@@ -12,6 +12,43 @@ type resolvedRow struct {
 	SessionRow
 	Role       ports.Role `db:"role"`
 	ValidAfter Time       `db:"sessions_valid_after"`
+	AssuranceRow
+}
+
+// AssuranceRow is what a session resolve reads beside the session for the
+// second-factor checks (AUTH-13): the shop's two-factor policy (NULL
+// without one) and whether the session's user has a confirmed TOTP
+// factor. The columns are AssuranceCols over the join AssuranceJoin, with
+// the session aliased s.
+type AssuranceRow struct {
+	PolicyAll   *bool   `db:"policy_all"`
+	PolicyRoles *string `db:"policy_roles"`
+	HasFactor   bool    `db:"has_factor"`
+}
+
+// AssuranceCols are AssuranceRow's columns, in the order of its Dest.
+const AssuranceCols = `p.all_members AS policy_all, p.roles AS policy_roles, ` +
+	`EXISTS (SELECT 1 FROM user_totp f WHERE f.user_id = s.user_id AND f.confirmed_at IS NOT NULL) AS has_factor`
+
+// AssuranceJoin joins the session's shop's two-factor policy. The policy
+// table is a tenant table: the join names the session's shop, and row-level
+// security on Postgres binds it to the resolving shop too.
+const AssuranceJoin = `LEFT JOIN two_factor_policies p ON p.shop_id = s.shop_id`
+
+// Dest returns pointers to a's fields in the order of AssuranceCols.
+func (a *AssuranceRow) Dest() []any { return []any{&a.PolicyAll, &a.PolicyRoles, &a.HasFactor} }
+
+// Apply sets the second-factor fields of out from a.
+func (a AssuranceRow) Apply(out *ports.ResolvedSession) {
+	out.HasSecondFactor = a.HasFactor
+	if a.PolicyAll == nil {
+		return
+	}
+	p := ports.TwoFactorPolicy{AllMembers: *a.PolicyAll}
+	if a.PolicyRoles != nil {
+		p.Roles = ports.DecodePolicyRoles(*a.PolicyRoles)
+	}
+	out.TwoFactor = p.Normalize()
 }
 
 // ResolveSession implements ports.SessionResolver with plain SQL on q, a
@@ -37,14 +74,16 @@ func ResolveSession(ctx context.Context, q Querier, d Dialect, shop ports.ShopID
 	r := runner{q: q, d: d}
 	var row resolvedRow
 	err := r.get(ctx, &row, `SELECT s.id, s.user_id, s.token_hash, s.method, s.user_agent, s.ip,
-			s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, m.role, u.sessions_valid_after
+			s.created_at, s.last_seen_at, s.expires_at, s.impersonation_id, s.aal, s.reauthenticated_at,
+			m.role, u.sessions_valid_after, `+AssuranceCols+`
 		FROM sessions s JOIN memberships m ON m.shop_id = s.shop_id AND m.user_id = s.user_id
-		JOIN users u ON u.id = s.user_id
+		JOIN users u ON u.id = s.user_id `+AssuranceJoin+`
 		WHERE s.shop_id = ? AND s.id = ?`, shop, id)
 	if err != nil {
 		return ports.ResolvedSession{}, r.wrap("resolve session", err)
 	}
 	out := ports.ResolvedSession{Session: row.Session(), Role: row.Role, ValidAfter: row.ValidAfter.Time}
+	row.AssuranceRow.Apply(&out)
 	if row.Impersonation == nil {
 		return out, nil
 	}

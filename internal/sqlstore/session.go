@@ -31,13 +31,17 @@ type SessionRow struct {
 	ExpiresAt  Time            `db:"expires_at"`
 	// Impersonation is NULL for a member's own session.
 	Impersonation *ports.ImpersonationID `db:"impersonation_id"`
+	AAL           int                    `db:"aal"`
+	// ReauthenticatedAt is NULL until the first re-authentication: the
+	// session's creation counts as one.
+	ReauthenticatedAt Time `db:"reauthenticated_at"`
 }
 
 // Dest returns pointers to r's fields in the order of the columns
 // SessionCols names, for a scan by position.
 func (r *SessionRow) Dest() []any {
 	return []any{&r.ID, &r.UserID, &r.TokenHash, &r.Method, &r.UserAgent, &r.IP,
-		&r.CreatedAt, &r.LastSeenAt, &r.ExpiresAt, &r.Impersonation}
+		&r.CreatedAt, &r.LastSeenAt, &r.ExpiresAt, &r.Impersonation, &r.AAL, &r.ReauthenticatedAt}
 }
 
 // Session returns the session r holds.
@@ -45,6 +49,10 @@ func (r SessionRow) Session() ports.Session {
 	s := ports.Session{
 		ID: r.ID, UserID: r.UserID, TokenHash: r.TokenHash, Method: r.Method, UserAgent: r.UserAgent, IP: r.IP,
 		CreatedAt: r.CreatedAt.Time, LastSeenAt: r.LastSeenAt.Time, ExpiresAt: r.ExpiresAt.Time,
+		AAL: r.AAL, ReauthenticatedAt: r.ReauthenticatedAt.Time,
+	}
+	if s.ReauthenticatedAt.IsZero() {
+		s.ReauthenticatedAt = s.CreatedAt
 	}
 	if r.Impersonation != nil {
 		s.Impersonation = *r.Impersonation
@@ -54,7 +62,7 @@ func (r SessionRow) Session() ports.Session {
 
 // SessionCols is the column list every session read selects, in the order
 // of SessionRow's fields (SessionRow.Dest).
-const SessionCols = `id, user_id, token_hash, method, user_agent, ip, created_at, last_seen_at, expires_at, impersonation_id`
+const SessionCols = `id, user_id, token_hash, method, user_agent, ip, created_at, last_seen_at, expires_at, impersonation_id, aal, reauthenticated_at`
 
 // Create inserts the session; the foreign keys refuse a user who is not a
 // member of this shop, or an impersonation of another shop (ErrNotFound).
@@ -63,11 +71,14 @@ func (r sessions) Create(ctx context.Context, s ports.Session) (ports.Session, e
 		return ports.Session{}, err
 	}
 	now := r.t.now()
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = now, now, ports.Timestamp(s.ExpiresAt)
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.ReauthenticatedAt = now, now, ports.Timestamp(s.ExpiresAt), now
+	if s.AAL == 0 {
+		s.AAL = ports.AAL1
+	}
 	s.TokenHash = cloneBytes(s.TokenHash)
 	_, err := r.t.exec(ctx, `INSERT INTO sessions (shop_id, `+SessionCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.t.shop, s.ID, s.UserID, s.TokenHash, s.Method, s.UserAgent, s.IP, now, now, s.ExpiresAt, optionalImpersonation(s.Impersonation))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.t.shop, s.ID, s.UserID, s.TokenHash, s.Method, s.UserAgent, s.IP, now, now, s.ExpiresAt, optionalImpersonation(s.Impersonation), s.AAL, now)
 	if err != nil {
 		return ports.Session{}, r.t.wrap("create session", err)
 	}
@@ -108,6 +119,14 @@ func (r sessions) Rotate(ctx context.Context, id ports.SessionID, tokenHash []by
 		return ports.Invalid("token hash", "must be a SHA-256 digest")
 	}
 	return r.one(ctx, "rotate session", `UPDATE sessions SET token_hash = ? WHERE shop_id = ? AND id = ?`, tokenHash, r.t.shop, id)
+}
+
+func (r sessions) Reauthenticate(ctx context.Context, id ports.SessionID, aal int, at time.Time) error {
+	if aal != ports.AAL1 && aal != ports.AAL2 {
+		return ports.Invalid("aal", "must be 1 or 2")
+	}
+	return r.one(ctx, "reauthenticate session", `UPDATE sessions SET aal = ?, reauthenticated_at = ? WHERE shop_id = ? AND id = ?`,
+		aal, ports.Timestamp(at), r.t.shop, id)
 }
 
 func (r sessions) Delete(ctx context.Context, id ports.SessionID) error {

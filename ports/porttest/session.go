@@ -96,6 +96,9 @@ func testSessions(t *testing.T, newStore StoreHarness) {
 		assert.Equal(t, created.CreatedAt, created.LastSeenAt, "LastSeenAt starts at CreatedAt")
 		want := in
 		want.CreatedAt, want.LastSeenAt, want.ExpiresAt = created.CreatedAt, created.CreatedAt, ports.Timestamp(in.ExpiresAt)
+		// A session stored without a level is AAL1, and signing in is its
+		// first authentication (AUTH-13).
+		want.AAL, want.ReauthenticatedAt = ports.AAL1, created.CreatedAt
 		assert.Equal(t, want, created, "Create returns the session as stored")
 		got, err := getSession(s, shop, in.ID)
 		require.NoError(t, err)

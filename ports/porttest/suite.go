@@ -96,6 +96,7 @@ func storeEntries() []storeEntry {
 		{"MessagingSettings", TestMessagingSettings},
 		{"Capabilities", TestCapabilities},
 		{"WebhookEndpoints", TestWebhookEndpoints},
+		{"SecondFactors", TestSecondFactors},
 		{"Operators", TestOperators},
 		{"Impersonations", TestImpersonations},
 		{"TenantBoundary", TestTenantBoundary},
@@ -225,6 +226,11 @@ func TestImpersonations(t *testing.T, s StoreSuite) { s.check(t); testImpersonat
 // TestWebhookEndpoints checks ShopTx.WebhookEndpoints.
 func TestWebhookEndpoints(t *testing.T, s StoreSuite) { s.check(t); testWebhookEndpoints(t, s.New) }
 
+// TestSecondFactors runs the second-factor contract: users' and
+// operators' TOTP factors and recovery codes, each shop's two-factor
+// policy, and the assurance level of sessions (AUTH-11, AUTH-13, AUTH-18).
+func TestSecondFactors(t *testing.T, s StoreSuite) { s.check(t); testSecondFactors(t, s.New) }
+
 // TestTenantBoundary attacks the tenant boundary of every repository: one
 // shop's unit of work reaching another shop's rows, in-flight rows, a
 // caller-supplied shop ID the store must ignore, the same IDs in two
@@ -241,6 +247,7 @@ func TestTenantBoundary(t *testing.T, s StoreSuite) {
 	testMessagingTenantBoundary(t, newStore)
 	testCapabilityTenantBoundary(t, newStore)
 	t.Run("WebhookEndpoints", func(t *testing.T) { testWebhookTenantBoundary(t, newStore) })
+	t.Run("TwoFactorPolicy", func(t *testing.T) { testTwoFactorPolicyTenantBoundary(t, newStore) })
 	testImpersonationTenantBoundary(t, newStore)
 	t.Run("InFlight", func(t *testing.T) { testInFlightTenantBoundary(t, newStore) })
 	t.Run("CallerShopIgnored", func(t *testing.T) { testCallerShopIgnored(t, newStore) })

@@ -48,7 +48,8 @@ type OpenAPIInfo struct {
 //   - the route's access in x-stockade-* extensions: x-stockade-access,
 //     x-stockade-host (shop, platform or any), x-stockade-permission,
 //     x-stockade-org-permission, x-stockade-hq (also served under
-//     HQPrefix), x-stockade-via-hq (that copy) and x-stockade-capability.
+//     HQPrefix; set on the route, not on that copy), x-stockade-via-hq
+//     (the copy) and x-stockade-capability.
 //
 // Success answers are described by their status class only. An error
 // names a body type whose schema cannot be derived.
@@ -200,27 +201,21 @@ func (b *openAPIBuilder) health() {
 			"type": "object", "properties": map[string]any{"status": map[string]any{"const": v}}, "required": []string{"status"},
 		}}}
 	}
-	anyHost := b.serversFor(Route{})
-	b.paths["/healthz"] = map[string]any{"get": map[string]any{
-		"operationId": "get_healthz", "tags": []string{"health"}, "security": []any{},
-		"summary":   "Liveness: the process serves.",
-		"servers":   anyHost,
-		"responses": map[string]any{"200": map[string]any{"description": "The process serves.", "content": status("ok")}},
-	}}
-	b.paths["/readyz"] = map[string]any{"get": map[string]any{
-		"operationId": "get_readyz", "tags": []string{"health"}, "security": []any{},
-		"summary": "Readiness: the store answers within 2 s.",
-		"servers": anyHost,
-		"responses": map[string]any{
-			"200": map[string]any{"description": "Ready.", "content": status("ready")},
-			"503": map[string]any{"$ref": "#/components/responses/ServerProblem"},
-		},
-	}}
-	for _, p := range []string{"/healthz", "/readyz"} {
-		if anyHost == nil {
-			delete(b.paths[p]["get"].(map[string]any), "servers")
+	check := func(id, summary string, responses map[string]any) map[string]any {
+		op := map[string]any{"operationId": id, "tags": []string{"health"}, "security": []any{}, "summary": summary, "responses": responses}
+		if s := b.serversFor(Route{}); s != nil {
+			op["servers"] = s
 		}
+		return map[string]any{"get": op}
 	}
+	b.paths["/healthz"] = check("get_healthz", "Liveness: the process serves.", map[string]any{
+		"200": map[string]any{"description": "The process serves.", "content": status("ok")},
+	})
+	b.paths["/readyz"] = check("get_readyz", "Readiness: the store answers within 2 s.", map[string]any{
+		"200": map[string]any{"description": "Ready.", "content": status("ready")},
+		"503": map[string]any{"$ref": "#/components/responses/ServerProblem"},
+	})
+	b.opIDs["get_healthz"], b.opIDs["get_readyz"] = true, true
 }
 
 // serversFor returns the operation-level servers of r: nil for a route on
@@ -339,7 +334,7 @@ func (b *openAPIBuilder) operation(r Route) error {
 	default:
 		op["security"] = []any{}
 	}
-	if r.HQ {
+	if r.HQ && !r.ViaHQ {
 		op["x-stockade-hq"] = true
 	}
 	if r.ViaHQ {
@@ -405,11 +400,11 @@ func routeAccessText(r Route) string {
 			s += " Served on any host."
 		}
 	}
-	if r.HQ {
+	switch {
+	case r.ViaHQ:
+		s += " The HQ copy of " + strings.TrimPrefix(r.Path, HQPrefix) + ": an org owner or admin signed in on any shop of the org acts in the shop named by {hq_shop}."
+	case r.HQ:
 		s += " Also served under " + HQPrefix + " to the org's owners and admins (HQ)."
-	}
-	if r.ViaHQ {
-		s += " The HQ copy: an org owner or admin signed in on any shop of the org acts in the shop named by {hq_shop}."
 	}
 	return s
 }

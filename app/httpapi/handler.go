@@ -156,11 +156,10 @@ func New(d Deps) *API {
 		billingRoutes(rt, d.Auth, *d.Billing)
 	}
 
-	info := OpenAPIInfo{Version: buildVersion()}
+	doc.routes, doc.info = rt.routes, OpenAPIInfo{Version: buildVersion()}
 	if d.Auth != nil && d.Auth.Shops != nil {
-		info.PublicURL = d.Auth.Shops.PublicURL("")
+		doc.info.PublicURL = d.Auth.Shops.PublicURL("")
 	}
-	doc.body, doc.err = OpenAPI(rt.routes, info)
 
 	var h http.Handler = routeOrProblem(mux)
 	h = Recover(log)(h)

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/stockadehq/stockade/core/auth"
 )
@@ -67,23 +68,33 @@ func OpenAPI(routes []Route, info OpenAPIInfo) ([]byte, error) {
 
 // OpenAPI returns the document the API serves at OpenAPIRoute (see the
 // function OpenAPI), or the error that kept it from being built.
-func (a *API) OpenAPI() ([]byte, error) { return a.openapi.body, a.openapi.err }
+func (a *API) OpenAPI() ([]byte, error) { return a.openapi.get() }
 
-// openAPIDoc is the document New built, served by serve.
+// openAPIDoc is the API's own document, built from its routes on first
+// use.
 type openAPIDoc struct {
-	body []byte
-	err  error
+	routes []Route
+	info   OpenAPIInfo
+	once   sync.Once
+	body   []byte
+	err    error
+}
+
+func (d *openAPIDoc) get() ([]byte, error) {
+	d.once.Do(func() { d.body, d.err = OpenAPI(d.routes, d.info) })
+	return d.body, d.err
 }
 
 func (d *openAPIDoc) serve(w http.ResponseWriter, r *http.Request) {
-	if d.err != nil {
-		WriteProblem(w, r, fmt.Errorf("build the OpenAPI document: %w", d.err))
+	body, err := d.get()
+	if err != nil {
+		WriteProblem(w, r, fmt.Errorf("build the OpenAPI document: %w", err))
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-cache")
-	_, _ = w.Write(d.body)
+	_, _ = w.Write(body)
 }
 
 // buildVersion is the main module's version as the Go toolchain recorded

@@ -121,6 +121,7 @@ func requireLink(svc *capability.Service, l LinkRoute, trustXFF bool) func(next 
 	return func(next http.Handler) http.Handler { return linkGuard(svc, l, trustXFF, next) }
 }
 
+// linkGuard is requireLink's middleware around next.
 func linkGuard(svc *capability.Service, l LinkRoute, trustXFF bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()

@@ -40,11 +40,11 @@ import (
 func authRoutes(rt *router, d AuthDeps) {
 	h := &authHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor}
 	mailproofRoutes(rt, h)
-	rt.public("POST", "/auth/signin", h.signIn)
+	rt.public("POST", "/auth/signin", h.signIn).json(signInRequest{})
 	rt.beforeSecondFactor("POST", "/auth/signout", access.AccountSelf, h.signOut)
-	rt.public("POST", "/auth/magic-link", h.requestMagicLink)
+	rt.public("POST", "/auth/magic-link", h.requestMagicLink).json(emailRequest{})
 	rt.public("GET", "/auth/magic-link", h.magicLinkPage)
-	rt.public("POST", "/auth/magic-link/consume", h.consumeMagicLink)
+	rt.public("POST", "/auth/magic-link/consume", h.consumeMagicLink).json(tokenRequest{}).form()
 	rt.public("GET", "/auth/oidc/{provider}/start", h.oidcStart)
 	rt.public("GET", "/auth/oidc/{provider}/callback", h.oidcCallback)
 	rt.beforeSecondFactor("GET", "/auth/me", access.AccountSelf, h.me)
@@ -52,7 +52,7 @@ func authRoutes(rt *router, d AuthDeps) {
 	rt.member("DELETE", "/auth/sessions/{session}", access.AccountSelf, false, h.revokeSession)
 	rt.member("POST", "/auth/sessions/revoke-others", access.AccountSelf, false, h.revokeOthers)
 	rt.member("DELETE", "/auth/members/{user}/sessions", access.MembersSessions, false, h.revokeMember)
-	rt.member("POST", "/auth/password", access.AccountSelf, false, h.changePassword)
+	rt.member("POST", "/auth/password", access.AccountSelf, false, h.changePassword).json(changePasswordRequest{})
 	secondFactorRoutes(rt, h)
 }
 
@@ -86,11 +86,14 @@ func bodyOf(p auth.Principal) sessionBody {
 		AAL: p.AAL, ReauthenticatedAt: p.ReauthenticatedAt, SecondFactor: p.Pending}
 }
 
+// signInRequest is the body of POST /auth/signin.
+type signInRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
 func (h *authHandlers) signIn(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
+	var in signInRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -197,12 +200,15 @@ func (h *authHandlers) revokeMember(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, map[string]int{"revoked": n})
 }
 
+// changePasswordRequest is the body of POST /auth/password.
+type changePasswordRequest struct {
+	Current string `json:"current_password"`
+	New     string `json:"new_password"`
+}
+
 func (h *authHandlers) changePassword(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalFrom(r.Context())
-	var in struct {
-		Current string `json:"current_password"`
-		New     string `json:"new_password"`
-	}
+	var in changePasswordRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return

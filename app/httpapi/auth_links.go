@@ -11,10 +11,20 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
+// emailRequest is a body naming an address: a magic link's or a
+// password reset's.
+type emailRequest struct {
+	Email string `json:"email"`
+}
+
+// tokenRequest is a body presenting a mailed token: a magic link's, or an
+// org invitation's.
+type tokenRequest struct {
+	Token string `json:"token"`
+}
+
 func (h *authHandlers) requestMagicLink(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Email string `json:"email"`
-	}
+	var in emailRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -77,9 +87,7 @@ func (h *authHandlers) consumeMagicLink(w http.ResponseWriter, r *http.Request) 
 		}
 		token = r.PostForm.Get("token")
 	} else {
-		var in struct {
-			Token string `json:"token"`
-		}
+		var in tokenRequest
 		if err := decodeJSON(w, r, &in); err != nil {
 			WriteProblem(w, r, err)
 			return

@@ -30,20 +30,23 @@ const signUpAccepted = "Check your mail: we sent a link to this address. Follow 
 const resetAccepted = "If this address has an account, a link to reset its password is on its way."
 
 func mailproofRoutes(rt *router, h *authHandlers) {
-	rt.bare("POST", "/auth/signup", h.signUp)
+	rt.bare("POST", "/auth/signup", h.signUp).json(signUpRequest{})
 	rt.bare("GET", "/auth/verify", h.verifyPage)
-	rt.bare("POST", "/auth/verify", h.verify)
-	rt.bare("POST", "/auth/password-reset", h.requestReset)
+	rt.bare("POST", "/auth/verify", h.verify).json(tokenPost{}).form()
+	rt.bare("POST", "/auth/password-reset", h.requestReset).json(emailRequest{})
 	rt.bare("GET", "/auth/password-reset", h.resetPage)
-	rt.bare("POST", "/auth/password-reset/confirm", h.reset)
+	rt.bare("POST", "/auth/password-reset/confirm", h.reset).json(tokenPost{}).form()
+}
+
+// signUpRequest is the body of POST /auth/signup.
+type signUpRequest struct {
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	Password string `json:"password"`
 }
 
 func (h *authHandlers) signUp(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Email    string `json:"email"`
-		Name     string `json:"name"`
-		Password string `json:"password"`
-	}
+	var in signUpRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -110,9 +113,7 @@ func (h *authHandlers) verify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *authHandlers) requestReset(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Email string `json:"email"`
-	}
+	var in emailRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return

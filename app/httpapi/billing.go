@@ -54,7 +54,7 @@ func billingRoutes(rt *router, a *AuthDeps, d BillingDeps) {
 	if a != nil {
 		h.shops = a.Shops
 		rt.member("GET", "/billing", access.BillingRead, false, h.state)
-		rt.member("POST", "/billing/checkout", access.BillingManage, false, h.checkout)
+		rt.member("POST", "/billing/checkout", access.BillingManage, false, h.checkout).json(checkoutRequest{})
 		rt.member("POST", "/billing/portal", access.BillingManage, false, h.portal)
 		rt.member("POST", "/billing/card", access.BillingManage, false, h.card)
 		rt.member("POST", "/billing/connect", access.BillingManage, false, h.connect)
@@ -160,10 +160,13 @@ func redirectJSON(w http.ResponseWriter, rd ports.Redirect) {
 	writeJSON(w, "application/json", http.StatusOK, out)
 }
 
+// checkoutRequest is the body of POST /billing/checkout.
+type checkoutRequest struct {
+	Plan string `json:"plan" doc:"the plan's name, one of the configured plans"`
+}
+
 func (h *billingHandlers) checkout(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Plan string `json:"plan"`
-	}
+	var in checkoutRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return

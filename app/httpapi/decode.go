@@ -20,6 +20,7 @@ const maxJSONBody = 64 << 10
 // maxJSONBody bytes sent as application/json, into v, refusing unknown
 // fields. Every refusal matches ports.ErrInvalid.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	probeBody(r, v)
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return ports.Invalid("content-type", "must be application/json")

@@ -44,8 +44,8 @@ type FilesDeps struct {
 func filesRoutes(rt *router, a AuthDeps, d FilesDeps) {
 	h := &fileHandlers{svc: d.Service, shops: a.Shops, trustXFF: a.TrustForwardedFor}
 	rt.member("POST", "/files", access.FilesUpload, true, rt.stream(http.HandlerFunc(h.upload)))
-	rt.member("POST", "/files/uploads", access.FilesUpload, true, h.requestUpload)
-	rt.member("POST", "/files/{file}/finalize", access.FilesUpload, true, h.finalize)
+	rt.member("POST", "/files/uploads", access.FilesUpload, true, h.requestUpload).json(uploadRequest{})
+	rt.member("POST", "/files/{file}/finalize", access.FilesUpload, true, h.finalize).json(finalizeRequest{})
 	rt.member("GET", "/files", access.FilesRead, true, h.list)
 	rt.member("GET", "/files/{file}/download", access.FilesRead, true, h.download)
 	rt.member("DELETE", "/files/{file}", access.FilesDelete, true, h.delete)
@@ -114,13 +114,16 @@ func (b shortBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// uploadRequest is the body of POST /files/uploads.
+type uploadRequest struct {
+	Kind        string `json:"kind"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size" doc:"the file's exact size in bytes"`
+	ContentType string `json:"content_type"`
+}
+
 func (h *fileHandlers) requestUpload(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Kind        string `json:"kind"`
-		Name        string `json:"name"`
-		Size        int64  `json:"size"`
-		ContentType string `json:"content_type"`
-	}
+	var in uploadRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -136,15 +139,18 @@ func (h *fileHandlers) requestUpload(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// finalizeRequest is the body of POST /files/{file}/finalize.
+type finalizeRequest struct {
+	SHA256 string `json:"sha256" doc:"the SHA-256 of the uploaded bytes, 64 hex digits"`
+}
+
 func (h *fileHandlers) finalize(w http.ResponseWriter, r *http.Request) {
 	id, err := ports.ParseFileID(r.PathValue("file"))
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
 	}
-	var in struct {
-		SHA256 string `json:"sha256"`
-	}
+	var in finalizeRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return

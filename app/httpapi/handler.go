@@ -64,6 +64,7 @@ type Deps struct {
 type API struct {
 	handler http.Handler
 	routes  []Route
+	openapi *openAPIDoc
 }
 
 // ServeHTTP serves the API.
@@ -81,6 +82,9 @@ func NewHandler(d Deps) http.Handler { return New(d) }
 //	GET /healthz  200 {"status":"ok"} while the process serves (liveness)
 //	GET /readyz   200 {"status":"ready"}, or a 503 problem when Ready.Ping
 //	              fails or takes longer than 2 s (readiness)
+//	GET /openapi.json
+//	              the OpenAPI 3.1 document of every route below (see
+//	              OpenAPI), public on any host
 //	/auth/...     the authentication API when d.Auth is set (see authRoutes)
 //	/operator/... the platform operators' API on the public host, and the
 //	              impersonation routes on shops' hosts, when d.Auth is set
@@ -118,6 +122,8 @@ func New(d Deps) *API {
 	mux.Handle("GET /readyz", readyz(d.Ready))
 	rt := newRouter(mux)
 	rt.streams = d.Streams.withDefaults()
+	doc := &openAPIDoc{}
+	rt.bare(http.MethodGet, OpenAPIRoute, doc.serve)
 	if d.Auth != nil {
 		rt.onShop = OnShopHost(d.Auth.Shops)
 		rt.sess = RequireSession(d.Auth.Service, d.Auth.TrustForwardedFor)
@@ -152,12 +158,17 @@ func New(d Deps) *API {
 		billingRoutes(rt, d.Auth, *d.Billing)
 	}
 
+	doc.routes, doc.info = rt.routes, OpenAPIInfo{Version: buildVersion()}
+	if d.Auth != nil && d.Auth.Shops != nil {
+		doc.info.PublicURL = d.Auth.Shops.PublicURL("")
+	}
+
 	var h http.Handler = routeOrProblem(mux)
 	h = Recover(log)(h)
 	h = accessLog(log, d.Requests)(h)
 	h = SecurityHeaders(h)
 	h = RequestID(h)
-	return &API{handler: h, routes: rt.routes}
+	return &API{handler: h, routes: rt.routes, openapi: doc}
 }
 
 // routeOrProblem serves r with mux when a route matches, and otherwise

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -66,13 +67,13 @@ func OnPlatformHost(shops *HostShops) func(http.Handler) http.Handler {
 // Operators are created, listed and disabled with the CLI only.
 func operatorRoutes(rt *router, d AuthDeps) {
 	h := &operatorHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor}
-	rt.platform("POST", "/operator/signin", AccessPublic, h.signIn)
+	rt.platform("POST", "/operator/signin", AccessPublic, h.signIn).json(operatorSignInRequest{})
 	rt.platform("POST", "/operator/signout", AccessOperator, h.signOut)
 	rt.platform("GET", "/operator/me", AccessOperator, h.me)
 	rt.platform("POST", "/operator/2fa/totp/enrol", AccessOperator, h.enrolTOTP)
-	rt.platform("POST", "/operator/2fa/totp/confirm", AccessOperator, h.confirmTOTP)
-	rt.platform("POST", "/operator/impersonations", AccessOperator, h.start)
-	rt.handoff("/auth/impersonation/enter", h.enter)
+	rt.platform("POST", "/operator/2fa/totp/confirm", AccessOperator, h.confirmTOTP).json(codeRequest{})
+	rt.platform("POST", "/operator/impersonations", AccessOperator, h.start).json(impersonateRequest{}).form()
+	rt.handoff("/auth/impersonation/enter", h.enter).json(enterRequest{}).form()
 	rt.member("GET", "/auth/impersonation", access.AccountSelf, false, h.current)
 	rt.member("POST", "/auth/impersonation/exit", access.AccountSelf, false, h.exit)
 }
@@ -106,12 +107,15 @@ func operatorOf(p auth.OperatorPrincipal) operatorJSON {
 	return operatorJSON{OperatorID: p.Operator.String(), Email: p.Email, Name: p.Name, ExpiresAt: p.ExpiresAt, AAL: p.AAL}
 }
 
+// operatorSignInRequest is the body of POST /operator/signin.
+type operatorSignInRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Code     string `json:"code" doc:"the current code of the operator's TOTP factor; without one the session may only enrol a factor"`
+}
+
 func (h *operatorHandlers) signIn(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-		Code     string `json:"code"`
-	}
+	var in operatorSignInRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -150,9 +154,7 @@ func (h *operatorHandlers) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, err)
 		return
 	}
-	var in struct {
-		Code string `json:"code"`
-	}
+	var in codeRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -186,34 +188,32 @@ func (h *operatorHandlers) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, operatorOf(p))
 }
 
-// readFields reads a JSON object of string fields or, for a form post,
-// the form into the named fields; an unknown JSON field is refused
-// (ErrInvalid), as decodeJSON refuses them.
-func readFields(w http.ResponseWriter, r *http.Request, fields map[string]*string) (form bool, err error) {
+// readFields reads the body into v: a JSON object (decodeJSON, unknown
+// fields refused) or, for a form post, the form, whose values fromForm
+// copies into v.
+func readFields(w http.ResponseWriter, r *http.Request, v any, fromForm func(url.Values)) (form bool, err error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "application/x-www-form-urlencoded" {
 		r.Body = http.MaxBytesReader(w, r.Body, 8192)
 		if err := r.ParseForm(); err != nil {
 			return true, ports.Invalid("body", "is not a form")
 		}
-		for name, dst := range fields {
-			*dst = r.PostForm.Get(name)
-		}
+		fromForm(r.PostForm)
 		return true, nil
 	}
-	in := map[string]string{}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return false, err
-	}
-	for name := range in {
-		if _, ok := fields[name]; !ok {
-			return false, ports.Invalid("body", fmt.Sprintf("unknown field %q", name))
-		}
-	}
-	for name, dst := range fields {
-		*dst = in[name]
-	}
-	return false, nil
+	return false, decodeJSON(w, r, v)
+}
+
+// impersonateRequest is the body of POST /operator/impersonations.
+type impersonateRequest struct {
+	Shop   string `json:"shop" doc:"the shop's slug"`
+	User   string `json:"user" doc:"the user's ID or e-mail address"`
+	Reason string `json:"reason" doc:"why, for the audit log and the user"`
+}
+
+// enterRequest is the body of POST /auth/impersonation/enter.
+type enterRequest struct {
+	Code string `json:"code" doc:"the one-time code of the impersonation's start"`
 }
 
 // handoffPage is what a form-posting operator console gets back from a
@@ -230,14 +230,16 @@ var handoffPage = template.Must(template.New("handoff").Parse(`<!doctype html>
 `))
 
 func (h *operatorHandlers) start(w http.ResponseWriter, r *http.Request) {
-	var shop, user, reason string
-	form, err := readFields(w, r, map[string]*string{"shop": &shop, "user": &user, "reason": &reason})
+	var in impersonateRequest
+	form, err := readFields(w, r, &in, func(f url.Values) {
+		in.Shop, in.User, in.Reason = f.Get("shop"), f.Get("user"), f.Get("reason")
+	})
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
 	}
 	st, err := h.svc.StartImpersonation(r.Context(), operatorCookie(r), auth.StartImpersonationInput{
-		Shop: shop, User: user, Reason: reason, Client: clientOf(r, h.trustXFF),
+		Shop: in.Shop, User: in.User, Reason: in.Reason, Client: clientOf(r, h.trustXFF),
 	})
 	if err != nil {
 		WriteProblem(w, r, err)
@@ -260,14 +262,14 @@ func (h *operatorHandlers) start(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *operatorHandlers) enter(w http.ResponseWriter, r *http.Request) {
-	var code string
-	form, err := readFields(w, r, map[string]*string{"code": &code})
+	var in enterRequest
+	form, err := readFields(w, r, &in, func(f url.Values) { in.Code = f.Get("code") })
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
 	}
 	shop, _ := ShopFrom(r.Context())
-	is, err := h.svc.EnterImpersonation(r.Context(), shop.ID, code, clientOf(r, h.trustXFF))
+	is, err := h.svc.EnterImpersonation(r.Context(), shop.ID, in.Code, clientOf(r, h.trustXFF))
 	if err != nil {
 		WriteProblem(w, r, err)
 		return

@@ -83,7 +83,7 @@ type LinksDeps struct {
 // permission (files.read for files).
 func linksRoutes(rt *router, a AuthDeps, d LinksDeps, files *FilesDeps) {
 	h := &linkHandlers{svc: d.Service, shops: a.Shops, trustXFF: a.TrustForwardedFor, landing: map[string]LinkRoute{}}
-	rt.member("POST", "/links", access.LinksManage, true, h.mint)
+	rt.member("POST", "/links", access.LinksManage, true, h.mint).json(mintLinkRequest{})
 	rt.member("GET", "/links", access.LinksManage, true, h.list)
 	rt.member("DELETE", "/links/{link}", access.LinksManage, true, h.revoke)
 	routes := d.Routes
@@ -110,14 +110,19 @@ func linksRoutes(rt *router, a AuthDeps, d LinksDeps, files *FilesDeps) {
 // action checked before l.Handler runs.
 func (rt *router) link(l LinkRoute, svc *capability.Service, trustXFF bool) {
 	r := Route{Method: l.Method, Path: l.Path, Access: AccessCapability, OnShop: true, RecordType: l.RecordType, RecordParam: l.RecordParam, Action: l.Action}
-	rt.add(r, rt.csrf.Handler(rt.onShop(requireLink(svc, l, trustXFF))))
+	rt.add(r, l.Handler, rt.csrf.Handler, rt.onShop, requireLink(svc, l, trustXFF))
 }
 
 // requireLink resolves the link token of the request on its shop's host
-// (capability.Service.Resolve), checks the route's record and action,
-// and serves l.Handler in the holder's scope. Every answer is marked
-// not to be cached, indexed or referred.
-func requireLink(svc *capability.Service, l LinkRoute, trustXFF bool) http.Handler {
+// (capability.Service.Resolve), checks l's record and action, and serves
+// next (l.Handler) in the holder's scope. Every answer is marked not to
+// be cached, indexed or referred.
+func requireLink(svc *capability.Service, l LinkRoute, trustXFF bool) func(next http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return linkGuard(svc, l, trustXFF, next) }
+}
+
+// linkGuard is requireLink's middleware around next.
+func linkGuard(svc *capability.Service, l LinkRoute, trustXFF bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Cache-Control", "no-store")
@@ -141,7 +146,7 @@ func requireLink(svc *capability.Service, l LinkRoute, trustXFF bool) http.Handl
 			WriteProblem(w, r, err)
 			return
 		}
-		l.Handler.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -220,13 +225,16 @@ func (h *linkHandlers) url(slug, recordType, recordID, token string) string {
 	return h.shops.URL(slug, path) + "?" + LinkTokenParam + "=" + token
 }
 
+// mintLinkRequest is the body of POST /links.
+type mintLinkRequest struct {
+	RecordType string   `json:"record_type"`
+	RecordID   string   `json:"record_id"`
+	Actions    []string `json:"actions"`
+	TTL        string   `json:"ttl" doc:"a Go duration such as 72h; empty means the default"`
+}
+
 func (h *linkHandlers) mint(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		RecordType string   `json:"record_type"`
-		RecordID   string   `json:"record_id"`
-		Actions    []string `json:"actions"`
-		TTL        string   `json:"ttl"` // a Go duration, e.g. "72h"; empty is the default
-	}
+	var in mintLinkRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return

@@ -55,11 +55,11 @@ func messagingRoutes(rt *router, d MessagingDeps) {
 	h := &messagingHandlers{svc: d.Service, d: d}
 	rt.member("GET", "/messaging/contacts", access.MessagingRead, true, h.listContacts)
 	rt.member("GET", "/messaging/contacts/{contact}", access.MessagingRead, true, h.getContact)
-	rt.member("PUT", "/messaging/contacts/{contact}/consent", access.MessagingManage, true, h.setConsent)
+	rt.member("PUT", "/messaging/contacts/{contact}/consent", access.MessagingManage, true, h.setConsent).json(consentRequest{})
 	rt.member("GET", "/messaging/settings", access.MessagingRead, true, h.getSettings)
-	rt.member("PUT", "/messaging/settings", access.MessagingManage, true, h.saveSettings)
+	rt.member("PUT", "/messaging/settings", access.MessagingManage, true, h.saveSettings).json(settingsJSON{})
 	rt.member("GET", "/messaging/messages", access.MessagingRead, true, h.listMessages)
-	rt.member("POST", "/messaging/messages", access.MessagingSend, true, h.send)
+	rt.member("POST", "/messaging/messages", access.MessagingSend, true, h.send).json(sendRequest{})
 	rt.member("POST", "/messaging/messages/{message}/retry", access.MessagingManage, true, h.retry)
 	rt.signed("GET", UnsubscribeRoute, h.unsubscribePage)
 	rt.public("POST", UnsubscribeRoute, h.unsubscribe)
@@ -206,16 +206,19 @@ func (h *messagingHandlers) getContact(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, contactOf(c))
 }
 
+// consentRequest is the body of PUT /messaging/contacts/{contact}/consent.
+type consentRequest struct {
+	Topic    string `json:"topic"`
+	OptedOut *bool  `json:"opted_out" doc:"required: true opts the contact out of the topic, false back in"`
+}
+
 func (h *messagingHandlers) setConsent(w http.ResponseWriter, r *http.Request) {
 	id, err := contactParam(r)
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
 	}
-	var in struct {
-		Topic    string `json:"topic"`
-		OptedOut *bool  `json:"opted_out"`
-	}
+	var in consentRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -281,19 +284,22 @@ func (h *messagingHandlers) listMessages(w http.ResponseWriter, r *http.Request)
 	writeJSON(w, "application/json", http.StatusOK, map[string]any{"messages": out})
 }
 
+// sendRequest is the body of POST /messaging/messages.
+type sendRequest struct {
+	Channel  string `json:"channel"`
+	Category string `json:"category"`
+	To       struct {
+		Phone    string `json:"phone"`
+		Email    string `json:"email"`
+		TimeZone string `json:"time_zone"`
+	} `json:"to"`
+	Body    string `json:"body"`
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+}
+
 func (h *messagingHandlers) send(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Channel  string `json:"channel"`
-		Category string `json:"category"`
-		To       struct {
-			Phone    string `json:"phone"`
-			Email    string `json:"email"`
-			TimeZone string `json:"time_zone"`
-		} `json:"to"`
-		Body    string `json:"body"`
-		Subject string `json:"subject"`
-		HTML    string `json:"html"`
-	}
+	var in sendRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return

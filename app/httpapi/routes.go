@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/stockadehq/stockade/core/access"
@@ -78,6 +79,16 @@ type Route struct {
 	RecordType  string
 	RecordParam string
 	Action      string
+	// Body is the Go type of the JSON object the handler decodes its
+	// request body into (application/json, unknown fields refused); nil
+	// for a route that reads no JSON body. Form marks a route that also
+	// takes the same fields as an HTML form post
+	// (application/x-www-form-urlencoded). The OpenAPI document (see
+	// OpenAPI) derives the route's request body schema from them; a test
+	// drives every route and fails when a handler decodes a type other
+	// than Body.
+	Body reflect.Type
+	Form bool
 }
 
 // Pattern is the route's net/http pattern.
@@ -112,19 +123,19 @@ func newRouter(mux *http.ServeMux) *router {
 }
 
 // bare registers a public route that runs on any host (sign-up).
-func (rt *router) bare(method, path string, h http.HandlerFunc) {
-	rt.add(Route{Method: method, Path: path, Access: AccessPublic}, rt.csrf.Handler(h))
+func (rt *router) bare(method, path string, h http.HandlerFunc) routeRef {
+	return rt.add(Route{Method: method, Path: path, Access: AccessPublic}, h, rt.csrf.Handler)
 }
 
 // public registers a route on a shop's host that takes no session.
-func (rt *router) public(method, path string, h http.HandlerFunc) {
-	rt.add(Route{Method: method, Path: path, Access: AccessPublic, OnShop: true}, rt.csrf.Handler(rt.onShop(h)))
+func (rt *router) public(method, path string, h http.HandlerFunc) routeRef {
+	return rt.add(Route{Method: method, Path: path, Access: AccessPublic, OnShop: true}, h, rt.csrf.Handler, rt.onShop)
 }
 
 // signed registers a route on a shop's host whose credential is in its
 // URL; it sits outside CSRF protection (GETs only).
-func (rt *router) signed(method, path string, h http.HandlerFunc) {
-	rt.add(Route{Method: method, Path: path, Access: AccessPublic, OnShop: true}, rt.onShop(h))
+func (rt *router) signed(method, path string, h http.HandlerFunc) routeRef {
+	return rt.add(Route{Method: method, Path: path, Access: AccessPublic, OnShop: true}, h, rt.onShop)
 }
 
 // handoff registers a POST route on a shop's host whose credential is a
@@ -133,39 +144,39 @@ func (rt *router) signed(method, path string, h http.HandlerFunc) {
 // which would refuse that cross-origin form post; the code is the
 // credential, and it only ever signs the browser in as the impersonation
 // it was minted for.
-func (rt *router) handoff(path string, h http.HandlerFunc) {
-	rt.add(Route{Method: http.MethodPost, Path: path, Access: AccessPublic, OnShop: true}, rt.onShop(h))
+func (rt *router) handoff(path string, h http.HandlerFunc) routeRef {
+	return rt.add(Route{Method: http.MethodPost, Path: path, Access: AccessPublic, OnShop: true}, h, rt.onShop)
 }
 
 // platform registers a route on the platform's own host (no shop) with
 // access (AccessPublic or AccessOperator, which the handler checks).
-func (rt *router) platform(method, path string, access RouteAccess, h http.HandlerFunc) {
-	rt.add(Route{Method: method, Path: path, Access: access, OnPlatform: true}, rt.csrf.Handler(rt.onPlatform(h)))
+func (rt *router) platform(method, path string, access RouteAccess, h http.HandlerFunc) routeRef {
+	return rt.add(Route{Method: method, Path: path, Access: access, OnPlatform: true}, h, rt.csrf.Handler, rt.onPlatform)
 }
 
 // webhook registers a provider webhook route (AccessWebhook).
-func (rt *router) webhook(method, path string, h http.HandlerFunc) {
-	rt.add(Route{Method: method, Path: path, Access: AccessWebhook}, h)
+func (rt *router) webhook(method, path string, h http.HandlerFunc) routeRef {
+	return rt.add(Route{Method: method, Path: path, Access: AccessWebhook}, h)
 }
 
 // member registers a session route whose use case guards perm; with hq it
 // is also served under HQPrefix.
-func (rt *router) member(method, path string, perm access.Permission, hq bool, h http.HandlerFunc) {
-	rt.memberRoute(Route{Method: method, Path: path, Access: AccessSession, OnShop: true, Permission: perm, HQ: hq}, h)
+func (rt *router) member(method, path string, perm access.Permission, hq bool, h http.HandlerFunc) routeRef {
+	return rt.memberRoute(Route{Method: method, Path: path, Access: AccessSession, OnShop: true, Permission: perm, HQ: hq}, h)
 }
 
 // org registers a session route whose use case checks the caller's org
 // role for perm.
-func (rt *router) org(method, path string, perm access.OrgPermission, h http.HandlerFunc) {
-	rt.memberRoute(Route{Method: method, Path: path, Access: AccessSession, OnShop: true, Permission: access.ShopRead, OrgPermission: perm}, h)
+func (rt *router) org(method, path string, perm access.OrgPermission, h http.HandlerFunc) routeRef {
+	return rt.memberRoute(Route{Method: method, Path: path, Access: AccessSession, OnShop: true, Permission: access.ShopRead, OrgPermission: perm}, h)
 }
 
 // beforeSecondFactor registers a session route that a session which must
 // still step up or enrol is served too (Route.BeforeSecondFactor); with
 // sensitive, it needs a recent authentication too.
-func (rt *router) beforeSecondFactor(method, path string, perm access.Permission, h http.HandlerFunc) {
+func (rt *router) beforeSecondFactor(method, path string, perm access.Permission, h http.HandlerFunc) routeRef {
 	r := Route{Method: method, Path: path, Access: AccessSession, OnShop: true, Permission: perm, BeforeSecondFactor: true}
-	rt.add(r, rt.csrf.Handler(rt.onShop(rt.pendingSess(h))))
+	return rt.add(r, h, rt.csrf.Handler, rt.onShop, rt.pendingSess)
 }
 
 // sensitiveRoute reports whether the session route method path (without
@@ -182,23 +193,62 @@ func sensitiveRoute(method, path string) bool {
 	return false
 }
 
-func (rt *router) memberRoute(r Route, h http.HandlerFunc) {
+// memberRoute registers the session route r: CSRF, the shop, the session
+// (and, for a sensitive route, a recent authentication) guard h; with
+// r.HQ it is also served under HQPrefix behind the HQ check.
+func (rt *router) memberRoute(r Route, h http.HandlerFunc) routeRef {
+	var recent []func(http.Handler) http.Handler
 	if sensitiveRoute(r.Method, r.Path) && rt.recent != nil {
 		r.Sensitive = true
-		h = rt.recent(h).ServeHTTP
+		recent = append(recent, rt.recent)
 	}
-	rt.add(r, rt.csrf.Handler(rt.onShop(rt.sess(h))))
+	ref := rt.add(r, h, append([]func(http.Handler) http.Handler{rt.csrf.Handler, rt.onShop, rt.sess}, recent...)...)
 	if r.HQ && rt.hq != nil {
 		v := r
 		v.Path, v.ViaHQ = HQPrefix+r.Path, true
-		rt.add(v, rt.csrf.Handler(rt.onShop(rt.sess(rt.hq(h)))))
+		ref.at = append(ref.at, rt.add(v, h, append([]func(http.Handler) http.Handler{rt.csrf.Handler, rt.onShop, rt.sess, rt.hq}, recent...)...).at...)
 	}
+	return ref
 }
 
-func (rt *router) add(r Route, h http.Handler) {
+// add registers r, served by h inside chain (outermost first), and
+// returns a reference through which the registration declares r's
+// request body. Every request that gets through chain passes probeRoute
+// on its way to h.
+func (rt *router) add(r Route, h http.Handler, chain ...func(http.Handler) http.Handler) routeRef {
 	if !strings.HasPrefix(r.Path, "/") {
 		panic("httpapi: route path must start with /: " + r.Path) // a programming error caught by every test
 	}
+	h = probeRoute(h)
+	for i := len(chain) - 1; i >= 0; i-- {
+		h = chain[i](h)
+	}
 	rt.mux.Handle(r.Pattern(), h)
 	rt.routes = append(rt.routes, r)
+	return routeRef{rt: rt, at: []int{len(rt.routes) - 1}}
+}
+
+// routeRef names the routes one registration added: a route, and its HQ
+// copy when it has one.
+type routeRef struct {
+	rt *router
+	at []int // indexes into rt.routes
+}
+
+// json declares that the routes' handler decodes its JSON request body
+// into a value of v's type (see Route.Body), and returns ref.
+func (ref routeRef) json(v any) routeRef {
+	for _, i := range ref.at {
+		ref.rt.routes[i].Body = reflect.TypeOf(v)
+	}
+	return ref
+}
+
+// form declares that the routes also take their body's fields as a form
+// post (see Route.Form), and returns ref.
+func (ref routeRef) form() routeRef {
+	for _, i := range ref.at {
+		ref.rt.routes[i].Form = true
+	}
+	return ref
 }

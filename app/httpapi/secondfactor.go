@@ -28,12 +28,12 @@ import (
 func secondFactorRoutes(rt *router, h *authHandlers) {
 	rt.beforeSecondFactor("GET", "/auth/2fa", access.AccountSelf, h.secondFactors)
 	rt.beforeSecondFactor("POST", "/auth/2fa/totp/enrol", access.AccountSelf, h.enrolTOTP)
-	rt.beforeSecondFactor("POST", "/auth/2fa/totp/confirm", access.AccountSelf, h.confirmTOTP)
-	rt.beforeSecondFactor("POST", "/auth/2fa/step-up", access.AccountSelf, h.stepUp)
+	rt.beforeSecondFactor("POST", "/auth/2fa/totp/confirm", access.AccountSelf, h.confirmTOTP).json(codeRequest{})
+	rt.beforeSecondFactor("POST", "/auth/2fa/step-up", access.AccountSelf, h.stepUp).json(stepUpRequest{})
 	rt.member("POST", "/auth/2fa/recovery-codes", access.AccountSelf, false, h.regenerateCodes)
 	rt.member("DELETE", "/auth/2fa/totp", access.AccountSelf, false, h.disableTOTP)
 	rt.member("GET", "/shop/2fa-policy", access.MembersOwners, false, h.twoFactorPolicy)
-	rt.member("PUT", "/shop/2fa-policy", access.MembersOwners, false, h.setTwoFactorPolicy)
+	rt.member("PUT", "/shop/2fa-policy", access.MembersOwners, false, h.setTwoFactorPolicy).json(twoFactorPolicyRequest{})
 }
 
 func (h *authHandlers) secondFactors(w http.ResponseWriter, r *http.Request) {
@@ -62,11 +62,15 @@ func (h *authHandlers) enrolTOTP(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// codeRequest is the body that confirms a TOTP factor with its current
+// code: POST /auth/2fa/totp/confirm and POST /operator/2fa/totp/confirm.
+type codeRequest struct {
+	Code string `json:"code" doc:"the current code of the factor being confirmed"`
+}
+
 func (h *authHandlers) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalFrom(r.Context())
-	var in struct {
-		Code string `json:"code"`
-	}
+	var in codeRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -80,13 +84,16 @@ func (h *authHandlers) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, map[string]any{"recovery_codes": codes, "session": bodyOf(np)})
 }
 
+// stepUpRequest is the body of POST /auth/2fa/step-up: one of its fields.
+type stepUpRequest struct {
+	Code         string `json:"code" doc:"the current code of the user's TOTP factor (AAL2)"`
+	RecoveryCode string `json:"recovery_code" doc:"an unused recovery code (AAL2; the code is used up)"`
+	Password     string `json:"password" doc:"the user's password: re-authenticates at AAL1, for a user without a second factor"`
+}
+
 func (h *authHandlers) stepUp(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalFrom(r.Context())
-	var in struct {
-		Code         string `json:"code"`
-		RecoveryCode string `json:"recovery_code"`
-		Password     string `json:"password"`
-	}
+	var in stepUpRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -146,11 +153,14 @@ func (h *authHandlers) twoFactorPolicy(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, policyOf(p))
 }
 
+// twoFactorPolicyRequest is the body of PUT /shop/2fa-policy.
+type twoFactorPolicyRequest struct {
+	AllMembers bool         `json:"all_members" doc:"every member must use a second factor"`
+	Roles      []ports.Role `json:"roles" doc:"the roles whose members must use a second factor"`
+}
+
 func (h *authHandlers) setTwoFactorPolicy(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		AllMembers bool         `json:"all_members"`
-		Roles      []ports.Role `json:"roles"`
-	}
+	var in twoFactorPolicyRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return

@@ -53,29 +53,29 @@ type TenancyDeps struct {
 func tenancyRoutes(rt *router, a AuthDeps, d TenancyDeps) {
 	h := &tenancyHandlers{svc: d.Service, shops: a.Shops, trustXFF: a.TrustForwardedFor}
 	rt.member("GET", "/shop", access.ShopRead, true, h.getShop)
-	rt.member("PATCH", "/shop", access.ShopSettings, true, h.renameShop)
+	rt.member("PATCH", "/shop", access.ShopSettings, true, h.renameShop).json(renameShopRequest{})
 	rt.member("GET", "/members", access.MembersRead, true, h.listMembers)
-	rt.member("PATCH", "/members/{user}", access.MembersManage, true, h.changeRole)
+	rt.member("PATCH", "/members/{user}", access.MembersManage, true, h.changeRole).json(changeRoleRequest{})
 	rt.member("DELETE", "/members/{user}", access.MembersManage, true, h.removeMember)
-	rt.member("POST", "/invitations", access.InvitesManage, true, h.invite)
+	rt.member("POST", "/invitations", access.InvitesManage, true, h.invite).json(inviteRequest{})
 	rt.member("GET", "/invitations", access.InvitesManage, true, h.listInvitations)
 	rt.member("DELETE", "/invitations/{invitation}", access.InvitesManage, true, h.revokeInvitation)
 	rt.member("GET", "/jobs", access.JobsRead, true, h.listJobs)
 	rt.member("POST", "/jobs/{job}/retry", access.JobsRetry, true, h.retryJob)
 	rt.public("GET", "/invitations/accept", h.acceptPage)
-	rt.public("POST", "/invitations/accept", h.accept)
-	rt.member("POST", "/orgs", access.AccountSelf, false, h.createOrg)
+	rt.public("POST", "/invitations/accept", h.accept).json(acceptRequest{}).form()
+	rt.member("POST", "/orgs", access.AccountSelf, false, h.createOrg).json(createOrgRequest{})
 	rt.org("GET", "/org/shops", access.OrgHQAccess, h.orgShops)
-	rt.org("POST", "/org/shops", access.OrgShopsManage, h.addShop)
+	rt.org("POST", "/org/shops", access.OrgShopsManage, h.addShop).json(addShopRequest{})
 	rt.org("POST", "/org/shops/{shop_slug}/suspend", access.OrgShopsManage, h.setStatus(ports.ShopSuspended))
 	rt.org("POST", "/org/shops/{shop_slug}/reactivate", access.OrgShopsManage, h.setStatus(ports.ShopActive))
 	rt.org("GET", "/org/members", access.OrgHQAccess, h.orgMembers)
-	rt.org("PUT", "/org/members", access.OrgMembersManage, h.setOrgRole)
+	rt.org("PUT", "/org/members", access.OrgMembersManage, h.setOrgRole).json(setOrgRoleRequest{})
 	rt.org("GET", "/org/invitations", access.OrgMembersManage, h.listOrgInvitations)
 	rt.org("DELETE", "/org/invitations/{invitation}", access.OrgMembersManage, h.revokeOrgInvitation)
 	rt.public("GET", "/org/invitations/accept", h.orgAcceptPage)
-	rt.member("POST", "/org/invitations/accept", access.AccountSelf, false, h.acceptOrgInvitation)
-	rt.public("POST", "/org/invitations/decline", h.declineOrgInvitation)
+	rt.member("POST", "/org/invitations/accept", access.AccountSelf, false, h.acceptOrgInvitation).json(tokenRequest{}).form()
+	rt.public("POST", "/org/invitations/decline", h.declineOrgInvitation).json(tokenRequest{}).form()
 }
 
 // enterHQ is the HQ middleware: it trades the caller's scope on their own
@@ -144,10 +144,13 @@ func (h *tenancyHandlers) getShop(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, shopOf(shop))
 }
 
+// renameShopRequest is the body of PATCH /shop.
+type renameShopRequest struct {
+	Name string `json:"name"`
+}
+
 func (h *tenancyHandlers) renameShop(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Name string `json:"name"`
-	}
+	var in renameShopRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -174,15 +177,18 @@ func (h *tenancyHandlers) listMembers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, map[string]any{"members": out})
 }
 
+// changeRoleRequest is the body of PATCH /members/{user}.
+type changeRoleRequest struct {
+	Role ports.Role `json:"role"`
+}
+
 func (h *tenancyHandlers) changeRole(w http.ResponseWriter, r *http.Request) {
 	user, err := ports.ParseUserID(r.PathValue("user"))
 	if err != nil {
 		WriteProblem(w, r, err)
 		return
 	}
-	var in struct {
-		Role ports.Role `json:"role"`
-	}
+	var in changeRoleRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -208,11 +214,14 @@ func (h *tenancyHandlers) removeMember(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// inviteRequest is the body of POST /invitations.
+type inviteRequest struct {
+	Email string     `json:"email"`
+	Role  ports.Role `json:"role"`
+}
+
 func (h *tenancyHandlers) invite(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Email string     `json:"email"`
-		Role  ports.Role `json:"role"`
-	}
+	var in inviteRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -272,12 +281,16 @@ func (h *tenancyHandlers) acceptPage(w http.ResponseWriter, r *http.Request) {
 	tokenFormPage(w, r, acceptForm)
 }
 
+// acceptRequest is the body of POST /invitations/accept: the mailed
+// token, and the name and password of an invitee who has no account yet.
+type acceptRequest struct {
+	Token    string `json:"token"`
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
 func (h *tenancyHandlers) accept(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Token    string `json:"token"`
-		Name     string `json:"name"`
-		Password string `json:"password"`
-	}
+	var in acceptRequest
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	form := mt == "application/x-www-form-urlencoded"
 	if form {
@@ -308,12 +321,15 @@ func (h *tenancyHandlers) accept(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, bodyOf(is.Principal))
 }
 
+// createOrgRequest is the body of POST /orgs.
+type createOrgRequest struct {
+	Name     string `json:"name"`
+	Slug     string `json:"slug"`
+	ShopName string `json:"shop_name"`
+}
+
 func (h *tenancyHandlers) createOrg(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Name     string `json:"name"`
-		Slug     string `json:"slug"`
-		ShopName string `json:"shop_name"`
-	}
+	var in createOrgRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -341,11 +357,14 @@ func (h *tenancyHandlers) orgShops(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, map[string]any{"shops": out})
 }
 
+// addShopRequest is the body of POST /org/shops.
+type addShopRequest struct {
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
 func (h *tenancyHandlers) addShop(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Slug string `json:"slug"`
-		Name string `json:"name"`
-	}
+	var in addShopRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return

@@ -30,11 +30,14 @@ func orgInvitationOf(i ports.OrgInvitation) orgInvitationJSON {
 // account). Otherwise an org member's role changes at once (204), and
 // any other address is sent an invitation (202 with the invitation): the
 // answer never says whether the address has an account.
+// setOrgRoleRequest is the body of PUT /org/members.
+type setOrgRoleRequest struct {
+	Email string        `json:"email"`
+	Role  ports.OrgRole `json:"role"`
+}
+
 func (h *tenancyHandlers) setOrgRole(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Email string        `json:"email"`
-		Role  ports.OrgRole `json:"role"`
-	}
+	var in setOrgRoleRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return
@@ -117,9 +120,7 @@ func tokenOf(w http.ResponseWriter, r *http.Request) (token string, form bool, e
 		}
 		return r.PostForm.Get("token"), true, nil
 	}
-	var in struct {
-		Token string `json:"token"`
-	}
+	var in tokenRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		return "", false, err
 	}

@@ -30,7 +30,7 @@ type WebhooksDeps struct {
 func webhooksRoutes(rt *router, d WebhooksDeps) {
 	h := &webhookHandlers{svc: d.Service}
 	rt.member("GET", "/webhook-endpoints", access.WebhooksManage, true, h.list)
-	rt.member("POST", "/webhook-endpoints", access.WebhooksManage, true, h.create)
+	rt.member("POST", "/webhook-endpoints", access.WebhooksManage, true, h.create).json(createEndpointRequest{})
 	rt.member("POST", "/webhook-endpoints/{endpoint}/disable", access.WebhooksManage, true, h.setDisabled(true))
 	rt.member("POST", "/webhook-endpoints/{endpoint}/enable", access.WebhooksManage, true, h.setDisabled(false))
 	rt.member("DELETE", "/webhook-endpoints/{endpoint}", access.WebhooksManage, true, h.delete)
@@ -71,12 +71,15 @@ func (h *webhookHandlers) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, map[string]any{"endpoints": out})
 }
 
+// createEndpointRequest is the body of POST /webhook-endpoints.
+type createEndpointRequest struct {
+	URL         string   `json:"url"`
+	Events      []string `json:"events" doc:"the event types to deliver; \"*\" for all"`
+	Description string   `json:"description"`
+}
+
 func (h *webhookHandlers) create(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		URL         string   `json:"url"`
-		Events      []string `json:"events"`
-		Description string   `json:"description"`
-	}
+	var in createEndpointRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		WriteProblem(w, r, err)
 		return

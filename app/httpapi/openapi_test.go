@@ -364,3 +364,34 @@ func TestOpenAPIBodySchemas(t *testing.T) {
 	_, err = httpapi.OpenAPI([]httpapi.Route{{Method: "POST", Path: "/y", Body: reflect.TypeFor[struct{ C chan int }]()}}, httpapi.OpenAPIInfo{})
 	require.ErrorContains(t, err, "POST /y")
 }
+
+// TestOpenAPIMarksSecondFactorGuards: an operation carries
+// x-stockade-recent-auth exactly when its route is sensitive (a recent
+// authentication, AAL2 with a factor) and x-stockade-before-second-factor
+// exactly when its route serves a session that must still step up or
+// enrol; both kinds exist.
+func TestOpenAPIMarksSecondFactorGuards(t *testing.T) {
+	_, a := fullAPI(t)
+	doc, err := a.api.OpenAPI()
+	require.NoError(t, err)
+	var d struct {
+		Paths map[string]map[string]map[string]any `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(doc, &d))
+	sensitive, pending := 0, 0
+	for _, r := range a.api.Routes() {
+		op := d.Paths[strings.ReplaceAll(r.Path, "...}", "}")][strings.ToLower(r.Method)]
+		require.NotNil(t, op, r.Pattern())
+		require.Equal(t, r.Sensitive, op["x-stockade-recent-auth"] == true, "%s: x-stockade-recent-auth", r.Pattern())
+		require.Equal(t, r.BeforeSecondFactor, op["x-stockade-before-second-factor"] == true, "%s: x-stockade-before-second-factor", r.Pattern())
+		if r.Sensitive {
+			sensitive++
+		}
+		if r.BeforeSecondFactor {
+			pending++
+		}
+	}
+	require.Positive(t, sensitive)
+	require.Positive(t, pending)
+	t.Logf("%d sensitive routes, %d served before the second factor", sensitive, pending)
+}

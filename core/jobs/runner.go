@@ -432,8 +432,9 @@ func (r *Runner) runShared(ctx context.Context, unit []ports.Job, deadline time.
 	if err == nil {
 		for _, job := range unit {
 			r.observe(job.Kind, true, OutcomeDone, started)
-			r.log.DebugContext(ctx, "background job done", "job", job.ID.String(), "kind", job.Kind, "shop", job.ShopID.String(),
-				"attempt", job.Attempts, "took", time.Since(started))
+			if r.log.Enabled(ctx, slog.LevelDebug) {
+				r.logFor(job).DebugContext(ctx, "background job done", "took", time.Since(started))
+			}
 		}
 		return nil
 	}

@@ -371,11 +371,10 @@ func (w *Worker) deliverChunk(ctx context.Context, chunk []ports.OutboxMessage, 
 		calls <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-calls }()
-			log := w.logFor(m)
 			if ctx.Err() != nil {
 				// Stopping before the provider call: the failure settles
 				// the dispatched attempt, so the message is not in doubt.
-				note(w.fail(ctx, log, m, fmt.Errorf("worker stopped before the provider call: %w", context.Cause(ctx)), false))
+				note(w.fail(ctx, w.logFor(m), m, fmt.Errorf("worker stopped before the provider call: %w", context.Cause(ctx)), false))
 				return
 			}
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.SendTimeout)
@@ -384,7 +383,7 @@ func (w *Worker) deliverChunk(ctx context.Context, chunk []ports.OutboxMessage, 
 			w.timed(time.Since(start))
 			cancel()
 			if err != nil {
-				note(w.failed(ctx, log, m, err))
+				note(w.failed(ctx, w.logFor(m), m, err))
 				return
 			}
 			mu.Lock()
@@ -646,21 +645,25 @@ func (w *Worker) markChunk(ctx context.Context, sent []sentMessage) error {
 		ok[id] = true
 	}
 	for _, s := range sent {
-		w.marked(ctx, w.logFor(s.m), s.m, s.sent, ok[s.m.ID])
+		w.marked(ctx, s.m, s.sent, ok[s.m.ID])
 	}
 	return nil
 }
 
 // marked tells the Observer and the log how the mark of m ended: sent,
-// or lost when its attempt was no longer this worker's.
-func (w *Worker) marked(ctx context.Context, log *slog.Logger, m ports.OutboxMessage, sent ports.Sent, ok bool) {
+// or lost when its attempt was no longer this worker's. The message's
+// logger is built only when something is logged: this is the path of
+// every message.
+func (w *Worker) marked(ctx context.Context, m ports.OutboxMessage, sent ports.Sent, ok bool) {
 	if ok {
 		w.observe(m.Channel, OutcomeSent)
-		log.DebugContext(ctx, "outbox: sent", "provider_id", sent.ProviderID)
+		if w.log.Enabled(ctx, slog.LevelDebug) {
+			w.logFor(m).DebugContext(ctx, "outbox: sent", "provider_id", sent.ProviderID)
+		}
 		return
 	}
 	w.observe(m.Channel, OutcomeLost)
-	log.WarnContext(ctx, "outbox: sent after the lease ran out; another worker holds the message", "provider_id", sent.ProviderID)
+	w.logFor(m).WarnContext(ctx, "outbox: sent after the lease ran out; another worker holds the message", "provider_id", sent.ProviderID)
 }
 
 // mark is step 3 for one message, in a unit of work of its own (the
@@ -686,10 +689,10 @@ func (w *Worker) mark(mctx context.Context, log *slog.Logger, m ports.OutboxMess
 	}
 	switch {
 	case err == nil:
-		w.marked(mctx, log, m, sent, true)
+		w.marked(mctx, m, sent, true)
 		return nil
 	case errors.Is(err, ports.ErrNotFound):
-		w.marked(mctx, log, m, sent, false)
+		w.marked(mctx, m, sent, false)
 		return nil
 	}
 	w.observe(m.Channel, OutcomeInDoubt)

@@ -124,8 +124,9 @@ type Observer interface {
 
 // Config tunes the runner. The zero value is usable.
 type Config struct {
-	// Concurrency is how many jobs run at once (default 1: SQLite has one
-	// writer, and each job is a write transaction).
+	// Concurrency is how many units of work run at once, each a job or a
+	// shop's shared batch of jobs (default 1: SQLite has one writer, and
+	// each unit of work is a write transaction).
 	Concurrency int
 	// BatchSize is how many jobs one claim takes, 1 to 1000 (default 10 ×
 	// Concurrency, at most 1000). Jobs of a batch wait for a free slot

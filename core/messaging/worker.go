@@ -256,17 +256,17 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("outbox: claim: %w", err)
 	}
 	var (
-		mu     sync.Mutex
-		errs   []error
-		wg     sync.WaitGroup
-		shops  = make(chan struct{}, w.cfg.Concurrency)
-		blocks = make(chan struct{}, w.cfg.Concurrency)
+		mu    sync.Mutex
+		errs  []error
+		wg    sync.WaitGroup
+		shops = make(chan struct{}, w.cfg.Concurrency)
+		calls = make(chan struct{}, w.cfg.Concurrency)
 	)
 	for _, batch := range byShop(claimed) {
 		shops <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-shops }()
-			if err := w.deliverShop(ctx, batch, blocks); err != nil {
+			if err := w.deliverShop(ctx, batch, calls); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -316,7 +316,9 @@ func (w *Worker) deliverShop(ctx context.Context, batch []ports.OutboxMessage, c
 func (w *Worker) chunkSize(n int) int {
 	size := w.cfg.Concurrency
 	if mean := w.sendMean.Load(); mean > 0 {
-		size = max(size, int(min(int64(w.cfg.Concurrency)*int64(w.cfg.BatchWindow)/mean, ports.MaxBatch)))
+		// Calls one slot makes in the window, capped before multiplying.
+		perSlot := min(int64(w.cfg.BatchWindow)/mean, ports.MaxBatch)
+		size = max(size, int(min(perSlot*int64(w.cfg.Concurrency), ports.MaxBatch)))
 	}
 	return min(n, size, ports.MaxBatch)
 }

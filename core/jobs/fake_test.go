@@ -18,6 +18,8 @@ type fakeStore struct {
 	clock  ports.Clock
 	jobs   map[ports.JobID]ports.Job
 	claims int
+	// completeAlls counts JobRepo.CompleteAll calls, rolled back or not.
+	completeAlls int
 }
 
 var (
@@ -182,6 +184,26 @@ func (r fakeJobs) Complete(_ context.Context, id ports.JobID, attempt int) error
 	j.State, j.LockedUntil = ports.JobDone, time.Time{}
 	r.t.set(j)
 	return nil
+}
+
+// CompleteAll completes each attempt that is its job's running one and
+// counts the call (completeAlls), so tests can tell a shared unit of
+// work's one statement from per-job completions.
+func (r fakeJobs) CompleteAll(_ context.Context, attempts []ports.JobAttempt) ([]ports.JobID, error) {
+	r.t.s.mu.Lock()
+	defer r.t.s.mu.Unlock()
+	r.t.s.completeAlls++
+	var done []ports.JobID
+	for _, a := range attempts {
+		j, ok := r.find(a.ID, ports.JobRunning, a.Attempt)
+		if !ok {
+			continue
+		}
+		j.State, j.LockedUntil = ports.JobDone, time.Time{}
+		r.t.set(j)
+		done = append(done, a.ID)
+	}
+	return done, nil
 }
 
 func (r fakeJobs) Fail(_ context.Context, id ports.JobID, attempt int, reason string, retryAt time.Time, dead bool) (ports.Job, error) {

@@ -31,6 +31,13 @@ func checkConsent(ctx context.Context, tx consentTx, contact ports.ContactID, ch
 	if err != nil {
 		return err
 	}
+	return consentRefusal(records, contact, channel, category)
+}
+
+// consentRefusal is checkConsent's verdict on records, contact's consent
+// records as read: an error matching ports.ErrOptedOut when contact has
+// withdrawn a topic a message on channel of category needs, else nil.
+func consentRefusal(records []ports.Consent, contact ports.ContactID, channel ports.Channel, category ports.MessageCategory) error {
 	for _, topic := range topicsFor(channel, category) {
 		for _, r := range records {
 			if r.Topic == topic && r.OptedOut {

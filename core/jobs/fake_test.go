@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,7 +74,14 @@ func (s *fakeStore) Claim(_ context.Context, now time.Time, limit int, lease tim
 			due = append(due, j)
 		}
 	}
-	slices.SortFunc(due, func(a, b ports.Job) int { return a.RunAt.Compare(b.RunAt) })
+	// The stores' order: run_at, then id (time-ordered UUIDv7, so
+	// enqueue order within one run_at).
+	slices.SortFunc(due, func(a, b ports.Job) int {
+		if c := a.RunAt.Compare(b.RunAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID.String(), b.ID.String())
+	})
 	due = due[:min(limit, len(due))]
 	for i := range due {
 		due[i].State, due[i].Attempts, due[i].LockedUntil = ports.JobRunning, due[i].Attempts+1, now.Add(lease)

@@ -18,6 +18,7 @@ import (
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
 	"github.com/stockadehq/stockade/core/authmail"
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -42,6 +43,9 @@ type AuthParts struct {
 	// Hasher hashes and verifies passwords; nil builds one from cfg (see
 	// NewPasswordHasher).
 	Hasher ports.PasswordHasher
+	// Events publishes the service's events to hooks and webhooks; nil
+	// is a publisher of its own without hooks (see NewEvents).
+	Events *publish.Publisher
 }
 
 // NewPasswordHasher returns the Argon2id password hasher cfg.Auth
@@ -107,7 +111,7 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 	}
 	return auth.New(auth.Deps{
 		Store: p.Store, Hasher: hasher, Policy: policy, Keys: keys, Mail: mail,
-		Providers: providers, Logger: p.Logger, Access: p.Access,
+		Providers: providers, Logger: p.Logger, Access: p.Access, Events: p.Events,
 	}, authConfig(cfg))
 }
 

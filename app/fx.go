@@ -22,6 +22,7 @@ import (
 	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/billing"
 	"github.com/stockadehq/stockade/core/capability"
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -50,6 +51,7 @@ func Module(cfg Config) fx.Option {
 		LogModule(),
 		StoreModule(),
 		AccessModule(),
+		EventsModule(),
 		SendersModule(),
 		AuthMailModule(),
 		AuthModule(),
@@ -156,9 +158,10 @@ func TenancyModule() fx.Option {
 		Mail   *authmail.Outbox
 		Logger *slog.Logger
 		Access *access.Policy
+		Events *publish.Publisher `optional:"true"`
 	}
 	return fx.Module("stockade.tenancy", fx.Provide(func(p params) (*tenancy.Service, error) {
-		return NewTenancy(p.Config, TenancyParts{Store: p.Store, Auth: p.Auth, Mail: p.Mail, Logger: p.Logger, Access: p.Access})
+		return NewTenancy(p.Config, TenancyParts{Store: p.Store, Auth: p.Auth, Mail: p.Mail, Logger: p.Logger, Access: p.Access, Events: p.Events})
 	}))
 }
 
@@ -221,11 +224,12 @@ func AuthModule() fx.Option {
 		Mail   *authmail.Outbox
 		Access *access.Policy
 		Hasher *passhash.Hasher
+		Events *publish.Publisher `optional:"true"`
 	}
 	return fx.Module("stockade.auth", fx.Provide(NewPasswordHasher), fx.Provide(func(p params, lc fx.Lifecycle) (*auth.Service, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), StoreOpenTimeout)
 		defer cancel()
-		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mail: p.Mail, Logger: p.Logger, Access: p.Access, Hasher: p.Hasher})
+		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mail: p.Mail, Logger: p.Logger, Access: p.Access, Hasher: p.Hasher, Events: p.Events})
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -131,6 +132,11 @@ type Deps struct {
 	// signed-in use cases (access.AccountSelf, access.MembersSessions);
 	// nil is the default.
 	Access *access.Policy
+	// Events publishes user.signed_up, member.added (an operator's) and
+	// session.revoked to hooks after they commit, and the shop's events
+	// to its webhook endpoints in their unit of work; nil is a publisher
+	// without hooks.
+	Events *publish.Publisher
 }
 
 // Service runs the authentication use cases. It is safe for concurrent
@@ -149,6 +155,7 @@ type Service struct {
 	limiter   *limiter
 	dummy     *dummyHash
 	access    *access.Policy
+	events    *publish.Publisher
 }
 
 // New returns a Service. It returns an error matching ports.ErrInvalid
@@ -178,12 +185,16 @@ func New(d Deps, cfg Config) (*Service, error) {
 		log:       d.Logger,
 		cfg:       cfg,
 		access:    d.Access,
+		events:    d.Events,
 	}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.events == nil {
+		s.events = publish.New(publish.Deps{Clock: s.clock, Logger: s.log})
 	}
 	if r, ok := d.Store.(ports.SessionResolver); ok {
 		s.resolver = r

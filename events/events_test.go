@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -99,5 +101,40 @@ func TestOnCallsFnForItsPayloadTypeOnly(t *testing.T) {
 	}
 	if want := []events.MemberAdded{{User: "u-2", Role: "tech"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestDocsDescribeEveryTypeAndField: docs/events.md has a section per
+// event type ("### `type`") whose table names every JSON field of the
+// type's payload, and no section for a type that does not exist.
+func TestDocsDescribeEveryTypeAndField(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "events.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]string{}
+	parts := strings.Split(string(doc), "\n### `")
+	for _, part := range parts[1:] {
+		typ, body, _ := strings.Cut(part, "`")
+		sections[typ] = body
+	}
+	for _, p := range payloads {
+		typ := string(p.EventType())
+		body, ok := sections[typ]
+		if !ok {
+			t.Errorf("docs/events.md has no section for %s", typ)
+			continue
+		}
+		delete(sections, typ)
+		rt := reflect.TypeOf(p)
+		for i := 0; i < rt.NumField(); i++ {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			if !strings.Contains(body, "| `"+name+"` |") {
+				t.Errorf("docs/events.md, %s: field %q is not described", typ, name)
+			}
+		}
+	}
+	for typ := range sections {
+		t.Errorf("docs/events.md describes %q, which is no event type", typ)
 	}
 }

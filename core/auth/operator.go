@@ -29,8 +29,8 @@ func (s *Service) ShopBySlug(ctx context.Context, slug string) (ports.Shop, erro
 // operator's behalf, and audits it in the shop's log in the same unit of
 // work, with member.added (via "operator") for the shop's webhooks and,
 // after the commit, its hooks. ErrNotFound for an unknown shop or user,
-// ErrConflict if already a member. (Membership management proper belongs to core/tenancy; this is
-// the bootstrap path the CLI needs.)
+// ErrConflict if already a member. (Membership management proper belongs
+// to core/tenancy; this is the bootstrap path the CLI needs.)
 func (s *Service) AddMember(ctx context.Context, slug string, user ports.UserID, role ports.Role, operator string) (ports.Shop, error) {
 	shop, err := s.ShopBySlug(ctx, slug)
 	if err != nil {

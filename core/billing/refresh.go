@@ -12,10 +12,10 @@ import (
 // provider and applies them under the webhooks' rules — a state fetched
 // now is stored unless the shop already holds a newer one — each change
 // audited with its source "refresh" (access.BillingManage); a subscription
-// change also publishes subscription.changed (source "refresh"). It recovers
-// the state after missed webhooks (an endpoint down for longer than the
-// provider retries, a secret rolled wrongly) and brings Connect status up
-// to date when onboarding returns. ErrConflict when the provider names
+// change also publishes subscription.changed (source "refresh"). It
+// recovers the state after missed webhooks (an endpoint down for longer
+// than the provider retries, a secret rolled wrongly) and brings Connect
+// status up to date when onboarding returns. ErrConflict when the provider names
 // another customer for the shop's subscription: nothing is applied.
 func (s *Service) Refresh(ctx context.Context) (State, error) {
 	sc, err := s.requireManage(ctx)

@@ -18,6 +18,7 @@ import (
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
 	"github.com/stockadehq/stockade/core/authmail"
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -46,6 +47,9 @@ type AuthParts struct {
 	// the storage's key manager from cfg (NewKeyManager), as NewStorage
 	// does.
 	FactorKeys ports.KeyManager
+	// Events publishes the service's events to hooks and webhooks; nil
+	// is a publisher of its own without hooks (see NewEvents).
+	Events *publish.Publisher
 }
 
 // NewPasswordHasher returns the Argon2id password hasher cfg.Auth
@@ -117,7 +121,7 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 	}
 	return auth.New(auth.Deps{
 		Store: p.Store, Hasher: hasher, Policy: policy, Keys: keys, Mail: mail,
-		Providers: providers, Logger: p.Logger, Access: p.Access, FactorKeys: factorKeys,
+		Providers: providers, Logger: p.Logger, Access: p.Access, FactorKeys: factorKeys, Events: p.Events,
 	}, authConfig(cfg))
 }
 

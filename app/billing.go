@@ -10,6 +10,7 @@ import (
 	"github.com/stockadehq/stockade/adapters/stripe"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/billing"
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -27,6 +28,9 @@ type BillingParts struct {
 	// HTTPClient makes the Stripe API's requests; nil is the adapter's
 	// default.
 	HTTPClient *http.Client
+	// Events publishes the service's events to hooks and webhooks; nil
+	// is a publisher of its own without hooks (see NewEvents).
+	Events *publish.Publisher
 }
 
 // NewBilling builds the billing service for cfg without fx: the Stripe
@@ -62,7 +66,7 @@ func NewBilling(cfg Config, p BillingParts) (*billing.Service, error) {
 		return nil, err
 	}
 	svc, err := billing.New(billing.Deps{
-		Store: p.Store, Provider: provider, Webhooks: hooks, Policy: p.Access, Clock: p.Clock, Logger: p.Logger,
+		Store: p.Store, Provider: provider, Webhooks: hooks, Policy: p.Access, Clock: p.Clock, Logger: p.Logger, Events: p.Events,
 	}, billing.Config{Plans: plans, Retention: sc.Retention(), ConnectCountry: sc.ConnectCountry})
 	if err != nil {
 		return nil, fmt.Errorf("billing: %w", err)
@@ -82,8 +86,9 @@ func BillingModule() fx.Option {
 		Access   *access.Policy
 		Provider ports.Billing         `optional:"true"`
 		Webhooks ports.BillingWebhooks `optional:"true"`
+		Events   *publish.Publisher    `optional:"true"`
 	}
 	return fx.Module("stockade.billing", fx.Provide(func(p params) (*billing.Service, error) {
-		return NewBilling(p.Config, BillingParts{Store: p.Store, Logger: p.Logger, Access: p.Access, Provider: p.Provider, Webhooks: p.Webhooks})
+		return NewBilling(p.Config, BillingParts{Store: p.Store, Logger: p.Logger, Access: p.Access, Provider: p.Provider, Webhooks: p.Webhooks, Events: p.Events})
 	}))
 }

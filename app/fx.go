@@ -22,6 +22,7 @@ import (
 	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/billing"
 	"github.com/stockadehq/stockade/core/capability"
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -50,6 +51,7 @@ func Module(cfg Config) fx.Option {
 		LogModule(),
 		StoreModule(),
 		AccessModule(),
+		EventsModule(),
 		SendersModule(),
 		AuthMailModule(),
 		AuthModule(),
@@ -156,9 +158,10 @@ func TenancyModule() fx.Option {
 		Mail   *authmail.Outbox
 		Logger *slog.Logger
 		Access *access.Policy
+		Events *publish.Publisher `optional:"true"`
 	}
 	return fx.Module("stockade.tenancy", fx.Provide(func(p params) (*tenancy.Service, error) {
-		return NewTenancy(p.Config, TenancyParts{Store: p.Store, Auth: p.Auth, Mail: p.Mail, Logger: p.Logger, Access: p.Access})
+		return NewTenancy(p.Config, TenancyParts{Store: p.Store, Auth: p.Auth, Mail: p.Mail, Logger: p.Logger, Access: p.Access, Events: p.Events})
 	}))
 }
 
@@ -224,7 +227,8 @@ func AuthModule() fx.Option {
 		Hasher *passhash.Hasher
 		// Storage, when in the graph, lends its key manager to seal
 		// second-factor secrets (one key manager per key directory).
-		Storage *Storage `optional:"true"`
+		Storage *Storage           `optional:"true"`
+		Events  *publish.Publisher `optional:"true"`
 	}
 	return fx.Module("stockade.auth", fx.Provide(NewPasswordHasher), fx.Provide(func(p params, lc fx.Lifecycle) (*auth.Service, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), StoreOpenTimeout)
@@ -233,7 +237,7 @@ func AuthModule() fx.Option {
 		if p.Storage != nil {
 			factorKeys = p.Storage.Keys
 		}
-		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mail: p.Mail, Logger: p.Logger, Access: p.Access, Hasher: p.Hasher, FactorKeys: factorKeys})
+		svc, err := NewAuth(ctx, p.Config, AuthParts{Store: p.Store, Mail: p.Mail, Logger: p.Logger, Access: p.Access, Hasher: p.Hasher, FactorKeys: factorKeys, Events: p.Events})
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/messaging"
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -22,6 +23,9 @@ type MessagingParts struct {
 	Logger *slog.Logger
 	// Access is the permission matrix; nil is the default.
 	Access *access.Policy
+	// Events publishes the service's events to hooks and webhooks; nil
+	// is a publisher of its own without hooks (see NewEvents).
+	Events *publish.Publisher
 }
 
 // NewMessaging builds the messaging service for cfg without fx: the
@@ -41,7 +45,7 @@ func NewMessaging(cfg Config, p MessagingParts) (*messaging.Service, error) {
 	if from == "" {
 		from = "no-reply@" + public.Hostname()
 	}
-	svc, err := messaging.New(messaging.Deps{Store: p.Store, Policy: p.Access, Clock: p.Clock, Logger: p.Logger}, messaging.Config{
+	svc, err := messaging.New(messaging.Deps{Store: p.Store, Policy: p.Access, Clock: p.Clock, Logger: p.Logger, Events: p.Events}, messaging.Config{
 		UnsubscribeKeys: keys,
 		UnsubscribeURL: func(shop ports.Shop, token string) string {
 			return (&url.URL{Scheme: public.Scheme, Host: shop.Slug + "." + public.Host, Path: UnsubscribePath + token}).String()
@@ -128,11 +132,12 @@ func MessagingModule() fx.Option {
 		Worker    messaging.WorkerConfig `optional:"true"`
 		Senders   *Senders               `optional:"true"`
 		Metrics   *Metrics               `optional:"true"`
+		Events    *publish.Publisher     `optional:"true"`
 	}
 	return fx.Module("stockade.messaging",
 		fx.Provide(func(p params) (*messaging.Service, *messaging.Worker, error) {
 			log := p.Logger.With("component", "messaging")
-			svc, err := NewMessaging(p.Config, MessagingParts{Store: p.Store, Logger: log, Access: p.Access})
+			svc, err := NewMessaging(p.Config, MessagingParts{Store: p.Store, Logger: log, Access: p.Access, Events: p.Events})
 			if err != nil {
 				return nil, nil, err
 			}

@@ -18,8 +18,10 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-// killAfterSend is the store with MarkSent failing for chosen messages:
-// for them the worker "dies" between the provider call and the mark.
+// killAfterSend is the store with MarkSent failing for chosen messages,
+// and MarkAllSent for a batch that holds one: for them the worker "dies"
+// between the provider call and the mark (the worker then marks the
+// batch's messages one by one, and only the chosen ones fail).
 type killAfterSend struct {
 	ports.Store
 	mu   sync.Mutex
@@ -56,6 +58,17 @@ func (o killOutbox) MarkSent(ctx context.Context, id ports.MessageID, attempt in
 		return ports.OutboxMessage{}, errKilled
 	}
 	return o.OutboxRepo.MarkSent(ctx, id, attempt, providerID)
+}
+
+func (o killOutbox) MarkAllSent(ctx context.Context, sent []ports.SentAttempt) ([]ports.MessageID, error) {
+	o.s.mu.Lock()
+	defer o.s.mu.Unlock()
+	for _, m := range sent {
+		if o.s.kill[m.ID] {
+			return nil, errKilled
+		}
+	}
+	return o.OutboxRepo.MarkAllSent(ctx, sent)
 }
 
 func smtpSender(t testing.TB, srv *smtptest.Server) *smtp.Sender {

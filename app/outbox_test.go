@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -261,8 +262,9 @@ func TestOutboxQuietHoursAtDelivery(t *testing.T) {
 	assert.Equal(t, "MGq", sender.lastService, "sent through the shop's own Messaging Service")
 }
 
-// markFailingStore is the store with MarkSent failing while broken is
-// set: the worker "dies" between the provider call and the mark.
+// markFailingStore is the store with MarkSent and MarkAllSent failing
+// while broken is set: the worker "dies" between the provider call and
+// the mark.
 type markFailingStore struct {
 	ports.Store
 	mu     sync.Mutex
@@ -301,6 +303,16 @@ func (o markFailingOutbox) MarkSent(ctx context.Context, id ports.MessageID, att
 		return ports.OutboxMessage{}, errKilled
 	}
 	return o.OutboxRepo.MarkSent(ctx, id, attempt, providerID)
+}
+
+func (o markFailingOutbox) MarkAllSent(ctx context.Context, sent []ports.SentAttempt) ([]ports.MessageID, error) {
+	o.s.mu.Lock()
+	broken := o.s.broken
+	o.s.mu.Unlock()
+	if broken {
+		return nil, errKilled
+	}
+	return o.OutboxRepo.MarkAllSent(ctx, sent)
 }
 
 // TestOutboxFaultBetweenSendAndMark is MSG-6's fault test with stand-in
@@ -365,5 +377,90 @@ func TestOutboxFaultBetweenSendAndMark(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// countingStore counts the units of work opened on it, and can make
+// ConsentOf fail (a chunk's first statement).
+type countingStore struct {
+	ports.Store
+	units         atomic.Int32
+	failConsentOf bool
+}
+
+func (s *countingStore) ClaimMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]ports.OutboxMessage, error) {
+	return s.Store.(ports.OutboxQueue).ClaimMessages(ctx, now, limit, lease)
+}
+
+func (s *countingStore) InShop(ctx context.Context, shop ports.ShopID, fn func(context.Context, ports.ShopTx) error, opts ...ports.TxOption) error {
+	s.units.Add(1)
+	return s.Store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		return fn(ctx, countingTx{ShopTx: tx, s: s})
+	}, opts...)
+}
+
+type countingTx struct {
+	ports.ShopTx
+	s *countingStore
+}
+
+func (t countingTx) Consent() ports.ConsentRepo { return countingConsent{t.ShopTx.Consent(), t.s} }
+
+type countingConsent struct {
+	ports.ConsentRepo
+	s *countingStore
+}
+
+func (c countingConsent) ConsentOf(ctx context.Context, ids []ports.ContactID) (map[ports.ContactID][]ports.Consent, error) {
+	if c.s.failConsentOf {
+		return nil, fmt.Errorf("consent of %d contacts: %w", len(ids), ports.ErrUnavailable)
+	}
+	return c.ConsentRepo.ConsentOf(ctx, ids)
+}
+
+// TestOutboxBatchesUnitsOfWork: a shop's claimed messages are dispatched
+// in one unit of work per chunk and marked sent in one, not two units of
+// work per message. The first chunk is Concurrency messages (no provider
+// call has been timed yet); with a fast provider and a long BatchWindow
+// the rest is one chunk: 20 messages in 4 units of work. When a chunk's
+// unit of work fails, its messages are prepared one by one and still
+// delivered exactly once.
+func TestOutboxBatchesUnitsOfWork(t *testing.T) {
+	for _, b := range jobBackends {
+		t.Run(b.name, func(t *testing.T) {
+			w := newMsgWorld(t, b, 1)
+			shop := w.tenants[0].shop
+			enqueue := func(n int) []string {
+				var ids []string
+				for i := range n {
+					m, err := w.enqueue(w.as(0, ports.RoleSales), shop, receipt(fmt.Sprintf("c%d@example.com", i%7)))
+					require.NoError(t, err)
+					ids = append(ids, m.ID.String())
+				}
+				return ids
+			}
+			want := enqueue(20)
+			counting := &countingStore{Store: w.st}
+			sender := &recordingSender{}
+			wk := w.worker(t, counting, sender, messaging.WorkerConfig{BatchSize: 20, BatchWindow: 50 * time.Second})
+			n, err := wk.RunOnce(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, 20, n)
+			assert.ElementsMatch(t, want, sender.keys(), "each message once")
+			assert.Equal(t, int32(4), counting.units.Load(), "two chunks (1 and 19 messages), two units of work each")
+			for _, m := range w.messages(t, shop) {
+				assert.Equal(t, ports.MessageSent, m.State)
+				assert.Equal(t, sender.byKey[m.ID.String()], m.ProviderID, "each message its own provider ID")
+				assert.Equal(t, 1, m.Dispatched)
+			}
+
+			more := enqueue(5)
+			counting.failConsentOf = true
+			drainOutbox(t, wk)
+			assert.ElementsMatch(t, append(want, more...), sender.keys(), "prepared one by one, delivered once each")
+			for _, m := range w.messages(t, shop) {
+				assert.Equal(t, ports.MessageSent, m.State)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/authmail"
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -23,6 +24,9 @@ type TenancyParts struct {
 	Clock  ports.Clock
 	// Access is the permission matrix; nil is the default.
 	Access *access.Policy
+	// Events publishes the service's events to hooks and webhooks; nil
+	// is a publisher of its own without hooks (see NewEvents).
+	Events *publish.Publisher
 }
 
 // NewTenancy builds the tenancy service for cfg without fx.
@@ -34,7 +38,7 @@ func NewTenancy(cfg Config, p TenancyParts) (*tenancy.Service, error) {
 		}
 	}
 	svc, err := tenancy.New(tenancy.Deps{
-		Store: p.Store, Auth: p.Auth, Mail: p.Mail, Policy: p.Access, Clock: p.Clock, Logger: p.Logger,
+		Store: p.Store, Auth: p.Auth, Mail: p.Mail, Policy: p.Access, Clock: p.Clock, Logger: p.Logger, Events: p.Events,
 	}, tenancy.Config{InvitationTTL: cfg.Tenancy.InvitationTTL, ReservedSlugs: cfg.Tenancy.reservedSlugs()})
 	if err != nil {
 		return nil, fmt.Errorf("tenancy: %w", err)

@@ -78,6 +78,15 @@ type JobRepo interface {
 	// running its attempt number attempt (a worker whose lease ran out and
 	// whose job was claimed again cannot complete the newer attempt).
 	Complete(ctx context.Context, id JobID, attempt int) error
+	// CompleteAll is Complete for several attempts in one statement: it
+	// marks done each job that is running the attempt given for it, and
+	// returns the IDs of the jobs it marked, in no particular order. An
+	// attempt that is not its job's current one (where Complete returns
+	// ErrNotFound) is left as it is and missing from the result; whether
+	// that spoils the unit of work is the caller's to decide. No attempts
+	// is nothing to do. ErrInvalid for more than MaxBatch attempts or a
+	// job named twice.
+	CompleteAll(ctx context.Context, attempts []JobAttempt) ([]JobID, error)
 	// Fail records a failed attempt: the job is queued again to run at
 	// retryAt, or dead when dead is true or its attempts are used up.
 	// ErrNotFound unless the job is running attempt number attempt.
@@ -108,6 +117,18 @@ type JobQueue interface {
 	// to 1000 and lease positive and at most MaxLease, or ErrInvalid.
 	Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Job, error)
 }
+
+// JobAttempt names one attempt of one job, as JobRepo.Complete and Fail
+// fence it: the job's ID and its attempt number.
+type JobAttempt struct {
+	ID      JobID
+	Attempt int
+}
+
+// MaxBatch is the most items one call of a batch method takes
+// (JobRepo.CompleteAll, OutboxRepo.DispatchAll and MarkAllSent,
+// ConsentRepo.ConsentOf): the largest claim of JobQueue and OutboxQueue.
+const MaxBatch = 1000
 
 // MaxLease is the longest lease a claim of JobQueue or OutboxQueue may
 // take: no claimer holds due work for longer.

@@ -202,6 +202,12 @@ type ConsentRepo interface {
 	// Consent returns the contact's consent records, one per recorded
 	// topic, sorted by topic. ErrNotFound for an unknown contact.
 	Consent(ctx context.Context, id ContactID) ([]Consent, error)
+	// ConsentOf is Consent for several contacts in one read: each known
+	// contact's records, sorted by topic (empty when it has none), by the
+	// contact's ID. An unknown contact (where Consent returns ErrNotFound)
+	// is missing from the map; a contact named twice is read once.
+	// ErrInvalid for more than MaxBatch contacts.
+	ConsentOf(ctx context.Context, ids []ContactID) (map[ContactID][]Consent, error)
 	// SetConsent records c as the topic's state for the contact
 	// (ChangedAt stamped) and returns the record it replaced (the zero
 	// Consent, with an empty Source, when there was none) and the record

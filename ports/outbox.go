@@ -234,9 +234,26 @@ type OutboxRepo interface {
 	// (Dispatched = attempt), so that a worker that dies during the call
 	// leaves the message recognisably in doubt.
 	Dispatch(ctx context.Context, id MessageID, attempt int) error
+	// DispatchAll is Dispatch for several attempts in one statement: it
+	// records each attempt whose message is sending it, and returns the
+	// IDs of those messages, in no particular order. An attempt that is
+	// not its message's current one (where Dispatch returns ErrNotFound)
+	// is left as it is and missing from the result. No attempts is
+	// nothing to do. ErrInvalid for more than MaxBatch attempts or a
+	// message named twice.
+	DispatchAll(ctx context.Context, attempts []MessageAttempt) ([]MessageID, error)
 	// MarkSent records the provider's acceptance: state sent, ProviderID,
 	// SentAt = the store's now.
 	MarkSent(ctx context.Context, id MessageID, attempt int, providerID string) (OutboxMessage, error)
+	// MarkAllSent is MarkSent for several attempts in one statement: it
+	// marks each message that is sending the attempt given for it sent,
+	// with its own ProviderID, and returns the IDs of the messages it
+	// marked, in no particular order. An attempt that is not its
+	// message's current one (where MarkSent returns ErrNotFound) is left
+	// as it is and missing from the result. No attempts is nothing to
+	// do. ErrInvalid for more than MaxBatch attempts or a message named
+	// twice.
+	MarkAllSent(ctx context.Context, sent []SentAttempt) ([]MessageID, error)
 	// Fail records a failed attempt: queued again to run at retryAt, or
 	// dead when dead is true or the attempts are used up. The attempt is
 	// settled: Dispatched goes back to 0.
@@ -277,6 +294,23 @@ type OutboxRepo interface {
 	// before (the providers stop redelivering within days) and returns
 	// how many.
 	DeleteEventsBefore(ctx context.Context, before time.Time) (int, error)
+}
+
+// MessageAttempt names one attempt of one outbox message, as the
+// OutboxRepo methods that end an attempt fence it: the message's ID and
+// the attempt's number.
+type MessageAttempt struct {
+	ID      MessageID
+	Attempt int
+}
+
+// SentAttempt is one attempt the provider accepted, for
+// OutboxRepo.MarkAllSent: the attempt and the provider's ID of the
+// message (empty when the provider gave none).
+type SentAttempt struct {
+	ID         MessageID
+	Attempt    int
+	ProviderID string
 }
 
 // OutboxQueue is the one cross-shop path of the outbox, for the delivery

@@ -78,12 +78,13 @@ func (s *Service) AccountForProvenMailbox(ctx context.Context, email, name, pass
 	}
 	now := s.clock.Now()
 	var user ports.User
-	var first bool
+	var first, created bool
 	var shops []ports.ShopID
 	err = s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		u, err := tx.Users().GetByEmail(ctx, email)
 		if errors.Is(err, ports.ErrNotFound) {
 			user, err = s.createVerified(ctx, tx, email, strings.TrimSpace(name), hash, now)
+			created = err == nil
 			return err
 		} else if err != nil {
 			return err
@@ -100,6 +101,9 @@ func (s *Service) AccountForProvenMailbox(ctx context.Context, email, name, pass
 	}
 	if first {
 		s.auditInShops(ctx, user.ID, shops, ports.SessionID{}, c, provenEvent(user.ID))
+	}
+	if created {
+		s.signedUp(ctx, user, "invitation")
 	}
 	return user, nil
 }

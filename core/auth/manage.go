@@ -68,6 +68,7 @@ func (s *Service) RevokeSession(ctx context.Context, p Principal, id ports.Sessi
 	if err := s.guardSelf(ctx, p); err != nil {
 		return err
 	}
+	var ev published
 	err := s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		sess, err := tx.Sessions().Get(ctx, id)
 		if err != nil {
@@ -79,11 +80,15 @@ func (s *Service) RevokeSession(ctx context.Context, p Principal, id ports.Sessi
 		if err := tx.Sessions().Delete(ctx, id); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, c.clean(), event{actor: p.Actor(), action: "auth.session.revoked", target: "session:" + id.String(), outcome: ports.OutcomeSuccess})
+		if err := s.appendAudit(ctx, tx, c.clean(), event{actor: p.Actor(), action: "auth.session.revoked", target: "session:" + id.String(), outcome: ports.OutcomeSuccess}); err != nil {
+			return err
+		}
+		return s.sessionsRevoked(ctx, tx, &ev, p.User, id, 1, "self")
 	})
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
+	s.events.After(ctx, ev)
 	return nil
 }
 
@@ -94,16 +99,21 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, c Client
 		return 0, err
 	}
 	var n int
+	var ev published
 	err := s.store.InShop(ctx, p.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		var err error
 		if n, err = tx.Sessions().DeleteByUser(ctx, p.User, p.Session); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, c.clean(), event{actor: p.Actor(), action: "auth.session.revoked_others", target: "user:" + p.User.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}})
+		if err := s.appendAudit(ctx, tx, c.clean(), event{actor: p.Actor(), action: "auth.session.revoked_others", target: "user:" + p.User.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}}); err != nil {
+			return err
+		}
+		return s.sessionsRevoked(ctx, tx, &ev, p.User, ports.SessionID{}, n, "self")
 	})
 	if err != nil {
 		return 0, fmt.Errorf("revoke other sessions: %w", err)
 	}
+	s.events.After(ctx, ev)
 	return n, nil
 }
 
@@ -124,6 +134,7 @@ func (s *Service) RevokeMemberSessions(ctx context.Context, p Principal, user po
 		return 0, fmt.Errorf("revoke member sessions: %w", err)
 	}
 	var n int
+	var ev published
 	err = s.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		m, err := tx.Memberships().Get(ctx, user)
 		if err != nil {
@@ -137,7 +148,10 @@ func (s *Service) RevokeMemberSessions(ctx context.Context, p Principal, user po
 		if n, err = tx.Sessions().DeleteByUser(ctx, user, ports.SessionID{}); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, c, event{actor: sc.Actor(), impersonator: sc.Impersonator, action: "auth.member_sessions.revoked", target: "user:" + user.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}})
+		if err := s.appendAudit(ctx, tx, c, event{actor: sc.Actor(), impersonator: sc.Impersonator, action: "auth.member_sessions.revoked", target: "user:" + user.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}}); err != nil {
+			return err
+		}
+		return s.sessionsRevoked(ctx, tx, &ev, user, ports.SessionID{}, n, "admin")
 	})
 	if errors.Is(err, ports.ErrForbidden) {
 		s.auditAlone(ctx, sc.Shop, c, denied)
@@ -145,6 +159,7 @@ func (s *Service) RevokeMemberSessions(ctx context.Context, p Principal, user po
 	if err != nil {
 		return 0, fmt.Errorf("revoke member sessions: %w", err)
 	}
+	s.events.After(ctx, ev)
 	return n, nil
 }
 

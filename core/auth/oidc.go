@@ -159,6 +159,7 @@ func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (Issued, erro
 func (s *Service) linkIdentity(ctx context.Context, id ports.ExternalIdentity, c Client) (ports.UserID, error) {
 	var user ports.UserID
 	var first bool
+	var created ports.User // the account this sign-in created, if it did
 	var shops []ports.ShopID
 	now := s.clock.Now()
 	email := ports.NormalizeEmail(id.Email)
@@ -178,6 +179,7 @@ func (s *Service) linkIdentity(ctx context.Context, id ports.ExternalIdentity, c
 			u, err = tx.Users().GetByEmail(ctx, email)
 			if errors.Is(err, ports.ErrNotFound) {
 				u, err = tx.Users().Create(ctx, ports.User{ID: ports.NewUserID(), Email: email, Name: strings.TrimSpace(id.Name), VerifiedAt: now})
+				created = u
 			}
 		}
 		if err != nil {
@@ -206,6 +208,9 @@ func (s *Service) linkIdentity(ctx context.Context, id ports.ExternalIdentity, c
 	}
 	if first {
 		s.auditInShops(ctx, user, shops, ports.SessionID{}, c, provenEvent(user))
+	}
+	if !created.ID.IsZero() {
+		s.signedUp(ctx, created, "oidc")
 	}
 	return user, nil
 }

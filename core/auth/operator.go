@@ -27,23 +27,29 @@ func (s *Service) ShopBySlug(ctx context.Context, slug string) (ports.Shop, erro
 
 // AddMember makes user a member of the shop with slug, with role, on an
 // operator's behalf, and audits it in the shop's log in the same unit of
-// work. ErrNotFound for an unknown shop or user, ErrConflict if already a
-// member. (Membership management proper belongs to core/tenancy; this is
-// the bootstrap path the CLI needs.)
+// work, with member.added (via "operator") for the shop's webhooks and,
+// after the commit, its hooks. ErrNotFound for an unknown shop or user,
+// ErrConflict if already a member. (Membership management proper belongs
+// to core/tenancy; this is the bootstrap path the CLI needs.)
 func (s *Service) AddMember(ctx context.Context, slug string, user ports.UserID, role ports.Role, operator string) (ports.Shop, error) {
 	shop, err := s.ShopBySlug(ctx, slug)
 	if err != nil {
 		return ports.Shop{}, err
 	}
+	var ev published
 	err = s.store.InShop(ctx, shop.ID, func(ctx context.Context, tx ports.ShopTx) error {
 		if _, err := tx.Memberships().Add(ctx, user, role); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, Client{}, event{actor: operator, action: "membership.added", target: "user:" + user.String(), outcome: ports.OutcomeSuccess, after: map[string]string{"role": string(role)}})
+		if err := s.appendAudit(ctx, tx, Client{}, event{actor: operator, action: "membership.added", target: "user:" + user.String(), outcome: ports.OutcomeSuccess, after: map[string]string{"role": string(role)}}); err != nil {
+			return err
+		}
+		return s.memberAdded(ctx, tx, &ev, user, role)
 	})
 	if err != nil {
 		return ports.Shop{}, fmt.Errorf("add member: %w", err)
 	}
+	s.events.After(ctx, ev)
 	return shop, nil
 }
 

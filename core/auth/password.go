@@ -148,14 +148,19 @@ func (s *Service) RevokeUserSessions(ctx context.Context, shop ports.ShopID, ema
 		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
 	var n int
+	var ev published
 	err = s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
 		if n, err = tx.Sessions().DeleteByUser(ctx, user.ID, ports.SessionID{}); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, Client{}, event{actor: operator, action: "auth.member_sessions.revoked", target: "user:" + user.ID.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}})
+		if err := s.appendAudit(ctx, tx, Client{}, event{actor: operator, action: "auth.member_sessions.revoked", target: "user:" + user.ID.String(), outcome: ports.OutcomeSuccess, after: map[string]int{"revoked": n}}); err != nil {
+			return err
+		}
+		return s.sessionsRevoked(ctx, tx, &ev, user.ID, ports.SessionID{}, n, "operator")
 	})
 	if err != nil {
 		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
+	s.events.After(ctx, ev)
 	return n, nil
 }

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -148,6 +149,11 @@ type Deps struct {
 	// ErrUnavailable, and operators cannot enrol the factor they need to
 	// impersonate.
 	FactorKeys ports.KeyManager
+	// Events publishes user.signed_up, member.added (an operator's) and
+	// session.revoked to hooks after they commit, and the shop's events
+	// to its webhook endpoints in their unit of work; nil is a publisher
+	// without hooks.
+	Events *publish.Publisher
 }
 
 // Service runs the authentication use cases. It is safe for concurrent
@@ -168,6 +174,7 @@ type Service struct {
 	access    *access.Policy
 	// factorKeys seals TOTP secrets; nil without one (errNoFactorKeys).
 	factorKeys ports.KeyManager
+	events     *publish.Publisher
 }
 
 // New returns a Service. It returns an error matching ports.ErrInvalid
@@ -199,12 +206,16 @@ func New(d Deps, cfg Config) (*Service, error) {
 		access:    d.Access,
 
 		factorKeys: d.FactorKeys,
+		events:     d.Events,
 	}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.events == nil {
+		s.events = publish.New(publish.Deps{Clock: s.clock, Logger: s.log})
 	}
 	if r, ok := d.Store.(ports.SessionResolver); ok {
 		s.resolver = r

@@ -110,7 +110,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, token string, c Client) (po
 	}
 	now := s.clock.Now()
 	var user ports.User
-	var first, exists bool
+	var first, exists, created bool
 	var shops []ports.ShopID
 	err = s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		tok, err := tx.MailTokens().Consume(ctx, hashToken(raw), ports.MailTokenVerify, now)
@@ -123,6 +123,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, token string, c Client) (po
 		switch {
 		case errors.Is(err, ports.ErrNotFound):
 			user, err = s.createVerified(ctx, tx, tok.Email, tok.Name, tok.PasswordHash, now)
+			created = err == nil
 			return err
 		case err != nil:
 			return err
@@ -153,6 +154,9 @@ func (s *Service) ConfirmSignUp(ctx context.Context, token string, c Client) (po
 	}
 	if first {
 		s.auditInShops(ctx, user.ID, shops, ports.SessionID{}, c, provenEvent(user.ID))
+	}
+	if created {
+		s.signedUp(ctx, user, "signup")
 	}
 	return user, nil
 }
@@ -187,6 +191,7 @@ func (s *Service) CreateUser(ctx context.Context, email, name, password string) 
 	if err != nil {
 		return ports.User{}, fmt.Errorf("create user: %w", err)
 	}
+	s.signedUp(ctx, user, "operator")
 	return user, nil
 }
 

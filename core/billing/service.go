@@ -19,6 +19,8 @@ import (
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/audit"
+	"github.com/stockadehq/stockade/core/publish"
+	"github.com/stockadehq/stockade/events"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -38,6 +40,10 @@ type Deps struct {
 	Policy *access.Policy
 	Clock  ports.Clock  // default ports.SystemClock
 	Logger *slog.Logger // default discards
+	// Events publishes subscription.changed to hooks after it commits
+	// and to the shop's webhook endpoints in its unit of work; nil is a
+	// publisher without hooks.
+	Events *publish.Publisher
 }
 
 // Config holds the billing rules.
@@ -61,6 +67,7 @@ type Service struct {
 	policy   *access.Policy
 	clock    ports.Clock
 	log      *slog.Logger
+	events   *publish.Publisher
 	cfg      Config
 	planOf   map[string]string // price ID → plan name
 
@@ -95,12 +102,15 @@ func New(d Deps, cfg Config) (*Service, error) {
 		planOf[price], plans[name] = name, price
 	}
 	cfg.Plans = plans
-	s := &Service{store: d.Store, provider: d.Provider, webhooks: d.Webhooks, policy: d.Policy, clock: d.Clock, log: d.Logger, cfg: cfg, planOf: planOf}
+	s := &Service{store: d.Store, provider: d.Provider, webhooks: d.Webhooks, policy: d.Policy, clock: d.Clock, log: d.Logger, events: d.Events, cfg: cfg, planOf: planOf}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.events == nil {
+		s.events = publish.New(publish.Deps{Clock: s.clock, Logger: s.log})
 	}
 	return s, nil
 }
@@ -136,6 +146,18 @@ type record struct {
 	target string
 	before any // marshalled to JSON; must hold no secret
 	after  any
+}
+
+// subscriptionChanged records an applied subscription change of tx's shop
+// (from source "webhook" or "refresh") for its webhooks, and returns the
+// event for After.
+func (s *Service) subscriptionChanged(ctx context.Context, tx ports.ShopTx, ch ports.BillingChange, source string) (events.Event, error) {
+	a := ch.After
+	return s.events.Record(ctx, tx, events.SubscriptionChanged{
+		Subscription: a.SubscriptionID, Status: string(a.SubscriptionStatus), PreviousStatus: string(ch.Before.SubscriptionStatus),
+		Price: a.PriceID, Plan: s.planOf[a.PriceID], CurrentPeriodEnd: a.CurrentPeriodEnd.UTC(), CancelAtPeriodEnd: a.CancelAtPeriodEnd,
+		CancelledAt: a.CancelledAt.UTC(), Source: source,
+	})
 }
 
 // appendAudit appends e, by the scope's caller, to the unit of work's shop

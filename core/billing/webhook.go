@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/events"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -159,7 +160,9 @@ func (s *Service) apply(ctx context.Context, shop ports.ShopID, ev ports.Billing
 		return "", err
 	}
 	var out Outcome
+	var changed events.Event
 	err = s.store.InShop(sctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+		changed = events.Event{}
 		fresh, err := tx.Billing().RecordEvent(ctx, ports.ProcessedEvent{ID: ev.ID, Type: ev.Type, Created: ev.Created})
 		if err != nil {
 			return err
@@ -200,8 +203,17 @@ func (s *Service) apply(ctx context.Context, shop ports.ShopID, ev ports.Billing
 		}
 		out = OutcomeApplied
 		e.after = map[string]any{"event": ev.ID, "type": ev.Type, "state": e.after}
-		return s.appendAudit(ctx, tx, sc, e)
+		if err := s.appendAudit(ctx, tx, sc, e); err != nil {
+			return err
+		}
+		if ev.Subscription != nil {
+			changed, err = s.subscriptionChanged(ctx, tx, ch, "webhook")
+		}
+		return err
 	})
+	if err == nil {
+		s.events.After(ctx, changed)
+	}
 	return out, err
 }
 

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,8 @@ type fakeStore struct {
 	clock  ports.Clock
 	jobs   map[ports.JobID]ports.Job
 	claims int
+	// completeAlls counts JobRepo.CompleteAll calls, rolled back or not.
+	completeAlls int
 }
 
 var (
@@ -71,7 +74,14 @@ func (s *fakeStore) Claim(_ context.Context, now time.Time, limit int, lease tim
 			due = append(due, j)
 		}
 	}
-	slices.SortFunc(due, func(a, b ports.Job) int { return a.RunAt.Compare(b.RunAt) })
+	// The stores' order: run_at, then id (time-ordered UUIDv7, so
+	// enqueue order within one run_at).
+	slices.SortFunc(due, func(a, b ports.Job) int {
+		if c := a.RunAt.Compare(b.RunAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID.String(), b.ID.String())
+	})
 	due = due[:min(limit, len(due))]
 	for i := range due {
 		due[i].State, due[i].Attempts, due[i].LockedUntil = ports.JobRunning, due[i].Attempts+1, now.Add(lease)
@@ -182,6 +192,26 @@ func (r fakeJobs) Complete(_ context.Context, id ports.JobID, attempt int) error
 	j.State, j.LockedUntil = ports.JobDone, time.Time{}
 	r.t.set(j)
 	return nil
+}
+
+// CompleteAll completes each attempt that is its job's running one and
+// counts the call (completeAlls), so tests can tell a shared unit of
+// work's one statement from per-job completions.
+func (r fakeJobs) CompleteAll(_ context.Context, attempts []ports.JobAttempt) ([]ports.JobID, error) {
+	r.t.s.mu.Lock()
+	defer r.t.s.mu.Unlock()
+	r.t.s.completeAlls++
+	var done []ports.JobID
+	for _, a := range attempts {
+		j, ok := r.find(a.ID, ports.JobRunning, a.Attempt)
+		if !ok {
+			continue
+		}
+		j.State, j.LockedUntil = ports.JobDone, time.Time{}
+		r.t.set(j)
+		done = append(done, a.ID)
+	}
+	return done, nil
 }
 
 func (r fakeJobs) Fail(_ context.Context, id ports.JobID, attempt int, reason string, retryAt time.Time, dead bool) (ports.Job, error) {

@@ -16,6 +16,20 @@
 // Handlers must be idempotent, or make their effects part of the unit of
 // work (which commits only with the completion of the current attempt).
 //
+// Jobs of one shop claimed in the same batch whose kinds were registered
+// with Handle share one unit of work: their handlers run one after another
+// in it and their completions are one statement (ports.JobRepo.CompleteAll),
+// so a batch of small jobs costs a few round trips per shop rather than a
+// transaction per job. A failure must not roll back its batch-mates'
+// work, and a transaction cannot be partly committed, so the shared unit
+// of work is tried once: when a handler in it fails (or a completion is
+// refused), it rolls back and every job of it runs again in a unit of
+// work of its own, the failing one included unless it ran first (then its
+// failure was its own and is recorded at once). A handler may thus run
+// twice in one attempt, the first run rolled back: within the contract
+// above. A kind registered with HandleAlone always gets a unit of work of
+// its own.
+//
 // A kind registered with HandleOutside instead runs its OutsideHandler with
 // no unit of work open, and the completion is recorded afterwards in a
 // unit of work of its own: for work that waits on the outside world (an
@@ -40,6 +54,12 @@ import (
 // out or the runner stops. A nil return completes the job in the same
 // transaction; an error (or a panic) rolls tx back and schedules a retry,
 // or makes the job dead when it is Permanent or its attempts are used up.
+//
+// Registered with Handle, the unit of work may be shared with other jobs
+// of the same shop and batch (see the package documentation): tx then
+// holds their work too, a failure rolls theirs back with it (they run
+// again, alone), and a handler may run again in the same attempt after a
+// batch-mate's failure. Registered with HandleAlone, it never is.
 type Handler func(ctx context.Context, tx ports.ShopTx, job ports.Job) error
 
 // OutsideHandler does one job's work outside any unit of work: ctx is not
@@ -104,8 +124,9 @@ type Observer interface {
 
 // Config tunes the runner. The zero value is usable.
 type Config struct {
-	// Concurrency is how many jobs run at once (default 1: SQLite has one
-	// writer, and each job is a write transaction).
+	// Concurrency is how many units of work run at once, each a job or a
+	// shop's shared batch of jobs (default 1: SQLite has one writer, and
+	// each unit of work is a write transaction).
 	Concurrency int
 	// BatchSize is how many jobs one claim takes, 1 to 1000 (default 10 ×
 	// Concurrency, at most 1000). Jobs of a batch wait for a free slot
@@ -170,12 +191,18 @@ type Runner struct {
 	handlers map[string]registration
 }
 
-// registration is a kind's handler: exactly one of inside (Handle) and
-// outside (HandleOutside) is set.
+// registration is a kind's handler: exactly one of inside (Handle,
+// HandleAlone) and outside (HandleOutside) is set; alone marks an inside
+// handler that never shares its unit of work (HandleAlone).
 type registration struct {
 	inside  Handler
 	outside OutsideHandler
+	alone   bool
 }
+
+// shares reports whether jobs of this registration may share a unit of
+// work with their batch-mates.
+func (g registration) shares() bool { return g.inside != nil && !g.alone }
 
 // New returns a Runner. It returns an error matching ports.ErrInvalid when
 // a required dependency is missing or cfg is out of range.
@@ -198,11 +225,22 @@ func New(d Deps, cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-// Handle registers fn for jobs of kind. Like http.ServeMux.Handle it
-// panics on a programming error: an empty or over-long kind, a nil fn, or
-// a kind registered twice.
+// Handle registers fn for jobs of kind. Jobs of kind may share a unit of
+// work with jobs of the same shop claimed in the same batch (see the
+// package documentation). Like http.ServeMux.Handle it panics on a
+// programming error: an empty or over-long kind, a nil fn, or a kind
+// registered twice.
 func (r *Runner) Handle(kind string, fn Handler) {
 	r.register("Handle", kind, registration{inside: fn}, fn == nil)
+}
+
+// HandleAlone registers fn for jobs of kind like Handle, but each job of
+// kind runs in a unit of work of its own, never shared with its
+// batch-mates: for a handler that holds its transaction long (it would
+// hold its batch-mates' completions and locks with it), or whose work
+// must not run twice in one attempt. It panics as Handle does.
+func (r *Runner) HandleAlone(kind string, fn Handler) {
+	r.register("HandleAlone", kind, registration{inside: fn, alone: true}, fn == nil)
 }
 
 // HandleOutside registers fn for jobs of kind, to run outside any unit of
@@ -257,10 +295,14 @@ func (r *Runner) Run(ctx context.Context) error {
 	return nil
 }
 
-// RunOnce claims one batch, runs it with up to Concurrency jobs at once,
-// and returns how many jobs it claimed. Handler failures are the jobs'
-// (recorded on them), not RunOnce's: its error reports a failed claim or
-// an outcome that could not be recorded.
+// RunOnce claims one batch, runs it with up to Concurrency units of work
+// at once, and returns how many jobs it claimed. The jobs of one shop
+// whose kinds share (Handle) run in shared units of work: one per shop,
+// or, when the batch has fewer such shops than Concurrency, up to
+// Concurrency per batch split evenly over them; every other job runs in
+// its own. Handler failures are the jobs' (recorded on them), not
+// RunOnce's: its error reports a failed claim or an outcome that could
+// not be recorded.
 func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 	if ctx.Err() != nil {
 		return 0, context.Cause(ctx)
@@ -278,11 +320,11 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 		wg   sync.WaitGroup
 		sem  = make(chan struct{}, r.cfg.Concurrency)
 	)
-	for _, job := range claimed {
+	for _, unit := range r.plan(claimed) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := r.run(ctx, job, deadline); err != nil {
+			if err := r.runShared(ctx, unit, deadline); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -291,6 +333,136 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	return len(claimed), errors.Join(errs...)
+}
+
+// plan splits a claimed batch into units of work: the sharing jobs of one
+// shop are one unit, or, when fewer shops than Concurrency have such jobs,
+// ceil(Concurrency / shops) units of about equal size, so that a batch of
+// one shop still runs Concurrency units at once; then every job whose kind
+// does not share (HandleOutside, HandleAlone, no handler) is a unit of its
+// own. Shops, and jobs within a unit, keep their claim order.
+func (r *Runner) plan(claimed []ports.Job) [][]ports.Job {
+	var alone [][]ports.Job
+	index := map[ports.ShopID]int{}
+	var shared [][]ports.Job
+	for _, job := range claimed {
+		reg, ok := r.handler(job.Kind)
+		if !ok || !reg.shares() {
+			alone = append(alone, []ports.Job{job})
+			continue
+		}
+		i, seen := index[job.ShopID]
+		if !seen {
+			i = len(shared)
+			index[job.ShopID] = i
+			shared = append(shared, nil)
+		}
+		shared[i] = append(shared[i], job)
+	}
+	if len(shared) == 0 {
+		return alone
+	}
+	parts := (r.cfg.Concurrency + len(shared) - 1) / len(shared)
+	out := make([][]ports.Job, 0, len(alone)+len(shared)*parts)
+	for _, jobs := range shared {
+		size := (len(jobs) + parts - 1) / parts
+		for len(jobs) > 0 {
+			n := min(size, len(jobs))
+			out = append(out, jobs[:n:n])
+			jobs = jobs[n:]
+		}
+	}
+	return append(out, alone...)
+}
+
+// errCompletionRefused rolls a shared unit of work back when CompleteAll
+// left a job out: that job's attempt is no longer current.
+var errCompletionRefused = errors.New("jobs: a completion of the shared unit of work was refused")
+
+// runShared runs unit, jobs of one shop, in one unit of work: their
+// handlers one after another, then one CompleteAll. A unit of one job is
+// run, as a job alone is. When a handler fails or a completion is
+// refused, the unit of work rolls back and its jobs run again alone
+// (run), but for a failure of the first job's handler, which was the
+// first work in the transaction and so its own: that is recorded at once
+// (fail), and a job whose completion was refused, whose attempt is
+// another runner's (lost).
+func (r *Runner) runShared(ctx context.Context, unit []ports.Job, deadline time.Time) error {
+	if len(unit) == 1 || ctx.Err() != nil { // stopping: run hands each back
+		var errs []error
+		for _, job := range unit {
+			errs = append(errs, r.run(ctx, job, deadline))
+		}
+		return errors.Join(errs...)
+	}
+	started := time.Now()
+	hctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var (
+		failed  = -1 // the index of the job whose handler failed
+		cause   error
+		refused map[ports.JobID]bool
+	)
+	err := r.store.InShop(hctx, unit[0].ShopID, func(ctx context.Context, tx ports.ShopTx) error {
+		failed, cause, refused = -1, nil, nil
+		attempts := make([]ports.JobAttempt, len(unit))
+		for i, job := range unit {
+			reg, _ := r.handler(job.Kind)
+			if err := callInside(ctx, reg.inside, tx, job); err != nil {
+				failed, cause = i, err
+				return err
+			}
+			attempts[i] = ports.JobAttempt{ID: job.ID, Attempt: job.Attempts}
+		}
+		done, err := tx.Jobs().CompleteAll(ctx, attempts)
+		if err != nil {
+			return err
+		}
+		if len(done) == len(unit) {
+			return nil
+		}
+		refused = make(map[ports.JobID]bool, len(unit)-len(done))
+		for _, a := range attempts {
+			refused[a.ID] = true
+		}
+		for _, id := range done {
+			delete(refused, id)
+		}
+		return errCompletionRefused
+	})
+	if err == nil {
+		for _, job := range unit {
+			r.observe(job.Kind, true, OutcomeDone, started)
+			if r.log.Enabled(ctx, slog.LevelDebug) {
+				r.logFor(job).DebugContext(ctx, "background job done", "took", time.Since(started))
+			}
+		}
+		return nil
+	}
+	var errs []error
+	for i, job := range unit {
+		switch {
+		case refused[job.ID]:
+			r.observe(job.Kind, true, OutcomeLost, started)
+			r.logFor(job).WarnContext(ctx, "background job ran past its lease; its work was rolled back", "took", time.Since(started))
+		case i == failed && i == 0:
+			errs = append(errs, r.failed(ctx, r.logFor(job), job, started, cause))
+		default:
+			errs = append(errs, r.run(ctx, job, deadline))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// callInside runs h for job in tx, a panic turned into an error.
+func callInside(ctx context.Context, h Handler, tx ports.ShopTx, job ports.Job) (err error) {
+	defer recoverPanic(&err)
+	return h(ctx, tx, job)
+}
+
+// logFor is the runner's logger with job's fields.
+func (r *Runner) logFor(job ports.Job) *slog.Logger {
+	return r.log.With("job", job.ID.String(), "kind", job.Kind, "shop", job.ShopID.String(), "attempt", job.Attempts)
 }
 
 // errLeaseLost marks a completion refused because the attempt is no longer
@@ -305,7 +477,7 @@ func (e errLeaseLost) Unwrap() error { return e.err }
 // and then the completion in one; a failure is recorded in another unit of
 // work.
 func (r *Runner) run(ctx context.Context, job ports.Job, deadline time.Time) error {
-	log := r.log.With("job", job.ID.String(), "kind", job.Kind, "shop", job.ShopID.String(), "attempt", job.Attempts)
+	log := r.logFor(job)
 	started := time.Now()
 	reg, ok := r.handler(job.Kind)
 	if !ok {
@@ -341,20 +513,25 @@ func (r *Runner) run(ctx context.Context, job ports.Job, deadline time.Time) err
 		log.WarnContext(ctx, "background job ran past its lease; its work was rolled back", "took", time.Since(started))
 		return nil
 	}
+	return r.failed(ctx, log, job, started, err)
+}
+
+// failed records the failure cause of the job's attempt (fail), logging
+// the stack first when the handler panicked.
+func (r *Runner) failed(ctx context.Context, log *slog.Logger, job ports.Job, started time.Time, cause error) error {
 	var pe *panicError
-	if errors.As(err, &pe) {
+	if errors.As(cause, &pe) {
 		log.ErrorContext(ctx, "background job panicked", "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
 	}
-	return r.fail(ctx, log, job, started, err)
+	return r.fail(ctx, log, job, started, cause)
 }
 
 // runInside runs h and the job's completion in one unit of work of the
 // job's shop: the handler's writes commit with the completion, or not at
 // all.
 func (r *Runner) runInside(ctx context.Context, h Handler, job ports.Job) error {
-	return r.store.InShop(ctx, job.ShopID, func(ctx context.Context, tx ports.ShopTx) (err error) {
-		defer recoverPanic(&err)
-		if err := h(ctx, tx, job); err != nil {
+	return r.store.InShop(ctx, job.ShopID, func(ctx context.Context, tx ports.ShopTx) error {
+		if err := callInside(ctx, h, tx, job); err != nil {
 			return err
 		}
 		return complete(ctx, tx, job)

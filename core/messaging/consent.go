@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/events"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -31,6 +32,13 @@ func checkConsent(ctx context.Context, tx consentTx, contact ports.ContactID, ch
 	if err != nil {
 		return err
 	}
+	return consentRefusal(records, contact, channel, category)
+}
+
+// consentRefusal is checkConsent's verdict on records, contact's consent
+// records as read: an error matching ports.ErrOptedOut when contact has
+// withdrawn a topic a message on channel of category needs, else nil.
+func consentRefusal(records []ports.Consent, contact ports.ContactID, channel ports.Channel, category ports.MessageCategory) error {
 	for _, topic := range topicsFor(channel, category) {
 		for _, r := range records {
 			if r.Topic == topic && r.OptedOut {
@@ -57,14 +65,16 @@ type consentAudit struct {
 
 // apply records changes for contact from source in tx and audits each
 // one that changes the state ("messaging.consent.withdrawn" or
-// "messaging.consent.given", before/after with the source). A change to
-// the state already recorded is neither written nor audited. It returns
-// how many changed.
-func (s *Service) apply(ctx context.Context, tx ports.ShopTx, sc access.Scope, contact ports.ContactID, source ports.ConsentSource, via string, changes ...change) (int, error) {
-	n := 0
+// "messaging.consent.given", before/after with the source), recording a
+// consent.changed event for each (its webhooks are enqueued in tx). A
+// change to the state already recorded is neither written, audited nor
+// published. It returns the events, one per change, for After once tx
+// has committed.
+func (s *Service) apply(ctx context.Context, tx ports.ShopTx, sc access.Scope, contact ports.ContactID, source ports.ConsentSource, via string, changes ...change) ([]events.Event, error) {
+	var out []events.Event
 	current, err := tx.Consent().Consent(ctx, contact)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	for _, c := range changes {
 		var prev ports.Consent
@@ -78,7 +88,7 @@ func (s *Service) apply(ctx context.Context, tx ports.ShopTx, sc access.Scope, c
 		}
 		before, stored, err := tx.Consent().SetConsent(ctx, ports.Consent{Contact: contact, Topic: c.topic, OptedOut: c.optedOut, Source: source})
 		if err != nil {
-			return n, err
+			return nil, err
 		}
 		action := "messaging.consent.given"
 		if stored.OptedOut {
@@ -90,11 +100,16 @@ func (s *Service) apply(ctx context.Context, tx ports.ShopTx, sc access.Scope, c
 		}
 		if err := s.appendAudit(ctx, tx, sc, record{action: action, target: "contact:" + contact.String(), before: was,
 			after: consentAudit{Topic: stored.Topic, OptedOut: stored.OptedOut, Source: source, Via: via}}); err != nil {
-			return n, err
+			return nil, err
 		}
-		n++
+		ev, err := s.events.Record(ctx, tx, events.ConsentChanged{Contact: contact.String(), Topic: string(stored.Topic),
+			OptedOut: stored.OptedOut, Source: string(source), Via: via})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
 	}
-	return n, nil
+	return out, nil
 }
 
 // ConsentState is a contact with its consent.
@@ -128,9 +143,10 @@ type ConsentChange struct {
 // SetConsent records a consent change for a contact of the caller's shop
 // (access.MessagingManage), audited with its source in the same unit of
 // work. Withdrawing marketing on one channel withdraws it on every channel
-// (it is one topic). ErrInvalid for a bad topic or a source other than
-// admin or api, ErrNotFound for an unknown contact. Returns the contact's
-// consent after the change.
+// (it is one topic). A change publishes consent.changed (webhooks in the
+// unit of work, hooks after it). ErrInvalid for a bad topic or a source
+// other than admin or api, ErrNotFound for an unknown contact. Returns
+// the contact's consent after the change.
 func (s *Service) SetConsent(ctx context.Context, in ConsentChange) (ConsentState, error) {
 	sc, err := s.policy.Require(ctx, access.MessagingManage)
 	if err != nil {
@@ -143,8 +159,10 @@ func (s *Service) SetConsent(ctx context.Context, in ConsentChange) (ConsentStat
 		return ConsentState{}, ports.Invalid("source", "must be admin or api")
 	}
 	var out ConsentState
+	var evs []events.Event
 	err = s.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
-		if _, err := s.apply(ctx, tx, sc, in.Contact, in.Source, string(in.Source), change{in.Topic, in.OptedOut}); err != nil {
+		var err error
+		if evs, err = s.apply(ctx, tx, sc, in.Contact, in.Source, string(in.Source), change{in.Topic, in.OptedOut}); err != nil {
 			return err
 		}
 		out, err = state(ctx, tx, in.Contact)
@@ -153,6 +171,7 @@ func (s *Service) SetConsent(ctx context.Context, in ConsentChange) (ConsentStat
 	if err != nil {
 		return ConsentState{}, fmt.Errorf("set consent: %w", err)
 	}
+	s.events.After(ctx, evs...)
 	return out, nil
 }
 

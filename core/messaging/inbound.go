@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/events"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -49,6 +50,7 @@ func (s *Service) ReceiveSMS(ctx context.Context, in InboundSMS) (InboundResult,
 	}
 	res := InboundResult{Keyword: Classify(in.Body)}
 	sc := access.Scope{Shop: in.Shop, System: "sms-keyword", RequestID: in.RequestID}
+	var evs []events.Event
 	err = s.store.InShop(ctx, in.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		if err := tx.Outbox().RecordEvent(ctx, in.Provider, in.EventID); err != nil {
 			if errors.Is(err, ports.ErrConflict) {
@@ -66,10 +68,10 @@ func (s *Service) ReceiveSMS(ctx context.Context, in InboundSMS) (InboundResult,
 		}
 		switch res.Keyword {
 		case KeywordOptOut:
-			res.Changed, err = s.apply(ctx, tx, sc, contact.ID, ports.SourceKeyword, "sms",
+			evs, err = s.apply(ctx, tx, sc, contact.ID, ports.SourceKeyword, "sms",
 				change{ports.TopicSMS, true}, change{ports.TopicMarketing, true})
 		case KeywordOptIn:
-			res.Changed, err = s.apply(ctx, tx, sc, contact.ID, ports.SourceKeyword, "sms",
+			evs, err = s.apply(ctx, tx, sc, contact.ID, ports.SourceKeyword, "sms",
 				change{ports.TopicSMS, false}, change{ports.TopicMarketing, false})
 		case KeywordHelp:
 			if err := checkConsent(ctx, tx, contact.ID, ports.ChannelSMS, ports.CategoryTransactional); errors.Is(err, ports.ErrOptedOut) {
@@ -88,6 +90,8 @@ func (s *Service) ReceiveSMS(ctx context.Context, in InboundSMS) (InboundResult,
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("inbound sms: %w", err)
 	}
+	res.Changed = len(evs)
+	s.events.After(ctx, evs...)
 	return res, nil
 }
 
@@ -139,6 +143,7 @@ type StatusReport struct {
 // provider's retry can apply it.
 func (s *Service) ReportStatus(ctx context.Context, in StatusReport) (replay bool, err error) {
 	sc := access.Scope{Shop: in.Shop, System: "provider:" + in.Provider, RequestID: in.RequestID}
+	var evs []events.Event
 	err = s.store.InShop(ctx, in.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		if err := tx.Outbox().RecordEvent(ctx, in.Provider, in.EventID); err != nil {
 			if errors.Is(err, ports.ErrConflict) {
@@ -165,7 +170,7 @@ func (s *Service) ReportStatus(ctx context.Context, in StatusReport) (replay boo
 			}
 		}
 		if in.Complaint {
-			_, err := s.apply(ctx, tx, sc, m.Contact, ports.SourceProvider, string(m.Channel), change{ports.TopicMarketing, true})
+			evs, err = s.apply(ctx, tx, sc, m.Contact, ports.SourceProvider, string(m.Channel), change{ports.TopicMarketing, true})
 			return err
 		}
 		return nil
@@ -173,6 +178,7 @@ func (s *Service) ReportStatus(ctx context.Context, in StatusReport) (replay boo
 	if err != nil {
 		return false, fmt.Errorf("status report: %w", err)
 	}
+	s.events.After(ctx, evs...)
 	return replay, nil
 }
 

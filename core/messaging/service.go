@@ -43,6 +43,7 @@ import (
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/audit"
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -54,6 +55,10 @@ type Deps struct {
 	Policy *access.Policy
 	Clock  ports.Clock  // default ports.SystemClock
 	Logger *slog.Logger // default discards
+	// Events publishes consent.changed to hooks after it commits and to
+	// the shop's webhook endpoints in its unit of work; nil is a
+	// publisher without hooks.
+	Events *publish.Publisher
 }
 
 // Config holds the messaging rules that come from configuration.
@@ -92,6 +97,7 @@ type Service struct {
 	policy *access.Policy
 	clock  ports.Clock
 	log    *slog.Logger
+	events *publish.Publisher
 	cfg    Config
 }
 
@@ -117,12 +123,15 @@ func New(d Deps, cfg Config) (*Service, error) {
 			return nil, ports.Invalid("default country code", "must be 1 to 3 digits, e.g. 1")
 		}
 	}
-	s := &Service{store: d.Store, policy: d.Policy, clock: d.Clock, log: d.Logger, cfg: cfg}
+	s := &Service{store: d.Store, policy: d.Policy, clock: d.Clock, log: d.Logger, events: d.Events, cfg: cfg}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.events == nil {
+		s.events = publish.New(publish.Deps{Clock: s.clock, Logger: s.log})
 	}
 	return s, nil
 }

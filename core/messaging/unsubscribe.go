@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/events"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -130,16 +131,19 @@ func (s *Service) Unsubscribe(ctx context.Context, in UnsubscribeRequest) error 
 		return err
 	}
 	sc := access.Scope{Shop: in.Shop, System: "unsubscribe-link", IP: in.IP, UserAgent: in.UserAgent, RequestID: in.RequestID}
+	var evs []events.Event
 	err = s.store.InShop(ctx, in.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		if _, err := tx.Consent().GetContact(ctx, contact); err != nil {
 			return err
 		}
-		_, err := s.apply(ctx, tx, sc, contact, ports.SourceLink, "email", change{ports.TopicMarketing, true})
+		var err error
+		evs, err = s.apply(ctx, tx, sc, contact, ports.SourceLink, "email", change{ports.TopicMarketing, true})
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("unsubscribe: %w", err)
 	}
+	s.events.After(ctx, evs...)
 	return nil
 }
 

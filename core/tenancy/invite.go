@@ -12,6 +12,7 @@ import (
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/events"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -170,8 +171,10 @@ type AcceptInput struct {
 // first proof of an account never verified removes its password and
 // identity links and ends its sessions), then — in one unit of
 // work — marks the invitation accepted (single-use), creates the
-// membership with the invited role, appends "invitation.accepted", and
-// signs the user in (method "invitation"). The token is the only
+// membership with the invited role, appends "invitation.accepted",
+// records invitation.accepted and member.added (via "invitation") for
+// the shop's webhooks, and signs the user in (method "invitation"); hooks
+// get both events after the commit. The token is the only
 // credential; no scope is needed. ErrNotFound (one answer for unknown,
 // used, revoked, expired or another shop's), ErrInvalid for a password the
 // policy refuses, ErrConflict if the user is already a member.
@@ -205,6 +208,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInput) (auth.Is
 		return auth.Issued{}, fmt.Errorf("accept invitation: %w", err)
 	}
 	var issued auth.Issued
+	var accepted, added events.Event
 	err = s.store.InShop(ctx, in.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		got, err := tx.Invitations().Accept(ctx, hash, user.ID, s.clock.Now())
 		if errors.Is(err, ports.ErrNotFound) {
@@ -220,12 +224,19 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInput) (auth.Is
 			after: map[string]string{"role": string(got.Role)}}); err != nil {
 			return err
 		}
+		if accepted, err = s.events.Record(ctx, tx, events.InvitationAccepted{Invitation: got.ID.String(), User: user.ID.String(), Role: string(got.Role)}); err != nil {
+			return err
+		}
+		if added, err = s.events.Record(ctx, tx, events.MemberAdded{User: user.ID.String(), Role: string(got.Role), Via: "invitation"}); err != nil {
+			return err
+		}
 		issued, err = s.auth.IssueSession(ctx, tx, user.ID, "invitation", in.Client, in.Replace)
 		return err
 	})
 	if err != nil {
 		return auth.Issued{}, fmt.Errorf("accept invitation: %w", err)
 	}
+	s.events.After(ctx, accepted, added)
 	return issued, nil
 }
 

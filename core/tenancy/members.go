@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/events"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -52,8 +53,10 @@ func (s *Service) ListMembers(ctx context.Context) ([]Member, error) {
 // AddMember makes the user with email a member of the caller's shop with
 // role, without an invitation: for system scopes (the CLI) and apps that
 // vouch for the user themselves. It needs access.MembersManage, and
-// access.MembersOwners to add an Owner. ErrNotFound for an unknown user,
-// ErrConflict for an existing member.
+// access.MembersOwners to add an Owner. The membership, its
+// "membership.added" audit event and its member.added webhooks commit
+// together; hooks get member.added (via "direct") after the commit.
+// ErrNotFound for an unknown user, ErrConflict for an existing member.
 func (s *Service) AddMember(ctx context.Context, email string, role ports.Role) (ports.Membership, error) {
 	if err := ports.ValidateRole(role); err != nil {
 		return ports.Membership{}, err
@@ -67,26 +70,34 @@ func (s *Service) AddMember(ctx context.Context, email string, role ports.Role) 
 		return ports.Membership{}, err
 	}
 	var m ports.Membership
+	var ev events.Event
 	err = s.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		var err error
 		if m, err = tx.Memberships().Add(ctx, user.ID, role); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, sc, record{action: "membership.added", target: "user:" + user.ID.String(),
-			after: map[string]string{"role": string(role)}})
+		if err := s.appendAudit(ctx, tx, sc, record{action: "membership.added", target: "user:" + user.ID.String(),
+			after: map[string]string{"role": string(role)}}); err != nil {
+			return err
+		}
+		ev, err = s.events.Record(ctx, tx, events.MemberAdded{User: user.ID.String(), Role: string(role), Via: "direct"})
+		return err
 	})
 	if err != nil {
 		return ports.Membership{}, fmt.Errorf("add member: %w", err)
 	}
+	s.events.After(ctx, ev)
 	return m, nil
 }
 
 // ChangeRole sets a member's role in the caller's shop
 // (access.MembersManage; making or unmaking an Owner also needs
 // access.MembersOwners). The change and its "membership.role_changed"
-// event commit together. The member's role is read on every request, so
-// the change applies to their live sessions at once. ErrNotFound for a
-// non-member, ErrLastOwner when it would demote the last Owner.
+// event commit together, with the member.role_changed webhooks; hooks get
+// member.role_changed after the commit. The member's role is read on
+// every request, so the change applies to their live sessions at once.
+// ErrNotFound for a non-member, ErrLastOwner when it would demote the last
+// Owner.
 func (s *Service) ChangeRole(ctx context.Context, user ports.UserID, role ports.Role) (ports.Membership, error) {
 	if err := ports.ValidateRole(role); err != nil {
 		return ports.Membership{}, err
@@ -96,6 +107,7 @@ func (s *Service) ChangeRole(ctx context.Context, user ports.UserID, role ports.
 		return ports.Membership{}, err
 	}
 	var m ports.Membership
+	var ev events.Event
 	err = s.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		before, err := tx.Memberships().Get(ctx, user)
 		if err != nil {
@@ -109,20 +121,27 @@ func (s *Service) ChangeRole(ctx context.Context, user ports.UserID, role ports.
 		if m, err = tx.Memberships().SetRole(ctx, user, role); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, sc, record{action: "membership.role_changed", target: "user:" + user.String(),
-			before: map[string]string{"role": string(before.Role)}, after: map[string]string{"role": string(role)}})
+		if err := s.appendAudit(ctx, tx, sc, record{action: "membership.role_changed", target: "user:" + user.String(),
+			before: map[string]string{"role": string(before.Role)}, after: map[string]string{"role": string(role)}}); err != nil {
+			return err
+		}
+		ev, err = s.events.Record(ctx, tx, events.MemberRoleChanged{User: user.String(), Role: string(role), PreviousRole: string(before.Role)})
+		return err
 	})
 	if err != nil {
 		return ports.Membership{}, fmt.Errorf("change role: %w", err)
 	}
+	s.events.After(ctx, ev)
 	return m, nil
 }
 
 // RemoveMember ends a membership in the caller's shop, with the member's
 // sessions and sign-in links there. A member may always leave
 // (access.AccountSelf on themself); removing someone else needs
-// access.MembersManage, and an Owner access.MembersOwners. ErrNotFound for
-// a non-member, ErrLastOwner for the last Owner.
+// access.MembersManage, and an Owner access.MembersOwners. The change, its
+// "membership.removed" audit event and its member.removed webhooks commit
+// together; hooks get member.removed after the commit. ErrNotFound for a
+// non-member, ErrLastOwner for the last Owner.
 func (s *Service) RemoveMember(ctx context.Context, user ports.UserID) error {
 	sc, ok := access.From(ctx)
 	perm := access.MembersManage
@@ -133,6 +152,7 @@ func (s *Service) RemoveMember(ctx context.Context, user ports.UserID) error {
 	if err != nil {
 		return err
 	}
+	var ev events.Event
 	err = s.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		before, err := tx.Memberships().Get(ctx, user)
 		if err != nil {
@@ -146,12 +166,17 @@ func (s *Service) RemoveMember(ctx context.Context, user ports.UserID) error {
 		if err := tx.Memberships().Remove(ctx, user); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, sc, record{action: "membership.removed", target: "user:" + user.String(),
-			before: map[string]string{"role": string(before.Role)}})
+		if err := s.appendAudit(ctx, tx, sc, record{action: "membership.removed", target: "user:" + user.String(),
+			before: map[string]string{"role": string(before.Role)}}); err != nil {
+			return err
+		}
+		ev, err = s.events.Record(ctx, tx, events.MemberRemoved{User: user.String(), Role: string(before.Role), Left: perm == access.AccountSelf})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("remove member: %w", err)
 	}
+	s.events.After(ctx, ev)
 	return nil
 }
 

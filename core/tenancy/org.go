@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/events"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -133,22 +134,37 @@ func (s *Service) AddShop(ctx context.Context, in NewShop) (ports.Shop, error) {
 }
 
 // seedShop makes owner (when set) the new shop's Owner and audits the
-// creation in the shop's own log, in one unit of work.
+// creation in the shop's own log, in one unit of work, which also records
+// shop.created and (with an owner) member.added; hooks get them after it
+// commits.
 func (s *Service) seedShop(ctx context.Context, sc access.Scope, shop ports.Shop, owner ports.UserID) error {
+	var created, added events.Event
 	err := s.store.InShop(ctx, shop.ID, func(ctx context.Context, tx ports.ShopTx) error {
 		if !owner.IsZero() {
 			if _, err := tx.Memberships().Add(ctx, owner, ports.RoleOwner); err != nil {
 				return err
 			}
 		}
-		return s.appendAudit(ctx, tx, sc, record{
+		if err := s.appendAudit(ctx, tx, sc, record{
 			action: "shop.created", target: "shop:" + shop.ID.String(),
 			after: map[string]string{"slug": shop.Slug, "name": shop.Name, "owner": idOrEmpty(owner)},
-		})
+		}); err != nil {
+			return err
+		}
+		var err error
+		if created, err = s.events.Record(ctx, tx, events.ShopCreated{Org: shop.OrgID.String(), Slug: shop.Slug, Name: shop.Name, Owner: idOrEmpty(owner)}); err != nil {
+			return err
+		}
+		added = events.Event{}
+		if !owner.IsZero() {
+			added, err = s.events.Record(ctx, tx, events.MemberAdded{User: owner.String(), Role: string(ports.RoleOwner), Via: "shop_created"})
+		}
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("shop %s created, first owner not added: %w", shop.Slug, err)
 	}
+	s.events.After(ctx, created, added)
 	return nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/authmail"
+	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -38,6 +39,11 @@ type Deps struct {
 	Policy *access.Policy
 	Clock  ports.Clock  // default ports.SystemClock
 	Logger *slog.Logger // default discards
+	// Events publishes the changes (member.added, shop.created, …) to
+	// hooks after they commit and to the shop's webhook endpoints in
+	// their unit of work; nil is a publisher without hooks (the webhooks
+	// are enqueued all the same).
+	Events *publish.Publisher
 }
 
 // Config holds the tunable rules of tenancy.
@@ -64,6 +70,7 @@ type Service struct {
 	policy *access.Policy
 	clock  ports.Clock
 	log    *slog.Logger
+	events *publish.Publisher
 	cfg    Config
 	// reserved is cfg.ReservedSlugs as a set.
 	reserved map[string]bool
@@ -83,12 +90,15 @@ func New(d Deps, cfg Config) (*Service, error) {
 	if cfg.OrgInvitesPerIP <= 0 {
 		cfg.OrgInvitesPerIP = 60
 	}
-	s := &Service{store: d.Store, auth: d.Auth, mail: d.Mail, policy: d.Policy, clock: d.Clock, log: d.Logger, cfg: cfg, reserved: reservedSet(cfg.ReservedSlugs)}
+	s := &Service{store: d.Store, auth: d.Auth, mail: d.Mail, policy: d.Policy, clock: d.Clock, log: d.Logger, events: d.Events, cfg: cfg, reserved: reservedSet(cfg.ReservedSlugs)}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.events == nil {
+		s.events = publish.New(publish.Deps{Clock: s.clock, Logger: s.log})
 	}
 	return s, nil
 }

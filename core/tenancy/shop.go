@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/events"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -28,7 +29,8 @@ func (s *Service) Shop(ctx context.Context) (ports.Shop, error) {
 }
 
 // Rename sets the caller's shop's display name (access.ShopSettings); the
-// change and its "shop.renamed" audit event commit together.
+// change, its "shop.renamed" audit event and its shop.renamed webhooks
+// commit together, and hooks get shop.renamed after the commit.
 func (s *Service) Rename(ctx context.Context, name string) (ports.Shop, error) {
 	sc, err := s.policy.Require(ctx, access.ShopSettings)
 	if err != nil {
@@ -39,6 +41,7 @@ func (s *Service) Rename(ctx context.Context, name string) (ports.Shop, error) {
 		return ports.Shop{}, err
 	}
 	var shop ports.Shop
+	var ev events.Event
 	err = s.store.InShop(ctx, sc.Shop, func(ctx context.Context, tx ports.ShopTx) error {
 		before, err := tx.ThisShop().Get(ctx)
 		if err != nil {
@@ -47,12 +50,17 @@ func (s *Service) Rename(ctx context.Context, name string) (ports.Shop, error) {
 		if shop, err = tx.ThisShop().Rename(ctx, name); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, sc, record{action: "shop.renamed", target: "shop:" + sc.Shop.String(),
-			before: map[string]string{"name": before.Name}, after: map[string]string{"name": shop.Name}})
+		if err := s.appendAudit(ctx, tx, sc, record{action: "shop.renamed", target: "shop:" + sc.Shop.String(),
+			before: map[string]string{"name": before.Name}, after: map[string]string{"name": shop.Name}}); err != nil {
+			return err
+		}
+		ev, err = s.events.Record(ctx, tx, events.ShopRenamed{Name: shop.Name, PreviousName: before.Name})
+		return err
 	})
 	if err != nil {
 		return ports.Shop{}, fmt.Errorf("rename shop: %w", err)
 	}
+	s.events.After(ctx, ev)
 	return shop, nil
 }
 
@@ -60,8 +68,9 @@ func (s *Service) Rename(ctx context.Context, name string) (ports.Shop, error) {
 // slug (access.OrgShopsManage: an org owner or admin, acting from any
 // shop of the org — a suspended shop's own host serves nothing). The
 // change and its "shop.suspended" or "shop.reactivated" event commit
-// together in the target shop's log. ErrNotFound for a shop of another
-// org.
+// together in the target shop's log, with the target shop's webhooks of
+// the same type; hooks get it after the commit. ErrNotFound for a shop of
+// another org.
 func (s *Service) SetShopStatus(ctx context.Context, slug string, status ports.ShopStatus) (ports.Shop, error) {
 	sc, err := s.policy.Require(ctx, access.ShopRead)
 	if err != nil {
@@ -78,21 +87,29 @@ func (s *Service) SetShopStatus(ctx context.Context, slug string, status ports.S
 		return ports.Shop{}, err
 	}
 	action := "shop.reactivated"
+	var payload events.Payload = events.ShopReactivated{Slug: target.Slug}
 	if status == ports.ShopSuspended {
 		action = "shop.suspended"
+		payload = events.ShopSuspended{Slug: target.Slug}
 	}
 	var shop ports.Shop
+	var ev events.Event
 	err = s.store.InShop(ctx, target.ID, func(ctx context.Context, tx ports.ShopTx) error {
 		var err error
 		if shop, err = tx.ThisShop().SetStatus(ctx, status); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, sc, record{action: action, target: "shop:" + target.ID.String(),
-			before: map[string]string{"status": string(target.Status)}, after: map[string]string{"status": string(status)}})
+		if err := s.appendAudit(ctx, tx, sc, record{action: action, target: "shop:" + target.ID.String(),
+			before: map[string]string{"status": string(target.Status)}, after: map[string]string{"status": string(status)}}); err != nil {
+			return err
+		}
+		ev, err = s.events.Record(ctx, tx, payload)
+		return err
 	})
 	if err != nil {
 		return ports.Shop{}, fmt.Errorf("set shop status: %w", err)
 	}
+	s.events.After(ctx, ev)
 	return shop, nil
 }
 

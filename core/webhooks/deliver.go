@@ -23,6 +23,9 @@ import (
 type Event struct {
 	// Type is the event type, e.g. "member.added".
 	Type string `json:"type"`
+	// Shop is the ID of the shop whose unit of work emitted the event
+	// (the endpoint's shop).
+	Shop string `json:"shop"`
 	// Timestamp is when the event happened (Emit's clock), not when this
 	// attempt was sent (that is the webhook-timestamp header).
 	Timestamp time.Time `json:"timestamp"`
@@ -58,8 +61,20 @@ func validEventType(t string) bool {
 // endpoints may not see. Emit has no guard of its own: code calls it
 // inside a unit of work that a guarded use case (or a system job) opened.
 // It returns how many deliveries it enqueued; ErrInvalid for a malformed
-// type, invalid JSON or an event over MaxEventLen.
+// type, invalid JSON or an event over MaxEventLen. It is Enqueue at the
+// service's clock.
 func (s *Service) Emit(ctx context.Context, tx ports.ShopTx, eventType string, data json.RawMessage) (int, error) {
+	return Enqueue(ctx, tx, s.clock.Now(), eventType, data)
+}
+
+// Enqueue is Emit without a Service, for code that has no key manager at
+// hand (Emit needs none: the deliveries are signed when they are sent):
+// it enqueues the event, stamped with at, for every endpoint of tx's shop
+// that wants it, in tx, and returns how many deliveries it enqueued.
+// ErrInvalid for a malformed type, invalid JSON or an event over
+// MaxEventLen. The deliveries are sent by the job runner that has Deliver
+// registered for JobKind.
+func Enqueue(ctx context.Context, tx ports.ShopTx, at time.Time, eventType string, data json.RawMessage) (int, error) {
 	if !validEventType(eventType) {
 		return 0, ports.Invalid("event type", "must be 1 to 64 characters of a-z, 0-9, '_', '-', '.', starting with a letter")
 	}
@@ -69,7 +84,7 @@ func (s *Service) Emit(ctx context.Context, tx ports.ShopTx, eventType string, d
 	if !json.Valid(data) {
 		return 0, ports.Invalid("event data", "must be valid JSON")
 	}
-	body, err := json.Marshal(Event{Type: eventType, Timestamp: s.clock.Now().UTC(), Data: data})
+	body, err := json.Marshal(Event{Type: eventType, Shop: tx.ShopID().String(), Timestamp: at.UTC(), Data: data})
 	if err != nil {
 		return 0, fmt.Errorf("emit %s: %w", eventType, err)
 	}

@@ -288,6 +288,16 @@ func (r fakeJobs) Complete(_ context.Context, id ports.JobID, attempt int) error
 	return nil
 }
 
+func (r fakeJobs) CompleteAll(ctx context.Context, attempts []ports.JobAttempt) ([]ports.JobID, error) {
+	var done []ports.JobID
+	for _, a := range attempts {
+		if err := r.Complete(ctx, a.ID, a.Attempt); err == nil {
+			done = append(done, a.ID)
+		}
+	}
+	return done, nil
+}
+
 func (r fakeJobs) Fail(_ context.Context, id ports.JobID, attempt int, reason string, retryAt time.Time, dead bool) (ports.Job, error) {
 	r.t.s.mu.Lock()
 	defer r.t.s.mu.Unlock()

@@ -290,6 +290,20 @@ func TestCheckRejectsForbiddenImports(t *testing.T) {
 		{"core/webhooks importing webhooks", give{mod + "/core/webhooks", false, []string{mod + "/webhooks", mod + "/ports"}}, nil},
 		{"examples/embed importing webhooks", give{mod + "/examples/embed", false, []string{mod + "/webhooks"}}, nil},
 
+		// R11 events (the public event types)
+		{"events importing std", give{mod + "/events", false, []string{"context", "time", "encoding/json"}}, nil},
+		{"events test importing itself and std", give{mod + "/events", true, []string{mod + "/events", "testing"}}, nil},
+		{"events importing ports", give{mod + "/events", false, []string{mod + "/ports"}}, []string{"R11"}},
+		{"events importing webhooks", give{mod + "/events", false, []string{mod + "/webhooks"}}, []string{"R11"}},
+		{"events importing uuid", give{mod + "/events", false, []string{"github.com/google/uuid"}}, []string{"R11"}},
+		{"events test importing testify", give{mod + "/events", true, []string{"github.com/stretchr/testify/require"}}, []string{"R11"}},
+		{"events test importing core", give{mod + "/events", true, []string{mod + "/core/publish"}}, []string{"R11"}},
+		{"events importing fx", give{mod + "/events", false, []string{"go.uber.org/fx"}}, []string{"R6"}},
+		{"core/publish importing events, webhooks, core", give{mod + "/core/publish", false, []string{mod + "/events", mod + "/core/webhooks", mod + "/ports"}}, nil},
+		{"examples/embed importing events", give{mod + "/examples/embed", false, []string{mod + "/events"}}, nil},
+		{"adapters/sqlite importing events", give{mod + "/adapters/sqlite", false, []string{mod + "/events"}}, []string{"R4"}},
+		{"ports importing events", give{mod + "/ports", false, []string{mod + "/events"}}, []string{"R1"}},
+
 		// several imports: only the bad ones are reported, in order
 		{"mixed imports", give{mod + "/core/billing", false, []string{"context", "go.uber.org/zap", mod + "/ports", "database/sql", mod + "/adapters/postgres"}}, []string{"R3", "R3", "R3"}},
 		{"package outside the module", give{"example.com/other/ports", false, []string{"go.uber.org/zap"}}, nil},

@@ -10,7 +10,7 @@
 //	R2    ports/porttest     std, ports, github.com/google/uuid,
 //	                         github.com/stretchr/testify/...; nothing else
 //	R3    core/...           std except database/sql, ports, core/..., webhooks,
-//	                         third-party modules in CoreThirdParty
+//	                         events, third-party modules in CoreThirdParty
 //	                         (github.com/google/uuid, golang.org/x/crypto);
 //	                         never adapters, app, internal, zap, fx,
 //	                         database drivers or database/sql
@@ -23,10 +23,11 @@
 //	R5    (everyone)         never internal/archtest (test tooling)
 //	R6    (everyone)         go.uber.org/fx/... only under app/ and examples/
 //	R7    examples/E/...     std, third-party, ports, core, adapters, app,
-//	                         webhooks, examples/E/...; never internal/..., not even
-//	                         from tests (users copy examples, and cannot
-//	                         import our internal packages); its tests may
-//	                         import stockadetest and ports/porttest (R8)
+//	                         webhooks, events, examples/E/...; never
+//	                         internal/..., not even from tests (users copy
+//	                         examples, and cannot import our internal
+//	                         packages); its tests may import stockadetest
+//	                         and ports/porttest (R8)
 //	R9    stockadetest/...   std, ports, adapters/..., app/...,
 //	                         internal/testinfra, github.com/stretchr/testify/...,
 //	                         stockadetest/...; nothing else (not core, not
@@ -34,6 +35,9 @@
 //	R10   webhooks/...       std and webhooks/... only, test files too: the
 //	                         package receivers import to verify Stockade's
 //	                         signed webhooks, without the rest of Stockade
+//	R11   events/...         std and events/... only, test files too: the
+//	                         event types and payloads app code subscribes
+//	                         to (core publishes them)
 //	      app/...            anything (subject to the archtest rule only)
 //
 // R8, test files (_test.go): a test file follows the rules of its package,

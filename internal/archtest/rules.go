@@ -59,6 +59,7 @@ const (
 	layerInternal               // every other internal/...
 	layerKit                    // stockadetest/...: the public test kit
 	layerReceiver               // webhooks/...: the receivers' verifier, std only
+	layerEvents                 // events/...: the public event types, std only
 )
 
 // place is a classified module package: its layer, and for adapters and
@@ -124,6 +125,8 @@ func classify(r string) place {
 		return place{layer: layerKit}
 	case first == "webhooks":
 		return place{layer: layerReceiver}
+	case first == "events":
+		return place{layer: layerEvents}
 	}
 	return place{layer: layerOther}
 }
@@ -179,6 +182,12 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 		return "R10 webhooks: webhooks is imported by receivers of Stockade's webhooks and may import only the standard library (tests too)"
 	}
 
+	// R11: app code imports events to subscribe to Stockade's events, and
+	// core to publish them, so it stays std only, tests too.
+	if from.layer == layerEvents && !std && !(inModule && to.layer == layerEvents) {
+		return "R11 events: events is imported by app code and core and may import only the standard library (tests too)"
+	}
+
 	// R8: the public test kit is for _test.go files, of any layer whose
 	// own rule lets it import the kit (R7 lets examples' tests; R1–R5 keep
 	// ports, porttest, core, adapters and internal from it). Unlike the
@@ -228,12 +237,12 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 			return ""
 		case inModule:
 			switch to.layer {
-			case layerPorts, layerCore, layerReceiver:
+			case layerPorts, layerCore, layerReceiver, layerEvents:
 				return ""
 			case layerAdapter, layerApp:
 				return "R3 core: core must never depend on adapters or app"
 			}
-			return "R3 core: core may import only ports, webhooks and other core packages from the module"
+			return "R3 core: core may import only ports, webhooks, events and other core packages from the module"
 		case under(imp, modZap):
 			return "R3 core: zap is forbidden in core; log through *slog.Logger"
 		}
@@ -294,7 +303,7 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 			return ""
 		}
 		switch to.layer {
-		case layerPorts, layerCore, layerAdapter, layerApp, layerReceiver:
+		case layerPorts, layerCore, layerAdapter, layerApp, layerReceiver, layerEvents:
 			return ""
 		case layerKit:
 			return "" // test files only: R8 refused the others above
@@ -304,7 +313,7 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 			}
 			return "R7 examples: an example must not import another example"
 		}
-		return "R7 examples: examples may import only ports, core, adapters, app and webhooks from the module"
+		return "R7 examples: examples may import only ports, core, adapters, app, webhooks and events from the module"
 	}
 	return "" // app/... and packages outside the layout: global rules only
 }

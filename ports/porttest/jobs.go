@@ -21,8 +21,8 @@ import (
 type JobQueueHarness func(t *testing.T) (ports.Store, ports.JobQueue)
 
 // TestJobQueue runs the ports.JobQueue conformance suite: the claim's
-// order, limit and due-ness, leases, the attempt fencing of Complete and
-// Fail, dead-lettering and concurrent claimers. TestStore runs it too when
+// order, limit and due-ness, leases, the attempt fencing of Complete,
+// CompleteAll and Fail, dead-lettering and concurrent claimers. TestStore runs it too when
 // the store itself implements ports.JobQueue.
 func TestJobQueue(t *testing.T, newQueue JobQueueHarness) {
 	t.Run("ClaimOrderLimitAndDueness", func(t *testing.T) { testClaimOrder(t, newQueue) })
@@ -30,6 +30,7 @@ func TestJobQueue(t *testing.T, newQueue JobQueueHarness) {
 	t.Run("CompleteFailRetry", func(t *testing.T) { testJobOutcomes(t, newQueue) })
 	t.Run("ConcurrentClaimsNeverShareAJob", func(t *testing.T) { testConcurrentClaims(t, newQueue) })
 	t.Run("DeleteDone", func(t *testing.T) { testDeleteDone(t, newQueue) })
+	t.Run("CompleteAll", func(t *testing.T) { testCompleteAll(t, newQueue) })
 }
 
 // testDeleteDone: DeleteDone removes the shop's done jobs that finished

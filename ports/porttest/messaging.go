@@ -257,6 +257,8 @@ func testConsent(t *testing.T, newStore StoreHarness) {
 		assert.Equal(t, []ports.Consent{mkt, again}, consentOf(t, s, shop, c.ID), "refused calls changed nothing")
 	})
 
+	t.Run("ConsentOf", func(t *testing.T) { testConsentOf(t, newStore) })
+
 	t.Run("MergeContacts", func(t *testing.T) {
 		s := newStore(t)
 		shop := seed(t, s, 1, 0).shops[0].ID

@@ -20,7 +20,8 @@ type OutboxQueueHarness func(t *testing.T) (ports.Store, ports.OutboxQueue)
 
 // TestOutboxQueue runs the ports.OutboxQueue conformance suite: the
 // claim's order, limit and due-ness, leases and what becomes of a message
-// whose last lease ran out, the attempt fencing, and concurrent claimers.
+// whose last lease ran out, the attempt fencing (of one attempt, and of
+// DispatchAll's and MarkAllSent's batches), and concurrent claimers.
 // TestStore runs it too when the store itself implements ports.OutboxQueue.
 func TestOutboxQueue(t *testing.T, newQueue OutboxQueueHarness) {
 	t.Run("ClaimOrderLimitAndDueness", func(t *testing.T) { testOutboxClaimOrder(t, newQueue) })
@@ -28,6 +29,7 @@ func TestOutboxQueue(t *testing.T, newQueue OutboxQueueHarness) {
 	t.Run("AttemptOutcomes", func(t *testing.T) { testOutboxOutcomes(t, newQueue) })
 	t.Run("ConcurrentClaimsNeverShareAMessage", func(t *testing.T) { testOutboxConcurrentClaims(t, newQueue) })
 	t.Run("Retention", func(t *testing.T) { testOutboxRetention(t, newQueue) })
+	t.Run("BatchDispatchAndMark", func(t *testing.T) { testOutboxBatch(t, newQueue) })
 }
 
 // testOutboxRetention: DeleteFinished removes the shop's sent, delivered,

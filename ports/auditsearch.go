@@ -9,7 +9,7 @@ import (
 // every set field must match, pages are keyset-paginated by Seq.
 type AuditFilter struct {
 	Actor  string    // exact, e.g. "user:<id>"; empty matches any
-	Action string    // exact ("member.role_changed"), or a prefix ending in ".*" ("member.*"); empty matches any
+	Action string    // exact ("membership.role_changed"), or a prefix ending in ".*" ("membership.*"); empty matches any
 	Target string    // exact; empty matches any
 	Since  time.Time // events with Time >= Since; zero means no lower bound
 	Until  time.Time // events with Time < Until; zero means no upper bound
@@ -27,7 +27,7 @@ type AuditFilter struct {
 // AuditQuery.
 func (f AuditFilter) PageLimit() int { return AuditQuery{Limit: f.Limit}.PageLimit() }
 
-// ActionPrefix reports whether Action is a prefix pattern ("member.*") and
+// ActionPrefix reports whether Action is a prefix pattern ("membership.*") and
 // returns the prefix with its dot ("member.").
 func (f AuditFilter) ActionPrefix() (string, bool) {
 	if p, ok := strings.CutSuffix(f.Action, "*"); ok && strings.HasSuffix(p, ".") {
@@ -46,7 +46,7 @@ func (f AuditFilter) Validate() error {
 	}
 	if strings.Contains(f.Action, "*") {
 		if _, ok := f.ActionPrefix(); !ok || strings.Count(f.Action, "*") != 1 {
-			return Invalid("action", `a pattern must be a prefix ending in ".*", e.g. "member.*"`)
+			return Invalid("action", `a pattern must be a prefix ending in ".*", e.g. "membership.*"`)
 		}
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {

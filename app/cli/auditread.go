@@ -26,7 +26,7 @@ type auditFilterFlags struct {
 func (f *auditFilterFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.slug, "shop", "", "the shop (required)")
 	cmd.Flags().StringVar(&f.actor, "actor", "", `only this actor, e.g. "user:<id>" or "system:cli"`)
-	cmd.Flags().StringVar(&f.action, "action", "", `only this action, or a prefix ending in ".*", e.g. "member.*"`)
+	cmd.Flags().StringVar(&f.action, "action", "", `only this action, or a prefix ending in ".*", e.g. "membership.*"`)
 	cmd.Flags().StringVar(&f.target, "target", "", `only this target, e.g. "user:<id>"`)
 	cmd.Flags().StringVar(&f.since, "since", "", "only events at or after this RFC 3339 time")
 	cmd.Flags().StringVar(&f.until, "until", "", "only events before this RFC 3339 time")

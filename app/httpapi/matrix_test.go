@@ -318,11 +318,11 @@ func maps(ms ...map[string]string) map[string]string {
 	return out
 }
 
-// documentedMatrix reads the README's "Roles and permissions" table:
-// permission → roles holding it.
+// documentedMatrix reads the "Roles and permissions" table of
+// docs/roles.md: permission → roles holding it.
 func documentedMatrix(t *testing.T) map[access.Permission][]ports.Role {
 	t.Helper()
-	f, err := os.Open("../../README.md")
+	f, err := os.Open("../../docs/roles.md")
 	require.NoError(t, err)
 	defer f.Close()
 	out := map[access.Permission][]ports.Role{}
@@ -362,11 +362,11 @@ func documentedMatrix(t *testing.T) map[access.Permission][]ports.Role {
 		}
 	}
 	require.NoError(t, sc.Err())
-	require.Len(t, cols, 5, "README: the Roles and permissions table needs a column per role")
+	require.Len(t, cols, 5, "docs/roles.md: the Roles and permissions table needs a column per role")
 	return out
 }
 
-func TestREADMEDocumentsTheDefaultMatrix(t *testing.T) {
+func TestRolesDocDocumentsTheDefaultMatrix(t *testing.T) {
 	doc := documentedMatrix(t)
 	p := access.DefaultPolicy()
 	var perms []access.Permission
@@ -374,18 +374,18 @@ func TestREADMEDocumentsTheDefaultMatrix(t *testing.T) {
 		perms = append(perms, perm)
 	}
 	slices.Sort(perms)
-	require.Equal(t, p.Permissions(), perms, "README lists exactly the default permissions")
+	require.Equal(t, p.Permissions(), perms, "docs/roles.md lists exactly the default permissions")
 	for _, perm := range perms {
 		want := p.Roles(perm)
 		if want == nil {
 			want = []ports.Role{}
 		}
-		require.Equal(t, want, doc[perm], "README row %s", perm)
+		require.Equal(t, want, doc[perm], "docs/roles.md row %s", perm)
 	}
 }
 
 // TestPermissionMatrix: for every role, every session route on the
-// caller's own shop is allowed or refused with 403 exactly as the README's
+// caller's own shop is allowed or refused with 403 exactly as docs/roles.md's
 // table documents (owner-making variants need members.owners too); org
 // and HQ routes refuse every member without an org role, and serve an org
 // admin.

@@ -19,26 +19,33 @@ import (
 // appRoutesGroup is the value group Route adds to.
 const appRoutesGroup = "stockade.app_routes"
 
-// Route registers an embedding app's own route with HTTPModule, served
+// Route registers an embedding app's own routes with HTTPModule, served
 // behind Stockade's guards (see httpapi.AppRoute): r is an
-// httpapi.AppRoute, or an fx constructor returning one (and optionally an
-// error) whose parameters the graph supplies, e.g.
+// httpapi.AppRoute or a []httpapi.AppRoute, or an fx constructor
+// returning one of them (and optionally an error) whose parameters the
+// graph supplies, e.g.
 //
-//	app.Route(func(q *quoting.Quotes) httpapi.AppRoute { … })
+//	app.Route(func(q *quoting.Quotes) []httpapi.AppRoute { … })
 //
 // The app starts with an error when a route has no permission, one the
 // graph's *access.Policy does not know, or a path of Stockade's.
 func Route(r any) fx.Option { return grouped(appRoutesGroup, r, reflect.TypeFor[httpapi.AppRoute]()) }
 
-// grouped adds v to the value group: v itself when it is of type want,
-// or the first result of v when v is a constructor returning want.
+// grouped adds v to the value group of want: v itself when it is a want
+// or a []want, or the first result of v when v is a constructor returning
+// one of them.
 func grouped(group string, v any, want reflect.Type) fx.Option {
 	t := reflect.TypeOf(v)
+	many := reflect.SliceOf(want)
 	switch {
 	case t == want:
 		return fx.Supply(fx.Annotated{Group: group, Target: v})
+	case t == many:
+		return fx.Supply(fx.Annotated{Group: group + ",flatten", Target: v})
 	case t != nil && t.Kind() == reflect.Func && t.NumOut() >= 1 && t.Out(0) == want:
 		return fx.Provide(fx.Annotate(v, fx.ResultTags(`group:"`+group+`"`)))
+	case t != nil && t.Kind() == reflect.Func && t.NumOut() >= 1 && t.Out(0) == many:
+		return fx.Provide(fx.Annotate(v, fx.ResultTags(`group:"`+group+`,flatten"`)))
 	}
 	return fx.Error(fmt.Errorf("app: %s: want a %s or a constructor returning one, got %v", group, want, t))
 }

@@ -47,6 +47,7 @@ func TestRouteWithFx(t *testing.T) {
 	a := app.New(fxConfig(t), app.WithLogOutput(io.Discard),
 		fx.Decorate(func(*access.Policy) *access.Policy { return p }),
 		app.Route(httpapi.AppRoute{Method: http.MethodGet, Path: "/gadgets", Permission: access.ShopRead, Handler: noop}),
+		app.Route([]httpapi.AppRoute{{Method: http.MethodGet, Path: "/gizmos", Permission: access.ShopRead, Handler: noop}}),
 		app.Route(func(p *access.Policy) httpapi.AppRoute {
 			return httpapi.AppRoute{Method: http.MethodPost, Path: "/widgets", Permission: widgetsWrite, HQ: true, Handler: noop}
 		}),
@@ -56,6 +57,9 @@ func TestRouteWithFx(t *testing.T) {
 	}
 	if got := listed(api, "/gadgets"); len(got) != 1 || got[0].Permission != access.ShopRead {
 		t.Errorf("/gadgets listed as %+v", got)
+	}
+	if got := listed(api, "/gizmos"); len(got) != 1 {
+		t.Errorf("/gizmos listed as %+v", got)
 	}
 	got := listed(api, "/widgets")
 	if len(got) != 2 || !got[1].ViaHQ || got[0].Permission != widgetsWrite || got[0].Access != httpapi.AccessSession {

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 
@@ -105,4 +106,20 @@ func TestAppRouteWithoutGuardRefused(t *testing.T) {
 		})
 	}
 	assert.False(t, slices.ContainsFunc(httpapi.New(httpapi.Deps{}).Routes(), func(r httpapi.Route) bool { return r.Path == "/open" }))
+}
+
+// TestMagicLinkFormLandsOnAfterSignIn: with AuthDeps.AfterSignIn set, a
+// magic link's form post redirects there instead of "/".
+func TestMagicLinkFormLandsOnAfterSignIn(t *testing.T) {
+	h := newHarness(t)
+	shops, err := httpapi.NewHostShops(h.raw, "https://example.test", h.clock)
+	require.NoError(t, err)
+	h.handler = httpapi.NewHandler(httpapi.Deps{Auth: &httpapi.AuthDeps{Service: h.svc, Shops: shops, AfterSignIn: "/app/home"}})
+	require.Equal(t, http.StatusAccepted, h.requestLink("acme.example.test", "tom@example.test").StatusCode)
+	_, token := h.mailer.lastLink(t)
+	res := h.serve(call{method: http.MethodPost, path: "/auth/magic-link/consume", body: url.Values{"token": {token}}.Encode(),
+		contentType: "application/x-www-form-urlencoded"})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	assert.Equal(t, "/app/home", res.Header.Get("Location"))
+	assert.Equal(t, http.StatusOK, h.me("acme.example.test", sessionCookie(t, res)))
 }

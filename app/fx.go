@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"time"
 
@@ -175,16 +176,19 @@ const (
 // LinkKind registers an embedding app's record type for capability links
 // (CAP-1) with LinksModule, e.g. quotes that links may let a customer
 // "view" and "accept".
-func LinkKind(k capability.Kind) fx.Option {
-	return fx.Supply(fx.Annotated{Group: linkKindsGroup, Target: k})
+// k is a capability.Kind, or an fx constructor returning one (and
+// optionally an error) whose parameters the graph supplies.
+func LinkKind(k any) fx.Option {
+	return grouped(linkKindsGroup, k, reflect.TypeFor[capability.Kind]())
 }
 
 // LinkRoute registers an embedding app's public route for one of its
 // record types (see httpapi.LinkRoute) with HTTPModule: the router
 // resolves the link and checks the record and action before the
 // handler runs.
-func LinkRoute(r httpapi.LinkRoute) fx.Option {
-	return fx.Supply(fx.Annotated{Group: linkRoutesGroup, Target: r})
+// r is an httpapi.LinkRoute, or an fx constructor returning one.
+func LinkRoute(r any) fx.Option {
+	return grouped(linkRoutesGroup, r, reflect.TypeFor[httpapi.LinkRoute]())
 }
 
 // LinksModule provides the *capability.Service (see NewLinks): file links
@@ -283,8 +287,9 @@ func StorageModule() fx.Option {
 	}))
 }
 
-// HTTPModule provides the API http.Handler (see httpapi.NewHandler) and the
-// *Server that serves it: bound and started in OnStart, shut down
+// HTTPModule provides the *httpapi.API (see httpapi.New), as an
+// http.Handler too, with the embedding app's routes (see Route) and
+// landing pages (see WithLanding), and the *Server that serves it: bound and started in OnStart, shut down
 // gracefully in OnStop within HTTP.ShutdownTimeout. The server is always
 // built. Requests are reported to the graph's *Metrics when it has one.
 func HTTPModule() fx.Option {
@@ -294,7 +299,7 @@ func HTTPModule() fx.Option {
 	}
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, hooks webhooksHTTP, log *zap.Logger, obs observed) (http.Handler, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, hooks webhooksHTTP, log *zap.Logger, obs observed, emb embedHTTP) (*httpapi.API, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
@@ -305,9 +310,9 @@ func HTTPModule() fx.Option {
 				}
 				d := httpapi.Deps{
 					Logger: log.Named("http"), Ready: st,
-					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
+					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, AfterSignIn: emb.Landing.AfterSignIn},
 					Files:     fd,
-					Tenancy:   &httpapi.TenancyDeps{Service: ten},
+					Tenancy:   &httpapi.TenancyDeps{Service: ten, AfterAccept: emb.Landing.AfterAccept},
 					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc})},
 					Links:     &httpapi.LinksDeps{Service: links.Service, Routes: links.Routes},
 					Messaging: msg.deps(cfg),
@@ -322,8 +327,15 @@ func HTTPModule() fx.Option {
 				if hooks.Service != nil {
 					d.Webhooks = &httpapi.WebhooksDeps{Service: hooks.Service}
 				}
-				return httpapi.NewHandler(d), nil
+				if len(emb.Routes) > 0 {
+					d.App = &httpapi.AppDeps{Policy: acc, Routes: emb.Routes}
+					if err := d.App.Validate(); err != nil {
+						return nil, err
+					}
+				}
+				return newAPI(d)
 			},
+			func(a *httpapi.API) http.Handler { return a },
 			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {
 				s := NewServer(cfg, h, log)
 				lc.Append(fx.StartStopHook(s.Start, s.Stop))

@@ -15,6 +15,8 @@ type Shop struct {
 	ID    ports.ShopID
 	Org   ports.OrgID
 	Owner ports.UserID
+	// Slug names the shop's host: Slug + "." + the public URL's host.
+	Slug string
 }
 
 // NewShop creates, through the store's ports, an org and an active shop in
@@ -27,11 +29,12 @@ func NewShop(t testing.TB, store ports.Store) Shop {
 	ctx := t.Context()
 	s := Shop{ID: ports.NewShopID(), Org: ports.NewOrgID()}
 	tag := strings.ReplaceAll(s.ID.String(), "-", "") // the whole ID: a v7 UUID's prefix is its time
+	s.Slug = "shop-" + tag
 	err := store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		if _, err := tx.Orgs().Create(ctx, ports.Org{ID: s.Org, Name: "Org " + tag}); err != nil {
 			return err
 		}
-		_, err := tx.Shops().Create(ctx, ports.Shop{ID: s.ID, OrgID: s.Org, Slug: "shop-" + tag, Name: "Shop " + tag, Status: ports.ShopActive})
+		_, err := tx.Shops().Create(ctx, ports.Shop{ID: s.ID, OrgID: s.Org, Slug: s.Slug, Name: "Shop " + tag, Status: ports.ShopActive})
 		return err
 	})
 	require.NoError(t, err, "stockadetest: create org and shop")

@@ -38,7 +38,7 @@ import (
 // "who am I", the step-up and enrolment); sensitive routes (Route.Sensitive)
 // also need a recent authentication.
 func authRoutes(rt *router, d AuthDeps) {
-	h := &authHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor}
+	h := &authHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor, afterSignIn: landing(d.AfterSignIn)}
 	mailproofRoutes(rt, h)
 	rt.public("POST", "/auth/signin", h.signIn).json(signInRequest{})
 	rt.beforeSecondFactor("POST", "/auth/signout", access.AccountSelf, h.signOut)
@@ -60,6 +60,8 @@ type authHandlers struct {
 	svc      *auth.Service
 	shops    *HostShops
 	trustXFF bool
+	// afterSignIn is where form and OIDC sign-ins redirect (AuthDeps.AfterSignIn).
+	afterSignIn string
 }
 
 func (h *authHandlers) client(r *http.Request) auth.Client { return clientOf(r, h.trustXFF) }

@@ -102,7 +102,7 @@ func (h *authHandlers) consumeMagicLink(w http.ResponseWriter, r *http.Request) 
 	}
 	setSessionCookie(w, is)
 	if form {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, h.afterSignIn, http.StatusSeeOther)
 		return
 	}
 	writeJSON(w, "application/json", http.StatusOK, bodyOf(is.Principal))
@@ -146,5 +146,5 @@ func (h *authHandlers) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setSessionCookie(w, is)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, h.afterSignIn, http.StatusSeeOther)
 }

@@ -21,6 +21,18 @@ type AuthDeps struct {
 	// X-Forwarded-For entry (set it only behind one trusted proxy);
 	// otherwise the connection's address is used.
 	TrustForwardedFor bool
+	// AfterSignIn is where a browser lands after a magic link's form post
+	// or an OpenID Connect callback signs it in: a path on the shop's host
+	// or an absolute URL; empty means "/".
+	AfterSignIn string
+}
+
+// landing returns u, or "/" when u is empty.
+func landing(u string) string {
+	if u == "" {
+		return "/"
+	}
+	return u
 }
 
 type shopKey struct{}

@@ -51,6 +51,9 @@ type Deps struct {
 	// Webhooks, when set together with Auth, adds the management of the
 	// shop's outbound webhook endpoints (see webhooksRoutes).
 	Webhooks *WebhooksDeps
+	// App, when set together with Auth, adds the embedding app's own
+	// session routes behind Stockade's guards (see AppRoute).
+	App *AppDeps
 	// Streams is the minimum throughput of the routes that stream bodies
 	// (see StreamLimits); the zero value means the defaults.
 	Streams StreamLimits
@@ -108,6 +111,9 @@ func NewHandler(d Deps) http.Handler { return New(d) }
 //	/webhook-endpoints/...
 //	              the shop's outbound webhook endpoints when d.Auth and
 //	              d.Webhooks are set (see webhooksRoutes)
+//	d.App.Routes  the embedding app's own routes when d.Auth and d.App are
+//	              set (see AppRoute); New panics on one AppDeps.Validate
+//	              refuses
 //
 // Any other path answers a 404 problem, a known path with another method a
 // 405 problem with Allow. Every answer passes RequestID, SecurityHeaders,
@@ -152,6 +158,9 @@ func New(d Deps) *API {
 		}
 		if d.Webhooks != nil {
 			webhooksRoutes(rt, *d.Webhooks)
+		}
+		if d.App != nil {
+			appRoutes(rt, *d.App)
 		}
 	}
 	if d.Billing != nil {

@@ -18,6 +18,10 @@ import (
 // Deps.Auth must be set too.
 type TenancyDeps struct {
 	Service *tenancy.Service
+	// AfterAccept is where a browser lands after accepting an invitation
+	// with a form post: a path on the shop's host or an absolute URL;
+	// empty means "/".
+	AfterAccept string
 }
 
 // tenancyRoutes registers the tenancy API (TEN-5, TEN-6, TEN-9); the
@@ -51,7 +55,7 @@ type TenancyDeps struct {
 // Every session route marked HQ below is also served at
 // /hq/shops/{hq_shop}/… (see enterHQ).
 func tenancyRoutes(rt *router, a AuthDeps, d TenancyDeps) {
-	h := &tenancyHandlers{svc: d.Service, shops: a.Shops, trustXFF: a.TrustForwardedFor}
+	h := &tenancyHandlers{svc: d.Service, shops: a.Shops, trustXFF: a.TrustForwardedFor, afterAccept: landing(d.AfterAccept)}
 	rt.member("GET", "/shop", access.ShopRead, true, h.getShop)
 	rt.member("PATCH", "/shop", access.ShopSettings, true, h.renameShop).json(renameShopRequest{})
 	rt.member("GET", "/members", access.MembersRead, true, h.listMembers)
@@ -100,6 +104,8 @@ type tenancyHandlers struct {
 	svc      *tenancy.Service
 	shops    *HostShops
 	trustXFF bool
+	// afterAccept is where an accepted invitation's form post redirects.
+	afterAccept string
 }
 
 type shopJSON struct {
@@ -315,7 +321,7 @@ func (h *tenancyHandlers) accept(w http.ResponseWriter, r *http.Request) {
 	}
 	setSessionCookie(w, is)
 	if form {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, h.afterAccept, http.StatusSeeOther)
 		return
 	}
 	writeJSON(w, "application/json", http.StatusOK, bodyOf(is.Principal))

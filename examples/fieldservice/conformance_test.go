@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockadehq/stockade/examples/fieldservice/quoting"
 	"github.com/stockadehq/stockade/ports"
 	"github.com/stockadehq/stockade/ports/porttest"
 	"github.com/stockadehq/stockade/stockadetest"
@@ -52,7 +53,7 @@ func TestAppTablesConformanceCatchesABrokenSchema(t *testing.T) {
 		porttest.ExpectFailure(t, func(t *testing.T) {
 			porttest.TestAppTables(t, porttest.AppTablesHarness{
 				New: func(t *testing.T) ports.Store {
-					return stockadetest.Postgres(t, stockadetest.WithAppMigrations(SchemaName, brokenMigrations(t), nil))
+					return stockadetest.Postgres(t, stockadetest.WithAppMigrations(quoting.SchemaName, brokenMigrations(t), nil))
 				},
 				Schema: appSchema(), Features: features["postgres"],
 			})
@@ -69,9 +70,9 @@ func TestAppTablesConformanceCatchesABrokenSchema(t *testing.T) {
 		porttest.ExpectFailure(t, func(t *testing.T) {
 			porttest.TestAppTables(t, porttest.AppTablesHarness{
 				New: func(t *testing.T) ports.Store {
-					lite, err := Migrations(ports.DialectSQLite)
+					lite, err := quoting.Migrations(ports.DialectSQLite)
 					require.NoError(t, err)
-					return stockadetest.SQLite(t, stockadetest.WithAppMigrations(SchemaName, nil, lite))
+					return stockadetest.SQLite(t, stockadetest.WithAppMigrations(quoting.SchemaName, nil, lite))
 				},
 				Schema: appSchema(), Features: features["sqlite"],
 			})
@@ -83,7 +84,7 @@ func TestAppTablesConformanceCatchesABrokenSchema(t *testing.T) {
 // stockade_tenant_table (porttest.WithoutTenantTableHelper).
 func brokenMigrations(t *testing.T) fs.FS {
 	t.Helper()
-	src, err := Migrations(ports.DialectPostgres)
+	src, err := quoting.Migrations(ports.DialectPostgres)
 	require.NoError(t, err)
 	return porttest.WithoutTenantTableHelper(t, src, 2)
 }

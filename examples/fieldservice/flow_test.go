@@ -12,6 +12,7 @@ import (
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/capability"
+	"github.com/stockadehq/stockade/examples/fieldservice/quoting"
 	"github.com/stockadehq/stockade/ports"
 	"github.com/stockadehq/stockade/stockadetest"
 )
@@ -33,11 +34,11 @@ var stores = map[string]func(t *testing.T) ports.Store{
 // store and its tenant tables.
 func kitOptions(t *testing.T) []stockadetest.Option {
 	t.Helper()
-	pg, err := Migrations(ports.DialectPostgres)
+	pg, err := quoting.Migrations(ports.DialectPostgres)
 	require.NoError(t, err)
-	lite, err := Migrations(ports.DialectSQLite)
+	lite, err := quoting.Migrations(ports.DialectSQLite)
 	require.NoError(t, err)
-	return []stockadetest.Option{stockadetest.WithAppMigrations(SchemaName, pg, lite), stockadetest.WithAppTables(Tables()...)}
+	return []stockadetest.Option{stockadetest.WithAppMigrations(quoting.SchemaName, pg, lite), stockadetest.WithAppTables(quoting.Tables()...)}
 }
 
 // world is two shops, each with its Owner and a salesperson, made by the
@@ -57,9 +58,9 @@ func as(ctx context.Context, shop stockadetest.Shop, user ports.UserID) context.
 type fixture struct {
 	app          App
 	w            world
-	custA, custB Customer
-	quoteA       Quote
-	quoteB       Quote
+	custA, custB quoting.Customer
+	quoteA       quoting.Quote
+	quoteB       quoting.Quote
 }
 
 func setUp(t *testing.T, store ports.Store) fixture {
@@ -76,9 +77,9 @@ func setUp(t *testing.T, store ports.Store) fixture {
 	require.NoError(t, err)
 	f.custB, err = a.Quotes.AddCustomer(asB, "Mr. Okafor")
 	require.NoError(t, err)
-	f.quoteA, err = a.Quotes.Create(asA, NewQuote{CustomerID: f.custA.ID, Title: "Water heater", Cents: 189900})
+	f.quoteA, err = a.Quotes.Create(asA, quoting.NewQuote{CustomerID: f.custA.ID, Title: "Water heater", Cents: 189900})
 	require.NoError(t, err)
-	f.quoteB, err = a.Quotes.Create(asB, NewQuote{CustomerID: f.custB.ID, Title: "Heat pump", Cents: 650000})
+	f.quoteB, err = a.Quotes.Create(asB, quoting.NewQuote{CustomerID: f.custB.ID, Title: "Heat pump", Cents: 650000})
 	require.NoError(t, err)
 	return f
 }
@@ -89,7 +90,7 @@ func rawQuotes(t *testing.T, store ports.Store, shop ports.ShopID) map[string][2
 	t.Helper()
 	got := map[string][2]any{}
 	err := store.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
-		rows, err := tx.SQL().QueryContext(ctx, rebind(tx.SQL().Dialect(), `SELECT id, shop_id, cents FROM quotes WHERE shop_id = ?`), shop.String())
+		rows, err := tx.SQL().QueryContext(ctx, quoting.Rebind(tx.SQL().Dialect(), `SELECT id, shop_id, cents FROM quotes WHERE shop_id = ?`), shop.String())
 		if err != nil {
 			return err
 		}
@@ -127,7 +128,7 @@ func auditActions(t *testing.T, store ports.Store, shop ports.ShopID) []string {
 func inB(f fixture, stmt string, args ...any) ([]string, error) {
 	var ids []string
 	err := f.app.Store.InShop(context.Background(), f.w.Alices.ID, func(ctx context.Context, tx ports.ShopTx) error {
-		rows, err := tx.SQL().QueryContext(ctx, rebind(tx.SQL().Dialect(), stmt), args...)
+		rows, err := tx.SQL().QueryContext(ctx, quoting.Rebind(tx.SQL().Dialect(), stmt), args...)
 		if err != nil {
 			return err
 		}
@@ -170,11 +171,11 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 	t.Run("FailedAuditAppendLeavesNoQuote", func(t *testing.T) {
 		store := open(t)
 		f := setUp(t, store)
-		policy, err := Policy()
+		policy, err := quoting.Policy()
 		require.NoError(t, err)
-		broken, err := NewQuotes(auditDown{store}, policy, nil)
+		broken, err := quoting.NewQuotes(auditDown{store}, policy, nil)
 		require.NoError(t, err)
-		_, err = broken.Create(as(ctx, f.w.Bobs, f.w.Dana), NewQuote{CustomerID: f.custA.ID, Title: "Never", Cents: 1})
+		_, err = broken.Create(as(ctx, f.w.Bobs, f.w.Dana), quoting.NewQuote{CustomerID: f.custA.ID, Title: "Never", Cents: 1})
 		require.ErrorIs(t, err, errAuditDown)
 		assert.Len(t, rawQuotes(t, store, f.w.Bobs.ID), 1, "only the setUp quote: the failed one rolled back")
 		assert.Len(t, auditActions(t, store, f.w.Bobs.ID), 2)
@@ -184,7 +185,7 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 		store := open(t)
 		f := setUp(t, store)
 		viewer := access.With(ctx, access.Scope{Shop: f.w.Bobs.ID, Org: f.w.Bobs.Org, User: f.w.Dana, Role: ports.RoleViewer})
-		_, err := f.app.Quotes.Create(viewer, NewQuote{CustomerID: f.custA.ID, Title: "Nope", Cents: 1})
+		_, err := f.app.Quotes.Create(viewer, quoting.NewQuote{CustomerID: f.custA.ID, Title: "Nope", Cents: 1})
 		require.ErrorIs(t, err, ports.ErrForbidden)
 		_, err = f.app.Quotes.Get(viewer, f.quoteA.ID)
 		require.NoError(t, err, "every role reads quotes")
@@ -231,7 +232,7 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 		store := open(t)
 		f := setUp(t, store)
 		// Through the use case: A's customer is not found in B.
-		_, err := f.app.Quotes.Create(as(ctx, f.w.Alices, f.w.Erin), NewQuote{CustomerID: f.custA.ID, Title: "Poached", Cents: 1})
+		_, err := f.app.Quotes.Create(as(ctx, f.w.Alices, f.w.Erin), quoting.NewQuote{CustomerID: f.custA.ID, Title: "Poached", Cents: 1})
 		require.ErrorIs(t, err, ports.ErrNotFound)
 		// Through raw SQL in B, naming B: the composite foreign key refuses.
 		_, err = inB(f, `INSERT INTO quotes (shop_id, id, customer_id, title, cents) VALUES (?, ?, ?, 'poached', 1) RETURNING id`,
@@ -244,7 +245,7 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 		store := open(t)
 		f := setUp(t, store)
 		asA := as(ctx, f.w.Bobs, f.w.Dana)
-		link, err := f.app.Links.Mint(asA, capability.MintInput{RecordType: QuoteRecord, RecordID: f.quoteA.ID, Actions: []string{"view"}})
+		link, err := f.app.Links.Mint(asA, capability.MintInput{RecordType: quoting.QuoteRecord, RecordID: f.quoteA.ID, Actions: []string{"view"}})
 		require.NoError(t, err)
 
 		holder, err := f.app.Links.Resolve(ctx, f.w.Bobs.ID, link.Token)
@@ -255,13 +256,13 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 		assert.Equal(t, f.quoteA, got)
 
 		// Another quote, another action, a member's use case, another host.
-		second, err := f.app.Quotes.Create(asA, NewQuote{CustomerID: f.custA.ID, Title: "Second", Cents: 5})
+		second, err := f.app.Quotes.Create(asA, quoting.NewQuote{CustomerID: f.custA.ID, Title: "Second", Cents: 5})
 		require.NoError(t, err)
 		_, err = f.app.Quotes.ViewByLink(hctx, second.ID)
 		require.ErrorIs(t, err, access.ErrNoCapability)
 		_, err = f.app.Quotes.ViewByLink(hctx, f.quoteB.ID)
 		require.ErrorIs(t, err, access.ErrNoCapability)
-		_, err = access.RequireRecord(hctx, QuoteRecord, f.quoteA.ID, "accept")
+		_, err = access.RequireRecord(hctx, quoting.QuoteRecord, f.quoteA.ID, "accept")
 		require.ErrorIs(t, err, access.ErrNoCapability)
 		_, err = f.app.Quotes.Get(hctx, f.quoteA.ID)
 		require.ErrorIs(t, err, ports.ErrUnauthenticated)
@@ -269,7 +270,7 @@ func testFlow(t *testing.T, open func(t *testing.T) ports.Store) {
 		require.ErrorIs(t, err, access.ErrNoCapability)
 
 		// No link for another shop's quote.
-		_, err = f.app.Links.Mint(asA, capability.MintInput{RecordType: QuoteRecord, RecordID: f.quoteB.ID, Actions: []string{"view"}})
+		_, err = f.app.Links.Mint(asA, capability.MintInput{RecordType: quoting.QuoteRecord, RecordID: f.quoteB.ID, Actions: []string{"view"}})
 		require.ErrorIs(t, err, ports.ErrNotFound)
 	})
 }

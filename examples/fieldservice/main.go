@@ -16,6 +16,7 @@ import (
 	"github.com/stockadehq/stockade/adapters/sqlite"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/capability"
+	"github.com/stockadehq/stockade/examples/fieldservice/quoting"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -29,29 +30,29 @@ func main() {
 // openSQLite opens the embedded store in memory with the app's migrations
 // applied after Stockade's and its tables behind the wall.
 func openSQLite(ctx context.Context) (*sqlite.Store, error) {
-	m, err := Migrations(ports.DialectSQLite)
+	m, err := quoting.Migrations(ports.DialectSQLite)
 	if err != nil {
 		return nil, err
 	}
 	return sqlite.Open(ctx, "sqlite://"+sqlite.Memory,
-		sqlite.WithAppMigrations(SchemaName, m), sqlite.WithAppTables(Tables()...))
+		sqlite.WithAppMigrations(quoting.SchemaName, m), sqlite.WithAppTables(quoting.Tables()...))
 }
 
 // App is the example's wiring: the store, the quote use cases and the
 // public-link service that knows quotes.
 type App struct {
 	Store  ports.Store
-	Quotes *Quotes
+	Quotes *quoting.Quotes
 	Links  *capability.Service
 }
 
 // NewApp wires the use cases over store.
 func NewApp(store ports.Store) (App, error) {
-	policy, err := Policy()
+	policy, err := quoting.Policy()
 	if err != nil {
 		return App{}, err
 	}
-	quotes, err := NewQuotes(store, policy, nil)
+	quotes, err := quoting.NewQuotes(store, policy, nil)
 	if err != nil {
 		return App{}, err
 	}
@@ -132,11 +133,11 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	q, err := a.Quotes.Create(dana, NewQuote{CustomerID: cust.ID, Title: "Replace water heater", Cents: 189900})
+	q, err := a.Quotes.Create(dana, quoting.NewQuote{CustomerID: cust.ID, Title: "Replace water heater", Cents: 189900})
 	if err != nil {
 		return err
 	}
-	link, err := a.Links.Mint(dana, capability.MintInput{RecordType: QuoteRecord, RecordID: q.ID, Actions: []string{"view"}})
+	link, err := a.Links.Mint(dana, capability.MintInput{RecordType: quoting.QuoteRecord, RecordID: q.ID, Actions: []string{"view"}})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,8 @@
-package main
+// Package quoting is the field-service example's domain: customers and
+// quotes tables walled per shop, the app's own permissions, the quote use
+// cases with their audit events, and quotes as a public link's record
+// type. The fieldservice, embed-fx and embed-plain examples share it.
+package quoting
 
 import (
 	"embed"

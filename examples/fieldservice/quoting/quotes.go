@@ -1,4 +1,4 @@
-package main
+package quoting
 
 import (
 	"context"
@@ -207,16 +207,16 @@ func exists(ctx context.Context, tx ports.ShopTx, what, stmt, id string) error {
 // exec and query run a statement written with ? placeholders in tx's
 // dialect.
 func exec(ctx context.Context, tx ports.ShopTx, stmt string, args ...any) (sql.Result, error) {
-	return tx.SQL().ExecContext(ctx, rebind(tx.SQL().Dialect(), stmt), args...)
+	return tx.SQL().ExecContext(ctx, Rebind(tx.SQL().Dialect(), stmt), args...)
 }
 
 func query(ctx context.Context, tx ports.ShopTx, stmt string, args ...any) (*sql.Rows, error) {
-	return tx.SQL().QueryContext(ctx, rebind(tx.SQL().Dialect(), stmt), args...)
+	return tx.SQL().QueryContext(ctx, Rebind(tx.SQL().Dialect(), stmt), args...)
 }
 
-// rebind turns ? placeholders into $1, $2, ... on Postgres. The app's
+// Rebind turns ? placeholders into $1, $2, ... on Postgres. The app's
 // statements hold no ? inside string literals.
-func rebind(dialect, stmt string) string {
+func Rebind(dialect, stmt string) string {
 	if dialect != ports.DialectPostgres {
 		return stmt
 	}

@@ -191,8 +191,12 @@ func (m *Metrics) MessageEnded(channel ports.Channel, outcome messaging.Outcome)
 }
 
 // observeUnit counts one unit of work of scope ("shop" or "global") that
-// ran with opts, took took and ended with err (panicked: it panicked).
+// ran with opts, took took and ended with err (panicked: it panicked). It
+// does nothing on a nil *Metrics.
 func (m *Metrics) observeUnit(scope string, opts []ports.TxOption, err error, panicked bool, took time.Duration) {
+	if m == nil {
+		return
+	}
 	mode := "read_write"
 	if ports.ApplyTxOptions(opts).ReadOnly {
 		mode = "read_only"
@@ -209,27 +213,36 @@ func (m *Metrics) observeUnit(scope string, opts []ports.TxOption, err error, pa
 }
 
 // observedStore is StoreModule's store with its units of work counted
-// and timed. It embeds the *startedStore so that every optional interface
-// the store serves (job and outbox queues, session resolver, …) is still
-// served.
+// and timed (m, when not nil) and traced (tr, when not nil). It embeds
+// the *startedStore so that every optional interface the store serves
+// (job and outbox queues, session resolver, …) is still served.
 type observedStore struct {
 	*startedStore
-	m *Metrics
+	m  *Metrics
+	tr *Tracing
 }
 
-// InShop runs the unit of work and counts it.
+// InShop runs the unit of work in a span of its own, and counts it.
 func (s observedStore) InShop(ctx context.Context, shop ports.ShopID, fn func(context.Context, ports.ShopTx) error, opts ...ports.TxOption) (err error) {
 	start, returned := time.Now(), false
-	defer func() { s.m.observeUnit("shop", opts, err, !returned, time.Since(start)) }()
+	ctx, end := s.tr.startUnit(ctx, "InShop", shop, opts)
+	defer func() {
+		end(err, !returned)
+		s.m.observeUnit("shop", opts, err, !returned, time.Since(start))
+	}()
 	err = s.startedStore.InShop(ctx, shop, fn, opts...)
 	returned = true
 	return err
 }
 
-// Global runs the unit of work and counts it.
+// Global runs the unit of work in a span of its own, and counts it.
 func (s observedStore) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error, opts ...ports.TxOption) (err error) {
 	start, returned := time.Now(), false
-	defer func() { s.m.observeUnit("global", opts, err, !returned, time.Since(start)) }()
+	ctx, end := s.tr.startUnit(ctx, "Global", ports.ShopID{}, opts)
+	defer func() {
+		end(err, !returned)
+		s.m.observeUnit("global", opts, err, !returned, time.Since(start))
+	}()
 	err = s.startedStore.Global(ctx, fn, opts...)
 	returned = true
 	return err

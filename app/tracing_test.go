@@ -71,7 +71,7 @@ func TestTracingSpansRequestsAndUnitsOfWorkWithoutSecrets(t *testing.T) {
 	assert.Equal(t, "GET /files/{file}/download", httpSpan.Name())
 	attrs := map[string]string{}
 	for _, kv := range httpSpan.Attributes() {
-		attrs[string(kv.Key)] = kv.Value.Emit()
+		attrs[string(kv.Key)] = kv.Value.String()
 	}
 	assert.Equal(t, "/files/{file}/download", attrs["http.route"])
 	assert.Equal(t, "GET", attrs["http.request.method"])
@@ -98,17 +98,17 @@ func TestTracingSpansRequestsAndUnitsOfWorkWithoutSecrets(t *testing.T) {
 	for _, s := range spans {
 		texts := []string{s.Name(), s.Status().Description}
 		for _, kv := range s.Attributes() {
-			texts = append(texts, string(kv.Key)+"="+kv.Value.Emit())
+			texts = append(texts, string(kv.Key)+"="+kv.Value.String())
 		}
 		for _, e := range s.Events() {
 			texts = append(texts, e.Name)
 			for _, kv := range e.Attributes {
-				texts = append(texts, string(kv.Key)+"="+kv.Value.Emit())
+				texts = append(texts, string(kv.Key)+"="+kv.Value.String())
 			}
 		}
 		for _, l := range s.Links() {
 			for _, kv := range l.Attributes {
-				texts = append(texts, string(kv.Key)+"="+kv.Value.Emit())
+				texts = append(texts, string(kv.Key)+"="+kv.Value.String())
 			}
 		}
 		for _, txt := range texts {
@@ -142,7 +142,7 @@ func TestTracingSpansAnInShopUnitWithItsShopAndMode(t *testing.T) {
 		assert.Equal(t, "stockade.InShop", s.Name())
 		attrs := map[string]string{}
 		for _, kv := range s.Attributes() {
-			attrs[string(kv.Key)] = kv.Value.Emit()
+			attrs[string(kv.Key)] = kv.Value.String()
 		}
 		assert.Equal(t, shop.String(), attrs[app.AttrShopID])
 		assert.Equal(t, map[int]string{0: "true", 1: "false"}[i], attrs[app.AttrReadOnly])

@@ -57,6 +57,9 @@ type AuthMailParts struct {
 	Sender ports.EmailSender // required: see NewSenders
 	Clock  ports.Clock
 	Logger *slog.Logger
+	// Metrics, when not nil, counts the worker's outcomes and the queue
+	// age (the stockade_auth_mail_* series; see Metrics).
+	Metrics *Metrics
 }
 
 // NewAuthMailWorker builds the auth mail worker without fx; call Run (or
@@ -73,6 +76,9 @@ func NewAuthMailWorker(cfg Config, p AuthMailParts, wc authmail.WorkerConfig) (*
 	if err != nil {
 		return nil, err
 	}
+	if p.Metrics != nil && q != nil {
+		q = observedAuthMail{AuthMailOutbox: q, m: p.Metrics}
+	}
 	return authmail.NewWorker(authmail.WorkerDeps{Outbox: p.Outbox, Queue: q, Sender: p.Sender, From: from, Clock: p.Clock, Logger: p.Logger}, wc)
 }
 
@@ -81,7 +87,8 @@ func NewAuthMailWorker(cfg Config, p AuthMailParts, wc authmail.WorkerConfig) (*
 // mail worker (see NewAuthMailWorker) between start and stop: it delivers
 // through the graph's ports.EmailSender (SendersModule: the provider
 // STOCKADE_EMAIL_PROVIDER selects), tuned by an authmail.WorkerConfig
-// when the graph has one. Ended mail is deleted by housekeeping.
+// when the graph has one, and counted by the graph's *Metrics when it has
+// one. Ended mail is deleted by housekeeping.
 func AuthMailModule() fx.Option {
 	type params struct {
 		fx.In
@@ -93,6 +100,7 @@ func AuthMailModule() fx.Option {
 		Clock     ports.Clock           `optional:"true"`
 		Queue     ports.AuthMailOutbox  `optional:"true"`
 		Worker    authmail.WorkerConfig `optional:"true"`
+		Metrics   *Metrics              `optional:"true"`
 	}
 	return fx.Module("stockade.authmail",
 		fx.Provide(NewAuthMailOutbox),
@@ -110,7 +118,7 @@ func AuthMailModule() fx.Option {
 				}))
 				return nil, nil
 			}
-			w, err := NewAuthMailWorker(p.Config, AuthMailParts{Outbox: o, Queue: q, Sender: p.Sender, Clock: p.Clock, Logger: log}, p.Worker)
+			w, err := NewAuthMailWorker(p.Config, AuthMailParts{Outbox: o, Queue: q, Sender: p.Sender, Clock: p.Clock, Logger: log, Metrics: p.Metrics}, p.Worker)
 			if err != nil {
 				return nil, err
 			}

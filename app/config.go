@@ -58,6 +58,9 @@ type Config struct {
 	// Metrics serves Prometheus metrics on a listener of its own (off by
 	// default); see metricsconfig.go.
 	Metrics MetricsConfig `koanf:"metrics"`
+	// Tracing exports OpenTelemetry traces over OTLP (off by default);
+	// see tracingconfig.go.
+	Tracing TracingConfig `koanf:"tracing"`
 
 	// Env is "development" (default) or "production". STOCKADE_ENV.
 	// LoadConfig derives the default log format from it.

@@ -66,6 +66,7 @@ func Module(cfg Config) fx.Option {
 		HousekeepingModule(),
 		HTTPModule(),
 		MetricsModule(),
+		TracingModule(),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 			l := &fxevent.ZapLogger{Logger: log.Named("fx")}
 			l.UseLogLevel(zapcore.DebugLevel)
@@ -110,7 +111,8 @@ func LogModule() fx.Option {
 // (and migrated, see OpenStore) in OnStart within StoreOpenTimeout, and
 // closed in OnStop; outside start..stop its methods fail with
 // ports.ErrUnavailable. When the graph has a non-nil *Metrics
-// (MetricsModule, enabled), its units of work are counted and timed.
+// (MetricsModule, enabled), its units of work are counted and timed; when
+// it has a non-nil *Tracing (TracingModule), each runs in a span.
 //
 // The migrations of every AppMigrations option are applied after
 // Stockade's (see OpenStore).
@@ -122,6 +124,7 @@ func StoreModule() fx.Option {
 		Logger    *zap.Logger
 		Apps      []AppSchema `group:"stockade.app_migrations"`
 		Metrics   *Metrics    `optional:"true"`
+		Tracing   *Tracing    `optional:"true"`
 	}
 	return fx.Module("stockade.store", fx.Provide(func(p params) ports.Store {
 		lc, log, cfg, apps := p.Lifecycle, p.Logger, p.Config, p.Apps
@@ -135,8 +138,8 @@ func StoreModule() fx.Option {
 			},
 			OnStop: func(context.Context) error { return s.Close() },
 		})
-		if p.Metrics != nil {
-			return observedStore{startedStore: s, m: p.Metrics}
+		if p.Metrics != nil || p.Tracing != nil {
+			return observedStore{startedStore: s, m: p.Metrics, tr: p.Tracing}
 		}
 		return s
 	}))
@@ -287,11 +290,18 @@ func StorageModule() fx.Option {
 	}))
 }
 
+// tracingParam is the graph's *Tracing, nil when it has none.
+type tracingParam struct {
+	fx.In
+	Tracing *Tracing `optional:"true"`
+}
+
 // HTTPModule provides the *httpapi.API (see httpapi.New), as an
 // http.Handler too, with the embedding app's routes (see Route) and
 // landing pages (see WithLanding), and the *Server that serves it: bound and started in OnStart, shut down
 // gracefully in OnStop within HTTP.ShutdownTimeout. The server is always
-// built. Requests are reported to the graph's *Metrics when it has one.
+// built. Requests are reported to the graph's *Metrics when it has one,
+// and traced (Tracing.Handler) when the graph has a non-nil *Tracing.
 func HTTPModule() fx.Option {
 	type observed struct {
 		fx.In
@@ -336,8 +346,8 @@ func HTTPModule() fx.Option {
 				return newAPI(d)
 			},
 			func(a *httpapi.API) http.Handler { return a },
-			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger) *Server {
-				s := NewServer(cfg, h, log)
+			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger, tr tracingParam) *Server {
+				s := NewServer(cfg, tr.Tracing.Handler(h), log)
 				lc.Append(fx.StartStopHook(s.Start, s.Stop))
 				return s
 			},

@@ -114,6 +114,8 @@ func settings() []setting {
 		{key: "log.level", env: "STOCKADE_LOG_LEVEL"},
 		{key: "metrics.enabled", env: "STOCKADE_METRICS_ENABLED", boolean: true},
 		{key: "metrics.listen", env: "STOCKADE_METRICS_LISTEN"},
+		{key: "tracing.enabled", env: "STOCKADE_TRACING_ENABLED", boolean: true},
+		{key: "tracing.endpoint", env: "STOCKADE_TRACING_ENDPOINT"},
 		{key: "env", env: "STOCKADE_ENV"},
 	}
 }

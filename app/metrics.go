@@ -35,6 +35,8 @@ const MetricsPath = "/metrics"
 //	jobs_total{kind,outcome}                         counter
 //	job_duration_seconds{kind}                       histogram
 //	outbox_messages_total{channel,outcome}           counter
+//	auth_mail_total{kind,outcome}                    counter
+//	auth_mail_queue_age_seconds{kind}                histogram
 //
 // route is the matched route pattern ("/files/{id}") or "unmatched",
 // never a request's path, which may hold IDs and credentials; method is a
@@ -42,7 +44,10 @@ const MetricsPath = "/metrics"
 // "shop" (ports.Store.InShop) or "global", mode "read_only" or
 // "read_write", result "ok", "error" or "panic". kind is a registered job
 // kind or jobs.UnregisteredKind; the outcomes are jobs.Outcome and
-// messaging.Outcome. The registry also has the Go runtime and process
+// messaging.Outcome. For auth mail (sign-in links, invitations; see
+// AuthMailOutcome) kind is a ports.AuthMailKind, outcome "sent", "retry",
+// "dead" or "lost" (failed = retry + dead), and the queue age is the time
+// from when a mail was due to its claim by a worker. The registry also has the Go runtime and process
 // collectors.
 //
 // The observer methods are safe for concurrent use and do nothing on a
@@ -57,6 +62,8 @@ type Metrics struct {
 	jobs         *prometheus.CounterVec
 	jobDuration  *prometheus.HistogramVec
 	outbox       *prometheus.CounterVec
+	authMail     *prometheus.CounterVec
+	authMailAge  *prometheus.HistogramVec
 }
 
 // MetricsParts are what NewMetrics observes besides what is reported to
@@ -69,7 +76,7 @@ type MetricsParts struct {
 
 // NewMetrics returns the metrics with every series registered in a new
 // registry. Hand it to the parts that report to it: httpapi.Deps.Requests,
-// JobParts.Observer and OutboxParts.Observer. Units of work are counted
+// JobParts.Observer, OutboxParts.Observer and AuthMailParts.Metrics. Units of work are counted
 // by the store StoreModule provides when the graph has the metrics
 // (MetricsModule wires all of it).
 func NewMetrics(p MetricsParts) (*Metrics, error) {
@@ -106,11 +113,21 @@ func NewMetrics(p MetricsParts) (*Metrics, error) {
 			Name: "stockade_outbox_messages_total",
 			Help: "Outbox delivery attempts ended, by channel and outcome (sent, retry, dead, cancelled, deferred, unknown, in_doubt, lost).",
 		}, []string{"channel", "outcome"}),
+		authMail: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockade_auth_mail_total",
+			Help: "Auth mail (sign-in links, invitations, verification, reset) delivery attempts ended, by kind and outcome (sent, retry, dead, lost).",
+		}, []string{"kind", "outcome"}),
+		authMailAge: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stockade_auth_mail_queue_age_seconds",
+			Help:    "Time from when an auth mail was due (enqueued, or its retry time) to its claim by a worker, by kind.",
+			Buckets: []float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
+		}, []string{"kind"}),
 	}
 	cs := []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.units, m.unitDuration, m.jobs, m.jobDuration, m.outbox,
+		m.authMail, m.authMailAge,
 	}
 	if h := p.Hasher; h != nil {
 		cs = append(cs,
@@ -135,6 +152,12 @@ func NewMetrics(p MetricsParts) (*Metrics, error) {
 		for _, o := range []messaging.Outcome{messaging.OutcomeSent, messaging.OutcomeRetry, messaging.OutcomeDead,
 			messaging.OutcomeCancelled, messaging.OutcomeDeferred, messaging.OutcomeUnknown, messaging.OutcomeInDoubt, messaging.OutcomeLost} {
 			m.outbox.WithLabelValues(string(ch), string(o))
+		}
+	}
+	for _, k := range authMailKinds {
+		m.authMailAge.WithLabelValues(string(k))
+		for _, o := range []AuthMailOutcome{AuthMailOutcomeSent, AuthMailOutcomeRetry, AuthMailOutcomeDead, AuthMailOutcomeLost} {
+			m.authMail.WithLabelValues(string(k), string(o))
 		}
 	}
 	return m, nil
@@ -191,8 +214,12 @@ func (m *Metrics) MessageEnded(channel ports.Channel, outcome messaging.Outcome)
 }
 
 // observeUnit counts one unit of work of scope ("shop" or "global") that
-// ran with opts, took took and ended with err (panicked: it panicked).
+// ran with opts, took took and ended with err (panicked: it panicked). It
+// does nothing on a nil *Metrics.
 func (m *Metrics) observeUnit(scope string, opts []ports.TxOption, err error, panicked bool, took time.Duration) {
+	if m == nil {
+		return
+	}
 	mode := "read_write"
 	if ports.ApplyTxOptions(opts).ReadOnly {
 		mode = "read_only"
@@ -209,27 +236,36 @@ func (m *Metrics) observeUnit(scope string, opts []ports.TxOption, err error, pa
 }
 
 // observedStore is StoreModule's store with its units of work counted
-// and timed. It embeds the *startedStore so that every optional interface
-// the store serves (job and outbox queues, session resolver, …) is still
-// served.
+// and timed (m, when not nil) and traced (tr, when not nil). It embeds
+// the *startedStore so that every optional interface the store serves
+// (job and outbox queues, session resolver, …) is still served.
 type observedStore struct {
 	*startedStore
-	m *Metrics
+	m  *Metrics
+	tr *Tracing
 }
 
-// InShop runs the unit of work and counts it.
+// InShop runs the unit of work in a span of its own, and counts it.
 func (s observedStore) InShop(ctx context.Context, shop ports.ShopID, fn func(context.Context, ports.ShopTx) error, opts ...ports.TxOption) (err error) {
 	start, returned := time.Now(), false
-	defer func() { s.m.observeUnit("shop", opts, err, !returned, time.Since(start)) }()
+	ctx, end := s.tr.startUnit(ctx, "InShop", shop, opts)
+	defer func() {
+		end(err, !returned)
+		s.m.observeUnit("shop", opts, err, !returned, time.Since(start))
+	}()
 	err = s.startedStore.InShop(ctx, shop, fn, opts...)
 	returned = true
 	return err
 }
 
-// Global runs the unit of work and counts it.
+// Global runs the unit of work in a span of its own, and counts it.
 func (s observedStore) Global(ctx context.Context, fn func(context.Context, ports.GlobalTx) error, opts ...ports.TxOption) (err error) {
 	start, returned := time.Now(), false
-	defer func() { s.m.observeUnit("global", opts, err, !returned, time.Since(start)) }()
+	ctx, end := s.tr.startUnit(ctx, "Global", ports.ShopID{}, opts)
+	defer func() {
+		end(err, !returned)
+		s.m.observeUnit("global", opts, err, !returned, time.Since(start))
+	}()
 	err = s.startedStore.Global(ctx, fn, opts...)
 	returned = true
 	return err

@@ -71,6 +71,9 @@ func (c Config) Validate() error {
 	for _, err := range c.Metrics.validate(c.HTTP.Addr) {
 		add(err)
 	}
+	for _, err := range c.Tracing.validate() {
+		add(err)
+	}
 	for _, err := range c.Links.validate() {
 		add(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 )
 
@@ -91,6 +93,11 @@ func SecurityHeaders(next http.Handler) http.Handler {
 // carrying the request ID in the request's context for WriteProblem. Put
 // it inside RequestID, with nothing that copies the request (such as
 // Request.WithContext) between it and the mux.
+//
+// When the request's context holds a recording OpenTelemetry span (an
+// otelhttp handler outside, see app.Tracing), AccessLog names it
+// "METHOD route" and sets its http.route attribute to the matched
+// pattern; an unmatched request's span keeps its name.
 func AccessLog(log *zap.Logger) func(http.Handler) http.Handler {
 	return accessLog(log, nil)
 }
@@ -125,6 +132,10 @@ func accessLog(log *zap.Logger, obs RequestObserver) func(http.Handler) http.Han
 				)
 				if obs != nil {
 					obs.ObserveRequest(method, route, status, took)
+				}
+				if span := trace.SpanFromContext(inner.Context()); span.IsRecording() && inner.Pattern != "" {
+					span.SetName(method + " " + route)
+					span.SetAttributes(attribute.String("http.route", route))
 				}
 			}()
 			next.ServeHTTP(sw, inner)

@@ -306,7 +306,7 @@ func TestExportRoundTrip(t *testing.T) {
 					lines := bytes.SplitAfter(m[export.EventsName], []byte("\n"))
 					m[export.EventsName] = bytes.Join(lines[:len(lines)-2], nil)
 				},
-				"a row of B added": tampers["a row of B added"],
+				"a row of B added":  tampers["a row of B added"],
 				"an object changed": tampers["an object changed"],
 			}
 			for what, change := range resealed {

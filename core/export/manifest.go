@@ -46,10 +46,10 @@ type Manifest struct {
 	// is Head, signed by the checkpoint part.
 	Audit AuditHead `json:"audit"`
 	// Totals.
-	Tables  int   `json:"tables"`
-	Rows    int64 `json:"rows"`
-	Objects int64 `json:"objects"`
-	Bytes   int64 `json:"object_bytes"`
+	Tables  int    `json:"tables"`
+	Rows    int64  `json:"rows"`
+	Objects int64  `json:"objects"`
+	Bytes   int64  `json:"object_bytes"`
 	Parts   []Part `json:"parts"`
 }
 

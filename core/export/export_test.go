@@ -117,6 +117,10 @@ func (w *world) as(sh stockadetest.Shop, user ports.UserID, role ports.Role) con
 	return access.With(context.Background(), access.Scope{Shop: sh.ID, Org: sh.Org, User: user, Role: role})
 }
 
+func sysCtx(w *world) context.Context {
+	return access.System(context.Background(), w.a.ID, w.a.Org, "cli")
+}
+
 func (w *world) exporter(t testing.TB) *export.Exporter {
 	x, err := export.New(export.Deps{Store: w.store, Files: w.files, Signer: w.keys.signer, Verifiers: w.keys.verifiers})
 	require.NoError(t, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/audit"
+	"github.com/stockadehq/stockade/core/export"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/billing"
@@ -299,6 +300,14 @@ func HTTPModule() fx.Option {
 				if err != nil {
 					return nil, err
 				}
+				keys, err := LoadAuditKeys(cfg)
+				if err != nil {
+					return nil, fmt.Errorf("http: shop export: %w", err)
+				}
+				exporter, err := export.New(export.Deps{Store: st, Files: files.Service, Signer: keys.Signer, Verifiers: keys.Verifiers, Policy: acc})
+				if err != nil {
+					return nil, fmt.Errorf("http: shop export: %w", err)
+				}
 				fd := &httpapi.FilesDeps{Service: files.Service}
 				if files.Handler != nil {
 					fd.Objects, fd.ObjectsPath = files.Handler, ObjectsPath
@@ -308,7 +317,7 @@ func HTTPModule() fx.Option {
 					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor},
 					Files:     fd,
 					Tenancy:   &httpapi.TenancyDeps{Service: ten},
-					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc})},
+					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc}), Exporter: exporter},
 					Links:     &httpapi.LinksDeps{Service: links.Service, Routes: links.Routes},
 					Messaging: msg.deps(cfg),
 					Streams:   cfg.HTTP.Streams(),

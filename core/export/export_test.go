@@ -66,6 +66,10 @@ func stores() map[string]func(testing.TB, ...stockadetest.Option) ports.Store {
 }
 
 func newWorld(t *testing.T, open func(testing.TB, ...stockadetest.Option) ports.Store) *world {
+	return newWorldB(t, open)
+}
+
+func newWorldB(t testing.TB, open func(testing.TB, ...stockadetest.Option) ports.Store) *world {
 	t.Helper()
 	ctx := t.Context()
 	st := open(t,

@@ -23,6 +23,7 @@ import (
 	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/billing"
 	"github.com/stockadehq/stockade/core/capability"
+	"github.com/stockadehq/stockade/core/export"
 	"github.com/stockadehq/stockade/core/publish"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
@@ -314,6 +315,14 @@ func HTTPModule() fx.Option {
 				if err != nil {
 					return nil, err
 				}
+				keys, err := LoadAuditKeys(cfg)
+				if err != nil {
+					return nil, fmt.Errorf("http: shop export: %w", err)
+				}
+				exporter, err := export.New(export.Deps{Store: st, Files: files.Service, Signer: keys.Signer, Verifiers: keys.Verifiers, Policy: acc})
+				if err != nil {
+					return nil, fmt.Errorf("http: shop export: %w", err)
+				}
 				fd := &httpapi.FilesDeps{Service: files.Service}
 				if files.Handler != nil {
 					fd.Objects, fd.ObjectsPath = files.Handler, ObjectsPath
@@ -323,7 +332,7 @@ func HTTPModule() fx.Option {
 					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, AfterSignIn: emb.Landing.AfterSignIn},
 					Files:     fd,
 					Tenancy:   &httpapi.TenancyDeps{Service: ten, AfterAccept: emb.Landing.AfterAccept},
-					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc})},
+					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc}), Exporter: exporter},
 					Links:     &httpapi.LinksDeps{Service: links.Service, Routes: links.Routes},
 					Messaging: msg.deps(cfg),
 					Streams:   cfg.HTTP.Streams(),

@@ -28,7 +28,7 @@ backups).`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newAuditVerifyCmd(load), newAuditCheckpointCmd(load), newAuditPublicKeyCmd(load),
-		newAuditListCmd(load), newAuditExportCmd(load))
+		newAuditListCmd(load), newAuditExportCmd(load), newAuditAccessReviewCmd(load))
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/audit"
+	"github.com/stockadehq/stockade/core/export"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -14,6 +15,9 @@ import (
 // the authentication routes' session, so Deps.Auth must be set too.
 type AuditDeps struct {
 	Reader *audit.Reader
+	// Exporter serves POST /export (the whole shop as one archive,
+	// LIFE-1); nil leaves the route out.
+	Exporter *export.Exporter
 }
 
 // auditRoutes registers the audit log's reading API (AUD-6), for holders
@@ -26,15 +30,69 @@ type AuditDeps struct {
 //	    every matching event, oldest first, as a download; audited before
 //	    it starts and after it ends (AUD-3)
 //
+//	GET /audit/access-review?since=&until=&format=jsonl|csv
+//	    every access from outside the shop's membership (LIFE-4), oldest
+//	    first, each naming its audit event (audit.AccessEntry)
+//	POST /export
+//	    the whole shop as one verifiable ZIP archive (LIFE-1), for holders
+//	    of shop.export (Owner), not under HQ access or impersonation;
+//	    audited before it starts (AUD-3)
+//
 // action is exact ("member.role_changed") or a prefix ending in ".*";
 // since and until are RFC 3339 times, since inclusive, until exclusive.
 func auditRoutes(rt *router, d AuditDeps) {
-	h := &auditHandlers{reader: d.Reader}
+	h := &auditHandlers{reader: d.Reader, exporter: d.Exporter}
 	rt.member("GET", "/audit", access.AuditRead, true, h.search)
 	rt.member("GET", "/audit/export", access.AuditRead, true, rt.stream(http.HandlerFunc(h.export)))
+	rt.member("GET", "/audit/access-review", access.AuditRead, true, rt.stream(http.HandlerFunc(h.accessReview)))
+	if d.Exporter != nil {
+		rt.member("POST", "/export", access.ShopExport, false, rt.stream(http.HandlerFunc(h.shopExport)))
+	}
 }
 
-type auditHandlers struct{ reader *audit.Reader }
+type auditHandlers struct {
+	reader   *audit.Reader
+	exporter *export.Exporter
+}
+
+// accessReview answers the access review as a download.
+func (h *auditHandlers) accessReview(w http.ResponseWriter, r *http.Request) {
+	f, err := auditFilter(r)
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = audit.FormatJSONLines
+	}
+	lw := &lazyHeaders{w: w, format: format, name: "access-review"}
+	aw, err := audit.NewAccessWriter(format, lw)
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	if _, err := h.reader.AccessReview(r.Context(), f.Since, f.Until, aw.Write); err != nil {
+		if !lw.started {
+			WriteProblem(w, r, err)
+		}
+		return
+	}
+	if err := aw.Close(); err == nil && !lw.started {
+		lw.Write(nil) // an empty JSON Lines review is still a 200
+	}
+}
+
+// shopExport streams the shop's archive. Refusals before the first byte
+// (no permission, the audit-first append failed) are problem answers; a
+// failure after it ends the body early, without the signed manifest, and
+// the export's outcome event records it.
+func (h *auditHandlers) shopExport(w http.ResponseWriter, r *http.Request) {
+	lw := &lazyHeaders{w: w, format: "zip", name: "shop-export"}
+	if _, err := h.exporter.Export(r.Context(), lw, export.Options{}); err != nil && !lw.started {
+		WriteProblem(w, r, err)
+	}
+}
 
 // auditFilter reads the filter query parameters shared by both routes.
 func auditFilter(r *http.Request) (ports.AuditFilter, error) {
@@ -115,7 +173,7 @@ func (h *auditHandlers) export(w http.ResponseWriter, r *http.Request) {
 	// The encoder writes through lazyHeaders, which sets the download's
 	// headers on the first byte: an export refused before it starts (no
 	// permission, the audit-first append failed) is still a problem answer.
-	lw := &lazyHeaders{w: w, format: format}
+	lw := &lazyHeaders{w: w, format: format, name: "audit"}
 	enc, err := audit.NewEncoder(format, lw)
 	if err != nil {
 		WriteProblem(w, r, err)
@@ -133,6 +191,7 @@ func (h *auditHandlers) export(w http.ResponseWriter, r *http.Request) {
 type lazyHeaders struct {
 	w       http.ResponseWriter
 	format  string
+	name    string // the download's file name without extension
 	started bool
 }
 
@@ -141,11 +200,14 @@ func (l *lazyHeaders) Write(p []byte) (int, error) {
 		l.started = true
 		h := l.w.Header()
 		ctype, ext := "application/jsonl; charset=utf-8", "jsonl"
-		if l.format == audit.FormatCSV {
+		switch l.format {
+		case audit.FormatCSV:
 			ctype, ext = "text/csv; charset=utf-8", "csv"
+		case "zip":
+			ctype, ext = "application/zip", "zip"
 		}
 		h.Set("Content-Type", ctype)
-		h.Set("Content-Disposition", `attachment; filename="audit.`+ext+`"`)
+		h.Set("Content-Disposition", `attachment; filename="`+l.name+`.`+ext+`"`)
 		h.Set("Cache-Control", "no-store")
 		l.w.WriteHeader(http.StatusOK)
 	}

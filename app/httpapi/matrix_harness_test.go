@@ -15,6 +15,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/stockadehq/stockade/adapters/localfs"
 	"github.com/stockadehq/stockade/adapters/localkms"
@@ -40,6 +42,7 @@ import (
 	"github.com/stockadehq/stockade/core/auth/passwordpolicy"
 	"github.com/stockadehq/stockade/core/billing"
 	"github.com/stockadehq/stockade/core/capability"
+	"github.com/stockadehq/stockade/core/export"
 	"github.com/stockadehq/stockade/core/messaging"
 	"github.com/stockadehq/stockade/core/storage"
 	"github.com/stockadehq/stockade/core/tenancy"
@@ -346,6 +349,14 @@ func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *bi
 	require.NoError(t, err)
 	a.hooks, err = webhooks.New(webhooks.Deps{Store: store, Keys: w.kms, Policy: policy, Clock: w.clock})
 	require.NoError(t, err)
+	exportKey, exportVKey, err := note.GenerateKey(rand.Reader, "matrix-audit")
+	require.NoError(t, err)
+	exportSigner, err := note.NewSigner(exportKey)
+	require.NoError(t, err)
+	exportVerifier, err := note.NewVerifier(exportVKey)
+	require.NoError(t, err)
+	exporter, err := export.New(export.Deps{Store: store, Files: a.files, Signer: exportSigner, Verifiers: note.VerifierList(exportVerifier), Policy: policy, Clock: w.clock})
+	require.NoError(t, err)
 	var billingDeps *httpapi.BillingDeps
 	if bill != nil {
 		billingDeps = &httpapi.BillingDeps{Service: bill}
@@ -356,7 +367,7 @@ func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *bi
 		Auth:    &httpapi.AuthDeps{Service: a.auth, Shops: shops},
 		Files:   &httpapi.FilesDeps{Service: a.files},
 		Tenancy: &httpapi.TenancyDeps{Service: a.tenancy},
-		Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: store, Policy: policy, Clock: w.clock})},
+		Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: store, Policy: policy, Clock: w.clock}), Exporter: exporter},
 		Links:   &httpapi.LinksDeps{Service: a.links, Routes: quoteRoutes()},
 		Messaging: &httpapi.MessagingDeps{Service: a.msg, WebhookBase: "https://hooks.example.test",
 			Twilio: w.twilioHooks, Resend: w.resendHooks},

@@ -40,6 +40,7 @@ var bodyless = []string{
 	"POST /billing/portal", "POST /billing/card", "POST /billing/connect", "POST /billing/connect/refresh", "POST /billing/refresh", "POST /messaging/messages/{message}/retry",
 	"POST /webhook-endpoints/{endpoint}/disable", "POST /webhook-endpoints/{endpoint}/enable",
 	"POST /auth/2fa/totp/enrol", "POST /auth/2fa/recovery-codes",
+	"POST /export",
 }
 
 type spec struct{ target, body, contentType string }

@@ -187,7 +187,8 @@ func sensitiveRoute(method, path string) bool {
 	case "POST /auth/password",
 		"POST /auth/2fa/recovery-codes", "DELETE /auth/2fa/totp", "PUT /shop/2fa-policy",
 		"PATCH /members/{user}", "PUT /org/members",
-		"POST /billing/checkout", "POST /billing/portal", "POST /billing/card", "POST /billing/connect":
+		"POST /billing/checkout", "POST /billing/portal", "POST /billing/card", "POST /billing/connect",
+		"POST /export":
 		return true
 	}
 	return false

@@ -53,6 +53,9 @@ const (
 	// outbound webhook endpoints; creating one shows its signing secret
 	// once.
 	WebhooksManage Permission = "webhooks.manage"
+	// ShopExport exports the whole shop as one verifiable archive (LIFE-1):
+	// every tenant row, every file decrypted, the audit chain.
+	ShopExport Permission = "shop.export"
 )
 
 // Grant gives a permission to roles.
@@ -94,6 +97,7 @@ func DefaultGrants() []Grant {
 		{BillingRead, owners},
 		{BillingManage, owners},
 		{WebhooksManage, managers},
+		{ShopExport, owners},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stockadehq/stockade/app/cli"
 	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/core/export"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -69,7 +70,7 @@ func fullAPI() *httpapi.API {
 		Files:     &httpapi.FilesDeps{},
 		Tenancy:   &httpapi.TenancyDeps{},
 		Billing:   &httpapi.BillingDeps{},
-		Audit:     &httpapi.AuditDeps{},
+		Audit:     &httpapi.AuditDeps{Exporter: &export.Exporter{}},
 		Links:     &httpapi.LinksDeps{},
 		Messaging: &httpapi.MessagingDeps{Twilio: noVerifier{}, Resend: noVerifier{}},
 		Webhooks:  &httpapi.WebhooksDeps{},

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jmoiron/sqlx"
 
@@ -9,10 +10,12 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-// batchDelete deletes up to a limit of one table's rows of a shop. The
+// batchDelete deletes up to limit of one table's rows of a shop. The
 // table is qualified with main: a connection may hold the tenant wall's
 // temp view of the same name.
-const batchDelete = `DELETE FROM main.%[1]s WHERE rowid IN (SELECT rowid FROM main.%[1]s WHERE shop_id = ? LIMIT ?)`
+func batchDelete(table string, shop ports.ShopID, limit int) (string, []any, bool) {
+	return fmt.Sprintf(`DELETE FROM main.%[1]s WHERE rowid IN (SELECT rowid FROM main.%[1]s WHERE shop_id = ? LIMIT ?)`, table), []any{shop, limit}, false
+}
 
 var _ ports.ShopDeleter = (*Store)(nil)
 
@@ -63,7 +66,7 @@ func (s *Store) DeleteShopRows(ctx context.Context, shop ports.ShopID, table str
 // FinishShopDeletion implements ports.ShopDeleter.
 func (s *Store) FinishShopDeletion(ctx context.Context, shop ports.ShopID) (out ports.ShopDeletion, err error) {
 	err = s.deletion(ctx, func(ctx context.Context, t *sqlstore.Deletion) error {
-		out, err = t.Finish(ctx, shop)
+		out, err = t.Finish(ctx, shop, "")
 		return err
 	})
 	return out, err

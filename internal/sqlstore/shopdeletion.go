@@ -17,21 +17,22 @@ import (
 // transaction.
 type Deletion struct {
 	runner
-	// batchDelete is the adapter's statement deleting up to ? rows of
-	// table %[1]s whose shop_id is ? (arguments: shop, limit).
-	batchDelete string
+	batch BatchDelete
 }
 
-// NewDeletion binds the deletion SQL to q. batchDelete is a format string
-// with the table as %[1]s and two placeholders, the shop and the limit,
-// e.g. "DELETE FROM %[1]s WHERE rowid IN (SELECT rowid FROM %[1]s WHERE
-// shop_id = ? LIMIT ?)".
-func NewDeletion(q Querier, d Dialect, clock ports.Clock, batchDelete string) Deletion {
-	return Deletion{runner: runner{q: q, d: d, clock: clock}, batchDelete: batchDelete}
+// BatchDelete returns the adapter's statement deleting up to limit of
+// shop's rows of table, with its arguments; count reports that the
+// statement is a SELECT returning the number of rows deleted (a function
+// call) rather than a DELETE whose affected rows are the number.
+type BatchDelete func(table string, shop ports.ShopID, limit int) (query string, args []any, count bool)
+
+// NewDeletion binds the deletion SQL to q, deleting batches with batch.
+func NewDeletion(q Querier, d Dialect, clock ports.Clock, batch BatchDelete) Deletion {
+	return Deletion{runner: runner{q: q, d: d, clock: clock}, batch: batch}
 }
 
 type deletionRow struct {
-	Shop        ports.ShopID `db:"shop_id"`
+	Shop        ports.ShopID `db:"deleted_shop_id"`
 	Org         ports.OrgID  `db:"org_id"`
 	Slug        string       `db:"slug"`
 	Reason      string       `db:"reason"`
@@ -47,7 +48,7 @@ type deletionRow struct {
 	Checkpoint  string       `db:"checkpoint"`
 }
 
-const deletionColumns = `shop_id, org_id, slug, reason, actor, note, cancelled_at, started_at, finished_at, objects, rows, chain_size, chain_hash, checkpoint`
+const deletionColumns = `deleted_shop_id, org_id, slug, reason, actor, note, cancelled_at, started_at, finished_at, objects, rows, chain_size, chain_hash, checkpoint`
 
 // Start implements ports.ShopDeleter.StartShopDeletion.
 func (t *Deletion) Start(ctx context.Context, d ports.ShopDeletion) (ports.ShopDeletion, error) {
@@ -61,9 +62,9 @@ func (t *Deletion) Start(ctx context.Context, d ports.ShopDeletion) (ports.ShopD
 	case len(d.Note) > 2000:
 		return ports.ShopDeletion{}, ports.Invalid("deletion note", "must be at most 2000 bytes")
 	}
-	_, err := t.exec(ctx, `INSERT INTO shop_deletions (shop_id, org_id, slug, reason, actor, note, cancelled_at, started_at)
+	_, err := t.exec(ctx, `INSERT INTO shop_deletions (deleted_shop_id, org_id, slug, reason, actor, note, cancelled_at, started_at)
 		SELECT id, org_id, slug, ?, ?, ?, cancelled_at, ? FROM shops WHERE id = ?
-		ON CONFLICT (shop_id) DO NOTHING`, d.Reason, d.Actor, d.Note, t.now(), d.Shop)
+		ON CONFLICT (deleted_shop_id) DO NOTHING`, d.Reason, d.Actor, d.Note, t.now(), d.Shop)
 	if err != nil {
 		return ports.ShopDeletion{}, t.wrap("start shop deletion", err)
 	}
@@ -73,7 +74,7 @@ func (t *Deletion) Start(ctx context.Context, d ports.ShopDeletion) (ports.ShopD
 // Get implements ports.ShopDeleter.ShopDeletion.
 func (t *Deletion) Get(ctx context.Context, shop ports.ShopID) (ports.ShopDeletion, error) {
 	var r deletionRow
-	err := t.get(ctx, &r, `SELECT `+deletionColumns+` FROM shop_deletions WHERE shop_id = ?`, shop)
+	err := t.get(ctx, &r, `SELECT `+deletionColumns+` FROM shop_deletions WHERE deleted_shop_id = ?`, shop)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ports.ShopDeletion{}, t.notFound("shop deletion")
 	}
@@ -102,7 +103,7 @@ func (t *Deletion) SetChain(ctx context.Context, shop ports.ShopID, size int64, 
 	if !hash.IsZero() {
 		h = hash.Bytes()
 	}
-	n, err := t.exec(ctx, `UPDATE shop_deletions SET chain_size = ?, chain_hash = ?, checkpoint = ? WHERE shop_id = ?`, size, h, checkpoint, shop)
+	n, err := t.exec(ctx, `UPDATE shop_deletions SET chain_size = ?, chain_hash = ?, checkpoint = ? WHERE deleted_shop_id = ?`, size, h, checkpoint, shop)
 	if err != nil {
 		return t.wrap("shop deletion chain", err)
 	}
@@ -117,7 +118,7 @@ func (t *Deletion) AddObjects(ctx context.Context, shop ports.ShopID, n int64) e
 	if n < 0 {
 		return ports.Invalid("deleted objects", "must not be negative")
 	}
-	c, err := t.exec(ctx, `UPDATE shop_deletions SET objects = objects + ? WHERE shop_id = ?`, n, shop)
+	c, err := t.exec(ctx, `UPDATE shop_deletions SET objects = objects + ? WHERE deleted_shop_id = ?`, n, shop)
 	if err != nil {
 		return t.wrap("shop deletion objects", err)
 	}
@@ -137,14 +138,20 @@ func (t *Deletion) DeleteRows(ctx context.Context, tables []string, shop ports.S
 		return 0, ports.Invalid("limit", "must be at least 1")
 	}
 	var rows string
-	err := t.get(ctx, &rows, `SELECT rows FROM shop_deletions WHERE shop_id = ? AND finished_at IS NULL`+t.lock(" FOR UPDATE"), shop)
+	err := t.get(ctx, &rows, `SELECT rows FROM shop_deletions WHERE deleted_shop_id = ? AND finished_at IS NULL`+t.lock(" FOR UPDATE"), shop)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("%s: delete shop rows: no running deletion of the shop: %w", t.d.Name(), ports.ErrConflict)
 	}
 	if err != nil {
 		return 0, t.wrap("delete shop rows", err)
 	}
-	n, err := t.exec(ctx, fmt.Sprintf(t.batchDelete, table), shop, limit)
+	query, args, count := t.batch(table, shop, limit)
+	var n int64
+	if count {
+		err = t.get(ctx, &n, query, args...)
+	} else {
+		n, err = t.exec(ctx, query, args...)
+	}
 	if err != nil {
 		return 0, t.wrap("delete shop rows from "+table, err)
 	}
@@ -160,7 +167,7 @@ func (t *Deletion) DeleteRows(ctx context.Context, tables []string, shop ports.S
 	if err != nil {
 		return 0, err
 	}
-	if _, err := t.exec(ctx, `UPDATE shop_deletions SET rows = `+t.cast("?", "jsonb")+` WHERE shop_id = ?`, string(b), shop); err != nil {
+	if _, err := t.exec(ctx, `UPDATE shop_deletions SET rows = `+t.cast("?", "jsonb")+` WHERE deleted_shop_id = ?`, string(b), shop); err != nil {
 		return 0, t.wrap("shop deletion rows", err)
 	}
 	return int(n), nil
@@ -178,15 +185,24 @@ func (t *Deletion) CountRows(ctx context.Context, tables []string, shop ports.Sh
 }
 
 // Finish implements ports.ShopDeleter.FinishShopDeletion: it deletes the
-// directory row and stamps the record finished, once.
-func (t *Deletion) Finish(ctx context.Context, shop ports.ShopID) (ports.ShopDeletion, error) {
+// directory row and stamps the record finished, once. A database whose
+// application role may not delete a directory row passes finish, a
+// statement doing both that takes the time as its one argument; nil runs
+// the two statements here.
+func (t *Deletion) Finish(ctx context.Context, shop ports.ShopID, finish string) (ports.ShopDeletion, error) {
 	if _, err := t.Get(ctx, shop); err != nil {
 		return ports.ShopDeletion{}, err
+	}
+	if finish != "" {
+		if _, err := t.exec(ctx, finish, t.now()); err != nil {
+			return ports.ShopDeletion{}, t.wrap("finish shop deletion", err)
+		}
+		return t.Get(ctx, shop)
 	}
 	if _, err := t.exec(ctx, `DELETE FROM shops WHERE id = ?`, shop); err != nil {
 		return ports.ShopDeletion{}, t.wrap("delete shop directory row", err)
 	}
-	if _, err := t.exec(ctx, `UPDATE shop_deletions SET finished_at = ? WHERE shop_id = ? AND finished_at IS NULL`, t.now(), shop); err != nil {
+	if _, err := t.exec(ctx, `UPDATE shop_deletions SET finished_at = ? WHERE deleted_shop_id = ? AND finished_at IS NULL`, t.now(), shop); err != nil {
 		return ports.ShopDeletion{}, t.wrap("finish shop deletion", err)
 	}
 	return t.Get(ctx, shop)

@@ -11,7 +11,7 @@
 
 -- +goose Up
 CREATE TABLE shop_deletions (
-    shop_id          TEXT    NOT NULL PRIMARY KEY,
+    deleted_shop_id  TEXT    NOT NULL PRIMARY KEY,
     org_id           TEXT    NOT NULL,
     slug             TEXT    NOT NULL,
     reason           TEXT    NOT NULL CHECK (reason IN ('retention', 'erasure')),
@@ -36,7 +36,7 @@ END;
 
 -- +goose StatementBegin
 CREATE TRIGGER shop_deletions_fixed BEFORE UPDATE ON shop_deletions
-WHEN NEW.shop_id IS NOT OLD.shop_id OR NEW.reason IS NOT OLD.reason OR NEW.actor IS NOT OLD.actor
+WHEN NEW.deleted_shop_id IS NOT OLD.deleted_shop_id OR NEW.reason IS NOT OLD.reason OR NEW.actor IS NOT OLD.actor
     OR NEW.note IS NOT OLD.note OR NEW.started_at IS NOT OLD.started_at
     OR (OLD.finished_at IS NOT NULL AND NEW.finished_at IS NOT OLD.finished_at)
 BEGIN
@@ -47,7 +47,7 @@ END;
 DROP TRIGGER audit_events_append_only_delete;
 -- +goose StatementBegin
 CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events
-WHEN NOT EXISTS (SELECT 1 FROM shop_deletions WHERE shop_id = OLD.shop_id)
+WHEN NOT EXISTS (SELECT 1 FROM shop_deletions WHERE deleted_shop_id = OLD.shop_id)
 BEGIN
     SELECT RAISE(ABORT, 'audit_events is append-only');
 END;
@@ -56,7 +56,7 @@ END;
 DROP TRIGGER audit_checkpoints_append_only_delete;
 -- +goose StatementBegin
 CREATE TRIGGER audit_checkpoints_append_only_delete BEFORE DELETE ON audit_checkpoints
-WHEN NOT EXISTS (SELECT 1 FROM shop_deletions WHERE shop_id = OLD.shop_id)
+WHEN NOT EXISTS (SELECT 1 FROM shop_deletions WHERE deleted_shop_id = OLD.shop_id)
 BEGIN
     SELECT RAISE(ABORT, 'audit_checkpoints is append-only');
 END;
@@ -65,7 +65,7 @@ END;
 DROP TRIGGER audit_heads_no_delete;
 -- +goose StatementBegin
 CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads
-WHEN NOT EXISTS (SELECT 1 FROM shop_deletions WHERE shop_id = OLD.shop_id)
+WHEN NOT EXISTS (SELECT 1 FROM shop_deletions WHERE deleted_shop_id = OLD.shop_id)
 BEGIN
     SELECT RAISE(ABORT, 'audit_heads: a head is never deleted');
 END;

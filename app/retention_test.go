@@ -333,3 +333,48 @@ func TestEraseShop(t *testing.T) {
 		})
 	}
 }
+
+// TestShopDeletionWallsOnPostgres shows what the application role can do
+// to a shop's audit chain on Postgres: nothing directly (no grant, and the
+// triggers refuse), not through stockade_delete_shop_rows while the shop
+// has no deletion record or by any other statement text, and not to a
+// deletion record once written (who, why and when are fixed; it is never
+// deleted).
+func TestShopDeletionWallsOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	st := stockadetest.Postgres(t, retentionNotes...)
+	var del ports.ShopDeleter = st
+	a := stockadetest.NewShop(t, st)
+	require.NoError(t, st.InShop(ctx, a.ID, func(ctx context.Context, tx ports.ShopTx) error {
+		_, err := tx.Audit().Append(ctx, ports.AuditEvent{ID: ports.NewEventID(), Time: time.Now(), Actor: "system:test",
+			Action: "settings.changed", Target: "shop:" + a.ID.String(), Outcome: ports.OutcomeSuccess})
+		return err
+	}))
+	try := func(query string, args ...any) error {
+		return st.InShop(ctx, a.ID, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.SQL().ExecContext(ctx, query, args...)
+			return err
+		})
+	}
+	require.Error(t, try(`DELETE FROM audit_events`))
+	require.ErrorContains(t, try(`SELECT stockade_delete_shop_rows($1, $2)`, "audit_events", 10), "no running deletion")
+	rows, err := del.ShopRows(ctx, a.ID, "audit_events")
+	require.NoError(t, err)
+	require.Positive(t, rows)
+
+	_, err = del.StartShopDeletion(ctx, ports.ShopDeletion{Shop: a.ID, Reason: ports.DeletionErasure, Actor: "operator:ops", Note: "test"})
+	require.NoError(t, err)
+	require.Error(t, try(`DELETE FROM audit_events`), "a record opens no direct DELETE")
+	require.ErrorContains(t, try(`SELECT stockade_delete_shop_rows('audit_events', 10)`), "another statement")
+	require.ErrorContains(t, try(`SELECT stockade_delete_shop_rows($1, $2)`, "memberships", 10), "not a table")
+	require.Error(t, try(`UPDATE shop_deletions SET reason = 'retention'`))
+	require.Error(t, try(`DELETE FROM shop_deletions`))
+	after, err := del.ShopRows(ctx, a.ID, "audit_events")
+	require.NoError(t, err)
+	assert.Equal(t, rows, after, "nothing was deleted")
+	rec, err := del.ShopDeletion(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ports.DeletionErasure, rec.Reason)
+	_, err = del.FinishShopDeletion(ctx, a.ID)
+	require.Error(t, err, "the directory row cannot go while the shop has rows")
+}

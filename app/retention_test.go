@@ -250,6 +250,10 @@ func TestRetentionDeletesCancelledShops(t *testing.T) {
 				assert.ErrorIs(t, err, ports.ErrNotFound, "the directory row went last")
 				return nil
 			}))
+			_, err = keys.UnwrapKey(ctx, a.ID, a.wrapped)
+			require.ErrorIs(t, err, ports.ErrNotFound, "A's keys are destroyed with it")
+			_, err = keys.UnwrapKey(ctx, b.ID, b.wrapped)
+			require.NoError(t, err, "B's keys are kept")
 			kept, err := del.ShopDeletion(ctx, a.ID)
 			require.NoError(t, err)
 			assert.Equal(t, rec.Rows, kept.Rows)

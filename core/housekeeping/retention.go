@@ -208,7 +208,7 @@ func (d *Deleter) Erase(ctx context.Context, shop ports.ShopID, actor, reason st
 }
 
 // deleteShop runs (or resumes) one shop's deletion to the end: the
-// record, the objects in batches, the chain head, the rows table by table
+// record, the shop's keys, the objects in batches, the chain head, the rows table by table
 // in batches, the directory row.
 func (d *Deleter) deleteShop(ctx context.Context, want ports.ShopDeletion) (ports.ShopDeletion, error) {
 	shop := want.Shop
@@ -218,6 +218,13 @@ func (d *Deleter) deleteShop(ctx context.Context, want ports.ShopDeletion) (port
 	}
 	if !rec.FinishedAt.IsZero() {
 		return rec, nil
+	}
+	if d.keys != nil {
+		// A deleted shop's keys serve nothing; destroyed first, they leave
+		// any copy of its objects (a backup, a replica) unreadable.
+		if err := d.keys.DestroyKeys(ctx, shop); err != nil {
+			return ports.ShopDeletion{}, fmt.Errorf("delete shop %s: destroy keys: %w", shop, err)
+		}
 	}
 	if d.objects != nil {
 		if err := d.deleteObjects(ctx, shop); err != nil {

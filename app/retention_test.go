@@ -216,6 +216,12 @@ func TestRetentionDeletesCancelledShops(t *testing.T) {
 			assert.Equal(t, beforeA, left)
 			assert.Equal(t, objsA, objs)
 
+			// A shop reactivated after a pass listed it does not start.
+			_, err = del.StartShopDeletion(ctx, ports.ShopDeletion{Shop: c.ID, Reason: ports.DeletionRetention, Actor: housekeeping.RetentionActor})
+			require.ErrorIs(t, err, ports.ErrNotFound)
+			_, err = del.ShopDeletion(ctx, c.ID)
+			require.ErrorIs(t, err, ports.ErrNotFound)
+
 			// Day 60, killed after three batches of rows.
 			clock.Set(cancelled.Add(60 * 24 * time.Hour))
 			rep, err = deleter(&failingDeleter{ShopDeleter: del, allowed: 3}).RunRetention(ctx)

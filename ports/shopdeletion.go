@@ -68,8 +68,9 @@ type ShopDeleter interface {
 	// StartShopDeletion stores d (ShopID, Reason, Actor required; the
 	// store stamps StartedAt and fills Org, Slug and CancelledAt from the
 	// directory) unless the shop already has a record, and returns the
-	// stored record. ErrNotFound when the shop has neither a record nor a
-	// directory row.
+	// stored record. A retention starts only for a shop that is cancelled
+	// (one reactivated meanwhile is not). ErrNotFound when the shop has no
+	// record and no directory row, or, for a retention, is not cancelled.
 	StartShopDeletion(ctx context.Context, d ShopDeletion) (ShopDeletion, error)
 	// SetDeletionChain records the chain head and checkpoint of a running
 	// deletion.

@@ -25,6 +25,10 @@ const (
 // it is deleted (LIFE-2); billing's retention clock uses the same default.
 const DefaultRetentionPeriod = 60 * 24 * time.Hour
 
+// errNotDue: a shop listed for retention was reactivated before its
+// deletion started.
+var errNotDue = errors.New("retention: the shop is no longer cancelled")
+
 // MaxEraseReason is the longest written reason of an erasure, in bytes.
 const MaxEraseReason = 2000
 
@@ -144,6 +148,10 @@ func (d *Deleter) RunRetention(ctx context.Context) (RetentionReport, error) {
 	var errs []error
 	for _, c := range due {
 		rec, err := d.deleteShop(ctx, ports.ShopDeletion{Shop: c.Shop, Reason: ports.DeletionRetention, Actor: RetentionActor})
+		if errors.Is(err, errNotDue) {
+			d.log.Info("shop no longer due for deletion", "shop", c.Shop)
+			continue
+		}
 		if err != nil {
 			rep.Failed++
 			errs = append(errs, err)
@@ -213,6 +221,9 @@ func (d *Deleter) Erase(ctx context.Context, shop ports.ShopID, actor, reason st
 func (d *Deleter) deleteShop(ctx context.Context, want ports.ShopDeletion) (ports.ShopDeletion, error) {
 	shop := want.Shop
 	rec, err := d.del.StartShopDeletion(ctx, want)
+	if want.Reason == ports.DeletionRetention && errors.Is(err, ports.ErrNotFound) {
+		return ports.ShopDeletion{}, errNotDue // reactivated (or gone) since it was listed
+	}
 	if err != nil {
 		return ports.ShopDeletion{}, fmt.Errorf("delete shop %s: start: %w", shop, err)
 	}

@@ -63,8 +63,8 @@ func (t *Deletion) Start(ctx context.Context, d ports.ShopDeletion) (ports.ShopD
 		return ports.ShopDeletion{}, ports.Invalid("deletion note", "must be at most 2000 bytes")
 	}
 	_, err := t.exec(ctx, `INSERT INTO shop_deletions (deleted_shop_id, org_id, slug, reason, actor, note, cancelled_at, started_at)
-		SELECT id, org_id, slug, ?, ?, ?, cancelled_at, ? FROM shops WHERE id = ?
-		ON CONFLICT (deleted_shop_id) DO NOTHING`, d.Reason, d.Actor, d.Note, t.now(), d.Shop)
+		SELECT id, org_id, slug, ?, ?, ?, cancelled_at, ? FROM shops WHERE id = ? AND (? = 'erasure' OR cancelled_at IS NOT NULL)
+		ON CONFLICT (deleted_shop_id) DO NOTHING`, d.Reason, d.Actor, d.Note, t.now(), d.Shop, d.Reason)
 	if err != nil {
 		return ports.ShopDeletion{}, t.wrap("start shop deletion", err)
 	}

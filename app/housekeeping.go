@@ -43,6 +43,10 @@ type HousekeepingConfig struct {
 	// key (DataDir/audit.key), or all but one must set this.
 	// STOCKADE_HOUSEKEEPING_NO_CHECKPOINTS.
 	NoCheckpoints bool `koanf:"no_checkpoints"`
+	// NoRetention stops the server from deleting shops cancelled longer
+	// than STOCKADE_STRIPE_RETENTION_DAYS ago after each pass (LIFE-2;
+	// `stockade housekeeping` still does). STOCKADE_HOUSEKEEPING_NO_RETENTION.
+	NoRetention bool `koanf:"no_retention"`
 	// CheckpointEvery is the least time between two checkpoints of one
 	// shop. STOCKADE_HOUSEKEEPING_CHECKPOINT_EVERY, default 0 meaning 24
 	// hours.
@@ -141,11 +145,29 @@ func HousekeepingModule() fx.Option {
 		if interval == 0 {
 			interval = DefaultHousekeepingInterval
 		}
+		var retention func(ctx context.Context)
+		if !p.Config.Housekeeping.NoRetention {
+			dp := DeleterParts{Store: p.Store, Objects: parts.Objects, Logger: log}
+			if p.Files != nil {
+				dp.Keys = p.Files.Keys
+			}
+			if dl, err := NewDeleter(p.Config, dp); err != nil {
+				log.Warn("retention is off", "error", err)
+			} else {
+				retention = func(ctx context.Context) { _, _ = dl.RunRetention(ctx) } // logged by the deleter
+			}
+		}
 		loop := &jobLoop{log: log, run: func(ctx context.Context) error {
 			ticker := time.NewTicker(interval)
 			defer ticker.Stop()
 			_, _ = sw.Sweep(ctx) // logged by the sweeper
-			sw.Run(ctx, ticker.C, nil)
+			after := func(housekeeping.Report, error) {
+				if retention != nil {
+					retention(ctx)
+				}
+			}
+			after(housekeeping.Report{}, nil)
+			sw.Run(ctx, ticker.C, after)
 			return nil
 		}}
 		p.Lifecycle.Append(fx.StartStopHook(loop.start, loop.stop))

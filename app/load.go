@@ -76,6 +76,7 @@ func settings() []setting {
 		{key: "housekeeping.upload_grace", env: "STOCKADE_HOUSEKEEPING_UPLOAD_GRACE", duration: true},
 		{key: "housekeeping.off", env: "STOCKADE_HOUSEKEEPING_OFF", boolean: true},
 		{key: "housekeeping.no_checkpoints", env: "STOCKADE_HOUSEKEEPING_NO_CHECKPOINTS", boolean: true},
+		{key: "housekeeping.no_retention", env: "STOCKADE_HOUSEKEEPING_NO_RETENTION", boolean: true},
 		{key: "housekeeping.checkpoint_every", env: "STOCKADE_HOUSEKEEPING_CHECKPOINT_EVERY", duration: true},
 		{key: "messaging.webhook_url", env: "STOCKADE_MESSAGING_WEBHOOK_URL"},
 		{key: "messaging.unsubscribe_keys", env: "STOCKADE_MESSAGING_UNSUBSCRIBE_KEYS"},

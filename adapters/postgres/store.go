@@ -58,6 +58,9 @@ type Store struct {
 	src     sqlmigrate.Source
 	dialect *dialect
 	mapper  *reflectx.Mapper // columns to struct fields, as sqlx maps them
+	// appTables are the embedding app's declared tenant tables
+	// (WithAppTables), checked by Open; a shop's deletion covers them.
+	appTables []ports.TenantTable
 }
 
 // Option configures Open.
@@ -172,6 +175,7 @@ func Open(ctx context.Context, appURL string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.appTables = o.appTables
 	return s, nil
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -10,7 +11,7 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-func newHousekeepingCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command {
+func newHousekeepingCmd(load func(*cobra.Command) (app.Config, error), apps []app.AppSchema) *cobra.Command {
 	return &cobra.Command{
 		Use:   "housekeeping",
 		Short: "Run one housekeeping pass: delete expired credentials and links, sign audit checkpoints",
@@ -25,12 +26,14 @@ STOCKADE_HOUSEKEEPING_UPLOAD_GRACE (24 hours): pending files with their
 objects, objects signed uploads left in staging, and temporary files of
 crashed writes; audit each shop's deletions; and, unless
 STOCKADE_HOUSEKEEPING_NO_CHECKPOINTS is set, sign each shop's audit chain head
-with the key in {data dir}/audit.key. Run it from a scheduler when the
+with the key in {data dir}/audit.key; then delete the shops cancelled longer
+than STOCKADE_STRIPE_RETENTION_DAYS (60) ago, unless
+STOCKADE_HOUSEKEEPING_NO_RETENTION is set (docs/retention.md). Run it from a scheduler when the
 servers run with STOCKADE_HOUSEKEEPING_OFF. A failed shop
 does not stop the others; the command then exits non-zero.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return withAuditStore(c, load, func(ctx context.Context, cfg app.Config, st ports.Store) error {
+			return withAppStore(c, load, apps, func(ctx context.Context, cfg app.Config, st ports.Store) error {
 				files, err := app.NewStorage(ctx, cfg, app.StorageParts{Store: st})
 				if err != nil {
 					return err
@@ -47,7 +50,20 @@ does not stop the others; the command then exits non-zero.`,
 					rep.OperatorSessions, rep.RateLimits, rep.Checkpoints, rep.Failed); perr != nil && err == nil {
 					err = perr
 				}
-				return err
+				if cfg.Housekeeping.NoRetention {
+					return err
+				}
+				dl, derr := app.NewDeleter(cfg, app.DeleterParts{Store: st, Objects: files.Objects, Keys: files.Keys})
+				if derr != nil {
+					return errors.Join(err, derr)
+				}
+				rr, rerr := dl.RunRetention(ctx)
+				for _, d := range rr.Deleted {
+					if _, perr := fmt.Fprintf(c.OutOrStdout(), "retention: deleted shop %s (%s): %d objects, %d rows\n", d.Slug, d.Shop, d.Objects, totalRows(d)); perr != nil {
+						rerr = errors.Join(rerr, perr)
+					}
+				}
+				return errors.Join(err, rerr)
 			})
 		},
 	}

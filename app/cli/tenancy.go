@@ -58,7 +58,7 @@ func (e tenancyEnv) inShop(ctx context.Context, slug string) (context.Context, p
 	return access.System(ctx, shop.ID, shop.OrgID, cliActor), shop, nil
 }
 
-func newShopCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command {
+func newShopCmd(load func(*cobra.Command) (app.Config, error), apps []app.AppSchema) *cobra.Command {
 	shop := &cobra.Command{Use: "shop", Short: "Manage shops", Args: cobra.NoArgs}
 	var slug, name, owner, org string
 	create := &cobra.Command{
@@ -125,7 +125,7 @@ shop's Owner. The org is named --org, or like the shop.`,
 	_ = rename.MarkFlagRequired("shop")
 	_ = rename.MarkFlagRequired("name")
 
-	shop.AddCommand(create, newShopListCmd(load), rename, statusCmd(load, "suspend", ports.ShopSuspended), statusCmd(load, "reactivate", ports.ShopActive))
+	shop.AddCommand(create, newShopListCmd(load), rename, statusCmd(load, "suspend", ports.ShopSuspended), statusCmd(load, "reactivate", ports.ShopActive), newShopEraseCmd(load, apps))
 	return shop
 }
 

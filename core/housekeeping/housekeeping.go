@@ -7,8 +7,11 @@
 // checkpoint (AUD-4), on a schedule the server runs or on demand from the
 // CLI.
 //
-// Every deletion is of rows that can no longer authenticate or authorise
-// anything: a sweep never changes what a request is allowed to do, it only
+// Deleter (retention.go) deletes whole shops: those cancelled longer than
+// the retention period ago (LIFE-2) and those an operator erases (LIFE-3).
+//
+// Every deletion of a Sweeper is of rows that can no longer authenticate
+// or authorise anything: a sweep never changes what a request is allowed to do, it only
 // keeps the tables (and the credentials' hashes in them) from growing
 // without bound. Invitations, capability links and done jobs are kept for
 // a grace period after they end, so that admins still see recent ones

@@ -1,4 +1,4 @@
-package export_test
+package app_test
 
 import (
 	"bytes"
@@ -32,9 +32,9 @@ func BenchmarkExport(b *testing.B) {
 		mib, err = strconv.Atoi(v)
 		require.NoError(b, err)
 	}
-	for name, open := range stores() {
+	for name, open := range exStores() {
 		b.Run(name, func(b *testing.B) {
-			w := newWorldB(b, open)
+			w := newExWorldB(b, open)
 			ctx := context.Background()
 			err := w.store.InShop(ctx, w.a.ID, func(ctx context.Context, tx ports.ShopTx) error {
 				q := `INSERT INTO porttest_notes (shop_id, id, body)

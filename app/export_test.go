@@ -1,4 +1,4 @@
-package export_test
+package app_test
 
 import (
 	"archive/zip"
@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -28,14 +27,12 @@ import (
 	"github.com/stockadehq/stockade/stockadetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(stockadetest.Main(m)) }
-
-type keys struct {
+type exKeys struct {
 	signer    note.Signer
 	verifiers note.Verifiers
 }
 
-func newKeys(t testing.TB, name string) keys {
+func newExKeys(t testing.TB, name string) exKeys {
 	t.Helper()
 	skey, vkey, err := note.GenerateKey(rand.Reader, name)
 	require.NoError(t, err)
@@ -43,33 +40,33 @@ func newKeys(t testing.TB, name string) keys {
 	require.NoError(t, err)
 	v, err := note.NewVerifier(vkey)
 	require.NoError(t, err)
-	return keys{s, note.VerifierList(v)}
+	return exKeys{s, note.VerifierList(v)}
 }
 
-// world is two shops, A and B, with members, app rows and files (A's
+// exWorld is two shops, A and B, with members, app rows and files (A's
 // second half encrypted) on one store.
-type world struct {
+type exWorld struct {
 	store    ports.Store
 	files    *storage.Service
-	keys     keys
+	exKeys   exKeys
 	a, b     stockadetest.Shop
 	notes    map[ports.ShopID][]string // app rows' bodies
 	contents map[ports.ShopID][][]byte // file contents
 	encrypt  bool
 }
 
-func stores() map[string]func(testing.TB, ...stockadetest.Option) ports.Store {
+func exStores() map[string]func(testing.TB, ...stockadetest.Option) ports.Store {
 	return map[string]func(testing.TB, ...stockadetest.Option) ports.Store{
 		"sqlite":   func(t testing.TB, o ...stockadetest.Option) ports.Store { return stockadetest.SQLite(t, o...) },
 		"postgres": func(t testing.TB, o ...stockadetest.Option) ports.Store { return stockadetest.Postgres(t, o...) },
 	}
 }
 
-func newWorld(t *testing.T, open func(testing.TB, ...stockadetest.Option) ports.Store) *world {
-	return newWorldB(t, open)
+func newExWorld(t *testing.T, open func(testing.TB, ...stockadetest.Option) ports.Store) *exWorld {
+	return newExWorldB(t, open)
 }
 
-func newWorldB(t testing.TB, open func(testing.TB, ...stockadetest.Option) ports.Store) *world {
+func newExWorldB(t testing.TB, open func(testing.TB, ...stockadetest.Option) ports.Store) *exWorld {
 	t.Helper()
 	ctx := t.Context()
 	st := open(t,
@@ -80,7 +77,7 @@ func newWorldB(t testing.TB, open func(testing.TB, ...stockadetest.Option) ports
 	t.Cleanup(func() { objects.Close() })
 	km, err := localkms.New(t.TempDir(), [][]byte{bytes.Repeat([]byte{7}, localkms.MinMasterKeyLen)})
 	require.NoError(t, err)
-	w := &world{store: st, keys: newKeys(t, "test-audit"), notes: map[ports.ShopID][]string{}, contents: map[ports.ShopID][][]byte{}}
+	w := &exWorld{store: st, exKeys: newExKeys(t, "test-audit"), notes: map[ports.ShopID][]string{}, contents: map[ports.ShopID][][]byte{}}
 	rules := storage.DefaultRules()
 	rules["blob"] = storage.KindRule{MaxSize: 1 << 30, Any: true}
 	w.files, err = storage.New(storage.Deps{Store: st, Objects: objects, Rules: rules, Keys: km, ContentKey: bytes.Repeat([]byte{3}, 32),
@@ -117,22 +114,22 @@ func newWorldB(t testing.TB, open func(testing.TB, ...stockadetest.Option) ports
 	return w
 }
 
-func (w *world) as(sh stockadetest.Shop, user ports.UserID, role ports.Role) context.Context {
+func (w *exWorld) as(sh stockadetest.Shop, user ports.UserID, role ports.Role) context.Context {
 	return access.With(context.Background(), access.Scope{Shop: sh.ID, Org: sh.Org, User: user, Role: role})
 }
 
-func sysCtx(w *world) context.Context {
+func exSysCtx(w *exWorld) context.Context {
 	return access.System(context.Background(), w.a.ID, w.a.Org, "cli")
 }
 
-func (w *world) exporter(t testing.TB) *export.Exporter {
-	x, err := export.New(export.Deps{Store: w.store, Files: w.files, Signer: w.keys.signer, Verifiers: w.keys.verifiers})
+func (w *exWorld) exporter(t testing.TB) *export.Exporter {
+	x, err := export.New(export.Deps{Store: w.store, Files: w.files, Signer: w.exKeys.signer, Verifiers: w.exKeys.verifiers})
 	require.NoError(t, err)
 	return x
 }
 
 // entries reads every entry of an archive.
-func entries(t testing.TB, archive []byte) map[string][]byte {
+func exEntries(t testing.TB, archive []byte) map[string][]byte {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
 	require.NoError(t, err)
@@ -150,11 +147,11 @@ func entries(t testing.TB, archive []byte) map[string][]byte {
 
 // rebuild writes an archive with change applied to its entries (a nil
 // value drops one).
-func rebuild(t testing.TB, archive []byte, change func(m map[string][]byte)) []byte {
+func exRebuild(t testing.TB, archive []byte, change func(m map[string][]byte)) []byte {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
 	require.NoError(t, err)
-	es := entries(t, archive)
+	es := exEntries(t, archive)
 	change(es)
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -182,7 +179,7 @@ func rebuild(t testing.TB, archive []byte, change func(m map[string][]byte)) []b
 
 // reseal recomputes the manifest's part hashes, sizes and line counts
 // from the entries and signs it again with signer.
-func reseal(t testing.TB, m map[string][]byte, shop ports.ShopID, signer note.Signer) {
+func exReseal(t testing.TB, m map[string][]byte, shop ports.ShopID, signer note.Signer) {
 	t.Helper()
 	var man export.Manifest
 	require.NoError(t, json.Unmarshal(m[export.ManifestName], &man))
@@ -206,7 +203,7 @@ func reseal(t testing.TB, m map[string][]byte, shop ports.ShopID, signer note.Si
 	m[export.ManifestName], m[export.SignatureName] = body, sig
 }
 
-func verify(t testing.TB, archive []byte, v note.Verifiers) export.Report {
+func exVerify(t testing.TB, archive []byte, v note.Verifiers) export.Report {
 	t.Helper()
 	rep, err := export.Verify(context.Background(), bytes.NewReader(archive), int64(len(archive)), v)
 	require.NoError(t, err)
@@ -217,20 +214,20 @@ func verify(t testing.TB, archive []byte, v note.Verifiers) export.Report {
 // offline, A's rows and objects all there by content, nothing of B, and
 // tampering caught.
 func TestExportRoundTrip(t *testing.T) {
-	for name, open := range stores() {
+	for name, open := range exStores() {
 		t.Run(name, func(t *testing.T) {
-			w := newWorld(t, open)
+			w := newExWorld(t, open)
 			var buf bytes.Buffer
 			m, err := w.exporter(t).Export(w.as(w.a, w.a.Owner, ports.RoleOwner), &buf, export.Options{})
 			require.NoError(t, err)
 			archive := buf.Bytes()
 
-			rep := verify(t, archive, w.keys.verifiers)
+			rep := exVerify(t, archive, w.exKeys.verifiers)
 			require.True(t, rep.OK(), "problems: %v", rep.Problems)
 			require.Equal(t, m.Audit.Size, rep.Audit.Head)
 			require.EqualValues(t, 4, m.Objects)
 
-			es := entries(t, archive)
+			es := exEntries(t, archive)
 			notes := string(es["rows/"+porttest.AppNotesTable+".jsonl"])
 			for _, body := range w.notes[w.a.ID] {
 				require.Contains(t, notes, body, "A's app row is exported")
@@ -268,7 +265,7 @@ func TestExportRoundTrip(t *testing.T) {
 				}
 			}
 
-			other := newKeys(t, "other")
+			other := newExKeys(t, "other")
 			tampers := map[string]func(m map[string][]byte){
 				"a row edited": func(m map[string][]byte) {
 					k := "rows/" + porttest.AppNotesTable + ".jsonl"
@@ -319,11 +316,11 @@ func TestExportRoundTrip(t *testing.T) {
 			}
 			for what, change := range resealed {
 				t.Run("resealed/"+what, func(t *testing.T) {
-					bad := rebuild(t, archive, func(m map[string][]byte) {
+					bad := exRebuild(t, archive, func(m map[string][]byte) {
 						change(m)
-						reseal(t, m, w.a.ID, w.keys.signer)
+						exReseal(t, m, w.a.ID, w.exKeys.signer)
 					})
-					rep := verify(t, bad, w.keys.verifiers)
+					rep := exVerify(t, bad, w.exKeys.verifiers)
 					require.False(t, rep.OK(), "a resealed tampered archive (%s) verified", what)
 					for _, p := range rep.Problems {
 						require.NotContains(t, p, export.SignatureName, "the reseal itself is sound: %v", rep.Problems)
@@ -333,18 +330,18 @@ func TestExportRoundTrip(t *testing.T) {
 			}
 			for what, change := range tampers {
 				t.Run(what, func(t *testing.T) {
-					bad := rebuild(t, archive, change)
+					bad := exRebuild(t, archive, change)
 					require.NotEqual(t, archive, bad)
-					rep := verify(t, bad, w.keys.verifiers)
+					rep := exVerify(t, bad, w.exKeys.verifiers)
 					require.False(t, rep.OK(), "a tampered archive (%s) verified", what)
 				})
 			}
 			t.Run("the untampered rebuild verifies", func(t *testing.T) {
-				rep := verify(t, rebuild(t, archive, func(map[string][]byte) {}), w.keys.verifiers)
+				rep := exVerify(t, exRebuild(t, archive, func(map[string][]byte) {}), w.exKeys.verifiers)
 				require.True(t, rep.OK(), "problems: %v", rep.Problems)
 			})
 			t.Run("unknown key", func(t *testing.T) {
-				require.False(t, verify(t, archive, other.verifiers).OK())
+				require.False(t, exVerify(t, archive, other.verifiers).OK())
 			})
 		})
 	}
@@ -352,7 +349,7 @@ func TestExportRoundTrip(t *testing.T) {
 
 // TestExportGuard: only an Owner, or the CLI's system scope with a reason.
 func TestExportGuard(t *testing.T) {
-	w := newWorld(t, stores()["sqlite"])
+	w := newExWorld(t, exStores()["sqlite"])
 	x := w.exporter(t)
 	admin := stockadetest.AddMember(t, w.store, w.a.ID, ports.RoleAdmin)
 	_, err := x.Export(w.as(w.a, admin, ports.RoleAdmin), io.Discard, export.Options{})
@@ -363,6 +360,6 @@ func TestExportGuard(t *testing.T) {
 	var buf bytes.Buffer
 	_, err = x.Export(sys, &buf, export.Options{Reason: "ticket 42"})
 	require.NoError(t, err)
-	require.True(t, verify(t, buf.Bytes(), w.keys.verifiers).OK())
-	require.Contains(t, string(entries(t, buf.Bytes())[export.EventsName]), "ticket 42", "the reason is in the exported attempt")
+	require.True(t, exVerify(t, buf.Bytes(), w.exKeys.verifiers).OK())
+	require.Contains(t, string(exEntries(t, buf.Bytes())[export.EventsName]), "ticket 42", "the reason is in the exported attempt")
 }

@@ -1,4 +1,4 @@
-package export_test
+package app_test
 
 import (
 	"bytes"
@@ -21,9 +21,9 @@ import (
 // export — each pointing at its audit event; members' own events are not
 // listed, another shop's never.
 func TestAccessReview(t *testing.T) {
-	for name, open := range stores() {
+	for name, open := range exStores() {
 		t.Run(name, func(t *testing.T) {
-			w := newWorld(t, open)
+			w := newExWorld(t, open)
 			ctx := context.Background()
 			t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 			op := "operator:" + ports.NewUserID().String()
@@ -73,7 +73,7 @@ func TestAccessReview(t *testing.T) {
 
 			// The export is listed too, with the operator's reason; the whole
 			// range sees the late impersonation; B's is never there.
-			_, err = w.exporter(t).Export(sysCtx(w), &bytes.Buffer{}, export.Options{Reason: "legal hold 3"})
+			_, err = w.exporter(t).Export(exSysCtx(w), &bytes.Buffer{}, export.Options{Reason: "legal hold 3"})
 			require.NoError(t, err)
 			var all bytes.Buffer
 			aw, err := audit.NewAccessWriter(audit.FormatCSV, &all)

@@ -59,6 +59,9 @@ type ShopTx interface {
 	// TwoFactorPolicy is the shop's rule on who must use a second factor
 	// (AUTH-13).
 	TwoFactorPolicy() TwoFactorPolicyRepo
+	// Passkeys are the shop's members' WebAuthn credentials and pending
+	// WebAuthn ceremonies (AUTH-12).
+	Passkeys() PasskeyRepo
 	// Impersonations are operator impersonation sessions in the shop (AUD-5).
 	Impersonations() ImpersonationRepo
 	// Billing is the shop's billing state and processed Stripe events (BIL).

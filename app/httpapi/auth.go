@@ -32,6 +32,7 @@ import (
 //	DELETE /auth/members/{user}/sessions      owner/admin: end a member's sessions
 //	POST   /auth/password                     change my password (sensitive: a recent authentication)
 //	/auth/2fa/..., /shop/2fa-policy           second factors (see secondFactorRoutes)
+//	/auth/passkeys/...                        passkeys (see passkeyRoutes)
 //
 // A session that must still step up or enrol a second factor (AUTH-13) is
 // served only the routes registered with beforeSecondFactor (sign-out,
@@ -54,6 +55,7 @@ func authRoutes(rt *router, d AuthDeps) {
 	rt.member("DELETE", "/auth/members/{user}/sessions", access.MembersSessions, false, h.revokeMember)
 	rt.member("POST", "/auth/password", access.AccountSelf, false, h.changePassword).json(changePasswordRequest{})
 	secondFactorRoutes(rt, h)
+	passkeyRoutes(rt, h)
 }
 
 type authHandlers struct {

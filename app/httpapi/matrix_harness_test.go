@@ -267,7 +267,9 @@ func buildMatrixWorld(t *testing.T, onPG bool, mock testinfra.StripeMock, withBi
 	bravoHook, err := def.hooks.CreateEndpoint(asBob, webhooks.EndpointInput{URL: "https://bravo-secret-hooks.example.test/in",
 		Events: []string{"*"}, Description: "Bravo secret CRM"})
 	require.NoError(t, err)
+	bravoKey := w.addPasskey(w.bravo.ID, w.bob.ID, "Bravo secret key")
 	w.bravoParams = map[string]string{
+		"passkey":  bravoKey.ID.String(),
 		"endpoint": bravoHook.Endpoint.ID.String(),
 		"contact":  bravoMsg.Contact.String(), "message": bravoMsg.ID.String(),
 		"file": f.ID.String(), "user": w.bob.ID.String(), "invitation": inv.ID.String(),
@@ -280,6 +282,7 @@ func buildMatrixWorld(t *testing.T, onPG bool, mock testinfra.StripeMock, withBi
 		bravoJob.String(), "bravo.secret-job", bravoLink.Capability.ID.String(), bravoLink.Token,
 		bravoMsg.Contact.String(), bravoMsg.ID.String(), "carol.secret@bravo.test", "+15550109999", "Bravo secret offer",
 		bravoHook.Endpoint.ID.String(), "bravo-secret-hooks.example.test", "Bravo secret CRM", bravoHook.Secret,
+		bravoKey.ID.String(), "Bravo secret key",
 	}
 	if w.bill != nil {
 		w.bravoSecrets = append(w.bravoSecrets, w.bravoCustomer, w.bravoSub, w.bravoAccount)
@@ -509,7 +512,11 @@ func (w *matrixWorld) alphaTargets(a *matrixAPI, caller ports.User, targetRole p
 	require.NoError(t, err)
 	hook, err := a.hooks.CreateEndpoint(asOwner, webhooks.EndpointInput{URL: fmt.Sprintf("https://alpha-%d.example.test/in", n), Events: []string{"*"}})
 	require.NoError(t, err)
+	// The passkey is the target's, never the caller's: a caller with a
+	// passkey would have to step up before anything else is served.
+	key := w.addPasskey(w.alpha.ID, target.ID, "Alpha key")
 	return map[string]string{
+		"passkey":  key.ID.String(),
 		"endpoint": hook.Endpoint.ID.String(),
 		"contact":  m.Contact.String(), "message": m.ID.String(),
 		"link": link.Capability.ID.String(), "quote": fmt.Sprintf("Q-%d", n),
@@ -548,6 +555,23 @@ func (w *matrixWorld) restorePassword(a *matrixAPI, u ports.User) {
 	w.t.Helper()
 	_, err := a.auth.SetPassword(context.Background(), u.Email, matrixPassword)
 	require.NoError(w.t, err)
+}
+
+// addPasskey stores a passkey of user in shop (fixture data: the matrix
+// attacks the routes, it never verifies an assertion).
+func (w *matrixWorld) addPasskey(shop ports.ShopID, user ports.UserID, name string) ports.Passkey {
+	w.t.Helper()
+	var k ports.Passkey
+	err := w.raw.InShop(context.Background(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+		var err error
+		k, err = tx.Passkeys().Create(ctx, ports.Passkey{
+			ID: ports.NewPasskeyID(), UserID: user, CredentialID: []byte("cred-" + ports.NewPasskeyID().String()), RPID: "matrix.example.test",
+			PublicKey: []byte("not-a-cose-key"), Name: name,
+		})
+		return err
+	})
+	require.NoError(w.t, err)
+	return k
 }
 
 // enqueueDead puts a job that has used up its attempts in shop's queue.

@@ -30,7 +30,7 @@ import (
 )
 
 // resourceParams are the path parameters that name one shop's resource.
-var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop", "shop_slug", "job", "link", "contact", "message", "endpoint"}
+var resourceParams = []string{"file", "user", "invitation", "session", "hq_shop", "shop_slug", "job", "link", "contact", "message", "endpoint", "passkey"}
 
 // bodyless are the state-changing routes that take no body.
 var bodyless = []string{
@@ -41,6 +41,7 @@ var bodyless = []string{
 	"POST /webhook-endpoints/{endpoint}/disable", "POST /webhook-endpoints/{endpoint}/enable",
 	"POST /auth/2fa/totp/enrol", "POST /auth/2fa/recovery-codes",
 	"POST /export",
+	"POST /auth/passkeys/register/begin", "POST /auth/passkeys/step-up/begin", "POST /auth/passkeys/signin/begin",
 }
 
 type spec struct{ target, body, contentType string }
@@ -93,6 +94,13 @@ func specFor(t *testing.T, r httpapi.Route, params map[string]string, n int64, o
 	case "POST /auth/2fa/totp/confirm", "POST /auth/2fa/step-up":
 		// Not a code at all: never confirms a factor or steps up by luck.
 		s.body = `{"code":"not-a-code"}`
+	case "POST /auth/passkeys/register/finish":
+		// No credential at all: never registers a passkey by luck.
+		s.body = `{"name":"Matrix","credential":{}}`
+	case "POST /auth/passkeys/step-up/finish", "POST /auth/passkeys/signin/finish":
+		s.body = `{"credential":{}}`
+	case "PATCH /auth/passkeys/{passkey}":
+		s.body = fmt.Sprintf(`{"name":"Renamed %d"}`, n)
 	case "PUT /shop/2fa-policy":
 		// Nobody required: the matrix's members stay served.
 		s.body = `{"all_members":false,"roles":[]}`

@@ -185,7 +185,7 @@ func (rt *router) beforeSecondFactor(method, path string, perm access.Permission
 func sensitiveRoute(method, path string) bool {
 	switch method + " " + path {
 	case "POST /auth/password",
-		"POST /auth/2fa/recovery-codes", "DELETE /auth/2fa/totp", "PUT /shop/2fa-policy",
+		"POST /auth/2fa/recovery-codes", "DELETE /auth/2fa/totp", "PUT /shop/2fa-policy", "DELETE /auth/passkeys/{passkey}",
 		"PATCH /members/{user}", "PUT /org/members",
 		"POST /billing/checkout", "POST /billing/portal", "POST /billing/card", "POST /billing/connect",
 		"POST /export":

@@ -97,6 +97,12 @@ func (s *Service) assess(ctx context.Context, p *Principal) error {
 	default:
 		p.HasSecondFactor = f.Confirmed()
 	}
+	if !p.HasSecondFactor {
+		// A passkey counts on the shop it was made for (AUTH-12).
+		if p.HasSecondFactor, err = s.hasPasskey(ctx, p.Shop, p.User); err != nil {
+			return err
+		}
+	}
 	policy, err := s.policyOf(ctx, p.Shop)
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ var (
 	// refused field (400): the session itself is still good.
 	errWrongCode     = ports.Invalid("code", "is wrong, expired or used already")
 	errNoFactor      = fmt.Errorf("no second factor is enrolled: %w", ports.ErrConflict)
-	errFactorNotUsed = fmt.Errorf("you have a second factor: step up with a code from your authenticator app or a recovery code: %w", ports.ErrInvalid)
+	errFactorNotUsed = fmt.Errorf("you have a second factor: step up with a code from your authenticator app, a recovery code or a passkey: %w", ports.ErrInvalid)
 )
 
 // StepUpInput is one proof of who the user is, for StepUp: exactly one
@@ -214,7 +214,9 @@ func (s *Service) StepUp(ctx context.Context, p Principal, in StepUpInput, c Cli
 	aal := ports.AAL1
 	method := "password"
 	switch {
-	case hasFactor && in.Password != "":
+	case (hasFactor || p.HasSecondFactor) && in.Password != "":
+		// p.HasSecondFactor without TOTP: the user has a passkey on this
+		// shop, which steps up through POST /auth/passkeys/step-up.
 		return Principal{}, errFactorNotUsed
 	case hasFactor:
 		if err := s.verifySecondFactor(ctx, owner, f, in.Code, in.RecoveryCode); err != nil {

@@ -14,6 +14,7 @@ var CoreThirdParty = []string{
 	"github.com/tink-crypto/tink-go/v2", // a vetted streaming AEAD for envelope encryption (STO-4): home-made framing is forbidden
 	"golang.org/x/mod/sumdb/note",       // signed-note checkpoints of the audit chain (AUD-4 names the format)
 	"github.com/pquerna/otp",            // RFC 6238/4226 codes, otpauth:// URIs and their QR codes (AUTH-11, issue 20 names it): pure computation, no I/O
+	"github.com/go-webauthn/webauthn",   // WebAuthn ceremonies and assertion verification (AUTH-12, issue 20 names it); core uses the byte-level Parse/Validate calls, no metadata service (no I/O)
 }
 
 // Third-party modules the rules name.

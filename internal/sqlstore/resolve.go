@@ -18,7 +18,8 @@ type resolvedRow struct {
 // AssuranceRow is what a session resolve reads beside the session for the
 // second-factor checks (AUTH-13): the shop's two-factor policy (NULL
 // without one) and whether the session's user has a confirmed TOTP
-// factor. The columns are AssuranceCols over the join AssuranceJoin, with
+// factor or a passkey in the session's shop (AUTH-12). The columns are
+// AssuranceCols over the join AssuranceJoin, with
 // the session aliased s.
 type AssuranceRow struct {
 	PolicyAll   *bool   `db:"policy_all"`
@@ -28,7 +29,8 @@ type AssuranceRow struct {
 
 // AssuranceCols are AssuranceRow's columns, in the order of its Dest.
 const AssuranceCols = `p.all_members AS policy_all, p.roles AS policy_roles, ` +
-	`EXISTS (SELECT 1 FROM user_totp f WHERE f.user_id = s.user_id AND f.confirmed_at IS NOT NULL) AS has_factor`
+	`(EXISTS (SELECT 1 FROM user_totp f WHERE f.user_id = s.user_id AND f.confirmed_at IS NOT NULL) ` +
+	`OR EXISTS (SELECT 1 FROM passkeys k WHERE k.shop_id = s.shop_id AND k.user_id = s.user_id)) AS has_factor`
 
 // AssuranceJoin joins the session's shop's two-factor policy. The policy
 // table is a tenant table: the join names the session's shop, and row-level

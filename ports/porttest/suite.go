@@ -97,6 +97,7 @@ func storeEntries() []storeEntry {
 		{"Capabilities", TestCapabilities},
 		{"WebhookEndpoints", TestWebhookEndpoints},
 		{"SecondFactors", TestSecondFactors},
+		{"Passkeys", TestPasskeys},
 		{"Operators", TestOperators},
 		{"Impersonations", TestImpersonations},
 		{"TenantBoundary", TestTenantBoundary},
@@ -248,6 +249,7 @@ func TestTenantBoundary(t *testing.T, s StoreSuite) {
 	testCapabilityTenantBoundary(t, newStore)
 	t.Run("WebhookEndpoints", func(t *testing.T) { testWebhookTenantBoundary(t, newStore) })
 	t.Run("TwoFactorPolicy", func(t *testing.T) { testTwoFactorPolicyTenantBoundary(t, newStore) })
+	t.Run("Passkeys", func(t *testing.T) { testPasskeyTenantBoundary(t, newStore) })
 	testImpersonationTenantBoundary(t, newStore)
 	t.Run("InFlight", func(t *testing.T) { testInFlightTenantBoundary(t, newStore) })
 	t.Run("CallerShopIgnored", func(t *testing.T) { testCallerShopIgnored(t, newStore) })

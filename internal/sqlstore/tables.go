@@ -7,6 +7,8 @@ import "github.com/stockadehq/stockade/ports"
 // last: deleting them in this order never breaks a foreign key, and the
 // chain is the last thing of a shop to go.
 var stockadeTenantTables = [...]string{
+	"webauthn_challenges",
+	"passkeys",
 	"sessions", // references memberships and impersonations
 	"magic_links",
 	"impersonations",

@@ -88,7 +88,7 @@ for the operator of the installation, audited as system:cli.`,
 	var email string
 	resetUser := &cobra.Command{
 		Use:   "reset-user --email ADDRESS",
-		Short: "Remove a member's second factor (lost device) and end the member's sessions everywhere",
+		Short: "Remove a member's second factors, TOTP and passkeys (lost device), and end the member's sessions everywhere",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return withAuth(c, load, func(ctx context.Context, _ ports.Store, svc *auth.Service) error {
@@ -96,7 +96,7 @@ for the operator of the installation, audited as system:cli.`,
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(c.OutOrStdout(), "removed the second factor of %s <%s>; their sessions ended\n", u.ID, u.Email)
+				_, err = fmt.Fprintf(c.OutOrStdout(), "removed the second factors (TOTP, passkeys) of %s <%s>; their sessions ended\n", u.ID, u.Email)
 				return err
 			})
 		},

@@ -258,6 +258,22 @@ func TestPasskeys(t *testing.T) {
 				res, raw = a.post(t, "DELETE", "/auth/passkeys/"+list.Passkeys[0].ID, "alpha", c, nil)
 				require.Equal(t, http.StatusForbidden, res.StatusCode, raw)
 			})
+
+			t.Run("ResetUserRemovesPasskeys", func(t *testing.T) {
+				// Sales has a passkey and no TOTP: a lost device is reset
+				// by an operator, and the passkey signs nobody in after.
+				sc, _ := finishSignInCookie(t, a, sa, salesKey)
+				w.clock.Advance(time.Second) // the reset comes after the session began
+				_, err := a.auth.ResetUserSecondFactor(context.Background(), sales.Email)
+				require.NoError(t, err, "a passkey-only member can be reset")
+				opts := beginSignIn(t, a, "alpha")
+				res, raw := finishSignIn(t, a, "alpha", sa.get(t, opts, alphaOrigin, salesKey, assertion{}))
+				require.Equal(t, http.StatusUnauthorized, res.StatusCode, "the lost device's passkey is gone: %s", raw)
+				res, raw = a.post(t, "GET", "/files", "alpha", sc, nil)
+				require.Equal(t, http.StatusUnauthorized, res.StatusCode, "the member's sessions ended: %s", raw)
+				_, err = a.auth.ResetUserSecondFactor(context.Background(), sales.Email)
+				require.ErrorIs(t, err, ports.ErrNotFound, "nothing left to reset")
+			})
 		})
 	}
 }

@@ -17,6 +17,9 @@ const (
 	ActionRecoveryRegenerated   = "auth.2fa.recovery_codes.regenerated"
 	ActionStepUp                = "auth.2fa.step_up"
 	ActionTwoFactorPolicyChange = "security.two_factor_policy.updated"
+	// ActionSecondFactorReset: an operator removed every factor of a
+	// member who lost the device (ResetUserSecondFactor).
+	ActionSecondFactorReset = "auth.2fa.reset"
 )
 
 var (
@@ -368,26 +371,81 @@ func (s *Service) DisableTOTP(ctx context.Context, p Principal, c Client) error 
 	return nil
 }
 
-// ResetUserSecondFactor removes the second factor of the user with email
-// without knowing it, on an operator's behalf (the CLI, for a member who
-// lost the device), and ends every session the user has in every shop.
-// ErrNotFound for an unknown e-mail or a user without a factor.
+// ResetUserSecondFactor removes every second factor of the user with
+// email without knowing it, on an operator's behalf (the CLI, for a member
+// who lost the device): the TOTP factor with its recovery codes and the
+// passkeys the user registered in each of their shops (a lost device's
+// passkey must not keep signing in). It ends every session the user has in
+// every shop, and appends ActionSecondFactorReset to each shop's log.
+//
+// Passkeys go first, shop by shop; the TOTP factor and the sessions last,
+// in one global unit of work. A reset that fails part way can be run again.
+// ErrNotFound for an unknown e-mail or a user with no factor at all.
 func (s *Service) ResetUserSecondFactor(ctx context.Context, email string) (ports.User, error) {
-	var user ports.User
+	fail := func(err error) (ports.User, error) {
+		return ports.User{}, fmt.Errorf("reset second factor of %s: %w", ports.NormalizeEmail(email), err)
+	}
+	var (
+		user  ports.User
+		shops []ports.ShopID
+	)
 	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		var err error
 		if user, err = tx.Users().GetByEmail(ctx, email); err != nil {
 			return err
 		}
-		if err := tx.SecondFactors().DeleteTOTP(ctx, ports.UserFactors(user.ID)); err != nil {
+		shops, err = tx.Users().Shops(ctx, user.ID)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	passkeys := make(map[ports.ShopID]int, len(shops))
+	removed := 0
+	for _, shop := range shops {
+		err := s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			keys, err := tx.Passkeys().ListByUser(ctx, user.ID)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := tx.Passkeys().Delete(ctx, user.ID, k.ID); err != nil && !errors.Is(err, ports.ErrNotFound) {
+					return err
+				}
+			}
+			passkeys[shop] = len(keys)
+			return nil
+		})
+		if err != nil {
+			return fail(fmt.Errorf("remove passkeys in shop %s: %w", shop, err))
+		}
+		removed += passkeys[shop]
+	}
+	totp := true
+	err = s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		err := tx.SecondFactors().DeleteTOTP(ctx, ports.UserFactors(user.ID))
+		if errors.Is(err, ports.ErrNotFound) {
+			totp, err = false, nil
+		}
+		if err != nil {
 			return err
+		}
+		if !totp && removed == 0 {
+			return fmt.Errorf("the user has no second factor: %w", ports.ErrNotFound)
 		}
 		return tx.Users().EndSessions(ctx, user.ID, s.clock.Now())
 	})
 	if err != nil {
-		return ports.User{}, fmt.Errorf("reset second factor of %s: %w", ports.NormalizeEmail(email), err)
+		return fail(err)
 	}
-	s.log.InfoContext(ctx, "user second factor reset", "user", user.ID.String())
+	for _, shop := range shops {
+		s.auditAlone(ctx, shop, Client{}, event{
+			actor: "system:cli", action: ActionSecondFactorReset,
+			target: "user:" + user.ID.String(), outcome: ports.OutcomeSuccess,
+			after: map[string]any{"totp_removed": totp, "passkeys_removed_here": passkeys[shop]},
+		})
+	}
+	s.log.InfoContext(ctx, "user second factor reset", "user", user.ID.String(), "totp", totp, "passkeys", removed)
 	return user, nil
 }
 

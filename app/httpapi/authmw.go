@@ -149,7 +149,7 @@ func requireSession(svc *auth.Service, allowPending, trustForwardedFor bool) fun
 			cl := clientOf(r, trustForwardedFor)
 			ctx := context.WithValue(r.Context(), principalKey{}, p)
 			sc := access.Scope{
-				Shop: p.Shop, Org: shop.OrgID, User: p.User, Role: p.Role, Session: p.Session,
+				Shop: p.Shop, Org: shop.OrgID, User: p.User, Role: p.Role, Session: p.Session, AAL: p.AAL,
 				RequestID: cl.RequestID, IP: cl.IP, UserAgent: cl.UserAgent,
 			}
 			if !p.Impersonated() {

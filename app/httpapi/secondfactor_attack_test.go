@@ -9,6 +9,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image/png"
 	"net/http"
@@ -163,6 +164,44 @@ func TestSecondFactorAttacks(t *testing.T) {
 				require.Equal(t, http.StatusOK, res.StatusCode, raw)
 				res, raw = a.post(t, "POST", "/auth/2fa/recovery-codes", "alpha", c, nil)
 				require.Equal(t, http.StatusOK, res.StatusCode, "re-authenticated: %s", raw)
+			})
+
+			t.Run("HQAccessFollowsTheTargetsPolicy", func(t *testing.T) {
+				// The org admin signs in on alpha (no policy there) and
+				// reaches charlie through HQ: charlie's policy decides.
+				setPolicy := func(p ports.TwoFactorPolicy) {
+					t.Helper()
+					require.NoError(t, w.raw.InShop(context.Background(), w.charlie.ID, func(ctx context.Context, tx ports.ShopTx) error {
+						_, err := tx.TwoFactorPolicy().Set(ctx, p)
+						return err
+					}))
+				}
+				hq, s := signInPending(t, w, a, w.hqAdmin.Email)
+				require.Equal(t, ports.AAL1, s.AAL)
+				res, raw := a.post(t, "GET", "/hq/shops/charlie/shop", "alpha", hq, nil)
+				require.Equal(t, http.StatusOK, res.StatusCode, raw)
+
+				mark := head(shopLog(t, w, w.charlie.ID))
+				for _, p := range []ports.TwoFactorPolicy{{Roles: []ports.Role{access.HQRole}}, {AllMembers: true}} {
+					setPolicy(p)
+					res, raw = a.post(t, "GET", "/hq/shops/charlie/shop", "alpha", hq, nil)
+					require.Equal(t, http.StatusForbidden, res.StatusCode, "policy %+v: %s", p, raw)
+					require.Contains(t, raw, "requires a second factor for HQ access")
+				}
+				requireSteps(t, since(shopLog(t, w, w.charlie.ID), mark), step{"hq.access", ports.OutcomeDenied}, step{"hq.access", ports.OutcomeDenied})
+				res, raw = a.post(t, "GET", "/files", "alpha", hq, nil)
+				require.Equal(t, http.StatusOK, res.StatusCode, "alpha's own policy is unchanged: %s", raw)
+
+				setPolicy(ports.TwoFactorPolicy{Roles: []ports.Role{ports.RoleTech}})
+				res, raw = a.post(t, "GET", "/hq/shops/charlie/shop", "alpha", hq, nil)
+				require.Equal(t, http.StatusOK, res.StatusCode, "a policy that does not name HQ's role: %s", raw)
+
+				// With a second factor used, the session is served.
+				setPolicy(ports.TwoFactorPolicy{AllMembers: true})
+				enrolMember(t, a, hq, w.hqAdmin.Email)
+				res, raw = a.post(t, "GET", "/hq/shops/charlie/shop", "alpha", hq, nil)
+				require.Equal(t, http.StatusOK, res.StatusCode, "an AAL2 session: %s", raw)
+				setPolicy(ports.TwoFactorPolicy{})
 			})
 
 			t.Run("EnforcingShop", func(t *testing.T) {

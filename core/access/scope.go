@@ -24,6 +24,10 @@ type Scope struct {
 	// HQ is set when User reached this shop as an org admin through HQ
 	// access (TEN-6) rather than as a member.
 	HQ bool
+	// AAL is the assurance level of the session behind the request
+	// (ports.AAL1, ports.AAL2; AUTH-13), zero when there is none. HQ access
+	// checks it against the target shop's two-factor policy.
+	AAL int
 	// System names an internal actor with no user, such as "cli" or
 	// "job:auth.sweep". A system scope is allowed every permission in its
 	// shop: only code in the process can create one (System), never a

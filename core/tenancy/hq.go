@@ -20,6 +20,12 @@ import (
 // under impersonation or from another HQ scope. ErrForbidden without the
 // org role, ErrNotFound for a shop of another org, ErrForbidden for a
 // suspended shop; otherwise serve's error (see audit.Before).
+//
+// HQ access follows the TARGET shop's two-factor policy (AUTH-13), not the
+// policy of the shop the caller signed in on: when the target requires a
+// second factor of HQRole (or of every member), a session that has not
+// used one (scope AAL below AAL2) is refused with ErrHQSecondFactor, and
+// the refusal is appended to the target's log.
 func (s *Service) EnterHQ(ctx context.Context, slug, what string, serve func(ctx context.Context, shop ports.Shop) error) error {
 	sc, err := s.policy.Require(ctx, access.ShopRead)
 	if err != nil {
@@ -38,6 +44,9 @@ func (s *Service) EnterHQ(ctx context.Context, slug, what string, serve func(ctx
 	if target.Status != ports.ShopActive {
 		return fmt.Errorf("shop %q is suspended: %w", target.Slug, ports.ErrForbidden)
 	}
+	if err := s.hqAssurance(ctx, sc, target); err != nil {
+		return err
+	}
 	ev, err := s.event(sc, record{action: "hq.access", target: "shop:" + target.ID.String(),
 		after: map[string]string{"from_shop": sc.Shop.String(), "what": what}})
 	if err != nil {
@@ -50,6 +59,37 @@ func (s *Service) EnterHQ(ctx context.Context, slug, what string, serve func(ctx
 	return audit.Before(ctx, s.store, s.clock, target.ID, ev, func(ctx context.Context) error {
 		return serve(access.With(ctx, hq), target)
 	})
+}
+
+// ErrHQSecondFactor refuses HQ access from a session that has not used a
+// second factor to a shop whose policy requires one of HQ access's role.
+// It matches ports.ErrForbidden.
+var ErrHQSecondFactor = fmt.Errorf("this shop requires a second factor for HQ access: sign in with your second factor (or enrol one) first: %w", ports.ErrForbidden)
+
+// hqAssurance checks the caller's session against target's two-factor
+// policy. An AAL2 session satisfies any policy without reading it, so
+// only an AAL1 caller pays for the read.
+func (s *Service) hqAssurance(ctx context.Context, sc access.Scope, target ports.Shop) error {
+	if sc.AAL >= ports.AAL2 {
+		return nil
+	}
+	refused := false
+	err := s.store.InShop(ctx, target.ID, func(ctx context.Context, tx ports.ShopTx) error {
+		policy, err := tx.TwoFactorPolicy().Get(ctx)
+		if err != nil || !policy.Requires(access.HQRole) {
+			return err
+		}
+		refused = true
+		return s.appendAudit(ctx, tx, sc, record{action: "hq.access", target: "shop:" + target.ID.String(), outcome: ports.OutcomeDenied,
+			after: map[string]string{"from_shop": sc.Shop.String(), "reason": "second factor required"}})
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("hq access: check the shop's two-factor policy: %w", err)
+	case refused:
+		return ErrHQSecondFactor
+	}
+	return nil
 }
 
 // OrgMemberInfo is an org role with the account's details.

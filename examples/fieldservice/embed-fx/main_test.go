@@ -118,6 +118,23 @@ func TestQuotesUnderStockadesGuard(t *testing.T) {
 			stockadetest.AttackMatrix(t, routes, attacker, victim, appRoute)
 		}, "GET /quotes-export by another shop's member", "GET /quotes-export by an anonymous caller")
 	})
+	// An unguarded handler that looks the record up itself answers 404 for
+	// the matrix's made-up IDs: that is no refusal by Stockade's guard.
+	t.Run("UnguardedRouteAnswering404FailsTheMatrix", func(t *testing.T) {
+		porttest.ExpectFailure(t, func(t *testing.T) {
+			mux := http.NewServeMux()
+			mux.Handle("/", api)
+			mux.HandleFunc("GET /quotes-archive/{quote}", func(w http.ResponseWriter, r *http.Request) {
+				http.NotFound(w, r) // forgot the guard; no such quote anywhere
+			})
+			routes := append(api.Routes(), httpapi.Route{Method: http.MethodGet, Path: "/quotes-archive/{quote}", Access: httpapi.AccessSession, OnShop: true, Permission: quoting.QuotesRead})
+			bare := site
+			bare.Handler = mux
+			attacker, victim := erin, dana
+			attacker.Site, victim.Site = bare, bare
+			stockadetest.AttackMatrix(t, routes, attacker, victim, appRoute)
+		}, "GET /quotes-archive/{quote} by another shop's member", "GET /quotes-archive/{quote} by an anonymous caller")
+	})
 }
 
 // TestUnguardedAppRouteRefused: registering an app route without a

@@ -27,18 +27,18 @@ import (
 // ("" for S3).
 type objectBackend struct {
 	name string
-	open func(t *testing.T) (st ports.ObjectStore, dir string)
+	open func(t testing.TB) (st ports.ObjectStore, dir string)
 }
 
 var objectBackends = []objectBackend{
-	{"localfs", func(t *testing.T) (ports.ObjectStore, string) {
+	{"localfs", func(t testing.TB) (ports.ObjectStore, string) {
 		dir := t.TempDir()
 		st, err := localfs.Open(dir, localfs.Options{})
 		require.NoError(t, err)
 		t.Cleanup(func() { st.Close() })
 		return st, dir
 	}},
-	{"minio", func(t *testing.T) (ports.ObjectStore, string) {
+	{"minio", func(t testing.TB) (ports.ObjectStore, string) {
 		m := testinfra.StartMinIO(t)
 		st, err := s3.Open(context.Background(), s3.Config{
 			Bucket: "sweep-" + strings.ToLower(strconv.FormatInt(time.Now().UnixNano(), 36)), Endpoint: m.Endpoint, Region: m.Region,

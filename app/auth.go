@@ -115,7 +115,7 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 	}
 	factorKeys := p.FactorKeys
 	if factorKeys == nil {
-		if factorKeys, err = NewKeyManager(cfg); err != nil {
+		if factorKeys, err = NewKeyManager(ctx, cfg, p.Store); err != nil {
 			return nil, err
 		}
 	}

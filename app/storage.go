@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/stockadehq/stockade/adapters/awskms"
 	"github.com/stockadehq/stockade/adapters/localfs"
 	"github.com/stockadehq/stockade/adapters/localkms"
 	"github.com/stockadehq/stockade/adapters/s3"
@@ -66,12 +67,16 @@ type StorageParts struct {
 	Access *access.Policy
 }
 
-// NewKeyManager returns the embedded key manager cfg configures: localkms
-// in DataDir's key directory, under the storage master key
-// (Storage.MasterKey, or the key file in DataDir, created on first use).
-// It seals file data keys (NewStorage) and second-factor secrets
-// (NewAuth).
-func NewKeyManager(cfg Config) (*localkms.Manager, error) {
+// NewKeyManager returns the key manager Storage.Keys selects. "local"
+// (the default): localkms in DataDir's key directory, under the storage
+// master key (Storage.MasterKey, or the key file in DataDir, created on
+// first use). "awskms": AWS KMS (NewAWSKeyManager), with its key directory
+// in st. It seals file data keys (NewStorage), webhook secrets and
+// second-factor secrets (NewAuth).
+func NewKeyManager(ctx context.Context, cfg Config, st ports.Store) (ports.KeyManager, error) {
+	if strings.EqualFold(strings.TrimSpace(cfg.Storage.Keys), KeysAWSKMS) {
+		return NewAWSKeyManager(ctx, cfg, st)
+	}
 	master, err := storageKey(cfg, cfg.Storage.MasterKey, "STOCKADE_STORAGE_MASTER_KEY", masterKeyFile)
 	if err != nil {
 		return nil, err
@@ -79,6 +84,24 @@ func NewKeyManager(cfg Config) (*localkms.Manager, error) {
 	m, err := localkms.New(filepath.Join(absDir(cfg.DataDir), keysDir), [][]byte{master})
 	if err != nil {
 		return nil, fmt.Errorf("key manager: %w", err)
+	}
+	return m, nil
+}
+
+// NewAWSKeyManager returns the AWS KMS key manager the Storage.KMS*
+// settings configure, its key directory (kms_keys) in st. ErrInvalid
+// without a region or a store.
+func NewAWSKeyManager(ctx context.Context, cfg Config, st ports.Store) (*awskms.Manager, error) {
+	if st == nil {
+		return nil, fmt.Errorf("key manager awskms: %w", ports.Invalid("store", "must be set"))
+	}
+	client, err := awskms.NewClient(ctx, awskms.ClientConfig{Region: strings.TrimSpace(cfg.Storage.KMSRegion), Endpoint: strings.TrimSpace(cfg.Storage.KMSEndpoint)})
+	if err != nil {
+		return nil, fmt.Errorf("key manager awskms: %w", err)
+	}
+	m, err := awskms.New(awskms.Options{Client: client, Store: st, DeletionWindowDays: int32(cfg.Storage.KMSDeletionWindowDays)})
+	if err != nil {
+		return nil, fmt.Errorf("key manager awskms: %w", err)
 	}
 	return m, nil
 }
@@ -101,7 +124,7 @@ func NewStorage(ctx context.Context, cfg Config, p StorageParts) (*Storage, erro
 		}
 	}
 	if out.Keys == nil {
-		if out.Keys, err = NewKeyManager(cfg); err != nil {
+		if out.Keys, err = NewKeyManager(ctx, cfg, p.Store); err != nil {
 			out.Close()
 			return nil, err
 		}

@@ -29,7 +29,34 @@ type StorageConfig struct {
 	// stay readable whatever the setting later becomes.
 	// STOCKADE_STORAGE_ENCRYPT, default "".
 	Encrypt string `koanf:"encrypt"`
+	// Keys selects the key manager that holds the shops' key-encryption
+	// keys: "local" (the embedded one, under DataDir/keys and MasterKey)
+	// or "awskms" (AWS KMS, one KMS key per shop and version, or the key
+	// a customer brings: see docs/keys.md). Switching loses access to
+	// files encrypted under the other. STOCKADE_STORAGE_KEYS, default
+	// "local".
+	Keys string `koanf:"keys"`
+	// KMSRegion is the AWS region of the KMS when Keys is "awskms"
+	// (required then). Credentials come from the AWS SDK's default chain
+	// (AWS_ACCESS_KEY_ID…, shared files, the instance's or task's role).
+	// STOCKADE_STORAGE_KMS_REGION, default "".
+	KMSRegion string `koanf:"kms_region"`
+	// KMSEndpoint overrides the KMS endpoint, e.g. an emulator's
+	// http://127.0.0.1:8080. STOCKADE_STORAGE_KMS_ENDPOINT, default ""
+	// meaning AWS's own.
+	KMSEndpoint string `koanf:"kms_endpoint"`
+	// KMSDeletionWindowDays is the waiting period, 7 to 30 days, of the
+	// deletion scheduled for a Stockade-created KMS key when a shop's keys
+	// are destroyed (erasure, retention).
+	// STOCKADE_STORAGE_KMS_DELETION_WINDOW_DAYS, default 0 meaning 7.
+	KMSDeletionWindowDays int `koanf:"kms_deletion_window_days"`
 }
+
+// Key managers STOCKADE_STORAGE_KEYS selects.
+const (
+	KeysLocal  = "local"
+	KeysAWSKMS = "awskms"
+)
 
 // minStorageKeyLen is the shortest signing or master key, in bytes.
 const minStorageKeyLen = 32
@@ -49,6 +76,18 @@ func (s StorageConfig) validate() []error {
 	}
 	if _, err := parseEncrypt(s.Encrypt); err != nil {
 		errs = append(errs, err)
+	}
+	switch strings.ToLower(strings.TrimSpace(s.Keys)) {
+	case "", KeysLocal:
+	case KeysAWSKMS:
+		if strings.TrimSpace(s.KMSRegion) == "" {
+			errs = append(errs, problem("STOCKADE_STORAGE_KMS_REGION", "is required when STOCKADE_STORAGE_KEYS is awskms"))
+		}
+	default:
+		errs = append(errs, problem("STOCKADE_STORAGE_KEYS", "want local or awskms, got %q", s.Keys))
+	}
+	if d := s.KMSDeletionWindowDays; d != 0 && (d < 7 || d > 30) {
+		errs = append(errs, problem("STOCKADE_STORAGE_KMS_DELETION_WINDOW_DAYS", "must be 7 to 30 days, got %d", d))
 	}
 	return errs
 }

@@ -29,6 +29,14 @@ var (
 	// ErrUnavailable: a dependency (database, object store, provider) cannot
 	// be reached or is not ready; the operation may succeed later.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrKeyRevoked: the shop's key-encryption key is held by a key
+	// management service that refuses to use it — the key was disabled,
+	// scheduled for deletion or deleted there, or the grant or policy that
+	// let Stockade use it was revoked (BYOK, STO-4). The data is intact
+	// but unreadable until the key's owner restores access; it is never
+	// reported as ErrInvalid (corruption) or ErrNotFound (destroyed by
+	// Stockade). The HTTP layer answers 409.
+	ErrKeyRevoked = errors.New("the shop's encryption key was revoked at its key management service")
 	// ErrUnsupported: the adapter does not offer this operation. Conformance
 	// suites check for exactly this error instead of skipping silently.
 	ErrUnsupported = errors.New("unsupported")

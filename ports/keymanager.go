@@ -29,6 +29,13 @@ const (
 //   - A dependency that cannot be reached, or key material the manager
 //     holds but cannot open (a missing master key, a corrupt key file),
 //     returns ErrUnavailable: never ErrNotFound, which means destroyed.
+//   - A key held by an external key management service that refuses to
+//     use it — disabled, pending deletion, deleted, or its grant or policy
+//     revoked by the key's owner (the shop, for a key it brought) — is
+//     ErrKeyRevoked, from WrapKey and UnwrapKey alike: never ErrInvalid,
+//     which means a malformed or altered blob, nor ErrNotFound, which
+//     means Stockade destroyed the key (DestroyKeys). Managers that hold
+//     their keys themselves (localkms) never return it.
 //   - Implementations are safe for concurrent use. Concurrent first uses
 //     of one shop create one KEK; a RotateKey running beside WrapKey never
 //     makes a returned blob unreadable.

@@ -106,6 +106,9 @@ type GlobalTx interface {
 	// AuthMail enqueues auth mail that commits with this unit of work;
 	// the mail has no shop.
 	AuthMail() AuthMailQueue
+	// KMSKeys map key scopes (shops) to their key-encryption keys at an
+	// external KMS (adapters/awskms, STO-4).
+	KMSKeys() KMSKeyRepo
 }
 
 // TxOptions are the settings a unit of work runs with.

@@ -125,7 +125,7 @@ shop's Owner. The org is named --org, or like the shop.`,
 	_ = rename.MarkFlagRequired("shop")
 	_ = rename.MarkFlagRequired("name")
 
-	shop.AddCommand(create, newShopListCmd(load), rename, statusCmd(load, "suspend", ports.ShopSuspended), statusCmd(load, "reactivate", ports.ShopActive), newShopEraseCmd(load, apps))
+	shop.AddCommand(create, newShopListCmd(load), rename, statusCmd(load, "suspend", ports.ShopSuspended), statusCmd(load, "reactivate", ports.ShopActive), newShopEraseCmd(load, apps), newShopKeyCmd(load))
 	return shop
 }
 

@@ -47,7 +47,7 @@ type fileOptions struct {
 	minio   bool
 	rules   map[string]storage.KindRule
 	encrypt func(ports.ShopID) bool
-	keysFn  func(t testing.TB) storage.KeyWrapper
+	keysFn  func(t testing.TB, st ports.Store) storage.KeyWrapper
 	auth    []harnessOption
 }
 
@@ -99,7 +99,7 @@ func newFileHarness(t testing.TB, opts ...fileOption) *fileHarness {
 	}
 	var keys storage.KeyWrapper
 	if o.keysFn != nil {
-		keys = o.keysFn(t)
+		keys = o.keysFn(t, h.raw)
 	}
 	var err error
 	h.storage, err = storage.New(storage.Deps{

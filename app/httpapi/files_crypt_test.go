@@ -23,7 +23,7 @@ import (
 func encrypted(km **localkms.Manager) fileOption {
 	return func(o *fileOptions) {
 		o.encrypt = func(ports.ShopID) bool { return true }
-		o.keysFn = func(t testing.TB) storage.KeyWrapper {
+		o.keysFn = func(t testing.TB, _ ports.Store) storage.KeyWrapper {
 			m, err := localkms.New(t.TempDir(), [][]byte{noise(32)})
 			require.NoError(t, err)
 			*km = m

@@ -54,6 +54,10 @@ func statusRules() []statusRule {
 		{ports.ErrNotFound, http.StatusNotFound},
 		{ports.ErrConflict, http.StatusConflict},
 		{ports.ErrOptedOut, http.StatusConflict},
+		// The shop's key was revoked at its KMS (BYOK): the file exists
+		// and is intact, but cannot be decrypted until the key's owner
+		// restores access; the detail says so.
+		{ports.ErrKeyRevoked, http.StatusConflict},
 		{ports.ErrRateLimited, http.StatusTooManyRequests},
 		{ports.ErrUnavailable, http.StatusServiceUnavailable},
 		{ports.ErrSchemaBehind, http.StatusServiceUnavailable},

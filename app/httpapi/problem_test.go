@@ -24,6 +24,7 @@ func TestStatusOf(t *testing.T) {
 		{fmt.Errorf("x: %w", ports.ErrForbidden), http.StatusForbidden},
 		{fmt.Errorf("x: %w", ports.ErrNotFound), http.StatusNotFound},
 		{fmt.Errorf("x: %w", ports.ErrConflict), http.StatusConflict},
+		{fmt.Errorf("x: %w", ports.ErrKeyRevoked), http.StatusConflict},
 		{fmt.Errorf("x: %w", ports.ErrRateLimited), http.StatusTooManyRequests},
 		{fmt.Errorf("x: %w", ports.ErrUnavailable), http.StatusServiceUnavailable},
 		{fmt.Errorf("x: %w", ports.ErrSchemaBehind), http.StatusServiceUnavailable},

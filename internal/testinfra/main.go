@@ -26,6 +26,9 @@ type registry struct {
 	stripeMock    *stripeMockServer
 	stripeMockErr error // a failed server start, reported to every later caller
 
+	localKMS    *localKMSServer
+	localKMSErr error // a failed server start, reported to every later caller
+
 	// skips counts the tests skipped through Missing, per missing part,
 	// for Main's summary line.
 	skips []*skipTally
@@ -120,6 +123,12 @@ func (r *registry) shutdown() error {
 			errs = append(errs, fmt.Errorf("stripe-mock: %w", err))
 		}
 		r.stripeMock = nil
+	}
+	if r.localKMS != nil {
+		if err := r.localKMS.close(); err != nil {
+			errs = append(errs, fmt.Errorf("local-kms: %w", err))
+		}
+		r.localKMS = nil
 	}
 	if r.spawner != nil {
 		r.spawner.shutdown()

@@ -134,7 +134,7 @@ func NewSweeper(cfg Config, p SweeperParts) (*housekeeping.Sweeper, error) {
 	hc := housekeeping.Config{
 		SessionIdleTimeout: a.SessionIdleTimeout, OperatorIdleTimeout: a.OperatorIdleTimeout,
 		RateLimitWindow: a.Limits.Window, Grace: cfg.Housekeeping.Grace, MessageRetention: cfg.Housekeeping.MessageRetention,
-		UploadGrace: cfg.Housekeeping.UploadGrace,
+		UploadGrace: cfg.Housekeeping.UploadGrace, ExportTTL: cfg.Links.ExportTTL,
 	}
 	if !cfg.Housekeeping.NoCheckpoints {
 		keys, err := LoadAuditKeys(cfg)

@@ -18,7 +18,7 @@ type AuditDeps struct {
 	// Exporter serves POST /export (the whole shop as one archive,
 	// LIFE-1); nil leaves the route out.
 	Exporter *export.Exporter
-	// Delivery serves POST /exports, GET /exports/{export} and the signed
+	// Delivery serves POST /exports, GET /exports/{job} and the signed
 	// download link (the export written by a background job and delivered
 	// through an expiring link, LIFE-1); nil leaves them out.
 	Delivery *export.Delivery

@@ -19,7 +19,7 @@ const ExportDownloadPath = "/exports/download"
 //
 //	POST /exports {"reason"?}
 //	    202 {"id"}: the export is written by a background job
-//	GET /exports/{export}
+//	GET /exports/{job}
 //	    {"id","state","expired"?,"url"?,"token"?,"expires_at"?,"bytes"?}:
 //	    once the job is done and until the archive expires, the signed
 //	    link (url is relative to the shop's host)
@@ -29,7 +29,7 @@ const ExportDownloadPath = "/exports/download"
 func exportRoutes(rt *router, d *export.Delivery) {
 	h := &exportHandlers{d: d}
 	rt.member("POST", "/exports", access.ShopExport, false, h.request).json(exportRequest{})
-	rt.member("GET", "/exports/{export}", access.ShopExport, false, h.status)
+	rt.member("GET", "/exports/{job}", access.ShopExport, false, h.status)
 	rt.signed("GET", ExportDownloadPath, rt.stream(http.HandlerFunc(h.download)))
 }
 
@@ -66,7 +66,7 @@ func (h *exportHandlers) request(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *exportHandlers) status(w http.ResponseWriter, r *http.Request) {
-	id, err := ports.ParseJobID(r.PathValue("export"))
+	id, err := ports.ParseJobID(r.PathValue("job"))
 	if err != nil {
 		WriteProblem(w, r, ports.ErrNotFound)
 		return

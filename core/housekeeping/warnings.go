@@ -14,13 +14,10 @@ import (
 	"github.com/stockadehq/stockade/ports"
 )
 
-// DefaultWarningDays are the points, in days before a cancelled shop's
-// retention deletion, at which its Owners are warned by e-mail (LIFE-2).
-var defaultWarningDays = []int{30, 7, 1}
-
-// DefaultWarningDays returns the default warning points: 30, 7 and 1 days
-// before the deletion.
-func DefaultWarningDays() []int { return slices.Clone(defaultWarningDays) }
+// DefaultWarningDays returns the default points, in days before a
+// cancelled shop's retention deletion, at which its Owners are warned by
+// e-mail (LIFE-2): 30, 7 and 1 days before the deletion.
+func DefaultWarningDays() []int { return []int{30, 7, 1} }
 
 // MaxWarningDays is the furthest warning point, in days before the
 // deletion.

@@ -147,3 +147,35 @@ func TestRetentionWarningsReachOwnersOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestRetentionWarningAndExportSettings: the warning points parse (default
+// 30, 7, 1; "none"; any order) and refuse what is not a list of distinct
+// days; the export link lifetime is 1m to 7 days.
+func TestRetentionWarningAndExportSettings(t *testing.T) {
+	for _, c := range []struct {
+		give string
+		want []int
+	}{{"", []int{30, 7, 1}}, {"none", []int{}}, {"1, 14,3", []int{14, 3, 1}}} {
+		days, err := app.HousekeepingConfig{RetentionWarnings: c.give}.WarningDays()
+		require.NoError(t, err, c.give)
+		assert.Equal(t, c.want, days, c.give)
+	}
+	for _, give := range []string{"0", "7,7", "abc", "30,", "-1", "4000"} {
+		cfg, err := app.LoadConfig([]string{"STOCKADE_HOUSEKEEPING_RETENTION_WARNINGS=" + give}, "")
+		require.NoError(t, err)
+		err = cfg.Validate()
+		require.Error(t, err, give)
+		assert.Contains(t, err.Error(), "STOCKADE_HOUSEKEEPING_RETENTION_WARNINGS", give)
+	}
+	for give, ok := range map[string]bool{"30s": false, "1m": true, "24h": true, "168h": true, "169h": false} {
+		cfg, err := app.LoadConfig([]string{"STOCKADE_LINKS_EXPORT_TTL=" + give}, "")
+		require.NoError(t, err)
+		err = cfg.Validate()
+		if ok {
+			assert.NoError(t, err, give)
+		} else {
+			require.Error(t, err, give)
+			assert.Contains(t, err.Error(), "STOCKADE_LINKS_EXPORT_TTL", give)
+		}
+	}
+}

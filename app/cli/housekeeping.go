@@ -73,9 +73,11 @@ does not stop the others; the command then exits non-zero.`,
 					return errors.Join(err, rerr, werr)
 				}
 				wrep, werr := wr.RunWarnings(ctx)
-				if _, perr := fmt.Fprintf(c.OutOrStdout(), "retention warnings: %d shops warned, %d mails queued; %d shops failed\n",
-					wrep.Warned, wrep.Mails, wrep.Failed); perr != nil {
-					werr = errors.Join(werr, perr)
+				if wrep.Warned > 0 || wrep.Failed > 0 { // like the deletions, said only when there is something to say
+					if _, perr := fmt.Fprintf(c.OutOrStdout(), "retention warnings: %d shops warned, %d mails queued; %d shops failed\n",
+						wrep.Warned, wrep.Mails, wrep.Failed); perr != nil {
+						werr = errors.Join(werr, perr)
+					}
 				}
 				return errors.Join(err, rerr, werr)
 			})

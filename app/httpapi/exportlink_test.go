@@ -43,11 +43,17 @@ type exportStatus struct {
 // verifies offline — without a session. Another shop's link, the link on
 // another shop's host, an altered link (a flipped byte, a pushed-out
 // expiry) and an expired link are all the same 404; housekeeping then
-// deletes the expired archive. The token never reaches the logs.
+// deletes the expired archive. The token never reaches the logs. On
+// SQLite and on Postgres (application role, RLS on).
 func TestExportDeliveredBySignedLink(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { exportDeliveredBySignedLink(t) })
+	t.Run("postgres", func(t *testing.T) { exportDeliveredBySignedLink(t, rowsOnPostgres()) })
+}
+
+func exportDeliveredBySignedLink(t *testing.T, opts ...fileOption) {
 	ctx := context.Background()
 	var km *localkms.Manager
-	h := newFileHarness(t, encrypted(&km))
+	h := newFileHarness(t, append(opts, encrypted(&km))...)
 	body := noise(10000)
 	f := h.uploaded(h.tomCookie, "blob", "data.bin", body)
 	require.True(t, f.Encrypted)

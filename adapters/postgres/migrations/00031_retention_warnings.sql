@@ -29,7 +29,11 @@ ALTER TABLE auth_mail ADD CONSTRAINT auth_mail_kind_check
     CHECK (kind IN ('magic_link', 'invitation', 'verify', 'reset', 'org_invitation', 'retention_warning'));
 
 -- +goose Down
+-- auth_mail forces row-level security on its owner too: the maintenance
+-- policy (00015) admits every shop's rows while the setting is on.
+SELECT set_config('app.auth_mail_maintenance', 'on', true);
 DELETE FROM auth_mail WHERE kind = 'retention_warning';
+SELECT set_config('app.auth_mail_maintenance', '', true);
 ALTER TABLE auth_mail DROP CONSTRAINT auth_mail_kind_check;
 ALTER TABLE auth_mail ADD CONSTRAINT auth_mail_kind_check
     CHECK (kind IN ('magic_link', 'invitation', 'verify', 'reset', 'org_invitation'));

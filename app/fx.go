@@ -62,6 +62,7 @@ func Module(cfg Config) fx.Option {
 		LinksModule(),
 		BillingModule(),
 		JobsModule(),
+		ExportModule(),
 		WebhooksModule(),
 		MessagingModule(),
 		HousekeepingModule(),
@@ -291,6 +292,13 @@ func StorageModule() fx.Option {
 	}))
 }
 
+// exportHTTP is the graph's *export.Delivery, nil when it has none
+// (a graph without ExportModule).
+type exportHTTP struct {
+	fx.In
+	Delivery *export.Delivery `optional:"true"`
+}
+
 // tracingParam is the graph's *Tracing, nil when it has none.
 type tracingParam struct {
 	fx.In
@@ -310,7 +318,7 @@ func HTTPModule() fx.Option {
 	}
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, hooks webhooksHTTP, log *zap.Logger, obs observed, emb embedHTTP) (*httpapi.API, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, hooks webhooksHTTP, log *zap.Logger, obs observed, emb embedHTTP, exp exportHTTP) (*httpapi.API, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
@@ -332,7 +340,7 @@ func HTTPModule() fx.Option {
 					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, AfterSignIn: emb.Landing.AfterSignIn},
 					Files:     fd,
 					Tenancy:   &httpapi.TenancyDeps{Service: ten, AfterAccept: emb.Landing.AfterAccept},
-					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc}), Exporter: exporter},
+					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc}), Exporter: exporter, Delivery: exp.Delivery},
 					Links:     &httpapi.LinksDeps{Service: links.Service, Routes: links.Routes},
 					Messaging: msg.deps(cfg),
 					Streams:   cfg.HTTP.Streams(),

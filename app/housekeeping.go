@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/fx"
 
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/housekeeping"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -47,10 +50,38 @@ type HousekeepingConfig struct {
 	// than STOCKADE_STRIPE_RETENTION_DAYS ago after each pass (LIFE-2;
 	// `stockade housekeeping` still does). STOCKADE_HOUSEKEEPING_NO_RETENTION.
 	NoRetention bool `koanf:"no_retention"`
+	// RetentionWarnings are the points, in days before a cancelled
+	// shop's retention deletion, at which its Owners are e-mailed
+	// (LIFE-2): a comma-separated list, or "none". Sent after each pass
+	// unless NoRetention. STOCKADE_HOUSEKEEPING_RETENTION_WARNINGS,
+	// default "" meaning "30,7,1".
+	RetentionWarnings string `koanf:"retention_warnings"`
 	// CheckpointEvery is the least time between two checkpoints of one
 	// shop. STOCKADE_HOUSEKEEPING_CHECKPOINT_EVERY, default 0 meaning 24
 	// hours.
 	CheckpointEvery time.Duration `koanf:"checkpoint_every"`
+}
+
+// WarningDays parses RetentionWarnings: the default points (30, 7 and 1
+// days) when empty, none for "none", furthest first. ErrInvalid for
+// anything else than days 1 to housekeeping.MaxWarningDays, no repeats.
+func (h HousekeepingConfig) WarningDays() ([]int, error) {
+	v := strings.TrimSpace(h.RetentionWarnings)
+	switch v {
+	case "":
+		return housekeeping.DefaultWarningDays(), nil
+	case "none":
+		return []int{}, nil
+	}
+	var days []int
+	for _, f := range strings.Split(v, ",") {
+		d, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, ports.Invalid("retention warnings", fmt.Sprintf("%q is not a number of days", f))
+		}
+		days = append(days, d)
+	}
+	return housekeeping.NormalizeWarningDays(days)
 }
 
 // DefaultHousekeepingInterval is the time between passes when
@@ -70,6 +101,9 @@ func (h HousekeepingConfig) validate() []error {
 	}
 	if h.UploadGrace != 0 && h.UploadGrace < housekeeping.MinUploadGrace {
 		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_UPLOAD_GRACE", "must be at least %s (longer than an upload URL lives), got %s", housekeeping.MinUploadGrace, h.UploadGrace))
+	}
+	if _, err := h.WarningDays(); err != nil {
+		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_RETENTION_WARNINGS", "want a comma-separated list of days (1 to %d, no repeats) or \"none\", got %q", housekeeping.MaxWarningDays, h.RetentionWarnings))
 	}
 	if h.Grace < 0 {
 		errs = append(errs, problem("STOCKADE_HOUSEKEEPING_GRACE", "must not be negative, got %s", h.Grace))
@@ -100,7 +134,7 @@ func NewSweeper(cfg Config, p SweeperParts) (*housekeeping.Sweeper, error) {
 	hc := housekeeping.Config{
 		SessionIdleTimeout: a.SessionIdleTimeout, OperatorIdleTimeout: a.OperatorIdleTimeout,
 		RateLimitWindow: a.Limits.Window, Grace: cfg.Housekeeping.Grace, MessageRetention: cfg.Housekeeping.MessageRetention,
-		UploadGrace: cfg.Housekeeping.UploadGrace,
+		UploadGrace: cfg.Housekeeping.UploadGrace, ExportTTL: cfg.Links.ExportTTL,
 	}
 	if !cfg.Housekeeping.NoCheckpoints {
 		keys, err := LoadAuditKeys(cfg)
@@ -123,7 +157,8 @@ func HousekeepingModule() fx.Option {
 		fx.In
 		Config    Config
 		Store     ports.Store
-		Files     *Storage `optional:"true"`
+		Files     *Storage         `optional:"true"`
+		Mail      *authmail.Outbox `optional:"true"`
 		Logger    *slog.Logger
 		Lifecycle fx.Lifecycle
 	}
@@ -155,6 +190,19 @@ func HousekeepingModule() fx.Option {
 				log.Warn("retention is off", "error", err)
 			} else {
 				retention = func(ctx context.Context) { _, _ = dl.RunRetention(ctx) } // logged by the deleter
+			}
+			if p.Mail == nil {
+				log.Warn("retention warnings are off: no auth mail outbox")
+			} else if wr, err := NewWarner(p.Config, WarnerParts{Store: p.Store, Outbox: p.Mail, Logger: log}); err != nil {
+				log.Warn("retention warnings are off", "error", err)
+			} else {
+				del := retention
+				retention = func(ctx context.Context) {
+					if del != nil {
+						del(ctx)
+					}
+					_, _ = wr.RunWarnings(ctx) // logged by the warner
+				}
 			}
 		}
 		loop := &jobLoop{log: log, run: func(ctx context.Context) error {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/capability"
+	"github.com/stockadehq/stockade/core/export"
 	"github.com/stockadehq/stockade/core/storage"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -19,6 +20,11 @@ type LinksConfig struct {
 	// MaxTTL bounds every link's lifetime.
 	// STOCKADE_LINKS_MAX_TTL, default 0 meaning 90 days.
 	MaxTTL time.Duration `koanf:"max_ttl"`
+	// ExportTTL is how long a delivered export archive, and every signed
+	// link to it, lives (LIFE-1); housekeeping deletes the archive after.
+	// STOCKADE_LINKS_EXPORT_TTL, default 0 meaning 24 hours, at most 7
+	// days.
+	ExportTTL time.Duration `koanf:"export_ttl"`
 }
 
 func (l LinksConfig) validate() []error {
@@ -28,6 +34,9 @@ func (l LinksConfig) validate() []error {
 	}
 	if l.MaxTTL < 0 {
 		errs = append(errs, problem("STOCKADE_LINKS_MAX_TTL", "must not be negative, got %s", l.MaxTTL))
+	}
+	if l.ExportTTL != 0 && (l.ExportTTL < time.Minute || l.ExportTTL > export.MaxLinkTTL) {
+		errs = append(errs, problem("STOCKADE_LINKS_EXPORT_TTL", "must be 1m to %s, got %s", export.MaxLinkTTL, l.ExportTTL))
 	}
 	maxTTL := l.MaxTTL
 	if maxTTL == 0 {

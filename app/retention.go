@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 
+	"github.com/stockadehq/stockade/core/authmail"
 	"github.com/stockadehq/stockade/core/housekeeping"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -43,6 +45,31 @@ func NewDeleter(cfg Config, p DeleterParts) (*housekeeping.Deleter, error) {
 		rc.Signer, rc.Verifiers = keys.Signer, keys.Verifiers
 	}
 	return housekeeping.NewDeleter(housekeeping.RetentionDeps{Store: p.Store, Deleter: del, Objects: p.Objects, Keys: p.Keys, Clock: p.Clock, Logger: p.Logger}, rc)
+}
+
+// WarnerParts are the pieces NewWarner builds on.
+type WarnerParts struct {
+	Store  ports.Store      // required
+	Outbox *authmail.Outbox // required: see NewAuthMailOutbox
+	Clock  ports.Clock
+	Logger *slog.Logger
+}
+
+// NewWarner builds the retention warner for cfg without fx: the Owners of
+// a shop cancelled STOCKADE_STRIPE_RETENTION_DAYS ago are mailed at the
+// points of STOCKADE_HOUSEKEEPING_RETENTION_WARNINGS before its deletion
+// (LIFE-2), through the auth mail outbox, with the shop's address on the
+// public host. ErrInvalid for a malformed setting.
+func NewWarner(cfg Config, p WarnerParts) (*housekeeping.Warner, error) {
+	days, err := cfg.Housekeeping.WarningDays()
+	if err != nil {
+		return nil, fmt.Errorf("retention warnings: %w", err)
+	}
+	wc := housekeeping.WarningConfig{Period: cfg.Stripe.Retention(), Days: days}
+	if public, err := url.Parse(cfg.HTTP.PublicURL); err == nil && public.Host != "" {
+		wc.ShopURL = func(slug string) string { return public.Scheme + "://" + slug + "." + public.Host + "/" }
+	}
+	return housekeeping.NewWarner(housekeeping.WarningDeps{Store: p.Store, Outbox: p.Outbox, Clock: p.Clock, Logger: p.Logger}, wc)
 }
 
 var _ ports.ShopDeleter = (*startedStore)(nil)

@@ -35,12 +35,15 @@ const (
 	AuthMailVerify        AuthMailKind = "verify"
 	AuthMailReset         AuthMailKind = "reset"
 	AuthMailOrgInvitation AuthMailKind = "org_invitation"
+	// AuthMailRetentionWarning warns a cancelled shop's Owner that the
+	// shop's data will be deleted (LIFE-2).
+	AuthMailRetentionWarning AuthMailKind = "retention_warning"
 )
 
 // ValidateAuthMailKind checks k is one of the kinds.
 func ValidateAuthMailKind(k AuthMailKind) error {
 	switch k {
-	case AuthMailMagicLink, AuthMailInvitation, AuthMailVerify, AuthMailReset, AuthMailOrgInvitation:
+	case AuthMailMagicLink, AuthMailInvitation, AuthMailVerify, AuthMailReset, AuthMailOrgInvitation, AuthMailRetentionWarning:
 		return nil
 	}
 	return Invalid("kind", "not an auth mail kind")

@@ -388,4 +388,10 @@ type BillingDirectoryRepo interface {
 	// CancelledBefore lists up to limit shops cancelled at or before t,
 	// longest-cancelled first (limit ≤ 0 means 100, capped at 1000).
 	CancelledBefore(ctx context.Context, t time.Time, limit int) ([]ShopCancellation, error)
+	// CancelledAfter lists up to limit shops cancelled after the position
+	// after (by cancellation time, then shop ID; the zero value starts at
+	// the beginning) and at or before until, in that order (limit ≤ 0
+	// means 100, capped at 1000). It pages through the shops whose
+	// cancellation falls in a window.
+	CancelledAfter(ctx context.Context, after ShopCancellation, until time.Time, limit int) ([]ShopCancellation, error)
 }

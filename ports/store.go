@@ -75,6 +75,9 @@ type ShopTx interface {
 	// AuthMail enqueues auth mail (sign-in links, invitations) that
 	// commits with this unit of work; the mail's ShopID is this shop.
 	AuthMail() AuthMailQueue
+	// RetentionWarnings records the warnings mailed to the shop's Owners
+	// before its retention deletion (LIFE-2).
+	RetentionWarnings() RetentionWarningRepo
 	// SQL is this unit of work's own SQL handle for the embedding app's
 	// tables: its statements commit or roll back with the repositories'.
 	SQL() TxSQL

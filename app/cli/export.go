@@ -27,7 +27,7 @@ up to a signed checkpoint and a signed manifest with the SHA-256 of each
 part. See docs/export.md.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newExportCreateCmd(load), newExportVerifyCmd(load))
+	cmd.AddCommand(newExportCreateCmd(load), newExportLinkCmd(load), newExportVerifyCmd(load))
 	return cmd
 }
 

@@ -76,3 +76,28 @@ func TestExportCommands(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, out, "shop.exported", "bravo was not exported")
 }
+
+// TestExportLinkCommand: an operator's delivered export needs a reason,
+// and prints one link to the archive on the shop's host; the archive is
+// in the data directory's object store under the shop's prefix.
+func TestExportLinkCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	env := []string{"STOCKADE_DATA_DIR=" + dir, "STOCKADE_HTTP_PUBLIC_URL=https://stockade.test"}
+	_, err := runIn(t, env, "", "shop", "create", "--slug", "acme", "--name", "Acme")
+	require.NoError(t, err)
+	_, err = runIn(t, env, "", "export", "link", "--shop", "acme")
+	require.Error(t, err, "no reason")
+	out, err := runIn(t, env, "", "export", "link", "--shop", "acme", "--reason", "customer request 13")
+	require.NoError(t, err)
+	link := strings.TrimSpace(out)
+	assert.True(t, strings.HasPrefix(link, "https://acme.stockade.test/exports/download?token="), link)
+	assert.Equal(t, 1, strings.Count(out, "\n"), "one line: the link")
+	var archives []string
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && strings.Contains(filepath.ToSlash(path), "/_exports.d/") && strings.HasSuffix(path, ".zip.o") {
+			archives = append(archives, path)
+		}
+		return err
+	}))
+	assert.Len(t, archives, 1, "the archive is stored under the shop's prefix (localfs: shops.d/{shop}.d/_exports.d/)")
+}

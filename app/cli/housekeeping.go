@@ -28,7 +28,8 @@ crashed writes; audit each shop's deletions; and, unless
 STOCKADE_HOUSEKEEPING_NO_CHECKPOINTS is set, sign each shop's audit chain head
 with the key in {data dir}/audit.key; then delete the shops cancelled longer
 than STOCKADE_STRIPE_RETENTION_DAYS (60) ago, unless
-STOCKADE_HOUSEKEEPING_NO_RETENTION is set (docs/retention.md). Run it from a scheduler when the
+STOCKADE_HOUSEKEEPING_NO_RETENTION is set (docs/retention.md), then queues the
+Owners' warnings of shops nearing that deletion (STOCKADE_HOUSEKEEPING_RETENTION_WARNINGS). Run it from a scheduler when the
 servers run with STOCKADE_HOUSEKEEPING_OFF. A failed shop
 does not stop the others; the command then exits non-zero.`,
 		Args: cobra.NoArgs,
@@ -63,7 +64,22 @@ does not stop the others; the command then exits non-zero.`,
 						rerr = errors.Join(rerr, perr)
 					}
 				}
-				return errors.Join(err, rerr)
+				outbox, werr := app.NewAuthMailOutbox(cfg)
+				if werr != nil {
+					return errors.Join(err, rerr, werr)
+				}
+				wr, werr := app.NewWarner(cfg, app.WarnerParts{Store: st, Outbox: outbox})
+				if werr != nil {
+					return errors.Join(err, rerr, werr)
+				}
+				wrep, werr := wr.RunWarnings(ctx)
+				if wrep.Warned > 0 || wrep.Failed > 0 { // like the deletions, said only when there is something to say
+					if _, perr := fmt.Fprintf(c.OutOrStdout(), "retention warnings: %d shops warned, %d mails queued; %d shops failed\n",
+						wrep.Warned, wrep.Mails, wrep.Failed); perr != nil {
+						werr = errors.Join(werr, perr)
+					}
+				}
+				return errors.Join(err, rerr, werr)
 			})
 		},
 	}

@@ -18,6 +18,10 @@ type AuditDeps struct {
 	// Exporter serves POST /export (the whole shop as one archive,
 	// LIFE-1); nil leaves the route out.
 	Exporter *export.Exporter
+	// Delivery serves POST /exports, GET /exports/{job} and the signed
+	// download link (the export written by a background job and delivered
+	// through an expiring link, LIFE-1); nil leaves them out.
+	Delivery *export.Delivery
 }
 
 // auditRoutes registers the audit log's reading API (AUD-6), for holders
@@ -47,6 +51,9 @@ func auditRoutes(rt *router, d AuditDeps) {
 	rt.member("GET", "/audit/access-review", access.AuditRead, true, rt.stream(http.HandlerFunc(h.accessReview)))
 	if d.Exporter != nil {
 		rt.member("POST", "/export", access.ShopExport, false, rt.stream(http.HandlerFunc(h.shopExport)))
+	}
+	if d.Delivery != nil {
+		exportRoutes(rt, d.Delivery)
 	}
 }
 

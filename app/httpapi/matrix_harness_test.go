@@ -360,6 +360,9 @@ func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *bi
 	require.NoError(t, err)
 	exporter, err := export.New(export.Deps{Store: store, Files: a.files, Signer: exportSigner, Verifiers: note.VerifierList(exportVerifier), Policy: policy, Clock: w.clock})
 	require.NoError(t, err)
+	delivery, err := export.NewDelivery(export.DeliveryDeps{Exporter: exporter, Store: store, Objects: w.objects, LinkKeys: [][]byte{noise(32)},
+		Policy: policy, Clock: w.clock}, export.DeliveryConfig{})
+	require.NoError(t, err)
 	var billingDeps *httpapi.BillingDeps
 	if bill != nil {
 		billingDeps = &httpapi.BillingDeps{Service: bill}
@@ -370,7 +373,7 @@ func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *bi
 		Auth:    &httpapi.AuthDeps{Service: a.auth, Shops: shops},
 		Files:   &httpapi.FilesDeps{Service: a.files},
 		Tenancy: &httpapi.TenancyDeps{Service: a.tenancy},
-		Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: store, Policy: policy, Clock: w.clock}), Exporter: exporter},
+		Audit:   &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: store, Policy: policy, Clock: w.clock}), Exporter: exporter, Delivery: delivery},
 		Links:   &httpapi.LinksDeps{Service: a.links, Routes: quoteRoutes()},
 		Messaging: &httpapi.MessagingDeps{Service: a.msg, WebhookBase: "https://hooks.example.test",
 			Twilio: w.twilioHooks, Resend: w.resendHooks},

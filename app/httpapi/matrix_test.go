@@ -81,6 +81,8 @@ func specFor(t *testing.T, r httpapi.Route, params map[string]string, n int64, o
 	case "GET /links":
 		s.target += "?record_type=file&record_id=" + params["file"]
 		s.contentType = ""
+	case "POST /exports":
+		s.body = `{"reason":"matrix"}`
 	case "POST /billing/checkout":
 		s.body = `{"plan":"pro"}`
 	case "PUT /messaging/contacts/{contact}/consent":

@@ -188,7 +188,7 @@ func sensitiveRoute(method, path string) bool {
 		"POST /auth/2fa/recovery-codes", "DELETE /auth/2fa/totp", "PUT /shop/2fa-policy", "DELETE /auth/passkeys/{passkey}",
 		"PATCH /members/{user}", "PUT /org/members",
 		"POST /billing/checkout", "POST /billing/portal", "POST /billing/card", "POST /billing/connect",
-		"POST /export":
+		"POST /export", "POST /exports":
 		return true
 	}
 	return false

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/stockadehq/stockade/core/audit"
+	"github.com/stockadehq/stockade/core/export"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -70,6 +71,11 @@ type Config struct {
 	Signer          note.Signer
 	Verifiers       note.Verifiers
 	CheckpointEvery time.Duration
+	// ExportTTL is how long a delivered export archive lives (default
+	// export.DefaultLinkTTL): archives under export.ArchivePrefix written
+	// longer ago, whose links have all expired, are deleted. Only with
+	// Deps.Objects.
+	ExportTTL time.Duration
 }
 
 func (c *Config) defaults() {
@@ -85,6 +91,7 @@ func (c *Config) defaults() {
 	def(&c.CheckpointEvery, 24*time.Hour)
 	def(&c.MessageRetention, 30*24*time.Hour)
 	def(&c.UploadGrace, 24*time.Hour)
+	def(&c.ExportTTL, export.DefaultLinkTTL)
 }
 
 // Deps are a Sweeper's collaborators. Shops lists every shop (the SQLite
@@ -123,7 +130,7 @@ func New(d Deps, cfg Config) (*Sweeper, error) {
 	if d.Store == nil || d.Shops == nil {
 		return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("deps", "need a store and a shop lister"))
 	}
-	for _, v := range []time.Duration{cfg.SessionIdleTimeout, cfg.OperatorIdleTimeout, cfg.RateLimitWindow, cfg.Grace, cfg.CheckpointEvery, cfg.MessageRetention, cfg.UploadGrace} {
+	for _, v := range []time.Duration{cfg.SessionIdleTimeout, cfg.OperatorIdleTimeout, cfg.RateLimitWindow, cfg.Grace, cfg.CheckpointEvery, cfg.MessageRetention, cfg.UploadGrace, cfg.ExportTTL} {
 		if v < 0 {
 			return nil, fmt.Errorf("housekeeping: %w", ports.Invalid("config", "durations must not be negative"))
 		}
@@ -158,10 +165,13 @@ type ShopReport struct {
 	// PUTs left in staging keys longer than UploadGrace ago.
 	PendingUploads int `json:"pending_uploads,omitempty"`
 	StagingObjects int `json:"staging_objects,omitempty"`
+	// ExportArchives are delivered export archives past their links'
+	// expiry.
+	ExportArchives int `json:"export_archives,omitempty"`
 }
 
 func (r ShopReport) total() int {
-	return r.Sessions + r.MagicLinks + r.Invitations + r.Capabilities + r.Jobs + r.Messages + r.Events + r.PendingUploads + r.StagingObjects
+	return r.Sessions + r.MagicLinks + r.Invitations + r.Capabilities + r.Jobs + r.Messages + r.Events + r.PendingUploads + r.StagingObjects + r.ExportArchives
 }
 
 // Report is what one pass did.
@@ -241,6 +251,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 			rep.Events += sr.Events
 			rep.PendingUploads += sr.PendingUploads
 			rep.StagingObjects += sr.StagingObjects
+			rep.ExportArchives += sr.ExportArchives
 			if stored {
 				rep.Checkpoints++
 			}
@@ -256,7 +267,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 		level = slog.LevelError
 	}
 	s.log.Log(ctx, level, "housekeeping pass", "shops", rep.Shops, "sessions", rep.Sessions, "magic_links", rep.MagicLinks,
-		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "messages", rep.Messages, "messaging_events", rep.Events, "pending_uploads", rep.PendingUploads, "staging_objects", rep.StagingObjects,
+		"invitations", rep.Invitations, "capabilities", rep.Capabilities, "jobs", rep.Jobs, "messages", rep.Messages, "messaging_events", rep.Events, "pending_uploads", rep.PendingUploads, "staging_objects", rep.StagingObjects, "export_archives", rep.ExportArchives,
 		"partial_objects", rep.PartialObjects, "operator_sessions", rep.OperatorSessions, "auth_mail", rep.AuthMail, "rate_limits", rep.RateLimits, "org_invitations", rep.OrgInvitations,
 		"mail_tokens", rep.MailTokens, "checkpoints", rep.Checkpoints, "failed", rep.Failed, "error", errors.Join(errs...))
 	return rep, errors.Join(errs...)
@@ -275,6 +286,9 @@ func (s *Sweeper) shop(ctx context.Context, shop ports.ShopID, now time.Time) (S
 	if s.objects != nil {
 		var err error
 		if rep.StagingObjects, err = s.staleStaging(ctx, shop, uploadCutoff); err != nil {
+			objErrs = append(objErrs, err)
+		}
+		if rep.ExportArchives, err = export.SweepArchives(ctx, s.objects, shop, now.Add(-s.cfg.ExportTTL)); err != nil {
 			objErrs = append(objErrs, err)
 		}
 	}

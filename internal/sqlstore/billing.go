@@ -291,3 +291,33 @@ func (r billingDirectory) CancelledBefore(ctx context.Context, t time.Time, limi
 	}
 	return out, nil
 }
+
+func (r billingDirectory) CancelledAfter(ctx context.Context, after ports.ShopCancellation, until time.Time, limit int) ([]ports.ShopCancellation, error) {
+	switch {
+	case limit <= 0:
+		limit = 100
+	case limit > 1000:
+		limit = 1000
+	}
+	var rows []struct {
+		ID          ports.ShopID `db:"id"`
+		CancelledAt Time         `db:"cancelled_at"`
+	}
+	var err error
+	if after.CancelledAt.IsZero() {
+		err = r.t.sel(ctx, &rows, `SELECT id, cancelled_at FROM shops
+			WHERE cancelled_at IS NOT NULL AND cancelled_at <= ? ORDER BY cancelled_at, id LIMIT ?`, until, limit)
+	} else {
+		err = r.t.sel(ctx, &rows, `SELECT id, cancelled_at FROM shops
+			WHERE cancelled_at IS NOT NULL AND cancelled_at <= ? AND (cancelled_at > ? OR (cancelled_at = ? AND id > ?))
+			ORDER BY cancelled_at, id LIMIT ?`, until, after.CancelledAt, after.CancelledAt, after.Shop, limit)
+	}
+	if err != nil {
+		return nil, r.t.wrap("shops cancelled after", err)
+	}
+	out := make([]ports.ShopCancellation, len(rows))
+	for i, row := range rows {
+		out[i] = ports.ShopCancellation{Shop: row.ID, CancelledAt: row.CancelledAt.Time}
+	}
+	return out, nil
+}

@@ -27,6 +27,7 @@ var stockadeTenantTables = [...]string{
 	"messaging_contacts",
 	"messaging_settings",
 	"auth_mail",
+	"retention_warnings",
 	"audit_checkpoints",
 	"audit_events",
 	"audit_heads",

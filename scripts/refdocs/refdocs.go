@@ -70,7 +70,7 @@ func fullAPI() *httpapi.API {
 		Files:     &httpapi.FilesDeps{},
 		Tenancy:   &httpapi.TenancyDeps{},
 		Billing:   &httpapi.BillingDeps{},
-		Audit:     &httpapi.AuditDeps{Exporter: &export.Exporter{}},
+		Audit:     &httpapi.AuditDeps{Exporter: &export.Exporter{}, Delivery: &export.Delivery{}},
 		Links:     &httpapi.LinksDeps{},
 		Messaging: &httpapi.MessagingDeps{Twilio: noVerifier{}, Resend: noVerifier{}},
 		Webhooks:  &httpapi.WebhooksDeps{},

@@ -42,6 +42,11 @@ func (s *Service) RequestMagicLink(ctx context.Context, in MagicLinkRequest) err
 		ipLimit("magic_link", c.IP, s.cfg.Limits.MagicPerIP)); err != nil {
 		return err
 	}
+	// Mandatory single sign-on refuses magic links for the domain
+	// (AUTH-14), whether or not the address has an account.
+	if err := s.requireNoSSO(ctx, in.Shop, email); err != nil {
+		return err
+	}
 	var user ports.User
 	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		var err error
@@ -101,6 +106,7 @@ func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token
 	}
 	at := s.clock.Now()
 	var out Issued
+	var linkEmail string
 	err = s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
 		link, err := tx.MagicLinks().Consume(ctx, hashToken(raw), at)
 		if errors.Is(err, ports.ErrNotFound) {
@@ -108,6 +114,7 @@ func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token
 		} else if err != nil {
 			return err
 		}
+		linkEmail = link.Email
 		out, err = s.mintSession(ctx, tx, link.UserID, MethodMagicLink, c, replace)
 		if errors.Is(err, ports.ErrNotFound) {
 			return errBadLink // no longer a member
@@ -116,6 +123,16 @@ func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token
 	})
 	if err != nil {
 		return Issued{}, fmt.Errorf("magic link sign-in: %w", err)
+	}
+	// A link mailed before the org made single sign-on mandatory is
+	// refused too (AUTH-14): its session ends at once.
+	if err := s.requireNoSSO(ctx, shop, linkEmail); err != nil {
+		if derr := s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			return tx.Sessions().Delete(ctx, out.Principal.Session)
+		}); derr != nil {
+			return Issued{}, fmt.Errorf("magic link sign-in: %w", errors.Join(err, derr))
+		}
+		return Issued{}, err
 	}
 	// The mailed link proved the mailbox (AUTH-16).
 	if err := s.proveByLink(ctx, out.Principal.User, out.Principal.Session, at, c); err != nil {

@@ -125,6 +125,11 @@ func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (Issued, erro
 	if err != nil {
 		return Issued{}, fmt.Errorf("sign in with %s: %w", in.Provider, err)
 	}
+	// An org's mandatory single sign-on covers the platform's providers
+	// too (AUTH-14): its addresses sign in through the org's IdP.
+	if err := s.requireNoSSO(ctx, in.Shop, ports.NormalizeEmail(id.Email)); err != nil {
+		return Issued{}, err
+	}
 	user, err := s.linkIdentity(ctx, id, c)
 	if err != nil {
 		return Issued{}, err

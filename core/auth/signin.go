@@ -58,6 +58,12 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Issued, error) {
 		ipLimit("signin", c.IP, s.cfg.Limits.PerIP)); err != nil {
 		return Issued{}, err
 	}
+	// An org that made single sign-on mandatory for the address's domain
+	// refuses the password (AUTH-14); the answer depends on the domain
+	// only (and the break-glass owner), never on the account.
+	if err := s.requireNoSSO(ctx, in.Shop, email); err != nil {
+		return Issued{}, err
+	}
 
 	user, hash, err := s.credentials(ctx, email)
 	if err != nil {

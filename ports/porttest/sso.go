@@ -80,7 +80,10 @@ func testSSO(t *testing.T, newStore StoreHarness) {
 		f := seed(t, s, 0, 0)
 		good := ports.SSOConnection{OrgID: f.org.ID, Issuer: "https://idp.example.com", ClientID: "c", SealedSecret: []byte("x"), DefaultRole: ports.RoleTech, UpdatedBy: "user:x"}
 		put := func(c ports.SSOConnection) error {
-			return ssoOp(s, func(ctx context.Context, tx ports.GlobalTx) error { _, err := tx.SSOConnections().Put(ctx, c); return err })
+			return ssoOp(s, func(ctx context.Context, tx ports.GlobalTx) error {
+				_, err := tx.SSOConnections().Put(ctx, c)
+				return err
+			})
 		}
 		bad := good
 		bad.DefaultRole = "wizard"
@@ -172,8 +175,12 @@ func testSSO(t *testing.T, newStore StoreHarness) {
 		assert.False(t, list[0].Verified(), "the other org's claim stays pending")
 
 		// Once the first org gives it up, the other may verify it.
-		require.NoError(t, ssoOp(s, func(ctx context.Context, tx ports.GlobalTx) error { return tx.OrgDomains().Remove(ctx, f.org.ID, "acme.example") }))
-		require.ErrorIs(t, ssoOp(s, func(ctx context.Context, tx ports.GlobalTx) error { return tx.OrgDomains().Remove(ctx, f.org.ID, "acme.example") }), ports.ErrNotFound)
+		require.NoError(t, ssoOp(s, func(ctx context.Context, tx ports.GlobalTx) error {
+			return tx.OrgDomains().Remove(ctx, f.org.ID, "acme.example")
+		}))
+		require.ErrorIs(t, ssoOp(s, func(ctx context.Context, tx ports.GlobalTx) error {
+			return tx.OrgDomains().Remove(ctx, f.org.ID, "acme.example")
+		}), ports.ErrNotFound)
 		_, err = verify(other, "acme.example", at)
 		require.NoError(t, err)
 		org, err = verifiedBy("acme.example")

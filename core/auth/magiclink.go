@@ -30,7 +30,10 @@ type MagicLinkRequest struct {
 // it does, so the answer reveals nothing; requests are charged to the
 // address's and the e-mail's counters (ErrRateLimited over a limit). The
 // link's token is 256 random bits, stored only as its SHA-256, bound to
-// the e-mail and the shop, and valid for Config.MagicLinkTTL.
+// the e-mail and the shop, and valid for Config.MagicLinkTTL. When the
+// shop's org has made single sign-on mandatory for the address's domain
+// (AUTH-14) it answers *SSORequiredError (ports.ErrForbidden) instead,
+// unless the address is the connection's break-glass owner.
 func (s *Service) RequestMagicLink(ctx context.Context, in MagicLinkRequest) error {
 	c := in.Client.clean()
 	email := ports.NormalizeEmail(in.Email)
@@ -97,7 +100,9 @@ func (s *Service) RequestMagicLink(ctx context.Context, in MagicLinkRequest) err
 // never verified it is the first proof (see AccountForProvenMailbox),
 // which ends every other session of the account. A token that is
 // malformed, unknown in this shop, used or expired answers an error
-// matching ports.ErrUnauthenticated.
+// matching ports.ErrUnauthenticated. A link for an address that mandatory
+// single sign-on now covers (AUTH-14) is spent and answers
+// *SSORequiredError; the session it made is ended at once.
 func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token string, c Client, replace string) (Issued, error) {
 	c = c.clean()
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)

@@ -107,7 +107,9 @@ type OIDCCallback struct {
 // or links the user, and creates a session when the user is a member of
 // the shop. An identity is linked to an existing account with the same
 // e-mail only when the provider asserts email_verified; a new account is
-// created only then too. Refusals match ports.ErrUnauthenticated.
+// created only then too. Refusals match ports.ErrUnauthenticated; an
+// address that the shop's org's mandatory single sign-on covers (AUTH-14)
+// is refused with *SSORequiredError (ports.ErrForbidden).
 func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (Issued, error) {
 	c := in.Client.clean()
 	p, ok := s.providers[in.Provider]

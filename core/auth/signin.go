@@ -44,6 +44,11 @@ type SignInInput struct {
 // weaker parameters is replaced by one at current parameters after a
 // successful check.
 //
+// When the shop's org has made single sign-on mandatory for the
+// address's domain (AUTH-14) the attempt is refused with
+// *SSORequiredError (ports.ErrForbidden) before the password is checked,
+// unless the address is the connection's break-glass owner.
+//
 // The session is AAL1; the returned principal's Pending says whether it
 // must step up (a user with a second factor) or enrol (a member the shop's
 // policy requires to have one) before it is served.

@@ -405,3 +405,30 @@ func TestSSOMandatory(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.StatusCode, readBody(t, res))
 	})
 }
+
+// TestSSOTwoFactorPolicy: the shop's two-factor policy applies to SSO
+// sessions: an AAL1 one must enrol, an AAL2 one (amr shows a second
+// factor) is served.
+func TestSSOTwoFactorPolicy(t *testing.T) {
+	t.Parallel()
+	w := newSSOWorld(t)
+	require.NoError(t, w.raw.InShop(context.Background(), w.acme.ID, func(ctx context.Context, tx ports.ShopTx) error {
+		_, err := tx.TwoFactorPolicy().Set(ctx, ports.TwoFactorPolicy{AllMembers: true, UpdatedBy: "test"})
+		return err
+	}))
+	w.issA.AddUser(oidctest.User{Subject: "one", Email: "one@acme.test", EmailVerified: true, AMR: []string{"pwd"}})
+	w.issA.AddUser(oidctest.User{Subject: "two", Email: "two@acme.test", EmailVerified: true, AMR: []string{"mfa"}})
+
+	res := w.signInAs(w.issA, "acme.example.test", "one@acme.test", "one")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, readBody(t, res))
+	one := sessionCookie(t, res)
+	_, err := w.svc.Authenticate(context.Background(), w.acme.ID, one)
+	require.ErrorIs(t, err, auth.ErrEnrolRequired)
+	problemOf(t, w.serve(call{method: http.MethodGet, path: "/auth/sessions", cookie: one}), http.StatusForbidden)
+
+	res = w.signInAs(w.issA, "acme.example.test", "two@acme.test", "two")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, readBody(t, res))
+	p, err := w.svc.Authenticate(context.Background(), w.acme.ID, sessionCookie(t, res))
+	require.NoError(t, err)
+	assert.Equal(t, ports.AAL2, p.AAL)
+}

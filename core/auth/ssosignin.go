@@ -300,7 +300,7 @@ func (s *Service) FinishSSO(ctx context.Context, in SSOCallback) (Issued, error)
 		return Issued{}, s.ssoRefusal(ctx, in.Shop, c, org, "the address's domain is not verified by this org")
 	}
 
-	user, err := s.ssoUser(ctx, id, email, in.Shop, c)
+	user, err := s.ssoUser(ctx, id, email, in.Shop, conn.OrgID, c)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -344,7 +344,7 @@ func (s *Service) FinishSSO(ctx context.Context, in SSOCallback) (Issued, error)
 // whose mailbox was never proven the IdP's verified address is the first
 // proof (AUTH-16): it removes the password and identity links set before
 // it and ends the account's sessions everywhere.
-func (s *Service) ssoUser(ctx context.Context, id ports.ExternalIdentity, email string, shop ports.ShopID, c Client) (ports.UserID, error) {
+func (s *Service) ssoUser(ctx context.Context, id ports.ExternalIdentity, email string, shop ports.ShopID, org ports.OrgID, c Client) (ports.UserID, error) {
 	var user ports.UserID
 	var first, conflict bool
 	var created ports.User
@@ -390,7 +390,7 @@ func (s *Service) ssoUser(ctx context.Context, id ports.ExternalIdentity, email 
 		return ports.UserID{}, fmt.Errorf("single sign-on: link identity: %w", err)
 	}
 	if conflict {
-		return ports.UserID{}, s.ssoRefusal(ctx, shop, c, ports.OrgID{}, "the IdP identity is linked to another account")
+		return ports.UserID{}, s.ssoRefusal(ctx, shop, c, org, "the IdP identity is linked to another account")
 	}
 	if first {
 		s.auditInShops(ctx, user, shops, ports.SessionID{}, c, provenEvent(user))

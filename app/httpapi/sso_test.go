@@ -432,3 +432,19 @@ func TestSSOTwoFactorPolicy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ports.AAL2, p.AAL)
 }
+
+// TestSSOIdentityLinkedElsewhere: an IdP identity linked to one account
+// cannot sign in as another address later, and the refusal creates no
+// account.
+func TestSSOIdentityLinkedElsewhere(t *testing.T) {
+	t.Parallel()
+	w := newSSOWorld(t)
+	w.issA.AddUser(oidctest.User{Subject: "dup", Email: "sam@acme.test", EmailVerified: true})
+	res := w.signInAs(w.issA, "acme.example.test", "sam@acme.test", "dup")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, readBody(t, res))
+
+	w.issA.AddUser(oidctest.User{Subject: "dup", Email: "zed@acme.test", EmailVerified: true})
+	problemOf(t, w.signInAs(w.issA, "acme.example.test", "zed@acme.test", "dup"), http.StatusUnauthorized)
+	_, err := w.svc.UserByEmail(context.Background(), "zed@acme.test")
+	require.ErrorIs(t, err, ports.ErrNotFound, "the refused sign-in created no account")
+}

@@ -31,6 +31,9 @@ var (
 	// errNoSSO answers a start for an address whose domain the shop's org
 	// has not verified, or whose org has no enabled connection.
 	errNoSSO = fmt.Errorf("single sign-on is not available for this address here: %w", ports.ErrNotFound)
+	// errLinkedElsewhere rolls back ssoUser's unit of work when the IdP
+	// identity is linked to another account.
+	errLinkedElsewhere = errors.New("the identity is linked to another account")
 )
 
 // SSORequiredError refuses a password or magic-link sign-in for an address
@@ -366,7 +369,7 @@ func (s *Service) ssoUser(ctx context.Context, id ports.ExternalIdentity, email 
 		}
 		if linked && link.UserID != u.ID {
 			conflict = true
-			return nil
+			return errLinkedElsewhere // rolls back an account created above
 		}
 		user = u.ID
 		if u.VerifiedAt.IsZero() {
@@ -386,7 +389,7 @@ func (s *Service) ssoUser(ctx context.Context, id ports.ExternalIdentity, email 
 		_, err = tx.Identities().Link(ctx, ports.Identity{Issuer: id.Issuer, Subject: id.Subject, UserID: u.ID, Email: email})
 		return err
 	})
-	if err != nil {
+	if err != nil && !conflict {
 		return ports.UserID{}, fmt.Errorf("single sign-on: link identity: %w", err)
 	}
 	if conflict {

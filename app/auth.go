@@ -9,6 +9,7 @@ import (
 	"github.com/stockadehq/stockade/core/access"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,9 @@ type AuthParts struct {
 	// the storage's key manager from cfg (NewKeyManager), as NewStorage
 	// does.
 	FactorKeys ports.KeyManager
+	// DNS looks up the TXT records that prove an org's e-mail domains
+	// (auth.Deps.DNS); nil is the system resolver.
+	DNS ports.DNSResolver
 	// Events publishes the service's events to hooks and webhooks; nil
 	// is a publisher of its own without hooks (see NewEvents).
 	Events *publish.Publisher
@@ -122,7 +126,17 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 	return auth.New(auth.Deps{
 		Store: p.Store, Hasher: hasher, Policy: policy, Keys: keys, Mail: mail,
 		Providers: providers, Logger: p.Logger, Access: p.Access, FactorKeys: factorKeys, Events: p.Events,
+		SSOProviders: SSOProviders(nil), DNS: p.DNS,
 	}, authConfig(cfg))
+}
+
+// SSOProviders builds an org single sign-on connection's identity provider
+// with adapters/oidc (discovery within ctx), making every request to the
+// issuer through client (nil: oidc's default client with a timeout).
+func SSOProviders(client *http.Client) auth.SSOProviderFunc {
+	return func(ctx context.Context, c auth.SSOClient) (ports.IdentityProvider, error) {
+		return oidc.New(ctx, oidc.Config{Name: c.Name, Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: c.ClientSecret, HTTPClient: client})
+	}
 }
 
 // authConfig is the auth service's configuration from cfg (zero fields

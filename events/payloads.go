@@ -14,7 +14,8 @@ type UserSignedUp struct {
 	// Via is how the account came to be: "signup" (the sign-up's
 	// verification link was followed), "invitation" (an invitation to an
 	// address with no account was accepted), "oidc" (the first sign-in
-	// with an OpenID Connect provider) or "operator" (an operator created
+	// with an OpenID Connect provider), "sso" (the first sign-in through
+	// an org's single sign-on connection) or "operator" (an operator created
 	// it, e.g. `stockade user create`).
 	Via string `json:"via"`
 }
@@ -27,7 +28,9 @@ type MemberAdded struct {
 	// a system scope such as the CLI), "invitation" (the user accepted an
 	// invitation; an InvitationAccepted event comes first), "shop_created"
 	// (the first Owner of a new shop; a ShopCreated event comes first) or
-	// "operator" (an operator's bootstrap, `stockade user create --shop`).
+	// "operator" (an operator's bootstrap, `stockade user create --shop`)
+	// or "sso" (just in time, at the user's first single sign-on through
+	// the org's connection).
 	Via string `json:"via"`
 }
 

@@ -38,6 +38,9 @@ type ExternalIdentity struct {
 	Email         string
 	EmailVerified bool
 	Name          string
+	// AMR are the authentication methods the provider says it used (the
+	// ID token's amr claim, RFC 8176), as asserted; empty when absent.
+	AMR []string
 }
 
 // AuthRequest is one sign-in attempt's secrets, kept by the caller between

@@ -99,6 +99,11 @@ type GlobalTx interface {
 	// SecondFactors are users' and operators' second factors: TOTP and
 	// recovery codes (AUTH-11, AUTH-18).
 	SecondFactors() SecondFactorRepo
+	// SSOConnections are orgs' OpenID Connect single sign-on connections
+	// (AUTH-14).
+	SSOConnections() SSOConnectionRepo
+	// OrgDomains are the e-mail domains orgs claim and verify (AUTH-14).
+	OrgDomains() OrgDomainRepo
 	// BillingDirectory maps Stripe customers and accounts to shops (BIL).
 	BillingDirectory() BillingDirectoryRepo
 	// MessagingDirectory maps inbound messaging addresses to shops (MSG).

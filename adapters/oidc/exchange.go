@@ -23,7 +23,8 @@ import (
 // The returned identity's Issuer is the configured issuer identifier (for
 // Google the token's iss may lack the scheme; the link key stays one
 // spelling). EmailVerified is true only when the token asserts
-// email_verified as true or "true" for a non-empty email.
+// email_verified as true or "true" for a non-empty email. AMR is the amr
+// claim when it is an array of strings (RFC 8176), else empty.
 //
 // Errors: ports.ErrInvalid when req has no nonce or a verifier that is not
 // 43–128 RFC 7636 characters; ports.ErrUnauthenticated, with a short reason,
@@ -87,6 +88,7 @@ func (p *Provider) Exchange(ctx context.Context, code string, req ports.AuthRequ
 		Email:         c.Email,
 		EmailVerified: bool(c.EmailVerified) && c.Email != "",
 		Name:          c.Name,
+		AMR:           []string(c.AMR),
 	}, nil
 }
 

@@ -87,10 +87,11 @@ func unreachable(err error) bool {
 
 // claims are the ID token claims Stockade reads beyond go-oidc's IDToken.
 type claims struct {
-	Email         string    `json:"email"`
-	EmailVerified looseBool `json:"email_verified"`
-	Name          string    `json:"name"`
-	AuthorizedFor string    `json:"azp"`
+	Email         string       `json:"email"`
+	EmailVerified looseBool    `json:"email_verified"`
+	Name          string       `json:"name"`
+	AuthorizedFor string       `json:"azp"`
+	AMR           looseStrings `json:"amr"`
 }
 
 // looseBool reads a JSON boolean or the strings "true" and "false" (Google
@@ -105,5 +106,20 @@ func (b *looseBool) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*b = v == true || v == "true"
+	return nil
+}
+
+// looseStrings reads a JSON array of strings; anything else (a lone
+// string, numbers, an object) reads as empty, so an odd amr claim neither
+// fails the sign-in nor vouches for a factor.
+type looseStrings []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (l *looseStrings) UnmarshalJSON(data []byte) error {
+	var v []string
+	if json.Unmarshal(data, &v) != nil {
+		v = nil
+	}
+	*l = v
 	return nil
 }

@@ -311,7 +311,7 @@ func newInviteCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command 
 }
 
 func newOrgCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command {
-	org := &cobra.Command{Use: "org", Short: "List orgs; manage an org's owners and admins (HQ)", Args: cobra.NoArgs}
+	org := &cobra.Command{Use: "org", Short: "List orgs; manage an org's owners and admins (HQ), single sign-on and domains", Args: cobra.NoArgs}
 	var slug, email, role string
 	setRole := &cobra.Command{
 		Use:   "set-role --shop SLUG --email ADDRESS --role owner|admin|none",
@@ -377,6 +377,6 @@ owners send an invitation the invitee accepts; see "org invite").`,
 	for _, f := range []string{"shop", "email", "role"} {
 		_ = invite.MarkFlagRequired(f)
 	}
-	org.AddCommand(newOrgListCmd(load), setRole, invite)
+	org.AddCommand(newOrgListCmd(load), setRole, invite, newOrgSSOCmd(load), newOrgDomainCmd(load))
 	return org
 }

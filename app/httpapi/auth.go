@@ -33,6 +33,7 @@ import (
 //	POST   /auth/password                     change my password (sensitive: a recent authentication)
 //	/auth/2fa/..., /shop/2fa-policy           second factors (see secondFactorRoutes)
 //	/auth/passkeys/...                        passkeys (see passkeyRoutes)
+//	/auth/sso/..., /org/sso, /org/domains/... per-org single sign-on (see ssoRoutes)
 //
 // A session that must still step up or enrol a second factor (AUTH-13) is
 // served only the routes registered with beforeSecondFactor (sign-out,
@@ -56,6 +57,7 @@ func authRoutes(rt *router, d AuthDeps) {
 	rt.member("POST", "/auth/password", access.AccountSelf, false, h.changePassword).json(changePasswordRequest{})
 	secondFactorRoutes(rt, h)
 	passkeyRoutes(rt, h)
+	ssoRoutes(rt, h)
 }
 
 type authHandlers struct {

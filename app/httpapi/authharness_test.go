@@ -253,6 +253,8 @@ type harnessOptions struct {
 	providers []ports.IdentityProvider
 	hasher    func(*passhash.Hasher) ports.PasswordHasher
 	postgres  bool
+	sso       auth.SSOProviderFunc
+	dns       ports.DNSResolver
 }
 
 // rawStore is what both SQL adapters' stores are.
@@ -279,6 +281,12 @@ func withParams(p passhash.Params) harnessOption {
 
 func withProviders(p ...ports.IdentityProvider) harnessOption {
 	return func(o *harnessOptions) { o.providers = p }
+}
+
+// withSSO gives the auth service an SSO provider factory and a DNS
+// resolver (AUTH-14).
+func withSSO(f auth.SSOProviderFunc, dns ports.DNSResolver) harnessOption {
+	return func(o *harnessOptions) { o.sso, o.dns = f, dns }
 }
 
 // withHasher lets a test put a wrapper around the real hasher.
@@ -335,7 +343,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	require.NoError(t, err)
 	h.svc, err = auth.New(auth.Deps{
 		Store: h.store, Hasher: ph, Policy: policy, Keys: keys, Mail: h.mailer.outbox,
-		Providers: o.providers, Clock: clock, FactorKeys: factorKeys,
+		Providers: o.providers, Clock: clock, FactorKeys: factorKeys, SSOProviders: o.sso, DNS: o.dns,
 	}, o.cfg)
 	h.mailer.deliverFrom(raw, clock.Now)
 	h.canary = canary.New(t)

@@ -273,7 +273,7 @@ func buildMatrixWorld(t *testing.T, onPG bool, mock testinfra.StripeMock, withBi
 		"endpoint": bravoHook.Endpoint.ID.String(),
 		"contact":  bravoMsg.Contact.String(), "message": bravoMsg.ID.String(),
 		"file": f.ID.String(), "user": w.bob.ID.String(), "invitation": inv.ID.String(),
-		"session": bobSession.SessionID, "hq_shop": "bravo", "shop_slug": "bravo", "provider": "none",
+		"session": bobSession.SessionID, "hq_shop": "bravo", "shop_slug": "bravo", "provider": "none", "domain": "bravo-matrix.test",
 		"job": bravoJob.String(), "link": bravoLink.Capability.ID.String(), "quote": "Q-bravo-secret",
 	}
 	w.bravoSecrets = []string{
@@ -524,7 +524,7 @@ func (w *matrixWorld) alphaTargets(a *matrixAPI, caller ports.User, targetRole p
 		"contact":  m.Contact.String(), "message": m.ID.String(),
 		"link": link.Capability.ID.String(), "quote": fmt.Sprintf("Q-%d", n),
 		"file": f.ID.String(), "user": target.ID.String(), "invitation": inv.ID.String(),
-		"session": other.SessionID, "hq_shop": "bravo", "shop_slug": "charlie", "provider": "none",
+		"session": other.SessionID, "hq_shop": "bravo", "shop_slug": "charlie", "provider": "none", "domain": "alpha-matrix.test",
 		"email": target.Email, "job": w.enqueueDead(w.alpha.ID, "alpha.job").String(),
 	}
 }

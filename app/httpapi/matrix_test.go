@@ -42,6 +42,7 @@ var bodyless = []string{
 	"POST /auth/2fa/totp/enrol", "POST /auth/2fa/recovery-codes",
 	"POST /export",
 	"POST /auth/passkeys/register/begin", "POST /auth/passkeys/step-up/begin", "POST /auth/passkeys/signin/begin",
+	"POST /org/domains/{domain}/verify",
 }
 
 type spec struct{ target, body, contentType string }
@@ -108,6 +109,13 @@ func specFor(t *testing.T, r httpapi.Route, params map[string]string, n int64, o
 		s.body = `{"all_members":false,"roles":[]}`
 	case "PUT /org/members":
 		s.body = fmt.Sprintf(`{"email":%q,"role":"admin"}`, params["email"])
+	case "PUT /org/sso":
+		// A disabled connection: the matrix never reaches an issuer.
+		s.body = `{"issuer":"https://idp.example.test","client_id":"matrix","client_secret":"matrix-secret","default_role":"viewer","enabled":false,"mandatory":false}`
+	case "POST /org/domains":
+		s.body = fmt.Sprintf(`{"domain":"d%d.example.test"}`, n)
+	case "POST /auth/sso/start":
+		s.body = `{"email":"x@alpha.test"}`
 	case "POST /org/invitations/accept":
 		s.body = `{"token":"` + strings.Repeat("A", 43) + `"}`
 	default:

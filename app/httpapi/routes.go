@@ -180,13 +180,14 @@ func (rt *router) beforeSecondFactor(method, path string, perm access.Permission
 }
 
 // sensitiveRoute reports whether the session route method path (without
-// HQPrefix) changes a password, a factor, a role, the two-factor policy or
-// billing: it then needs a recent authentication (Route.Sensitive).
+// HQPrefix) changes a password, a factor, a role, the two-factor policy,
+// the org's single sign-on or billing: it then needs a recent
+// authentication (Route.Sensitive).
 func sensitiveRoute(method, path string) bool {
 	switch method + " " + path {
 	case "POST /auth/password",
 		"POST /auth/2fa/recovery-codes", "DELETE /auth/2fa/totp", "PUT /shop/2fa-policy", "DELETE /auth/passkeys/{passkey}",
-		"PATCH /members/{user}", "PUT /org/members",
+		"PATCH /members/{user}", "PUT /org/members", "PUT /org/sso", "DELETE /org/sso",
 		"POST /billing/checkout", "POST /billing/portal", "POST /billing/card", "POST /billing/connect",
 		"POST /export", "POST /exports":
 		return true

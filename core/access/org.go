@@ -17,6 +17,9 @@ const (
 	OrgShopsManage OrgPermission = "org.shops_manage"
 	// OrgMembersManage adds and removes org admins and owners.
 	OrgMembersManage OrgPermission = "org.members_manage"
+	// OrgSSOManage configures the org's single sign-on connection and
+	// its verified e-mail domains (AUTH-14).
+	OrgSSOManage OrgPermission = "org.sso_manage"
 )
 
 // HQRole is the shop role an org admin acts with in a child shop reached
@@ -24,12 +27,12 @@ const (
 // making owners stay with the shop's owners).
 const HQRole = ports.RoleAdmin
 
-// OrgAllows reports whether an org role holds perm: owners hold all three,
-// admins all but OrgMembersManage.
+// OrgAllows reports whether an org role holds perm: owners hold all of
+// them, admins all but OrgMembersManage and OrgSSOManage.
 func OrgAllows(role ports.OrgRole, perm OrgPermission) bool {
 	switch role {
 	case ports.OrgOwner:
-		return perm == OrgHQAccess || perm == OrgShopsManage || perm == OrgMembersManage
+		return perm == OrgHQAccess || perm == OrgShopsManage || perm == OrgMembersManage || perm == OrgSSOManage
 	case ports.OrgAdmin:
 		return perm == OrgHQAccess || perm == OrgShopsManage
 	}

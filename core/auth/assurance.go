@@ -39,12 +39,15 @@ var (
 // requires to have one and who has none enrols. A session made before the
 // policy, or signed in with one factor, is therefore stepped up, not
 // served. An impersonation session is the operator's, who used a second
-// factor to start it (AAL2): the user's enrolment is not asked of it.
+// factor to start it (AAL2): the user's enrolment is not asked of it. A
+// session that is AAL2 without a factor of the user's here — a single
+// sign-on whose IdP says it used a second factor (AUTH-14) — meets the
+// policy too: the factor was used, at the org's IdP.
 func pendingOf(aal int, impersonated, hasFactor bool, policy ports.TwoFactorPolicy, role ports.Role) string {
 	switch {
 	case hasFactor && aal < ports.AAL2:
 		return PendingStepUp
-	case !hasFactor && !impersonated && policy.Requires(role):
+	case !hasFactor && !impersonated && aal < ports.AAL2 && policy.Requires(role):
 		return PendingEnrol
 	}
 	return ""

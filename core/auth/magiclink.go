@@ -30,7 +30,10 @@ type MagicLinkRequest struct {
 // it does, so the answer reveals nothing; requests are charged to the
 // address's and the e-mail's counters (ErrRateLimited over a limit). The
 // link's token is 256 random bits, stored only as its SHA-256, bound to
-// the e-mail and the shop, and valid for Config.MagicLinkTTL.
+// the e-mail and the shop, and valid for Config.MagicLinkTTL. When the
+// shop's org has made single sign-on mandatory for the address's domain
+// (AUTH-14) it answers *SSORequiredError (ports.ErrForbidden) instead,
+// unless the address is the connection's break-glass owner.
 func (s *Service) RequestMagicLink(ctx context.Context, in MagicLinkRequest) error {
 	c := in.Client.clean()
 	email := ports.NormalizeEmail(in.Email)
@@ -40,6 +43,11 @@ func (s *Service) RequestMagicLink(ctx context.Context, in MagicLinkRequest) err
 	if err := s.charge(ctx, in.Shop, c, "magic_link",
 		accountLimit("magic_link", email, s.cfg.Limits.MagicPerEmail),
 		ipLimit("magic_link", c.IP, s.cfg.Limits.MagicPerIP)); err != nil {
+		return err
+	}
+	// Mandatory single sign-on refuses magic links for the domain
+	// (AUTH-14), whether or not the address has an account.
+	if err := s.requireNoSSO(ctx, in.Shop, email); err != nil {
 		return err
 	}
 	var user ports.User
@@ -92,7 +100,9 @@ func (s *Service) RequestMagicLink(ctx context.Context, in MagicLinkRequest) err
 // never verified it is the first proof (see AccountForProvenMailbox),
 // which ends every other session of the account. A token that is
 // malformed, unknown in this shop, used or expired answers an error
-// matching ports.ErrUnauthenticated.
+// matching ports.ErrUnauthenticated. A link for an address that mandatory
+// single sign-on now covers (AUTH-14) is spent and answers
+// *SSORequiredError; the session it made is ended at once.
 func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token string, c Client, replace string) (Issued, error) {
 	c = c.clean()
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
@@ -101,6 +111,7 @@ func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token
 	}
 	at := s.clock.Now()
 	var out Issued
+	var linkEmail string
 	err = s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
 		link, err := tx.MagicLinks().Consume(ctx, hashToken(raw), at)
 		if errors.Is(err, ports.ErrNotFound) {
@@ -108,6 +119,7 @@ func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token
 		} else if err != nil {
 			return err
 		}
+		linkEmail = link.Email
 		out, err = s.mintSession(ctx, tx, link.UserID, MethodMagicLink, c, replace)
 		if errors.Is(err, ports.ErrNotFound) {
 			return errBadLink // no longer a member
@@ -116,6 +128,16 @@ func (s *Service) ConsumeMagicLink(ctx context.Context, shop ports.ShopID, token
 	})
 	if err != nil {
 		return Issued{}, fmt.Errorf("magic link sign-in: %w", err)
+	}
+	// A link mailed before the org made single sign-on mandatory is
+	// refused too (AUTH-14): its session ends at once.
+	if err := s.requireNoSSO(ctx, shop, linkEmail); err != nil {
+		if derr := s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+			return tx.Sessions().Delete(ctx, out.Principal.Session)
+		}); derr != nil {
+			return Issued{}, fmt.Errorf("magic link sign-in: %w", errors.Join(err, derr))
+		}
+		return Issued{}, err
 	}
 	// The mailed link proved the mailbox (AUTH-16).
 	if err := s.proveByLink(ctx, out.Principal.User, out.Principal.Session, at, c); err != nil {

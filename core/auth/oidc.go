@@ -107,7 +107,9 @@ type OIDCCallback struct {
 // or links the user, and creates a session when the user is a member of
 // the shop. An identity is linked to an existing account with the same
 // e-mail only when the provider asserts email_verified; a new account is
-// created only then too. Refusals match ports.ErrUnauthenticated.
+// created only then too. Refusals match ports.ErrUnauthenticated; an
+// address that the shop's org's mandatory single sign-on covers (AUTH-14)
+// is refused with *SSORequiredError (ports.ErrForbidden).
 func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (Issued, error) {
 	c := in.Client.clean()
 	p, ok := s.providers[in.Provider]
@@ -124,6 +126,11 @@ func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (Issued, erro
 	id, err := p.Exchange(ctx, in.Code, ports.AuthRequest{State: st.State, Nonce: st.Nonce, Verifier: st.Verifier}, in.RedirectURL)
 	if err != nil {
 		return Issued{}, fmt.Errorf("sign in with %s: %w", in.Provider, err)
+	}
+	// An org's mandatory single sign-on covers the platform's providers
+	// too (AUTH-14): its addresses sign in through the org's IdP.
+	if err := s.requireNoSSO(ctx, in.Shop, ports.NormalizeEmail(id.Email)); err != nil {
+		return Issued{}, err
 	}
 	user, err := s.linkIdentity(ctx, id, c)
 	if err != nil {

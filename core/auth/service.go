@@ -15,6 +15,7 @@ import (
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/authmail"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/stockadehq/stockade/core/publish"
@@ -149,6 +150,14 @@ type Deps struct {
 	// ErrUnavailable, and operators cannot enrol the factor they need to
 	// impersonate.
 	FactorKeys ports.KeyManager
+	// SSOProviders builds the identity provider of an org's single
+	// sign-on connection (AUTH-14), at each sign-in through it; nil
+	// answers every SSO sign-in and enabling a connection with
+	// ErrUnavailable. The app gives adapters/oidc.
+	SSOProviders SSOProviderFunc
+	// DNS looks up the TXT records that prove an org's e-mail domains;
+	// nil is the system resolver (a *net.Resolver).
+	DNS ports.DNSResolver
 	// Events publishes user.signed_up, member.added (an operator's) and
 	// session.revoked to hooks after they commit, and the shop's events
 	// to its webhook endpoints in their unit of work; nil is a publisher
@@ -175,6 +184,9 @@ type Service struct {
 	// factorKeys seals TOTP secrets; nil without one (errNoFactorKeys).
 	factorKeys ports.KeyManager
 	events     *publish.Publisher
+	// ssoProviders builds org connections' providers; nil without one.
+	ssoProviders SSOProviderFunc
+	dns          ports.DNSResolver
 }
 
 // New returns a Service. It returns an error matching ports.ErrInvalid
@@ -207,6 +219,12 @@ func New(d Deps, cfg Config) (*Service, error) {
 
 		factorKeys: d.FactorKeys,
 		events:     d.Events,
+
+		ssoProviders: d.SSOProviders,
+		dns:          d.DNS,
+	}
+	if s.dns == nil {
+		s.dns = &net.Resolver{}
 	}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}

@@ -44,6 +44,11 @@ type SignInInput struct {
 // weaker parameters is replaced by one at current parameters after a
 // successful check.
 //
+// When the shop's org has made single sign-on mandatory for the
+// address's domain (AUTH-14) the attempt is refused with
+// *SSORequiredError (ports.ErrForbidden) before the password is checked,
+// unless the address is the connection's break-glass owner.
+//
 // The session is AAL1; the returned principal's Pending says whether it
 // must step up (a user with a second factor) or enrol (a member the shop's
 // policy requires to have one) before it is served.
@@ -56,6 +61,12 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Issued, error) {
 	if err := s.charge(ctx, in.Shop, c, "signin",
 		accountLimit("signin", email, s.cfg.Limits.PerAccount),
 		ipLimit("signin", c.IP, s.cfg.Limits.PerIP)); err != nil {
+		return Issued{}, err
+	}
+	// An org that made single sign-on mandatory for the address's domain
+	// refuses the password (AUTH-14); the answer depends on the domain
+	// only (and the break-glass owner), never on the account.
+	if err := s.requireNoSSO(ctx, in.Shop, email); err != nil {
 		return Issued{}, err
 	}
 

@@ -60,6 +60,17 @@ const sealedVersion = 1
 //
 //	version (1) | len(wrapped) (2, big endian) | wrapped | nonce (12) | ciphertext+tag
 func (s *Service) sealSecret(ctx context.Context, owner ports.FactorOwner, secret []byte) ([]byte, error) {
+	return s.sealBytes(ctx, "seal second factor", sealAAD(owner), secret)
+}
+
+// openSecret reverses sealSecret for owner.
+func (s *Service) openSecret(ctx context.Context, owner ports.FactorOwner, sealed []byte) ([]byte, error) {
+	return s.openBytes(ctx, "open second factor", sealAAD(owner), sealed)
+}
+
+// sealBytes seals secret in the format sealSecret describes, bound to the
+// associated data aad; op names the operation in errors.
+func (s *Service) sealBytes(ctx context.Context, op string, aad, secret []byte) ([]byte, error) {
 	if s.factorKeys == nil {
 		return nil, errNoFactorKeys
 	}
@@ -67,7 +78,7 @@ func (s *Service) sealSecret(ctx context.Context, owner ports.FactorOwner, secre
 	_, _ = rand.Read(dataKey) // never fails since Go 1.24
 	wrapped, err := s.factorKeys.WrapKey(ctx, FactorKeyScope(), dataKey)
 	if err != nil {
-		return nil, fmt.Errorf("seal second factor: %w", err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	aead, err := newSealAEAD(dataKey)
 	if err != nil {
@@ -79,15 +90,16 @@ func (s *Service) sealSecret(ctx context.Context, owner ports.FactorOwner, secre
 	out = binary.BigEndian.AppendUint16(out, uint16(len(wrapped)))
 	out = append(out, wrapped...)
 	out = append(out, nonce...)
-	return aead.Seal(out, nonce, secret, sealAAD(owner)), nil
+	return aead.Seal(out, nonce, secret, aad), nil
 }
 
-// openSecret reverses sealSecret for owner.
-func (s *Service) openSecret(ctx context.Context, owner ports.FactorOwner, sealed []byte) ([]byte, error) {
+// openBytes reverses sealBytes for the same aad. ErrInvalid for sealed
+// bytes that are malformed, altered or bound to other associated data.
+func (s *Service) openBytes(ctx context.Context, op string, aad, sealed []byte) ([]byte, error) {
 	if s.factorKeys == nil {
 		return nil, errNoFactorKeys
 	}
-	corrupt := fmt.Errorf("open second factor: sealed secret is malformed: %w", ports.ErrInvalid)
+	corrupt := fmt.Errorf("%s: sealed secret is malformed: %w", op, ports.ErrInvalid)
 	if len(sealed) < 3 || sealed[0] != sealedVersion {
 		return nil, corrupt
 	}
@@ -98,16 +110,16 @@ func (s *Service) openSecret(ctx context.Context, owner ports.FactorOwner, seale
 	}
 	dataKey, err := s.factorKeys.UnwrapKey(ctx, FactorKeyScope(), rest[:n])
 	if err != nil {
-		return nil, fmt.Errorf("open second factor: %w", err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	aead, err := newSealAEAD(dataKey)
 	if err != nil {
 		return nil, err
 	}
 	nonce, ct := rest[n:n+aead.NonceSize()], rest[n+aead.NonceSize():]
-	secret, err := aead.Open(nil, nonce, ct, sealAAD(owner))
+	secret, err := aead.Open(nil, nonce, ct, aad)
 	if err != nil {
-		return nil, fmt.Errorf("open second factor: sealed for another owner or altered: %w", ports.ErrInvalid)
+		return nil, fmt.Errorf("%s: sealed for another owner or altered: %w", op, ports.ErrInvalid)
 	}
 	return secret, nil
 }

@@ -46,6 +46,9 @@ type User struct {
 	// or "false" instead of a boolean, as Google has been seen to do.
 	EmailVerifiedAsString bool
 	Name                  string // the name claim
+	// AMR is the amr claim: the authentication methods the user "used"
+	// (RFC 8176 values such as "pwd", "otp", "hwk", "mfa").
+	AMR []string
 }
 
 // Faults make the issuer misbehave. Each set field changes every token

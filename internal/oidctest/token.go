@@ -44,6 +44,8 @@ type idClaims struct {
 	Email         string `json:"email,omitempty"`
 	EmailVerified any    `json:"email_verified,omitempty"`
 	Name          string `json:"name,omitempty"`
+	// AMR lists the authentication methods used (RFC 8176).
+	AMR []string `json:"amr,omitempty"`
 }
 
 // token is the token endpoint for the authorization_code grant (RFC 6749
@@ -147,6 +149,7 @@ func (i *Issuer) signIDToken(g grant, u User, accessToken string, faults Faults)
 		AccessHash: base64.RawURLEncoding.EncodeToString(atHash[:len(atHash)/2]),
 		Email:      u.Email,
 		Name:       u.Name,
+		AMR:        u.AMR,
 	}
 	if u.Email != "" {
 		c.EmailVerified = u.EmailVerified

@@ -98,6 +98,7 @@ func storeEntries() []storeEntry {
 		{"WebhookEndpoints", TestWebhookEndpoints},
 		{"SecondFactors", TestSecondFactors},
 		{"Passkeys", TestPasskeys},
+		{"SSO", TestSSO},
 		{"Operators", TestOperators},
 		{"Impersonations", TestImpersonations},
 		{"TenantBoundary", TestTenantBoundary},
@@ -231,6 +232,11 @@ func TestWebhookEndpoints(t *testing.T, s StoreSuite) { s.check(t); testWebhookE
 // operators' TOTP factors and recovery codes, each shop's two-factor
 // policy, and the assurance level of sessions (AUTH-11, AUTH-13, AUTH-18).
 func TestSecondFactors(t *testing.T, s StoreSuite) { s.check(t); testSecondFactors(t, s.New) }
+
+// TestSSO checks GlobalTx.SSOConnections and GlobalTx.OrgDomains: orgs'
+// single sign-on connections and the e-mail domains they claim, each
+// domain verified by one org at most (AUTH-14).
+func TestSSO(t *testing.T, s StoreSuite) { s.check(t); testSSO(t, s.New) }
 
 // TestTenantBoundary attacks the tenant boundary of every repository: one
 // shop's unit of work reaching another shop's rows, in-flight rows, a

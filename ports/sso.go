@@ -30,8 +30,8 @@ type SSOConnection struct {
 	// Enabled connections are offered; a disabled one is kept but neither
 	// offered nor enforced.
 	Enabled bool
-	// Mandatory refuses password and magic-link sign-in, on the org's
-	// shops, for addresses of the org's verified domains, while the
+	// Mandatory refuses password, magic-link and passkey sign-in, on the
+	// org's shops, for addresses of the org's verified domains, while the
 	// connection is enabled.
 	Mandatory bool
 	// BreakGlass is the one org owner still allowed to sign in with a

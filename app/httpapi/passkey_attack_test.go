@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,6 +274,37 @@ func TestPasskeys(t *testing.T) {
 				require.Equal(t, http.StatusUnauthorized, res.StatusCode, "the member's sessions ended: %s", raw)
 				_, err = a.auth.ResetUserSecondFactor(context.Background(), sales.Email)
 				require.ErrorIs(t, err, ports.ErrNotFound, "nothing left to reset")
+			})
+
+			t.Run("MandatorySSORefusesPasskeys", func(t *testing.T) {
+				// The org proves tech's domain and makes its IdP
+				// mandatory: a passkey is no way around it.
+				ctx := context.Background()
+				_, domain, _ := strings.Cut(tech.Email, "@")
+				require.NoError(t, w.raw.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+					if _, err := tx.OrgDomains().Add(ctx, ports.OrgDomain{OrgID: w.alpha.OrgID, Domain: domain, Token: "test-token"}); err != nil {
+						return err
+					}
+					if _, err := tx.OrgDomains().MarkVerified(ctx, w.alpha.OrgID, domain, w.clock.Now()); err != nil {
+						return err
+					}
+					_, err := tx.SSOConnections().Put(ctx, ports.SSOConnection{OrgID: w.alpha.OrgID, Issuer: "https://idp.example.test", ClientID: "stockade",
+						SealedSecret: []byte("sealed"), DefaultRole: ports.RoleViewer, Enabled: true, Mandatory: true, UpdatedBy: "test"})
+					return err
+				}))
+				t.Cleanup(func() {
+					require.NoError(t, w.raw.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+						if err := tx.SSOConnections().Delete(ctx, w.alpha.OrgID); err != nil {
+							return err
+						}
+						return tx.OrgDomains().Remove(ctx, w.alpha.OrgID, domain)
+					}))
+				})
+				opts := beginSignIn(t, a, "alpha")
+				res, raw := finishSignIn(t, a, "alpha", sa.get(t, opts, alphaOrigin, techKey, assertion{}))
+				require.Equal(t, http.StatusForbidden, res.StatusCode, raw)
+				require.Contains(t, raw, "requires single sign-on")
+				require.Empty(t, res.Cookies(), "no session cookie is set")
 			})
 		})
 	}

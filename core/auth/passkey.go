@@ -367,7 +367,9 @@ type PasskeySignInInput struct {
 // counter above the stored one (unless both are zero): a lowered counter
 // is refused as a cloned authenticator. Every refusal answers the same
 // error, matching ports.ErrUnauthenticated. Charged to the client
-// address's counter.
+// address's counter. An owner whose address mandatory single sign-on
+// covers (AUTH-14) is refused with *SSORequiredError after the assertion
+// verified, and the session made is ended at once.
 func (s *Service) FinishPasskeySignIn(ctx context.Context, in PasskeySignInInput) (Issued, error) {
 	c := in.Client.clean()
 	if err := s.charge(ctx, in.Shop, c, "passkey", ipLimit("passkey", c.IP, s.cfg.Limits.PerIP)); err != nil {
@@ -424,6 +426,18 @@ func (s *Service) FinishPasskeySignIn(ctx context.Context, in PasskeySignInInput
 		return Issued{}, errPasskeyRefused
 	} else if err != nil {
 		return Issued{}, fmt.Errorf("passkey sign-in: %w", err)
+	}
+	// Mandatory single sign-on (AUTH-14) covers passkeys too: an org that
+	// requires its IdP for an address decides who may still sign in (a
+	// person removed at the IdP must not keep a way in). The session just
+	// made ends at once.
+	if err := s.requireNoSSOFor(ctx, in.Shop, key.UserID); err != nil {
+		if derr := s.store.InShop(ctx, in.Shop, func(ctx context.Context, tx ports.ShopTx) error {
+			return tx.Sessions().Delete(ctx, out.Principal.Session)
+		}); derr != nil {
+			return Issued{}, fmt.Errorf("passkey sign-in: %w", errors.Join(err, derr))
+		}
+		return Issued{}, err
 	}
 	now := s.clock.Now()
 	out.Principal.ReauthenticatedAt = ports.Timestamp(now)

@@ -120,7 +120,7 @@ func (s *Service) ssoFor(ctx context.Context, shop ports.ShopID, email string) (
 	return plan, nil
 }
 
-// requireNoSSO refuses (SSORequiredError) a password or magic-link sign-in
+// requireNoSSO refuses (SSORequiredError) a password, magic-link or passkey sign-in
 // on shop for email when the shop's org has verified email's domain and
 // made its enabled connection mandatory, unless email is the
 // connection's break-glass owner (still an owner of the org).
@@ -133,6 +133,21 @@ func (s *Service) requireNoSSO(ctx context.Context, shop ports.ShopID, email str
 		return &SSORequiredError{Domain: ports.EmailDomain(email)}
 	}
 	return nil
+}
+
+// requireNoSSOFor is requireNoSSO for a user known by ID (a passkey's
+// owner).
+func (s *Service) requireNoSSOFor(ctx context.Context, shop ports.ShopID, user ports.UserID) error {
+	var email string
+	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		u, err := tx.Users().Get(ctx, user)
+		email = u.Email
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.requireNoSSO(ctx, shop, email)
 }
 
 // SSOStart is a single sign-on attempt on one shop's host.

@@ -106,6 +106,9 @@ type GlobalTx interface {
 	// AuthMail enqueues auth mail that commits with this unit of work;
 	// the mail has no shop.
 	AuthMail() AuthMailQueue
+	// SCIM is the orgs' SCIM provisioning directories: tokens, users,
+	// groups, group-to-role mappings and grants (AUTH-14).
+	SCIM() SCIMRepo
 }
 
 // TxOptions are the settings a unit of work runs with.

@@ -98,6 +98,7 @@ func storeEntries() []storeEntry {
 		{"WebhookEndpoints", TestWebhookEndpoints},
 		{"SecondFactors", TestSecondFactors},
 		{"Passkeys", TestPasskeys},
+		{"SCIM", TestSCIM},
 		{"Operators", TestOperators},
 		{"Impersonations", TestImpersonations},
 		{"TenantBoundary", TestTenantBoundary},

@@ -377,6 +377,6 @@ owners send an invitation the invitee accepts; see "org invite").`,
 	for _, f := range []string{"shop", "email", "role"} {
 		_ = invite.MarkFlagRequired(f)
 	}
-	org.AddCommand(newOrgListCmd(load), setRole, invite)
+	org.AddCommand(newOrgListCmd(load), setRole, invite, newOrgSCIMCmd(load))
 	return org
 }

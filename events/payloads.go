@@ -27,7 +27,9 @@ type MemberAdded struct {
 	// a system scope such as the CLI), "invitation" (the user accepted an
 	// invitation; an InvitationAccepted event comes first), "shop_created"
 	// (the first Owner of a new shop; a ShopCreated event comes first) or
-	// "operator" (an operator's bootstrap, `stockade user create --shop`).
+	// "operator" (an operator's bootstrap, `stockade user create --shop`)
+	// or "scim" (the org's identity provider, through a group mapped to
+	// the shop).
 	Via string `json:"via"`
 }
 

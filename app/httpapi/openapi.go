@@ -44,7 +44,8 @@ type OpenAPIInfo struct {
 //   - a request body when Route.Body is set, its schema derived from the
 //     Go type by reflection (unknown fields refused, as decodeJSON does),
 //     also as a form when Route.Form;
-//   - error answers as RFC 9457 problem details
+//   - error answers as RFC 9457 problem details (SCIM errors on
+//     AccessSCIM routes)
 //     (application/problem+json, #/components/schemas/Problem, derived
 //     from Problem);
 //   - the route's access in x-stockade-* extensions: x-stockade-access,
@@ -370,6 +371,14 @@ func (b *openAPIBuilder) operation(r Route) error {
 		"2XX": map[string]any{"description": "Success."},
 		"4XX": map[string]any{"$ref": "#/components/responses/Problem"},
 		"5XX": map[string]any{"$ref": "#/components/responses/ServerProblem"},
+	}
+	if r.Access == AccessSCIM {
+		// SCIM answers and errors are SCIM's own (RFC 7644), not problems.
+		responses = map[string]any{
+			"2XX": map[string]any{"description": "Success: a SCIM resource or list (application/scim+json)."},
+			"4XX": map[string]any{"description": "A SCIM error (application/scim+json, schema urn:ietf:params:scim:api:messages:2.0:Error, the status as a string)."},
+			"5XX": map[string]any{"description": "A SCIM error with a fixed detail; the request ID finds the cause in the logs."},
+		}
 	}
 	if r.Body != nil {
 		s, err := b.schemas.of(r.Body, readMode)

@@ -44,10 +44,9 @@ type OpenAPIInfo struct {
 //   - a request body when Route.Body is set, its schema derived from the
 //     Go type by reflection (unknown fields refused, as decodeJSON does),
 //     also as a form when Route.Form;
-//   - error answers as RFC 9457 problem details (SCIM errors on
-//     AccessSCIM routes)
+//   - error answers as RFC 9457 problem details
 //     (application/problem+json, #/components/schemas/Problem, derived
-//     from Problem);
+//     from Problem), but SCIM errors on AccessSCIM routes;
 //   - the route's access in x-stockade-* extensions: x-stockade-access,
 //     x-stockade-host (shop, platform or any), x-stockade-permission,
 //     x-stockade-org-permission, x-stockade-hq (also served under

@@ -21,8 +21,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/scim"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -420,4 +422,76 @@ func testSCIMAttacks(t *testing.T, sw *scimWorld) {
 	require.NoError(t, err)
 	require.Contains(t, actions, "scim.token.created")
 	require.Contains(t, actions, "scim.token.revoked")
+}
+
+// TestSCIMRoutesRefuseForeignCredentials attacks every AccessSCIM route
+// the API lists: no credential, a member's session cookie, the token in
+// another scheme or a revoked token are 401; another org's token on a
+// route naming alpha's user or group is 404; and alpha's user and group
+// are unchanged at the end.
+func TestSCIMRoutesRefuseForeignCredentials(t *testing.T) {
+	sw := newSCIMWorld(t, false)
+	w, a := sw.w, sw.a
+	fx := w.scimTargets(a, w.unique())
+	ctx := context.Background()
+	revoked, revokedSecret, err := a.scim.CreateToken(access.System(ctx, w.alpha.ID, w.alpha.OrgID, "test"))
+	require.NoError(t, err)
+	require.NoError(t, a.scim.RevokeToken(access.System(ctx, w.alpha.ID, w.alpha.OrgID, "test"), revoked.ID))
+	cookie, _ := w.signIn(a, "alpha", w.orgOwner.Email)
+	params := map[string]string{"scim_user": fx.user, "scim_group": fx.group}
+	bodies := map[string]string{
+		"POST /scim/v2/Users":                `{"userName":"intruder@alpha.test","active":true}`,
+		"PUT /scim/v2/Users/{scim_user}":     `{"userName":"scim@alpha.test","active":false}`,
+		"PATCH /scim/v2/Users/{scim_user}":   `{"Operations":[{"op":"replace","value":{"active":false}}]}`,
+		"POST /scim/v2/Groups":               `{"displayName":"Intruders"}`,
+		"PUT /scim/v2/Groups/{scim_group}":   `{"displayName":"Taken","members":[]}`,
+		"PATCH /scim/v2/Groups/{scim_group}": `{"Operations":[{"op":"replace","path":"displayName","value":"Taken"}]}`,
+	}
+	before, err := a.scim.GetGroup(ctx, scimCallerFor(w), mustGroupID(t, fx.group))
+	require.NoError(t, err)
+	cases := 0
+	for _, r := range a.api.Routes() {
+		if r.Access != httpapi.AccessSCIM {
+			continue
+		}
+		target := fill(t, r.Path, params)
+		body := bodies[r.Pattern()]
+		if r.Method != http.MethodGet && r.Method != http.MethodDelete {
+			require.NotEmpty(t, body, "no body for %s: add one", r.Pattern())
+		}
+		for _, authz := range []string{"", "Basic " + fx.bearer, "Token " + fx.bearer, fx.bearer, "Bearer " + revokedSecret} {
+			req := httptest.NewRequest(r.Method, target, strings.NewReader(body))
+			req.Host = "alpha.example.test"
+			req.Header.Set("Content-Type", "application/scim+json")
+			if authz != "" {
+				req.Header.Set("Authorization", authz)
+			}
+			req.AddCookie(&http.Cookie{Name: auth.SessionCookieName, Value: cookie})
+			rec := httptest.NewRecorder()
+			a.api.ServeHTTP(rec, req)
+			require.Equal(t, http.StatusUnauthorized, rec.Code, "%s with %q and the owner's cookie: %s", r.Pattern(), strings.Replace(authz, fx.bearer, "<token>", 1), rec.Body)
+			cases++
+		}
+		if strings.Contains(r.Path, "{") {
+			status, out := scimCall(t, a, r.Method, target, sw.deltaBearer, body)
+			requireSCIMError(t, "delta's token on "+r.Pattern(), http.StatusNotFound, status, out)
+			cases++
+		}
+	}
+	after, err := a.scim.GetGroup(ctx, scimCallerFor(w), mustGroupID(t, fx.group))
+	require.NoError(t, err)
+	require.Equal(t, before, after, "alpha's group is unchanged")
+	status, out := scimCall(t, a, http.MethodGet, "/scim/v2/Users/"+fx.user, "Bearer "+fx.bearer, "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, true, out["active"], "alpha's user is still active")
+	t.Logf("%d attempts on the SCIM routes, all refused", cases)
+}
+
+func scimCallerFor(w *matrixWorld) scim.Caller { return scim.Caller{Org: w.alpha.OrgID} }
+
+func mustGroupID(t *testing.T, s string) ports.SCIMGroupID {
+	t.Helper()
+	id, err := ports.ParseSCIMGroupID(s)
+	require.NoError(t, err)
+	return id
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/stockadehq/stockade/core/capability"
 	"github.com/stockadehq/stockade/core/export"
 	"github.com/stockadehq/stockade/core/publish"
+	"github.com/stockadehq/stockade/core/scim"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
 )
@@ -315,6 +316,10 @@ func HTTPModule() fx.Option {
 	type observed struct {
 		fx.In
 		Metrics *Metrics `optional:"true"`
+		// Events and Slog feed the SCIM service (membership webhooks and
+		// its log).
+		Events *publish.Publisher `optional:"true"`
+		Slog   *slog.Logger       `optional:"true"`
 	}
 	return fx.Module("stockade.http",
 		fx.Provide(
@@ -348,6 +353,11 @@ func HTTPModule() fx.Option {
 				if obs.Metrics != nil { // never a typed nil in the interface
 					d.Requests = obs.Metrics
 				}
+				provisioning, err := scim.New(scim.Deps{Store: st, Policy: acc, Logger: obs.Slog, Events: obs.Events})
+				if err != nil {
+					return nil, fmt.Errorf("http: scim: %w", err)
+				}
+				d.SCIM = &httpapi.SCIMDeps{Service: provisioning}
 				if bill != nil {
 					d.Billing = &httpapi.BillingDeps{Service: bill, TrustForwardedFor: cfg.HTTP.TrustForwardedFor}
 				}

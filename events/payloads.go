@@ -27,10 +27,11 @@ type MemberAdded struct {
 	// Via is how: "direct" (added by a member with members.manage, or by
 	// a system scope such as the CLI), "invitation" (the user accepted an
 	// invitation; an InvitationAccepted event comes first), "shop_created"
-	// (the first Owner of a new shop; a ShopCreated event comes first) or
-	// "operator" (an operator's bootstrap, `stockade user create --shop`)
-	// or "sso" (just in time, at the user's first single sign-on through
-	// the org's connection).
+	// (the first Owner of a new shop; a ShopCreated event comes first),
+	// "operator" (an operator's bootstrap, `stockade user create --shop`),
+	// "sso" (just in time, at the user's first single sign-on through the
+	// org's connection) or "scim" (the org's identity provider, through a
+	// group mapped to the shop).
 	Via string `json:"via"`
 }
 

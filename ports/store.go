@@ -117,6 +117,9 @@ type GlobalTx interface {
 	// KMSKeys map key scopes (shops) to their key-encryption keys at an
 	// external KMS (adapters/awskms, STO-4).
 	KMSKeys() KMSKeyRepo
+	// SCIM is the orgs' SCIM provisioning directories: tokens, users,
+	// groups, group-to-role mappings and grants (AUTH-14).
+	SCIM() SCIMRepo
 }
 
 // TxOptions are the settings a unit of work runs with.

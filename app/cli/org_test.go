@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -70,4 +71,35 @@ func TestOrgCommands(t *testing.T) {
 
 	_, err = runIn(t, env, "", "org", "set-role", "--shop", "acme", "--email", "nobody@example.com", "--role", "admin")
 	require.ErrorIs(t, err, ports.ErrNotFound)
+}
+
+// TestOrgSCIMTokenCommands: `org scim token create` prints a token once,
+// `list` never shows it, `revoke` ends it, and each change is audited.
+func TestOrgSCIMTokenCommands(t *testing.T) {
+	env := []string{
+		"STOCKADE_DATA_DIR=" + filepath.Join(t.TempDir(), "data"),
+		"STOCKADE_AUTH_ARGON2_MEMORY_KIB=7168", "STOCKADE_AUTH_ARGON2_ITERATIONS=5",
+	}
+	_, err := runIn(t, env, "", "user", "create", "--email", "ada@example.com")
+	require.NoError(t, err)
+	_, err = runIn(t, env, "", "shop", "create", "--slug", "acme", "--name", "Acme", "--owner", "ada@example.com")
+	require.NoError(t, err)
+
+	out, err := runIn(t, env, "", "org", "scim", "token", "create", "--shop", "acme")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`token (\S+) \(shown once\): (stk_scim_\S+)`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	list, err := runIn(t, env, "", "org", "scim", "token", "list", "--shop", "acme")
+	require.NoError(t, err)
+	assert.Contains(t, list, m[1])
+	assert.NotContains(t, list, m[2], "a token is shown once")
+	out, err = runIn(t, env, "", "org", "scim", "token", "revoke", "--shop", "acme", "--id", m[1])
+	require.NoError(t, err)
+	assert.Contains(t, out, "revoked token "+m[1])
+	_, err = runIn(t, env, "", "org", "scim", "token", "revoke", "--shop", "acme", "--id", m[1])
+	require.ErrorIs(t, err, ports.ErrNotFound, "revoked once")
+	audit, err := runIn(t, env, "", "audit", "list", "--shop", "acme")
+	require.NoError(t, err)
+	assert.Contains(t, audit, "scim.token.created")
+	assert.Contains(t, audit, "scim.token.revoked")
 }

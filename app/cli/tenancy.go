@@ -377,6 +377,6 @@ owners send an invitation the invitee accepts; see "org invite").`,
 	for _, f := range []string{"shop", "email", "role"} {
 		_ = invite.MarkFlagRequired(f)
 	}
-	org.AddCommand(newOrgListCmd(load), setRole, invite, newOrgSSOCmd(load), newOrgDomainCmd(load))
+	org.AddCommand(newOrgListCmd(load), setRole, invite, newOrgSSOCmd(load), newOrgDomainCmd(load), newOrgSCIMCmd(load))
 	return org
 }

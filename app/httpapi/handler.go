@@ -51,6 +51,10 @@ type Deps struct {
 	// Webhooks, when set together with Auth, adds the management of the
 	// shop's outbound webhook endpoints (see webhooksRoutes).
 	Webhooks *WebhooksDeps
+	// SCIM, when set together with Auth, adds the org owners' SCIM token
+	// and mapping routes and the SCIM 2.0 service provider under
+	// SCIMPrefix (see scimRoutes).
+	SCIM *SCIMDeps
 	// App, when set together with Auth, adds the embedding app's own
 	// session routes behind Stockade's guards (see AppRoute).
 	App *AppDeps
@@ -111,6 +115,9 @@ func NewHandler(d Deps) http.Handler { return New(d) }
 //	/webhook-endpoints/...
 //	              the shop's outbound webhook endpoints when d.Auth and
 //	              d.Webhooks are set (see webhooksRoutes)
+//	/org/scim/..., /scim/v2/...
+//	              SCIM provisioning when d.Auth and d.SCIM are set (see
+//	              scimRoutes)
 //	d.App.Routes  the embedding app's own routes when d.Auth and d.App are
 //	              set (see AppRoute); New panics on one AppDeps.Validate
 //	              refuses
@@ -158,6 +165,9 @@ func New(d Deps) *API {
 		}
 		if d.Webhooks != nil {
 			webhooksRoutes(rt, *d.Webhooks)
+		}
+		if d.SCIM != nil {
+			scimRoutes(rt, *d.Auth, *d.SCIM)
 		}
 		if d.App != nil {
 			appRoutes(rt, *d.App)

@@ -44,6 +44,7 @@ import (
 	"github.com/stockadehq/stockade/core/capability"
 	"github.com/stockadehq/stockade/core/export"
 	"github.com/stockadehq/stockade/core/messaging"
+	"github.com/stockadehq/stockade/core/scim"
 	"github.com/stockadehq/stockade/core/storage"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/core/webhooks"
@@ -118,6 +119,7 @@ type matrixAPI struct {
 	billing *billing.Service // nil in a world without billing
 	msg     *messaging.Service
 	hooks   *webhooks.Service
+	scim    *scim.Service
 }
 
 // quoteKind is an embedding app's record type in the matrix: quotes that
@@ -275,6 +277,9 @@ func buildMatrixWorld(t *testing.T, onPG bool, mock testinfra.StripeMock, withBi
 		"file": f.ID.String(), "user": w.bob.ID.String(), "invitation": inv.ID.String(),
 		"session": bobSession.SessionID, "hq_shop": "bravo", "shop_slug": "bravo", "provider": "none", "domain": "bravo-matrix.test",
 		"job": bravoJob.String(), "link": bravoLink.Capability.ID.String(), "quote": "Q-bravo-secret",
+		// SCIM rows are the org's, not bravo's: the org routes refuse every
+		// member without an org role before any lookup.
+		"scim_token": ports.NewSCIMTokenID().String(), "scim_mapping": ports.NewSCIMMappingID().String(),
 	}
 	w.bravoSecrets = []string{
 		w.bravo.ID.String(), "Bravo Secret Electric", w.bob.ID.String(), "bob.secret@bravo.test", "Bob Bravo-Secret",
@@ -352,6 +357,8 @@ func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *bi
 	require.NoError(t, err)
 	a.hooks, err = webhooks.New(webhooks.Deps{Store: store, Keys: w.kms, Policy: policy, Clock: w.clock})
 	require.NoError(t, err)
+	a.scim, err = scim.New(scim.Deps{Store: store, Policy: policy, Clock: w.clock})
+	require.NoError(t, err)
 	exportKey, exportVKey, err := note.GenerateKey(rand.Reader, "matrix-audit")
 	require.NoError(t, err)
 	exportSigner, err := note.NewSigner(exportKey)
@@ -378,6 +385,7 @@ func (w *matrixWorld) apiWith(store ports.Store, policy *access.Policy, bill *bi
 		Messaging: &httpapi.MessagingDeps{Service: a.msg, WebhookBase: "https://hooks.example.test",
 			Twilio: w.twilioHooks, Resend: w.resendHooks},
 		Webhooks: &httpapi.WebhooksDeps{Service: a.hooks},
+		SCIM:     &httpapi.SCIMDeps{Service: a.scim},
 	}), w.canary)
 	return a
 }
@@ -518,7 +526,9 @@ func (w *matrixWorld) alphaTargets(a *matrixAPI, caller ports.User, targetRole p
 	// The passkey is the target's, never the caller's: a caller with a
 	// passkey would have to step up before anything else is served.
 	key := w.addPasskey(w.alpha.ID, target.ID, "Alpha key")
+	sc := w.scimTargets(a, n)
 	return map[string]string{
+		"scim_token": sc.token, "scim_mapping": sc.mapping, "scim_user": sc.user, "scim_group": sc.group, "scim_bearer": sc.bearer,
 		"passkey":  key.ID.String(),
 		"endpoint": hook.Endpoint.ID.String(),
 		"contact":  m.Contact.String(), "message": m.ID.String(),

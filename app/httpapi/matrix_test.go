@@ -43,6 +43,7 @@ var bodyless = []string{
 	"POST /export",
 	"POST /auth/passkeys/register/begin", "POST /auth/passkeys/step-up/begin", "POST /auth/passkeys/signin/begin",
 	"POST /org/domains/{domain}/verify",
+	"POST /org/scim/tokens",
 }
 
 type spec struct{ target, body, contentType string }
@@ -118,6 +119,8 @@ func specFor(t *testing.T, r httpapi.Route, params map[string]string, n int64, o
 		s.body = `{"email":"x@alpha.test"}`
 	case "POST /org/invitations/accept":
 		s.body = `{"token":"` + strings.Repeat("A", 43) + `"}`
+	case "POST /org/scim/mappings":
+		s.body = `{"group":"Matrix Group","shop":"alpha","role":"viewer"}`
 	default:
 		if r.Method != http.MethodGet && r.Method != http.MethodDelete && !slices.Contains(bodyless, key) {
 			t.Fatalf("the attack matrix cannot build a request for %s: add a body to specFor (or the route to bodyless)", key)

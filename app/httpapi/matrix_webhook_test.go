@@ -49,6 +49,9 @@ func TestEveryRouteHasAKnownAccessKind(t *testing.T) {
 	for _, r := range w.api(access.DefaultPolicy()).api.Routes() {
 		switch r.Access {
 		case httpapi.AccessPublic, httpapi.AccessSession, httpapi.AccessCapability, httpapi.AccessOperator:
+		case httpapi.AccessSCIM:
+			// TestSCIMRoutesRefuseForeignCredentials attacks every one.
+			require.True(t, strings.HasPrefix(r.Path, httpapi.SCIMPrefix+"/"), "SCIM route %s outside %s", r.Pattern(), httpapi.SCIMPrefix)
 		case httpapi.AccessWebhook:
 			_, ok := webhookFixtures[r.Pattern()]
 			require.True(t, ok, "the attack matrix has no fixture for webhook route %s: add one to webhookFixtures", r.Pattern())

@@ -39,13 +39,14 @@ type OpenAPIInfo struct {
 //   - a required string parameter per {name} of the path;
 //   - security: the session cookie (AccessSession), the operator cookie
 //     (AccessOperator), the link token in the query or as a bearer token
-//     (AccessCapability), none otherwise;
+//     (AccessCapability), the org's SCIM token as a bearer token
+//     (AccessSCIM), none otherwise;
 //   - a request body when Route.Body is set, its schema derived from the
 //     Go type by reflection (unknown fields refused, as decodeJSON does),
 //     also as a form when Route.Form;
 //   - error answers as RFC 9457 problem details
 //     (application/problem+json, #/components/schemas/Problem, derived
-//     from Problem);
+//     from Problem), but SCIM errors on AccessSCIM routes;
 //   - the route's access in x-stockade-* extensions: x-stockade-access,
 //     x-stockade-host (shop, platform or any), x-stockade-permission,
 //     x-stockade-org-permission, x-stockade-hq (also served under
@@ -177,6 +178,10 @@ func (b *openAPIBuilder) build(routes []Route, info OpenAPIInfo) error {
 			"linkBearer": map[string]any{
 				"type": "http", "scheme": "bearer",
 				"description": "A capability link's token sent as Authorization: Bearer instead of in the query.",
+			},
+			"scimBearer": map[string]any{
+				"type": "http", "scheme": "bearer",
+				"description": "An org's SCIM token (made by an org owner with POST /org/scim/tokens, shown once) as Authorization: Bearer: it alone names the org.",
 			},
 		},
 	}
@@ -343,6 +348,8 @@ func (b *openAPIBuilder) operation(r Route) error {
 		op["security"] = []any{map[string]any{"operatorSession": []string{}}}
 	case AccessCapability:
 		op["security"] = []any{map[string]any{"linkToken": []string{}}, map[string]any{"linkBearer": []string{}}}
+	case AccessSCIM:
+		op["security"] = []any{map[string]any{"scimBearer": []string{}}}
 		op["x-stockade-capability"] = map[string]any{"record_type": r.RecordType, "record_param": r.RecordParam, "action": r.Action}
 	default:
 		op["security"] = []any{}
@@ -363,6 +370,14 @@ func (b *openAPIBuilder) operation(r Route) error {
 		"2XX": map[string]any{"description": "Success."},
 		"4XX": map[string]any{"$ref": "#/components/responses/Problem"},
 		"5XX": map[string]any{"$ref": "#/components/responses/ServerProblem"},
+	}
+	if r.Access == AccessSCIM {
+		// SCIM answers and errors are SCIM's own (RFC 7644), not problems.
+		responses = map[string]any{
+			"2XX": map[string]any{"description": "Success: a SCIM resource or list (application/scim+json)."},
+			"4XX": map[string]any{"description": "A SCIM error (application/scim+json, schema urn:ietf:params:scim:api:messages:2.0:Error, the status as a string)."},
+			"5XX": map[string]any{"description": "A SCIM error with a fixed detail; the request ID finds the cause in the logs."},
+		}
 	}
 	if r.Body != nil {
 		s, err := b.schemas.of(r.Body, readMode)
@@ -408,6 +423,8 @@ func routeAccessText(r Route) string {
 		s = fmt.Sprintf("Needs a capability link's token for the %s named by {%s}, granting %q.", r.RecordType, r.RecordParam, r.Action)
 	case AccessWebhook:
 		s = "A provider's webhook: the signature over the body is the credential, checked before the body is read."
+	case AccessSCIM:
+		s = "SCIM 2.0 (RFC 7644): an org's SCIM token as a Bearer token is the credential and names the org; bodies and answers are application/scim+json, errors in the SCIM error schema. Served on any host."
 	default:
 		s = "Public: no session."
 		switch {

@@ -160,7 +160,7 @@ func TestOpenAPIDeclaresEveryJSONBody(t *testing.T) {
 	declared := 0
 	for _, r := range a.api.Routes() {
 		params := map[string]string{}
-		if strings.Contains(r.Path, "{") { // fresh targets: a route may delete its own
+		if strings.Contains(r.Path, "{") || r.Access == httpapi.AccessSCIM { // fresh targets: a route may delete its own
 			params = w.alphaTargets(a, owner, ports.RoleViewer)
 		}
 		params["token"] = "not-a-token"      // the unsubscribe link's: its handler judges it
@@ -189,6 +189,9 @@ func TestOpenAPIDeclaresEveryJSONBody(t *testing.T) {
 		case httpapi.AccessOperator:
 			// A fresh session each time: a route may end its own.
 			req.AddCookie(&http.Cookie{Name: auth.OperatorCookieName, Value: operatorSignIn(t, a, operator.Email)})
+		case httpapi.AccessSCIM:
+			req.Header.Set("Authorization", "Bearer "+params["scim_bearer"])
+			req.Header.Set("Content-Type", "application/scim+json")
 		case httpapi.AccessCapability:
 			l, err := a.links.Mint(w.owner(w.alpha), capability.MintInput{RecordType: r.RecordType, RecordID: params[r.RecordParam], Actions: []string{r.Action}})
 			require.NoError(t, err)

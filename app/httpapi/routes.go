@@ -37,6 +37,12 @@ const (
 	// before anything in the body is read. They run on any host, outside
 	// CSRF protection (no browser credential is involved).
 	AccessWebhook RouteAccess = "webhook"
+	// AccessSCIM routes are the SCIM 2.0 service provider under
+	// SCIMPrefix: no session and no cookie, an org's SCIM token in the
+	// Authorization header's Bearer scheme is the credential, and it
+	// alone names the org (AUTH-14). They run on any host, outside CSRF
+	// protection (no browser credential is involved).
+	AccessSCIM RouteAccess = "scim"
 )
 
 // HQPrefix is where the HQ routes live: every session route marked HQ is
@@ -189,7 +195,8 @@ func sensitiveRoute(method, path string) bool {
 		"POST /auth/2fa/recovery-codes", "DELETE /auth/2fa/totp", "PUT /shop/2fa-policy", "DELETE /auth/passkeys/{passkey}",
 		"PATCH /members/{user}", "PUT /org/members", "PUT /org/sso", "DELETE /org/sso",
 		"POST /billing/checkout", "POST /billing/portal", "POST /billing/card", "POST /billing/connect",
-		"POST /export", "POST /exports":
+		"POST /export", "POST /exports",
+		"POST /org/scim/tokens", "POST /org/scim/mappings":
 		return true
 	}
 	return false

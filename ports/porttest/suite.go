@@ -99,6 +99,7 @@ func storeEntries() []storeEntry {
 		{"SecondFactors", TestSecondFactors},
 		{"Passkeys", TestPasskeys},
 		{"SSO", TestSSO},
+		{"SCIM", TestSCIM},
 		{"Operators", TestOperators},
 		{"Impersonations", TestImpersonations},
 		{"TenantBoundary", TestTenantBoundary},

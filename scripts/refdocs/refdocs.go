@@ -74,6 +74,7 @@ func fullAPI() *httpapi.API {
 		Links:     &httpapi.LinksDeps{},
 		Messaging: &httpapi.MessagingDeps{Twilio: noVerifier{}, Resend: noVerifier{}},
 		Webhooks:  &httpapi.WebhooksDeps{},
+		SCIM:      &httpapi.SCIMDeps{},
 	})
 }
 

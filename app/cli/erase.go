@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stockadehq/stockade/app"
+	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -35,6 +39,55 @@ func withAppStore(c *cobra.Command, load func(*cobra.Command) (app.Config, error
 	return fn(ctx, cfg, st)
 }
 
+// readPasswordAndCode reads an operator's password (first line) and the
+// current code of their second factor (second line) from in.
+func readPasswordAndCode(in io.Reader) (password, code string, err error) {
+	r := bufio.NewReader(io.LimitReader(in, 4096))
+	var lines [2]string
+	for i := range lines {
+		line, err := r.ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", "", fmt.Errorf("read standard input: %w", err)
+		}
+		lines[i] = strings.TrimRight(line, "\r\n")
+	}
+	switch {
+	case lines[0] == "":
+		return "", "", fmt.Errorf("standard input holds no operator password (first line): %w", ports.ErrInvalid)
+	case strings.TrimSpace(lines[1]) == "":
+		return "", "", fmt.Errorf("standard input holds no second-factor code (second line): an erasure needs the operator's second factor: %w", ports.ErrInvalid)
+	}
+	return lines[0], strings.TrimSpace(lines[1]), nil
+}
+
+// operatorAtAAL2 signs the operator in with password and code the way
+// POST /operator/signin does, requires the session to be AAL2 (the code
+// of a confirmed second factor), and ends it again: the CLI's proof that
+// the named operator is present and used a second factor. A first code
+// that confirms a pending factor prints the recovery codes to out once.
+// ErrUnauthenticated for a wrong password or code; ErrForbidden for an
+// operator without a second factor.
+func operatorAtAAL2(ctx context.Context, out io.Writer, cfg app.Config, st ports.Store, email, password, code string) error {
+	svc, err := app.NewAuth(ctx, cfg, app.AuthParts{Store: st, NoProviders: true})
+	if err != nil {
+		return err
+	}
+	is, err := svc.OperatorSignIn(ctx, auth.OperatorSignInInput{Email: email, Password: password, Code: code, Client: auth.Client{UserAgent: "stockade-cli"}})
+	if err != nil {
+		return fmt.Errorf("operator sign-in: %w", err)
+	}
+	defer func() { _ = svc.OperatorSignOut(context.WithoutCancel(ctx), is.Cookie) }()
+	if len(is.RecoveryCodes) > 0 {
+		if _, err := fmt.Fprintf(out, "your TOTP factor is confirmed; recovery codes (shown once): %s\n", strings.Join(is.RecoveryCodes, " ")); err != nil {
+			return err
+		}
+	}
+	if is.Principal.AAL < ports.AAL2 {
+		return fmt.Errorf("an erasure needs an operator who signed in with a second factor; enrol one first (stockade operator create --totp, or POST /operator/2fa/totp/enrol): %w", ports.ErrForbidden)
+	}
+	return nil
+}
+
 // totalRows is the sum of a deletion's row counts.
 func totalRows(d ports.ShopDeletion) int64 {
 	var n int64
@@ -47,11 +100,15 @@ func totalRows(d ports.ShopDeletion) int64 {
 func newShopEraseCmd(load func(*cobra.Command) (app.Config, error), apps []app.AppSchema) *cobra.Command {
 	var slug, operator, reason string
 	cmd := &cobra.Command{
-		Use:   "erase --shop SLUG --operator EMAIL --reason TEXT",
+		Use:   "erase --shop SLUG --operator EMAIL --reason TEXT < password-and-code",
 		Short: "Erase a shop now, on request: destroy its keys, delete its objects and rows (LIFE-3)",
 		Long: `Erase a shop now, on its customer's request (LIFE-3): what retention would
 delete 60 days after cancellation, deleted now. The operator (an enabled
-operator's e-mail address) and a written reason are required. The erasure is
+operator's e-mail address) and a written reason are required, and the operator
+proves who they are with a second factor (AAL2, AUTH-18): standard input holds
+the operator's password on its first line and the current code of their TOTP
+factor on its second; an operator without a second factor cannot erase. The
+erasure is
 audited before it runs (a shop.erase event in the shop's chain, whose head
 the kept deletion record holds), then the shop's encryption keys are
 destroyed (every envelope-encrypted object, and every copy of one, is
@@ -67,6 +124,10 @@ resumes when run again. It cannot be undone.`,
 			}
 			if strings.TrimSpace(operator) == "" {
 				return fmt.Errorf("shop erase: --operator (the operator asking for it) is required: %w", ports.ErrInvalid)
+			}
+			password, code, err := readPasswordAndCode(c.InOrStdin())
+			if err != nil {
+				return fmt.Errorf("shop erase: %w", err)
 			}
 			return withAppStore(c, load, apps, func(ctx context.Context, cfg app.Config, st ports.Store) error {
 				var shop ports.Shop
@@ -90,6 +151,9 @@ resumes when run again. It cannot be undone.`,
 					return fmt.Errorf("no enabled operator %q: %w", operator, ports.ErrForbidden)
 				}, ports.ReadOnly())
 				if err != nil {
+					return fmt.Errorf("shop erase: %w", err)
+				}
+				if err := operatorAtAAL2(ctx, c.OutOrStdout(), cfg, st, op.Email, password, code); err != nil {
 					return fmt.Errorf("shop erase: %w", err)
 				}
 				files, err := app.NewStorage(ctx, cfg, app.StorageParts{Store: st})

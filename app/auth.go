@@ -9,7 +9,6 @@ import (
 	"github.com/stockadehq/stockade/core/access"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,15 +127,6 @@ func NewAuth(ctx context.Context, cfg Config, p AuthParts) (*auth.Service, error
 		Providers: providers, Logger: p.Logger, Access: p.Access, FactorKeys: factorKeys, Events: p.Events,
 		SSOProviders: SSOProviders(nil), DNS: p.DNS,
 	}, authConfig(cfg))
-}
-
-// SSOProviders builds an org single sign-on connection's identity provider
-// with adapters/oidc (discovery within ctx), making every request to the
-// issuer through client (nil: oidc's default client with a timeout).
-func SSOProviders(client *http.Client) auth.SSOProviderFunc {
-	return func(ctx context.Context, c auth.SSOClient) (ports.IdentityProvider, error) {
-		return oidc.New(ctx, oidc.Config{Name: c.Name, Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: c.ClientSecret, HTTPClient: client})
-	}
 }
 
 // authConfig is the auth service's configuration from cfg (zero fields

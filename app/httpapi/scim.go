@@ -565,7 +565,15 @@ type scimList struct {
 }
 
 func (h *scimHandlers) listUsers(w http.ResponseWriter, r *http.Request) {
-	userName, err := parseFilter(r.URL.Query().Get("filter"), "userName")
+	serveSCIMList(w, r, "userName", h.svc.ListUsers, h.userJSON)
+}
+
+// serveSCIMList answers a SCIM list request: the `filter` (attr eq "…")
+// and paging parameters, list's page, and each resource as toJSON
+// renders it, in a ListResponse.
+func serveSCIMList[T, J any](w http.ResponseWriter, r *http.Request, attr string,
+	list func(context.Context, scim.Caller, string, ports.SCIMPage) ([]T, int, error), toJSON func(T) J) {
+	value, err := parseFilter(r.URL.Query().Get("filter"), attr)
 	if err != nil {
 		writeSCIMError(w, r, err)
 		return
@@ -575,14 +583,14 @@ func (h *scimHandlers) listUsers(w http.ResponseWriter, r *http.Request) {
 		writeSCIMError(w, r, err)
 		return
 	}
-	users, total, err := h.svc.ListUsers(r.Context(), callerOf(r), userName, page)
+	items, total, err := list(r.Context(), callerOf(r), value, page)
 	if err != nil {
 		writeSCIMError(w, r, err)
 		return
 	}
-	out := scimList{Schemas: []string{scimListSchema}, TotalResults: total, StartIndex: start, ItemsPerPage: len(users), Resources: make([]any, len(users))}
-	for i, u := range users {
-		out.Resources[i] = h.userJSON(u)
+	out := scimList{Schemas: []string{scimListSchema}, TotalResults: total, StartIndex: start, ItemsPerPage: len(items), Resources: make([]any, len(items))}
+	for i, it := range items {
+		out.Resources[i] = toJSON(it)
 	}
 	writeSCIM(w, http.StatusOK, out)
 }
@@ -814,26 +822,7 @@ func (h *scimHandlers) getGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *scimHandlers) listGroups(w http.ResponseWriter, r *http.Request) {
-	name, err := parseFilter(r.URL.Query().Get("filter"), "displayName")
-	if err != nil {
-		writeSCIMError(w, r, err)
-		return
-	}
-	page, start, err := pageOf(r)
-	if err != nil {
-		writeSCIMError(w, r, err)
-		return
-	}
-	groups, total, err := h.svc.ListGroups(r.Context(), callerOf(r), name, page)
-	if err != nil {
-		writeSCIMError(w, r, err)
-		return
-	}
-	out := scimList{Schemas: []string{scimListSchema}, TotalResults: total, StartIndex: start, ItemsPerPage: len(groups), Resources: make([]any, len(groups))}
-	for i, g := range groups {
-		out.Resources[i] = h.groupJSON(g)
-	}
-	writeSCIM(w, http.StatusOK, out)
+	serveSCIMList(w, r, "displayName", h.svc.ListGroups, h.groupJSON)
 }
 
 func (h *scimHandlers) replaceGroup(w http.ResponseWriter, r *http.Request) {

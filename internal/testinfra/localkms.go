@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/build"
 	"net/http"
 	"os"
 	"os/exec"
@@ -71,35 +70,13 @@ func (r *registry) localKMSServer() (*localKMSServer, error) {
 	if r.localKMSErr != nil {
 		return nil, fmt.Errorf("failed earlier in this test binary: %w", r.localKMSErr)
 	}
-	bin, err := findLocalKMSBinary()
+	bin, err := findGoBinary(localKMSBinEnv, "local-kms")
 	if err != nil {
 		return nil, err // unavailable: may differ next time; do not remember
 	}
 	s, err := startLocalKMS(r.spawnerLocked(), bin)
 	r.localKMS, r.localKMSErr = s, err
 	return s, err
-}
-
-// findLocalKMSBinary returns the binary named by
-// STOCKADE_TEST_LOCALKMS_BIN, else local-kms on PATH, else
-// $GOPATH/bin/local-kms. A set but unusable variable is an error, not an
-// absence.
-func findLocalKMSBinary() (string, error) {
-	if bin := os.Getenv(localKMSBinEnv); bin != "" {
-		if !isExecutable(bin) {
-			return "", fmt.Errorf("%s=%s is not an executable file", localKMSBinEnv, bin)
-		}
-		return bin, nil
-	}
-	if bin, err := exec.LookPath("local-kms"); err == nil {
-		return bin, nil
-	}
-	if gopath := filepath.SplitList(build.Default.GOPATH); len(gopath) > 0 {
-		if bin := filepath.Join(gopath[0], "bin", "local-kms"); isExecutable(bin) {
-			return bin, nil
-		}
-	}
-	return "", unavailable("local-kms not found via $%s, on PATH or in $GOPATH/bin", localKMSBinEnv)
 }
 
 // startLocalKMS starts bin on a free port with a new temporary data

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/build"
 	"net/http"
 	"net/url"
 	"os"
@@ -96,7 +95,7 @@ func (r *registry) openMinIOLocked() (*minioServer, error) {
 		}
 		return &minioServer{info: info}, nil
 	}
-	bin, err := findMinIOBinary()
+	bin, err := findGoBinary(minioBinEnv, "minio")
 	if err != nil {
 		return nil, err
 	}
@@ -114,30 +113,6 @@ func parseS3URL(raw string) (MinIO, error) {
 		return MinIO{}, fmt.Errorf("%s must look like http://ACCESS:SECRET@host:port, got %s", s3URLEnv, u.Redacted())
 	}
 	return MinIO{Endpoint: u.Host, AccessKey: u.User.Username(), SecretKey: secret, Region: minioRegion}, nil
-}
-
-// findMinIOBinary returns the minio binary named by STOCKADE_TEST_MINIO_BIN,
-// else minio on PATH, else $GOPATH/bin/minio. A set but unusable
-// STOCKADE_TEST_MINIO_BIN is an error, not an absence.
-func findMinIOBinary() (string, error) {
-	if bin := os.Getenv(minioBinEnv); bin != "" {
-		if !isExecutable(bin) {
-			return "", fmt.Errorf("%s=%s is not an executable file", minioBinEnv, bin)
-		}
-		return bin, nil
-	}
-	if bin, err := exec.LookPath("minio"); err == nil {
-		return bin, nil
-	}
-	// GOPATH may list several directories; go install uses the first.
-	gopath := filepath.SplitList(build.Default.GOPATH)
-	if len(gopath) > 0 {
-		bin := filepath.Join(gopath[0], "bin", "minio")
-		if isExecutable(bin) {
-			return bin, nil
-		}
-	}
-	return "", unavailable("minio not found via $%s, on PATH or in $GOPATH/bin", minioBinEnv)
 }
 
 // startMinIOServer starts bin on free ports of 127.0.0.1 with random root

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/build"
 	"net/http"
 	"os"
 	"os/exec"
@@ -118,32 +117,11 @@ func (r *registry) openStripeMockLocked() (*stripeMockServer, error) {
 	if raw := os.Getenv(stripeMockURLEnv); raw != "" {
 		return &stripeMockServer{url: raw}, nil
 	}
-	bin, err := findStripeMockBinary()
+	bin, err := findGoBinary(stripeMockBinEnv, "stripe-mock")
 	if err != nil {
 		return nil, err
 	}
 	return startStripeMock(r.spawnerLocked(), bin)
-}
-
-// findStripeMockBinary returns the binary named by
-// STOCKADE_TEST_STRIPE_MOCK_BIN, else stripe-mock on PATH, else
-// $GOPATH/bin/stripe-mock.
-func findStripeMockBinary() (string, error) {
-	if bin := os.Getenv(stripeMockBinEnv); bin != "" {
-		if !isExecutable(bin) {
-			return "", fmt.Errorf("%s=%s is not an executable file", stripeMockBinEnv, bin)
-		}
-		return bin, nil
-	}
-	if bin, err := exec.LookPath("stripe-mock"); err == nil {
-		return bin, nil
-	}
-	if gopath := filepath.SplitList(build.Default.GOPATH); len(gopath) > 0 {
-		if bin := filepath.Join(gopath[0], "bin", "stripe-mock"); isExecutable(bin) {
-			return bin, nil
-		}
-	}
-	return "", unavailable("stripe-mock not found via $%s, on PATH or in $GOPATH/bin", stripeMockBinEnv)
 }
 
 // startStripeMock starts bin on a free port of 127.0.0.1 and waits until

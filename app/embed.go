@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"reflect"
 
 	"go.uber.org/fx"
 
 	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/capability"
@@ -105,6 +107,8 @@ type Embedding struct {
 	Landing Landing
 	// LogOutput, when set, receives the logs instead of os.Stderr.
 	LogOutput io.Writer
+	// Web customises Stockade's pages (see WithWeb), e.g. restyles them.
+	Web web.Options
 }
 
 // Embedded is Stockade assembled by Embed: the same graph as New, with
@@ -112,7 +116,10 @@ type Embedding struct {
 // starts the server on cfg.HTTP.Addr; Stop undoes both. API can also be
 // mounted on the app's own server.
 type Embedded struct {
-	API     *httpapi.API
+	API *httpapi.API
+	// Handler is what Server serves: API behind Stockade's pages (see
+	// package app/web). Mount Handler rather than API to serve the pages.
+	Handler http.Handler
 	Store   ports.Store
 	Policy  *access.Policy
 	Auth    *auth.Service
@@ -131,8 +138,9 @@ type Embedded struct {
 func Embed(cfg Config, e Embedding) (*Embedded, error) {
 	out := &Embedded{}
 	opts := []fx.Option{
-		fx.Populate(&out.API, &out.Store, &out.Policy, &out.Auth, &out.Tenancy, &out.Links, &out.Server),
+		fx.Populate(&out.API, &out.Handler, &out.Store, &out.Policy, &out.Auth, &out.Tenancy, &out.Links, &out.Server),
 		WithLanding(e.Landing),
+		WithWeb(e.Web),
 	}
 	if e.Policy != nil {
 		opts = append(opts, fx.Decorate(func(*access.Policy) *access.Policy { return e.Policy }))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stockadehq/stockade/adapters/passhash"
 	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
@@ -306,8 +307,19 @@ type tracingParam struct {
 	Tracing *Tracing `optional:"true"`
 }
 
-// HTTPModule provides the *httpapi.API (see httpapi.New), as an
-// http.Handler too, with the embedding app's routes (see Route) and
+// webOptions is the graph's web.Options (see WithWeb), zero without.
+type webOptions struct {
+	fx.In
+	Options web.Options `optional:"true"`
+}
+
+// WithWeb makes HTTPModule's pages (package app/web) use o, e.g. an
+// fs.FS overlay that restyles them.
+func WithWeb(o web.Options) fx.Option { return fx.Supply(o) }
+
+// HTTPModule provides the *httpapi.API (see httpapi.New), and as the
+// http.Handler the server serves the API behind the pages of package
+// app/web (sign-in and account security; see WithWeb), with the embedding app's routes (see Route) and
 // landing pages (see WithLanding), and the *Server that serves it: bound and started in OnStart, shut down
 // gracefully in OnStop within HTTP.ShutdownTimeout. The server is always
 // built. Requests are reported to the graph's *Metrics when it has one,
@@ -372,7 +384,17 @@ func HTTPModule() fx.Option {
 				}
 				return newAPI(d)
 			},
-			func(a *httpapi.API) http.Handler { return a },
+			func(a *httpapi.API, cfg Config, st ports.Store, svc *auth.Service, log *zap.Logger, wo webOptions) (http.Handler, error) {
+				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
+				if err != nil {
+					return nil, err
+				}
+				pages, err := web.New(web.Deps{Auth: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, Logger: log.Named("web")}, wo.Options)
+				if err != nil {
+					return nil, err
+				}
+				return pages.Handler(a), nil
+			},
 			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger, tr tracingParam) *Server {
 				s := NewServer(cfg, tr.Tracing.Handler(h), log)
 				lc.Append(fx.StartStopHook(s.Start, s.Stop))

@@ -137,8 +137,9 @@ type Embedded struct {
 // unguarded app route among them) is returned.
 func Embed(cfg Config, e Embedding) (*Embedded, error) {
 	out := &Embedded{}
+	var pages *web.Pages
 	opts := []fx.Option{
-		fx.Populate(&out.API, &out.Handler, &out.Store, &out.Policy, &out.Auth, &out.Tenancy, &out.Links, &out.Server),
+		fx.Populate(&out.API, &pages, &out.Store, &out.Policy, &out.Auth, &out.Tenancy, &out.Links, &out.Server),
 		WithLanding(e.Landing),
 		WithWeb(e.Web),
 	}
@@ -171,6 +172,7 @@ func Embed(cfg Config, e Embedding) (*Embedded, error) {
 	if err := out.app.Err(); err != nil {
 		return nil, err
 	}
+	out.Handler = pages.Handler(out.API)
 	return out, nil
 }
 

@@ -317,9 +317,10 @@ type webOptions struct {
 // fs.FS overlay that restyles them.
 func WithWeb(o web.Options) fx.Option { return fx.Supply(o) }
 
-// HTTPModule provides the *httpapi.API (see httpapi.New), and as the
-// http.Handler the server serves the API behind the pages of package
-// app/web (sign-in and account security; see WithWeb), with the embedding app's routes (see Route) and
+// HTTPModule provides the *httpapi.API (see httpapi.New), as an
+// http.Handler too, and the *web.Pages (sign-in and account security,
+// see package app/web and WithWeb) that the server serves in front of
+// that handler, with the embedding app's routes (see Route) and
 // landing pages (see WithLanding), and the *Server that serves it: bound and started in OnStart, shut down
 // gracefully in OnStop within HTTP.ShutdownTimeout. The server is always
 // built. Requests are reported to the graph's *Metrics when it has one,
@@ -384,19 +385,16 @@ func HTTPModule() fx.Option {
 				}
 				return newAPI(d)
 			},
-			func(a *httpapi.API, cfg Config, st ports.Store, svc *auth.Service, log *zap.Logger, wo webOptions) (http.Handler, error) {
+			func(a *httpapi.API) http.Handler { return a },
+			func(cfg Config, st ports.Store, svc *auth.Service, log *zap.Logger, wo webOptions) (*web.Pages, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
 				}
-				pages, err := web.New(web.Deps{Auth: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, Logger: log.Named("web")}, wo.Options)
-				if err != nil {
-					return nil, err
-				}
-				return pages.Handler(a), nil
+				return web.New(web.Deps{Auth: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, Logger: log.Named("web")}, wo.Options)
 			},
-			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger, tr tracingParam) *Server {
-				s := NewServer(cfg, tr.Tracing.Handler(h), log)
+			func(lc fx.Lifecycle, cfg Config, h http.Handler, pages *web.Pages, log *zap.Logger, tr tracingParam) *Server {
+				s := NewServer(cfg, tr.Tracing.Handler(pages.Handler(h)), log)
 				lc.Append(fx.StartStopHook(s.Start, s.Stop))
 				return s
 			},

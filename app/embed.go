@@ -53,8 +53,9 @@ func grouped(group string, v any, want reflect.Type) fx.Option {
 }
 
 // Landing is where a browser lands after a form or redirect signs it in:
-// a path on the shop's host or an absolute URL; empty means "/". Supply it
-// with WithLanding.
+// a path on the shop's host or an absolute URL. Empty AfterSignIn means
+// Stockade's account security page (/account/security, see package
+// app/web), empty AfterAccept "/". Supply it with WithLanding.
 type Landing struct {
 	// AfterSignIn follows a magic link's form post and an OpenID Connect
 	// callback (httpapi.AuthDeps.AfterSignIn).
@@ -65,7 +66,7 @@ type Landing struct {
 }
 
 // WithLanding makes HTTPModule redirect browsers to l's pages instead of
-// "/" (which stock Stockade does not serve).
+// Stockade's defaults (see Landing).
 func WithLanding(l Landing) fx.Option { return fx.Supply(l) }
 
 // embedHTTP is what an embedding app adds to HTTPModule.

@@ -353,9 +353,13 @@ func HTTPModule() fx.Option {
 				if files.Handler != nil {
 					fd.Objects, fd.ObjectsPath = files.Handler, ObjectsPath
 				}
+				afterSignIn := emb.Landing.AfterSignIn
+				if afterSignIn == "" {
+					afterSignIn = web.SecurityPath // Stockade's own page, served in front of the API
+				}
 				d := httpapi.Deps{
 					Logger: log.Named("http"), Ready: st,
-					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, AfterSignIn: emb.Landing.AfterSignIn},
+					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, AfterSignIn: afterSignIn},
 					Files:     fd,
 					Tenancy:   &httpapi.TenancyDeps{Service: ten, AfterAccept: emb.Landing.AfterAccept},
 					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc}), Exporter: exporter, Delivery: exp.Delivery},

@@ -103,3 +103,20 @@ func TestBrowserCrossSiteFormPostRefused(t *testing.T) {
 	require.Equal(t, http.StatusOK, s.do(t, http.MethodGet, "/auth/me", "", "", apiCookie, nil).StatusCode,
 		"the other session was not signed out")
 }
+
+// TestBrowserNarrowScreen: at 320 px wide neither page scrolls sideways,
+// and every visible input has a label.
+func TestBrowserNarrowScreen(t *testing.T) {
+	s := newSite(t, web.Options{})
+	email, password := s.member(t, "A rather long display name that must wrap on a narrow phone screen")
+	s.apiSignIn(t, email, password) // a second session, so the list has a revoke form
+
+	ctx := browser(t)
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(320, 640), chromedp.Navigate(s.url("/signin")), chromedp.WaitVisible(chromedp.CSS("#pw-email"))))
+	const unlabelled = `[...document.querySelectorAll("input:not([type=hidden])")].filter(i => !i.labels || i.labels.length === 0).length`
+	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320, "the sign-in page fits")
+	require.Zero(t, eval[int](t, ctx, unlabelled))
+	require.NoError(t, chromedp.Do(ctx, s.signInThroughPage(email, password)))
+	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320, "the account security page fits")
+	require.Zero(t, eval[int](t, ctx, unlabelled))
+}

@@ -89,3 +89,18 @@ func TestPagesHeadersAndErrors(t *testing.T) {
 		require.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
 	})
 }
+
+// TestMagicLinkForm: the sign-in page's second form asks for a link and
+// says one is on its way, whether or not the address is a member.
+func TestMagicLinkForm(t *testing.T) {
+	s := newSite(t, web.Options{})
+	email, _ := s.member(t, "Link Person")
+	for _, addr := range []string{email, "nobody@example.com"} {
+		res := s.do(t, http.MethodPost, web.MagicLinkPath, "application/x-www-form-urlencoded", url.Values{"email": {addr}}.Encode(), "", nil)
+		require.Equal(t, http.StatusAccepted, res.StatusCode)
+		require.Contains(t, body(t, res), "a sign-in link is on its way")
+	}
+	res := s.do(t, http.MethodPost, web.MagicLinkPath, "application/x-www-form-urlencoded", url.Values{"email": {"not an address"}}.Encode(), "", nil)
+	require.Equal(t, http.StatusBadRequest, res.StatusCode)
+	require.Contains(t, body(t, res), `aria-describedby="ml-error"`)
+}

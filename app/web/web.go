@@ -67,8 +67,8 @@ type Deps struct {
 	Shops *httpapi.HostShops
 	// TrustForwardedFor is as httpapi.AuthDeps.TrustForwardedFor.
 	TrustForwardedFor bool
-	// Logger receives panics recovered while serving a page; nil logs
-	// nothing.
+	// Logger receives the pages' access log (httpapi.AccessLog) and the
+	// failures and panics of serving them; nil logs nothing.
 	Logger *zap.Logger
 }
 
@@ -150,7 +150,7 @@ func (o overlay) Open(name string) (fs.File, error) {
 //	POST /account/signout                  end this session
 //	GET  /stockade/stockade.css            the stylesheet (any host)
 func (p *Pages) Handler(next http.Handler) http.Handler {
-	pages := httpapi.RequestID(httpapi.Recover(p.d.Logger)(p.mux))
+	pages := httpapi.RequestID(httpapi.AccessLog(p.d.Logger)(httpapi.Recover(p.d.Logger)(p.mux)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := p.mux.Handler(r); pattern == "" {
 			next.ServeHTTP(w, r)

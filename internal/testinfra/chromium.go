@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -82,6 +83,9 @@ func StartChromium(t testing.TB, hostRules string) Chromium {
 		if err := p.stop(stopGrace); err != nil {
 			t.Logf("testinfra: %s: %v", chromiumPart, err)
 		}
+		// The browser's helpers (renderers, zygote) share its process
+		// group: end them too before the profile directory is removed.
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	})
 	// Chromium writes the port it chose, and the browser's DevTools
 	// path, to DevToolsActivePort in the profile once it listens.

@@ -47,7 +47,7 @@ type Chromium struct {
 // start fails the test.
 func StartChromium(t testing.TB, hostRules string) Chromium {
 	t.Helper()
-	bin, err := findChromiumBinary()
+	bin, err := findChromiumBinary(ChromiumDefaultBin)
 	if err != nil {
 		failStart(t, chromiumPart, chromiumHowto, err)
 		return Chromium{}
@@ -110,17 +110,17 @@ func StartChromium(t testing.TB, hostRules string) Chromium {
 }
 
 // findChromiumBinary returns the binary named by
-// STOCKADE_TEST_CHROMIUM_BIN, else /usr/bin/chromium. A set but unusable
-// variable is an error, not an absence.
-func findChromiumBinary() (string, error) {
+// STOCKADE_TEST_CHROMIUM_BIN, else defaultBin when it is executable. A set
+// but unusable variable is an error, not an absence.
+func findChromiumBinary(defaultBin string) (string, error) {
 	if bin := os.Getenv(chromiumBinEnv); bin != "" {
 		if !isExecutable(bin) {
 			return "", fmt.Errorf("%s=%s is not an executable file", chromiumBinEnv, bin)
 		}
 		return bin, nil
 	}
-	if isExecutable(ChromiumDefaultBin) {
-		return ChromiumDefaultBin, nil
+	if isExecutable(defaultBin) {
+		return defaultBin, nil
 	}
-	return "", unavailable("chromium not found via $%s or at %s", chromiumBinEnv, ChromiumDefaultBin)
+	return "", unavailable("chromium not found via $%s or at %s", chromiumBinEnv, defaultBin)
 }

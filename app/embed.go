@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"reflect"
 
 	"go.uber.org/fx"
 
 	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/capability"
@@ -51,8 +53,9 @@ func grouped(group string, v any, want reflect.Type) fx.Option {
 }
 
 // Landing is where a browser lands after a form or redirect signs it in:
-// a path on the shop's host or an absolute URL; empty means "/". Supply it
-// with WithLanding.
+// a path on the shop's host or an absolute URL. Empty AfterSignIn means
+// Stockade's account security page (/account/security, see package
+// app/web), empty AfterAccept "/". Supply it with WithLanding.
 type Landing struct {
 	// AfterSignIn follows a magic link's form post and an OpenID Connect
 	// callback (httpapi.AuthDeps.AfterSignIn).
@@ -63,7 +66,7 @@ type Landing struct {
 }
 
 // WithLanding makes HTTPModule redirect browsers to l's pages instead of
-// "/" (which stock Stockade does not serve).
+// Stockade's defaults (see Landing).
 func WithLanding(l Landing) fx.Option { return fx.Supply(l) }
 
 // embedHTTP is what an embedding app adds to HTTPModule.
@@ -105,6 +108,8 @@ type Embedding struct {
 	Landing Landing
 	// LogOutput, when set, receives the logs instead of os.Stderr.
 	LogOutput io.Writer
+	// Web customises Stockade's pages (see WithWeb), e.g. restyles them.
+	Web web.Options
 }
 
 // Embedded is Stockade assembled by Embed: the same graph as New, with
@@ -112,7 +117,10 @@ type Embedding struct {
 // starts the server on cfg.HTTP.Addr; Stop undoes both. API can also be
 // mounted on the app's own server.
 type Embedded struct {
-	API     *httpapi.API
+	API *httpapi.API
+	// Handler is what Server serves: API behind Stockade's pages (see
+	// package app/web). Mount Handler rather than API to serve the pages.
+	Handler http.Handler
 	Store   ports.Store
 	Policy  *access.Policy
 	Auth    *auth.Service
@@ -130,9 +138,11 @@ type Embedded struct {
 // unguarded app route among them) is returned.
 func Embed(cfg Config, e Embedding) (*Embedded, error) {
 	out := &Embedded{}
+	var pages *web.Pages
 	opts := []fx.Option{
-		fx.Populate(&out.API, &out.Store, &out.Policy, &out.Auth, &out.Tenancy, &out.Links, &out.Server),
+		fx.Populate(&out.API, &pages, &out.Store, &out.Policy, &out.Auth, &out.Tenancy, &out.Links, &out.Server),
 		WithLanding(e.Landing),
+		WithWeb(e.Web),
 	}
 	if e.Policy != nil {
 		opts = append(opts, fx.Decorate(func(*access.Policy) *access.Policy { return e.Policy }))
@@ -163,6 +173,7 @@ func Embed(cfg Config, e Embedding) (*Embedded, error) {
 	if err := out.app.Err(); err != nil {
 		return nil, err
 	}
+	out.Handler = pages.Handler(out.API)
 	return out, nil
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stockadehq/stockade/adapters/passhash"
 	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
@@ -306,8 +307,20 @@ type tracingParam struct {
 	Tracing *Tracing `optional:"true"`
 }
 
+// webOptions is the graph's web.Options (see WithWeb), zero without.
+type webOptions struct {
+	fx.In
+	Options web.Options `optional:"true"`
+}
+
+// WithWeb makes HTTPModule's pages (package app/web) use o, e.g. an
+// fs.FS overlay that restyles them.
+func WithWeb(o web.Options) fx.Option { return fx.Supply(o) }
+
 // HTTPModule provides the *httpapi.API (see httpapi.New), as an
-// http.Handler too, with the embedding app's routes (see Route) and
+// http.Handler too, and the *web.Pages (sign-in and account security,
+// see package app/web and WithWeb) that the server serves in front of
+// that handler, with the embedding app's routes (see Route) and
 // landing pages (see WithLanding), and the *Server that serves it: bound and started in OnStart, shut down
 // gracefully in OnStop within HTTP.ShutdownTimeout. The server is always
 // built. Requests are reported to the graph's *Metrics when it has one,
@@ -340,9 +353,13 @@ func HTTPModule() fx.Option {
 				if files.Handler != nil {
 					fd.Objects, fd.ObjectsPath = files.Handler, ObjectsPath
 				}
+				afterSignIn := emb.Landing.AfterSignIn
+				if afterSignIn == "" {
+					afterSignIn = web.SecurityPath // Stockade's own page, served in front of the API
+				}
 				d := httpapi.Deps{
 					Logger: log.Named("http"), Ready: st,
-					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, AfterSignIn: emb.Landing.AfterSignIn},
+					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, AfterSignIn: afterSignIn},
 					Files:     fd,
 					Tenancy:   &httpapi.TenancyDeps{Service: ten, AfterAccept: emb.Landing.AfterAccept},
 					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc}), Exporter: exporter, Delivery: exp.Delivery},
@@ -373,8 +390,15 @@ func HTTPModule() fx.Option {
 				return newAPI(d)
 			},
 			func(a *httpapi.API) http.Handler { return a },
-			func(lc fx.Lifecycle, cfg Config, h http.Handler, log *zap.Logger, tr tracingParam) *Server {
-				s := NewServer(cfg, tr.Tracing.Handler(h), log)
+			func(cfg Config, st ports.Store, svc *auth.Service, log *zap.Logger, wo webOptions) (*web.Pages, error) {
+				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
+				if err != nil {
+					return nil, err
+				}
+				return web.New(web.Deps{Auth: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, Logger: log.Named("web")}, wo.Options)
+			},
+			func(lc fx.Lifecycle, cfg Config, h http.Handler, pages *web.Pages, log *zap.Logger, tr tracingParam) *Server {
+				s := NewServer(cfg, tr.Tracing.Handler(pages.Handler(h)), log)
 				lc.Append(fx.StartStopHook(s.Start, s.Stop))
 				return s
 			},

@@ -33,4 +33,5 @@
 //	STOCKADE_TEST_MINIO_BIN         path of the minio binary
 //	STOCKADE_TEST_STRIPE_MOCK_URL   http://host:port of a running stripe-mock
 //	STOCKADE_TEST_STRIPE_MOCK_BIN   path of the stripe-mock binary
+//	STOCKADE_TEST_CHROMIUM_BIN      path of the chromium binary (default /usr/bin/chromium)
 package testinfra

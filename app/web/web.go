@@ -1,0 +1,520 @@
+// Package web is Stockade's server-rendered pages for people: sign-in and
+// account security on a shop's host. They are plain HTML forms rendered
+// with html/template (contextual escaping) from templates and one
+// stylesheet embedded in the binary: no build step, no JavaScript, no
+// inline script or style.
+//
+// Every page is served with a strict Content-Security-Policy (see CSP),
+// Referrer-Policy: no-referrer and X-Content-Type-Options: nosniff, and
+// every form post passes the same cross-origin protection as the API's
+// routes (net/http.CrossOriginProtection): a post a browser marks as
+// cross-origin is refused with 403. Sessions are the API's: the pages
+// resolve the shop from the Host, authenticate the session cookie with
+// httpapi.RequireSession (impersonation auditing included) and call the
+// same auth.Service use cases as the JSON routes.
+//
+// An error on these pages is an HTML page (see the "error.html"
+// template), never a problem document; a page that needs a session
+// redirects a browser without one to /signin.
+//
+// The embedding app restyles the pages by passing its own fs.FS in
+// Options.Overlay: a file there replaces the embedded file of the same
+// name ("templates/layout.html", "templates/signin.html",
+// "templates/security.html", "templates/error.html",
+// "static/stockade.css"). See docs/web.md.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/ports"
+)
+
+// CSP is the Content-Security-Policy of every page: nothing but the
+// stylesheet and images from the page's own origin, forms posting only to
+// it, no framing, no <base>. No script runs, inline or not.
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Paths of the pages (on a shop's host) and of the stylesheet (any host).
+const (
+	SignInPath     = "/signin"
+	MagicLinkPath  = "/signin/magic-link"
+	SecurityPath   = "/account/security"
+	StylesheetPath = "/stockade/stockade.css"
+)
+
+//go:embed templates/*.html static/stockade.css
+var embedded embed.FS
+
+// Deps is what the pages need: the auth service whose use cases they
+// call and the host → shop resolver the API uses.
+type Deps struct {
+	Auth  *auth.Service
+	Shops *httpapi.HostShops
+	// TrustForwardedFor is as httpapi.AuthDeps.TrustForwardedFor.
+	TrustForwardedFor bool
+	// Logger receives the pages' access log (httpapi.AccessLog) and the
+	// failures and panics of serving them; nil logs nothing.
+	Logger *zap.Logger
+}
+
+// Options customise the pages.
+type Options struct {
+	// Overlay, when set, is searched before the embedded files: any of
+	// "templates/layout.html", "templates/signin.html",
+	// "templates/security.html", "templates/error.html" and
+	// "static/stockade.css" it holds replaces Stockade's. A replaced page
+	// template must define "title" and "content" as the embedded one
+	// does; the layout executes them.
+	Overlay fs.FS
+}
+
+// Pages serves the pages; see Handler.
+type Pages struct {
+	d     Deps
+	pages map[string]*template.Template
+	css   []byte
+	mux   *http.ServeMux
+}
+
+// New parses the templates (the overlay's where it has them) and returns
+// the pages. A template that does not parse is an error.
+func New(d Deps, o Options) (*Pages, error) {
+	if d.Auth == nil || d.Shops == nil {
+		return nil, errors.New("web: Deps.Auth and Deps.Shops are required")
+	}
+	if d.Logger == nil {
+		d.Logger = zap.NewNop()
+	}
+	var fsys fs.FS = embedded
+	if o.Overlay != nil {
+		fsys = overlay{top: o.Overlay, base: embedded}
+	}
+	p := &Pages{d: d, pages: map[string]*template.Template{}}
+	for _, name := range []string{"signin", "security", "error"} {
+		t, err := template.New("layout.html").Funcs(template.FuncMap{"stylesheet": func() string { return StylesheetPath }}).
+			ParseFS(fsys, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", name, err)
+		}
+		p.pages[name] = t
+	}
+	css, err := fs.ReadFile(fsys, "static/stockade.css")
+	if err != nil {
+		return nil, fmt.Errorf("web: stylesheet: %w", err)
+	}
+	p.css = css
+	p.routes()
+	return p, nil
+}
+
+// overlay is an fs.FS that opens a name in top, and in base when top does
+// not have it.
+type overlay struct{ top, base fs.FS }
+
+func (o overlay) Open(name string) (fs.File, error) {
+	f, err := o.top.Open(name)
+	if err == nil {
+		return f, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return o.base.Open(name)
+}
+
+// Handler serves the pages and the stylesheet, and hands every other
+// request to next (the API):
+//
+//	GET  /signin                           sign-in page: password and magic-link forms (shop's host)
+//	POST /signin                           {email, password} → session cookie, 303 to /account/security
+//	POST /signin/magic-link                {email} → a sign-in link is mailed; the page says so
+//	GET  /account/security                 sessions (device, IP, last seen), sign-out forms, change password
+//	POST /account/security/sessions/revoke {session} end one of my sessions
+//	POST /account/security/sessions/revoke-others   end my other sessions
+//	POST /account/security/password        {current_password, new_password} (needs a recent authentication)
+//	POST /account/signout                  end this session
+//	GET  /stockade/stockade.css            the stylesheet (any host)
+func (p *Pages) Handler(next http.Handler) http.Handler {
+	pages := httpapi.RequestID(httpapi.AccessLog(p.d.Logger)(httpapi.Recover(p.d.Logger)(p.mux)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := p.mux.Handler(r); pattern == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
+}
+
+func (p *Pages) routes() {
+	mux := http.NewServeMux()
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.fail(w, r, fmt.Errorf("cross-origin request refused: %w", ports.ErrForbidden))
+	}))
+	onShop := httpapi.OnShopHost(p.d.Shops)
+	sess := httpapi.RequireSession(p.d.Auth, p.d.TrustForwardedFor)
+	recent := httpapi.RequireRecentAuth(p.d.Auth)
+	// chain wraps h in mws (outermost first), each inside the catcher
+	// that turns their problem answers into HTML pages.
+	chain := func(h http.HandlerFunc, mws ...func(http.Handler) http.Handler) http.Handler {
+		var out http.Handler = h
+		for i := len(mws) - 1; i >= 0; i-- {
+			out = mws[i](out)
+		}
+		return headers(p.problemsAsPages(out))
+	}
+	mux.Handle("GET "+StylesheetPath, http.HandlerFunc(p.stylesheet))
+	mux.Handle("GET "+SignInPath, chain(p.signInPage, onShop))
+	mux.Handle("POST "+SignInPath, chain(p.signIn, csrf.Handler, onShop))
+	mux.Handle("POST "+MagicLinkPath, chain(p.magicLink, csrf.Handler, onShop))
+	mux.Handle("GET "+SecurityPath, chain(p.security, onShop, sess))
+	mux.Handle("POST "+SecurityPath+"/sessions/revoke", chain(p.revokeSession, csrf.Handler, onShop, sess))
+	mux.Handle("POST "+SecurityPath+"/sessions/revoke-others", chain(p.revokeOthers, csrf.Handler, onShop, sess))
+	mux.Handle("POST "+SecurityPath+"/password", chain(p.changePassword, csrf.Handler, onShop, sess, recent))
+	mux.Handle("POST /account/signout", chain(p.signOut, csrf.Handler, onShop, sess))
+	p.mux = mux
+}
+
+// headers sets the pages' security headers on every answer.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", CSP)
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (p *Pages) stylesheet(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/css; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "public, max-age=300")
+	http.ServeContent(w, r, "stockade.css", time.Time{}, bytes.NewReader(p.css))
+}
+
+// view is what every template gets.
+type view struct {
+	Title  string
+	Shop   ports.Shop
+	Notice string
+	// Error is a message about the whole form; FieldErrors maps a field's
+	// name to why it was refused. Form names the form they belong to.
+	Error       string
+	FieldErrors map[string]string
+	Form        string
+	Email       string
+	Data        any
+}
+
+// render writes page with v and status as an HTML answer.
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	if s, ok := httpapi.ShopFrom(r.Context()); ok {
+		v.Shop = s
+	}
+	var buf bytes.Buffer
+	if err := p.pages[page].Execute(&buf, v); err != nil {
+		p.d.Logger.Error("web: render", zap.String("page", page), zap.Error(err))
+		http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Del("Content-Length")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorView is the error page's data.
+type errorView struct {
+	Status    int
+	Title     string
+	Detail    string
+	RequestID string
+	SignIn    bool
+}
+
+// fail answers err as the HTML error page.
+func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpapi.StatusOf(err)
+	detail := httpapi.PublicDetail(err)
+	if status >= 500 {
+		p.d.Logger.Error("web: request failed", zap.Int("status", status), zap.Error(err))
+		detail = "Something went wrong on our side. Try again in a moment."
+	}
+	p.errorPage(w, r, errorView{Status: status, Title: http.StatusText(status), Detail: detail, RequestID: httpapi.RequestIDFrom(r.Context())})
+}
+
+func (p *Pages) errorPage(w http.ResponseWriter, r *http.Request, e errorView) {
+	e.SignIn = e.Status == http.StatusUnauthorized
+	if e.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
+	p.render(w, r, e.Status, "error", view{Title: e.Title, Data: e})
+}
+
+// problemsAsPages serves next, turning a problem answer written by the
+// middleware in front of a page (no shop at this host, no session, a
+// second factor still due, a stale authentication) into the HTML error
+// page; a GET without a valid session is redirected to the sign-in page.
+func (p *Pages) problemsAsPages(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &problemCatcher{w: w}
+		next.ServeHTTP(c, r)
+		if !c.caught {
+			return
+		}
+		var prob httpapi.Problem
+		if err := json.Unmarshal(c.buf.Bytes(), &prob); err != nil || prob.Status == 0 {
+			prob = httpapi.Problem{Status: c.status, Title: http.StatusText(c.status)}
+		}
+		if prob.Status == http.StatusUnauthorized && r.Method == http.MethodGet {
+			http.Redirect(w, r, SignInPath, http.StatusSeeOther)
+			return
+		}
+		p.errorPage(w, r, errorView{Status: prob.Status, Title: prob.Title, Detail: prob.Detail, RequestID: prob.RequestID})
+	})
+}
+
+// problemCatcher passes an answer through unless it is a problem
+// document (Content-Type application/problem+json), which it keeps.
+type problemCatcher struct {
+	w      http.ResponseWriter
+	wrote  bool
+	caught bool
+	status int
+	buf    bytes.Buffer
+}
+
+func (c *problemCatcher) Header() http.Header { return c.w.Header() }
+
+func (c *problemCatcher) WriteHeader(code int) {
+	if c.wrote {
+		return
+	}
+	c.wrote = true
+	if strings.HasPrefix(c.w.Header().Get("Content-Type"), "application/problem+json") {
+		c.caught, c.status = true, code
+		return
+	}
+	c.w.WriteHeader(code)
+}
+
+func (c *problemCatcher) Write(b []byte) (int, error) {
+	if !c.wrote {
+		c.WriteHeader(http.StatusOK)
+	}
+	if c.caught {
+		return c.buf.Write(b)
+	}
+	return c.w.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (c *problemCatcher) Unwrap() http.ResponseWriter { return c.w }
+
+// formErrors splits err into field errors (keyed by the form's field
+// names through names, from the use case's field names) and a message for
+// the whole form.
+func formErrors(err error, names map[string]string) (string, map[string]string) {
+	fields := map[string]string{}
+	for _, fe := range httpapi.FieldErrors(err) {
+		name, ok := names[fe.Field]
+		if !ok {
+			name = fe.Field
+		}
+		fields[name] = fe.Reason
+	}
+	if httpapi.StatusOf(err) >= 500 {
+		return "Something went wrong on our side. Try again in a moment.", fields
+	}
+	return httpapi.PublicDetail(err), fields
+}
+
+// readForm parses a form post of at most 8 KiB.
+func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8192)
+	if err := r.ParseForm(); err != nil {
+		return nil, ports.Invalid("body", "is not a form")
+	}
+	return r.PostForm, nil
+}
+
+func (p *Pages) client(r *http.Request) auth.Client {
+	return httpapi.ClientOf(r, p.d.TrustForwardedFor)
+}
+
+func (p *Pages) signInPage(w http.ResponseWriter, r *http.Request) {
+	p.render(w, r, http.StatusOK, "signin", view{Title: "Sign in"})
+}
+
+func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
+	f, err := readForm(w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	shop, _ := httpapi.ShopFrom(r.Context())
+	email := f.Get("email")
+	is, err := p.d.Auth.SignIn(r.Context(), auth.SignInInput{
+		Shop: shop.ID, Email: email, Password: f.Get("password"), Client: p.client(r), Replace: httpapi.PresentedSession(r),
+	})
+	if err != nil {
+		msg, fields := formErrors(err, nil)
+		p.render(w, r, httpapi.StatusOf(err), "signin", view{Title: "Sign in", Form: "password", Error: msg, FieldErrors: fields, Email: email})
+		return
+	}
+	httpapi.SetSessionCookie(w, is)
+	if is.Principal.Pending != "" {
+		// The second-factor pages are not served here yet: say so
+		// rather than land on a page that would refuse the session.
+		p.errorPage(w, r, errorView{Status: http.StatusForbidden, Title: "Second factor required",
+			Detail: "This account must use its second factor (" + is.Principal.Pending + ") before it can continue; complete it through the API (/auth/2fa)."})
+		return
+	}
+	http.Redirect(w, r, SecurityPath, http.StatusSeeOther)
+}
+
+func (p *Pages) magicLink(w http.ResponseWriter, r *http.Request) {
+	f, err := readForm(w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	shop, _ := httpapi.ShopFrom(r.Context())
+	email := f.Get("email")
+	err = p.d.Auth.RequestMagicLink(r.Context(), auth.MagicLinkRequest{
+		Shop: shop.ID, ShopName: shop.Name, Email: email, Client: p.client(r),
+		LinkPrefix: p.d.Shops.URL(shop.Slug, "/auth/magic-link") + "?token=",
+	})
+	if err != nil {
+		msg, fields := formErrors(err, nil)
+		p.render(w, r, httpapi.StatusOf(err), "signin", view{Title: "Sign in", Form: "magic", Error: msg, FieldErrors: fields, Email: email})
+		return
+	}
+	p.render(w, r, http.StatusAccepted, "signin", view{Title: "Sign in", Notice: "If this address belongs to a member of this shop, a sign-in link is on its way."})
+}
+
+// securityData is the account security page's data.
+type securityData struct {
+	User     ports.User
+	Sessions []auth.SessionInfo
+	Others   int
+}
+
+// notices are the messages a redirect back to the security page may ask
+// for (?done=…); any other value shows nothing.
+var notices = map[string]string{
+	"revoked":        "That session has been signed out.",
+	"revoked-others": "Every other session has been signed out.",
+	"password":       "Your password has been changed. Your other sessions have ended.",
+}
+
+func (p *Pages) security(w http.ResponseWriter, r *http.Request) {
+	p.securityPage(w, r, http.StatusOK, view{Notice: notices[r.URL.Query().Get("done")]})
+}
+
+func (p *Pages) securityPage(w http.ResponseWriter, r *http.Request, status int, v view) {
+	pr, _ := httpapi.PrincipalFrom(r.Context())
+	user, err := p.d.Auth.User(r.Context(), pr)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	list, err := p.d.Auth.ListSessions(r.Context(), pr)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	others := 0
+	for _, s := range list {
+		if !s.Current {
+			others++
+		}
+	}
+	v.Title = "Account security"
+	v.Data = securityData{User: user, Sessions: list, Others: others}
+	p.render(w, r, status, "security", v)
+}
+
+func (p *Pages) revokeSession(w http.ResponseWriter, r *http.Request) {
+	f, err := readForm(w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	pr, _ := httpapi.PrincipalFrom(r.Context())
+	id, err := ports.ParseSessionID(f.Get("session"))
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if err := p.d.Auth.RevokeSession(r.Context(), pr, id, p.client(r)); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if id == pr.Session {
+		httpapi.ClearSessionCookie(w)
+		http.Redirect(w, r, SignInPath, http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, SecurityPath+"?done=revoked", http.StatusSeeOther)
+}
+
+func (p *Pages) revokeOthers(w http.ResponseWriter, r *http.Request) {
+	pr, _ := httpapi.PrincipalFrom(r.Context())
+	if _, err := p.d.Auth.RevokeOtherSessions(r.Context(), pr, p.client(r)); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, SecurityPath+"?done=revoked-others", http.StatusSeeOther)
+}
+
+func (p *Pages) changePassword(w http.ResponseWriter, r *http.Request) {
+	f, err := readForm(w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	pr, _ := httpapi.PrincipalFrom(r.Context())
+	is, err := p.d.Auth.ChangePassword(r.Context(), pr, f.Get("current_password"), f.Get("new_password"), p.client(r))
+	if err != nil {
+		msg, fields := formErrors(err, map[string]string{"password": "new_password", "new password": "new_password", "current password": "current_password"})
+		if errors.Is(err, ports.ErrUnauthenticated) {
+			// A wrong current password: tie the message to that field.
+			fields["current_password"] = msg
+		}
+		p.securityPage(w, r, httpapi.StatusOf(err), view{Form: "password", Error: msg, FieldErrors: fields})
+		return
+	}
+	httpapi.SetSessionCookie(w, is)
+	http.Redirect(w, r, SecurityPath+"?done=password", http.StatusSeeOther)
+}
+
+func (p *Pages) signOut(w http.ResponseWriter, r *http.Request) {
+	pr, _ := httpapi.PrincipalFrom(r.Context())
+	if err := p.d.Auth.SignOut(r.Context(), pr, p.client(r)); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	httpapi.ClearSessionCookie(w)
+	http.Redirect(w, r, SignInPath, http.StatusSeeOther)
+}

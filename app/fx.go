@@ -390,12 +390,17 @@ func HTTPModule() fx.Option {
 				return newAPI(d)
 			},
 			func(a *httpapi.API) http.Handler { return a },
-			func(cfg Config, st ports.Store, svc *auth.Service, log *zap.Logger, wo webOptions) (*web.Pages, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, log *zap.Logger, wo webOptions, api *httpapi.API) (*web.Pages, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
 				}
-				return web.New(web.Deps{Auth: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, Logger: log.Named("web")}, wo.Options)
+				pages, err := web.New(web.Deps{Auth: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, Logger: log.Named("web")}, wo.Options)
+				if err != nil {
+					return nil, err
+				}
+				// An app route a page would hide stops the app here.
+				return pages, pages.CheckRoutes(api.Routes())
 			},
 			func(lc fx.Lifecycle, cfg Config, h http.Handler, pages *web.Pages, log *zap.Logger, tr tracingParam) *Server {
 				s := NewServer(cfg, tr.Tracing.Handler(pages.Handler(h)), log)

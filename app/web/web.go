@@ -160,6 +160,23 @@ func (p *Pages) Handler(next http.Handler) http.Handler {
 	})
 }
 
+// CheckRoutes returns an error naming the first of routes (the API's,
+// the embedding app's among them) that a page would hide: the pages are
+// served in front of the API, so an app route at a page's method and path
+// (GET /signin, POST /account/signout, …) would never be reached. The
+// server's assembly calls it, so such a route stops the app at start
+// rather than vanishing.
+func (p *Pages) CheckRoutes(routes []httpapi.Route) error {
+	for _, rt := range routes {
+		path := strings.NewReplacer("{", "", "}", "", "...", "").Replace(rt.Path)
+		r := &http.Request{Method: rt.Method, Host: "shop.invalid", URL: &url.URL{Path: path}}
+		if _, pattern := p.mux.Handler(r); pattern != "" {
+			return fmt.Errorf("web: route %s %s is hidden by the page %q served in front of the API: move it", rt.Method, rt.Path, pattern)
+		}
+	}
+	return nil
+}
+
 func (p *Pages) routes() {
 	mux := http.NewServeMux()
 	csrf := http.NewCrossOriginProtection()

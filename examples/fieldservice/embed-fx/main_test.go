@@ -146,3 +146,17 @@ func TestUnguardedAppRouteRefused(t *testing.T) {
 		app.Route(httpapi.AppRoute{Method: http.MethodGet, Path: "/quotes-export", Handler: http.NotFoundHandler()}))
 	require.ErrorContains(t, a.Err(), "a permission is required")
 }
+
+// TestAppRouteHiddenByAPageRefused: an app route at a page's method and
+// path (the pages are served in front of the API) stops the app at
+// assembly instead of never being reached.
+func TestAppRouteHiddenByAPageRefused(t *testing.T) {
+	mod, err := Module()
+	require.NoError(t, err)
+	a := app.New(config(t), mod, app.WithLogOutput(io.Discard),
+		app.Route(httpapi.AppRoute{Method: http.MethodGet, Path: "/signin", Permission: quoting.QuotesRead, Handler: http.NotFoundHandler()}))
+	require.ErrorContains(t, a.Err(), "is hidden by the page")
+	ok := app.New(config(t), mod, app.WithLogOutput(io.Discard),
+		app.Route(httpapi.AppRoute{Method: http.MethodGet, Path: "/account/quotes", Permission: quoting.QuotesRead, Handler: http.NotFoundHandler()}))
+	require.NoError(t, ok.Err(), "a path no page serves is the app's")
+}

@@ -66,26 +66,32 @@ func (t *Shop) attemptFence(state string, ids []any, attempts []int) (string, []
 	return b.String(), args
 }
 
+// attemptsOf checks a batch of attempts (checkBatch on their IDs) and
+// splits it into attemptFence's keys and attempt numbers, in order; none
+// for an empty batch.
+func attemptsOf[ID comparable, A any](attempts []A, of func(A) (ID, int)) ([]any, []int, error) {
+	ids := make([]ID, len(attempts))
+	keys, nums := make([]any, len(attempts)), make([]int, len(attempts))
+	for i, a := range attempts {
+		id, n := of(a)
+		ids[i], keys[i], nums[i] = id, id, n
+	}
+	if err := checkBatch("attempts", ids); err != nil {
+		return nil, nil, err
+	}
+	return keys, nums, nil
+}
+
 // CompleteAll marks the running attempts done in one UPDATE (see
 // attemptFence) and returns the IDs it changed.
 func (r jobs) CompleteAll(ctx context.Context, attempts []ports.JobAttempt) ([]ports.JobID, error) {
-	ids := make([]ports.JobID, len(attempts))
-	for i, a := range attempts {
-		ids[i] = a.ID
-	}
-	if err := checkBatch("attempts", ids); err != nil {
+	keys, nums, err := attemptsOf(attempts, func(a ports.JobAttempt) (ports.JobID, int) { return a.ID, a.Attempt })
+	if err != nil || len(keys) == 0 {
 		return nil, err
-	}
-	if len(attempts) == 0 {
-		return nil, nil
-	}
-	keys, nums := make([]any, len(attempts)), make([]int, len(attempts))
-	for i, a := range attempts {
-		keys[i], nums[i] = a.ID, a.Attempt
 	}
 	where, args := r.t.attemptFence("running", keys, nums)
 	var done []ports.JobID
-	err := r.t.sel(ctx, &done, `UPDATE jobs SET state = 'done', locked_until = NULL, updated_at = ? WHERE `+where+` RETURNING id`,
+	err = r.t.sel(ctx, &done, `UPDATE jobs SET state = 'done', locked_until = NULL, updated_at = ? WHERE `+where+` RETURNING id`,
 		append([]any{r.t.now()}, args...)...)
 	if err != nil {
 		return nil, r.t.wrap("complete jobs", err)
@@ -96,23 +102,13 @@ func (r jobs) CompleteAll(ctx context.Context, attempts []ports.JobAttempt) ([]p
 // DispatchAll records the sending attempts as dispatched in one UPDATE
 // (see attemptFence) and returns the IDs it changed.
 func (r outbox) DispatchAll(ctx context.Context, attempts []ports.MessageAttempt) ([]ports.MessageID, error) {
-	ids := make([]ports.MessageID, len(attempts))
-	for i, a := range attempts {
-		ids[i] = a.ID
-	}
-	if err := checkBatch("attempts", ids); err != nil {
+	keys, nums, err := attemptsOf(attempts, func(a ports.MessageAttempt) (ports.MessageID, int) { return a.ID, a.Attempt })
+	if err != nil || len(keys) == 0 {
 		return nil, err
-	}
-	if len(attempts) == 0 {
-		return nil, nil
-	}
-	keys, nums := make([]any, len(attempts)), make([]int, len(attempts))
-	for i, a := range attempts {
-		keys[i], nums[i] = a.ID, a.Attempt
 	}
 	where, args := r.t.attemptFence("sending", keys, nums)
 	var out []ports.MessageID
-	err := r.t.sel(ctx, &out, `UPDATE outbox_messages SET dispatched = attempts, updated_at = ? WHERE `+where+` RETURNING id`,
+	err = r.t.sel(ctx, &out, `UPDATE outbox_messages SET dispatched = attempts, updated_at = ? WHERE `+where+` RETURNING id`,
 		append([]any{r.t.now()}, args...)...)
 	if err != nil {
 		return nil, r.t.wrap("dispatch messages", err)
@@ -124,19 +120,9 @@ func (r outbox) DispatchAll(ctx context.Context, attempts []ports.MessageAttempt
 // attemptFence), each message's provider ID chosen by a CASE over its ID,
 // and returns the IDs it changed.
 func (r outbox) MarkAllSent(ctx context.Context, sent []ports.SentAttempt) ([]ports.MessageID, error) {
-	ids := make([]ports.MessageID, len(sent))
-	for i, s := range sent {
-		ids[i] = s.ID
-	}
-	if err := checkBatch("attempts", ids); err != nil {
+	keys, nums, err := attemptsOf(sent, func(s ports.SentAttempt) (ports.MessageID, int) { return s.ID, s.Attempt })
+	if err != nil || len(keys) == 0 {
 		return nil, err
-	}
-	if len(sent) == 0 {
-		return nil, nil
-	}
-	keys, nums := make([]any, len(sent)), make([]int, len(sent))
-	for i, s := range sent {
-		keys[i], nums[i] = s.ID, s.Attempt
 	}
 	now := r.t.now()
 	var set strings.Builder

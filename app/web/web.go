@@ -52,16 +52,16 @@ const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-ac
 
 // Paths of the pages (on a shop's host) and of the stylesheet (any host).
 const (
-	SignInPath     = "/signin"
-	MagicLinkPath  = "/signin/magic-link"
-	SecurityPath   = "/account/security"
+	SignInPath    = "/signin"
+	MagicLinkPath = "/signin/magic-link"
+	SecurityPath  = "/account/security"
 	// SecondFactorPath is the second-factor challenge a password sign-in
 	// of a user with a confirmed factor lands on.
 	SecondFactorPath = "/signin/second-factor"
 	// TOTPPath is the authenticator-app enrolment: GET shows the "Set up"
 	// button (where a member whose shop requires a factor lands), POST
 	// starts an enrolment and shows its QR code and secret.
-	TOTPPath = "/account/security/totp"
+	TOTPPath       = "/account/security/totp"
 	StylesheetPath = "/stockade/stockade.css"
 )
 

@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/ports"
 )
 
 const formType = "application/x-www-form-urlencoded"
@@ -156,4 +159,85 @@ func TestBrowserEnrolTOTPAndStepUp(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, s.url(web.SecurityPath), loc, "the code lands on account security")
 	require.Equal(t, "Katherine Johnson", text(t, ctx, ".st-user-name"))
+}
+
+// TestEnrolmentRequiredByShop: a member whose shop requires a second
+// factor lands on the enrolment after the password; the QR code is a
+// data: URL; a wrong first code is tied to the field; the right one shows
+// the recovery codes, and account security is then served without the
+// remove button (the shop requires the factor).
+func TestEnrolmentRequiredByShop(t *testing.T) {
+	s := newSite(t, web.Options{})
+	email, password := s.member(t, "Required Member")
+	require.NoError(t, s.e.Store.InShop(t.Context(), s.shop.ID, func(ctx context.Context, tx ports.ShopTx) error {
+		_, err := tx.TwoFactorPolicy().Set(ctx, ports.TwoFactorPolicy{AllMembers: true})
+		return err
+	}))
+
+	res := s.do(t, http.MethodPost, web.SignInPath, formType, url.Values{"email": {email}, "password": {password}}.Encode(), "", nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Equal(t, web.TOTPPath, res.Header.Get("Location"))
+	cookie := sessionCookie(t, res)
+
+	for _, path := range []string{web.SecurityPath, web.SecondFactorPath} {
+		res = s.do(t, http.MethodGet, path, "", "", cookie, nil)
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, path)
+		require.Equal(t, web.TOTPPath, res.Header.Get("Location"), path)
+	}
+	res = s.do(t, http.MethodGet, web.TOTPPath, "", "", cookie, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	b := body(t, res)
+	require.Contains(t, b, "This shop requires a second factor")
+	require.Contains(t, b, `<form method="post" action="/account/security/totp">`)
+
+	res = s.do(t, http.MethodPost, web.TOTPPath, formType, "", cookie, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+	b = body(t, res)
+	require.Contains(t, b, `src="data:image/png;base64,`)
+	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(b)
+	require.Len(t, m, 2, "the secret is on the page")
+
+	res = s.do(t, http.MethodPost, web.TOTPPath+"/confirm", formType, url.Values{"code": {"000000"}}.Encode(), cookie, nil)
+	require.Equal(t, http.StatusBadRequest, res.StatusCode)
+	require.Contains(t, body(t, res), `aria-invalid="true" aria-describedby="totp-code-error"`)
+
+	code, err := auth.TOTPCode(m[1], time.Now())
+	require.NoError(t, err)
+	res = s.do(t, http.MethodPost, web.TOTPPath+"/confirm", formType, url.Values{"code": {code}}.Encode(), cookie, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+	require.Equal(t, 10, strings.Count(body(t, res), "<li><code>"), "ten recovery codes, shown once")
+
+	res = s.do(t, http.MethodGet, web.SecurityPath, "", "", cookie, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	b = body(t, res)
+	require.Contains(t, b, "An authenticator app is set up")
+	require.NotContains(t, b, `action="/account/security/totp/disable"`, "the shop requires the factor")
+}
+
+// TestRemoveTOTP: removing the factor needs a session that used it (a
+// password-only session of a factor holder is refused with the HTML
+// error page); a stepped-up, recent session removes it.
+func TestRemoveTOTP(t *testing.T) {
+	s := newSite(t, web.Options{})
+	email, password := s.member(t, "Remover")
+	cookie := s.apiSignIn(t, email, password)
+	s.enrolTOTPThroughAPI(t, cookie) // this session is now AAL2, authenticated now
+
+	aal1 := s.apiSignIn(t, email, password)
+	res := s.do(t, http.MethodPost, web.TOTPPath+"/disable", formType, "", aal1, nil)
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+	require.Equal(t, "text/html; charset=utf-8", res.Header.Get("Content-Type"))
+	require.Contains(t, body(t, res), "second factor required")
+
+	res = s.do(t, http.MethodGet, web.SecurityPath, "", "", cookie, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, body(t, res), `action="/account/security/totp/disable"`)
+	res = s.do(t, http.MethodPost, web.TOTPPath+"/disable", formType, "", cookie, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Equal(t, web.SecurityPath+"?done=totp-off", res.Header.Get("Location"))
+	res = s.do(t, http.MethodGet, web.SecurityPath, "", "", cookie, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, body(t, res), `<form method="post" action="/account/security/totp">`, "set up is offered again")
 }

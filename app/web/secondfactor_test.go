@@ -91,6 +91,11 @@ func TestSecondFactorChallengeWrongCode(t *testing.T) {
 	require.Contains(t, b, `aria-invalid="true" aria-describedby="sf-code-error"`)
 	require.Contains(t, b, `id="sf-code-error" role="alert">is wrong, expired or used already<`)
 	require.NotContains(t, b, `aria-describedby="sf-recovery-error"`)
+	require.NotContains(t, b, `id="form-error"`, "the message is on the field, not repeated above the form")
+
+	res = s.do(t, http.MethodPost, web.SecondFactorPath, formType, url.Values{"code": {"000000"}, "recovery_code": {"aaaa-bbbb-cccc-dddd"}}.Encode(), cookie, nil)
+	require.Equal(t, http.StatusBadRequest, res.StatusCode, "one proof at a time")
+	require.Contains(t, body(t, res), `aria-describedby="sf-code-error"`)
 
 	res = s.do(t, http.MethodPost, web.SecondFactorPath, formType, url.Values{"recovery_code": {"aaaa-bbbb-cccc-dddd"}}.Encode(), cookie, nil)
 	require.Equal(t, http.StatusBadRequest, res.StatusCode)

@@ -20,8 +20,9 @@
 // The embedding app restyles the pages by passing its own fs.FS in
 // Options.Overlay: a file there replaces the embedded file of the same
 // name ("templates/layout.html", "templates/signin.html",
-// "templates/security.html", "templates/error.html",
-// "static/stockade.css"). See docs/web.md.
+// "templates/security.html", "templates/secondfactor.html",
+// "templates/totp.html", "templates/error.html", "static/stockade.css").
+// See docs/web.md.
 package web
 
 import (
@@ -51,9 +52,16 @@ const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-ac
 
 // Paths of the pages (on a shop's host) and of the stylesheet (any host).
 const (
-	SignInPath     = "/signin"
-	MagicLinkPath  = "/signin/magic-link"
-	SecurityPath   = "/account/security"
+	SignInPath    = "/signin"
+	MagicLinkPath = "/signin/magic-link"
+	SecurityPath  = "/account/security"
+	// SecondFactorPath is the second-factor challenge a password sign-in
+	// of a user with a confirmed factor lands on.
+	SecondFactorPath = "/signin/second-factor"
+	// TOTPPath is the authenticator-app enrolment: GET shows the "Set up"
+	// button (where a member whose shop requires a factor lands), POST
+	// starts an enrolment and shows its QR code and secret.
+	TOTPPath       = "/account/security/totp"
 	StylesheetPath = "/stockade/stockade.css"
 )
 
@@ -76,7 +84,8 @@ type Deps struct {
 type Options struct {
 	// Overlay, when set, is searched before the embedded files: any of
 	// "templates/layout.html", "templates/signin.html",
-	// "templates/security.html", "templates/error.html" and
+	// "templates/security.html", "templates/secondfactor.html",
+	// "templates/totp.html", "templates/error.html" and
 	// "static/stockade.css" it holds replaces Stockade's. A replaced page
 	// template must define "title" and "content" as the embedded one
 	// does; the layout executes them.
@@ -105,7 +114,7 @@ func New(d Deps, o Options) (*Pages, error) {
 		fsys = overlay{top: o.Overlay, base: embedded}
 	}
 	p := &Pages{d: d, pages: map[string]*template.Template{}}
-	for _, name := range []string{"signin", "security", "error"} {
+	for _, name := range []string{"signin", "security", "secondfactor", "totp", "error"} {
 		t, err := template.New("layout.html").Funcs(template.FuncMap{"stylesheet": func() string { return StylesheetPath }}).
 			ParseFS(fsys, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -142,11 +151,19 @@ func (o overlay) Open(name string) (fs.File, error) {
 //
 //	GET  /signin                           sign-in page: password and magic-link forms (shop's host)
 //	POST /signin                           {email, password} → session cookie, 303 to /account/security
+//	                                       (to /signin/second-factor for a user with a confirmed factor,
+//	                                       to /account/security/totp for a member who must enrol one)
+//	GET  /signin/second-factor             the challenge: a code from the authenticator app or a recovery code
+//	POST /signin/second-factor             {code} | {recovery_code} → the session steps up (AAL2), 303 to /account/security
 //	POST /signin/magic-link                {email} → a sign-in link is mailed; the page says so
 //	GET  /account/security                 sessions (device, IP, last seen), sign-out forms, change password
 //	POST /account/security/sessions/revoke {session} end one of my sessions
 //	POST /account/security/sessions/revoke-others   end my other sessions
 //	POST /account/security/password        {current_password, new_password} (needs a recent authentication)
+//	GET  /account/security/totp            "Set up an authenticator app" (also for a member who must enrol)
+//	POST /account/security/totp            starts an enrolment: QR code, secret and a code field to confirm
+//	POST /account/security/totp/confirm    {code} → the factor counts, the session is AAL2; the recovery codes, shown once
+//	POST /account/security/totp/disable    removes the factor and its recovery codes (needs a recent authentication)
 //	POST /account/signout                  end this session
 //	GET  /stockade/stockade.css            the stylesheet (any host)
 func (p *Pages) Handler(next http.Handler) http.Handler {
@@ -185,6 +202,9 @@ func (p *Pages) routes() {
 	}))
 	onShop := httpapi.OnShopHost(p.d.Shops)
 	sess := httpapi.RequireSession(p.d.Auth, p.d.TrustForwardedFor)
+	// pending also serves a session that must still step up or enrol:
+	// only in front of the pages that let it do so.
+	pending := httpapi.RequirePendingSession(p.d.Auth, p.d.TrustForwardedFor)
 	recent := httpapi.RequireRecentAuth(p.d.Auth)
 	// chain wraps h in mws (outermost first), each inside the catcher
 	// that turns their problem answers into HTML pages.
@@ -199,11 +219,17 @@ func (p *Pages) routes() {
 	mux.Handle("GET "+SignInPath, chain(p.signInPage, onShop))
 	mux.Handle("POST "+SignInPath, chain(p.signIn, csrf.Handler, onShop))
 	mux.Handle("POST "+MagicLinkPath, chain(p.magicLink, csrf.Handler, onShop))
-	mux.Handle("GET "+SecurityPath, chain(p.security, onShop, sess))
+	mux.Handle("GET "+SecurityPath, chain(p.security, onShop, pending))
 	mux.Handle("POST "+SecurityPath+"/sessions/revoke", chain(p.revokeSession, csrf.Handler, onShop, sess))
 	mux.Handle("POST "+SecurityPath+"/sessions/revoke-others", chain(p.revokeOthers, csrf.Handler, onShop, sess))
 	mux.Handle("POST "+SecurityPath+"/password", chain(p.changePassword, csrf.Handler, onShop, sess, recent))
-	mux.Handle("POST /account/signout", chain(p.signOut, csrf.Handler, onShop, sess))
+	mux.Handle("POST /account/signout", chain(p.signOut, csrf.Handler, onShop, pending))
+	mux.Handle("GET "+SecondFactorPath, chain(p.challengePage, onShop, pending))
+	mux.Handle("POST "+SecondFactorPath, chain(p.stepUp, csrf.Handler, onShop, pending))
+	mux.Handle("GET "+TOTPPath, chain(p.totpStartPage, onShop, pending))
+	mux.Handle("POST "+TOTPPath, chain(p.enrolTOTP, csrf.Handler, onShop, pending))
+	mux.Handle("POST "+TOTPPath+"/confirm", chain(p.confirmTOTP, csrf.Handler, onShop, pending))
+	mux.Handle("POST "+TOTPPath+"/disable", chain(p.disableTOTP, csrf.Handler, onShop, sess, recent))
 	p.mux = mux
 }
 
@@ -400,14 +426,7 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpapi.SetSessionCookie(w, is)
-	if is.Principal.Pending != "" {
-		// The second-factor pages are not served here yet: say so
-		// rather than land on a page that would refuse the session.
-		p.errorPage(w, r, errorView{Status: http.StatusForbidden, Title: "Second factor required",
-			Detail: "This account must use its second factor (" + is.Principal.Pending + ") before it can continue; complete it through the API (/auth/2fa)."})
-		return
-	}
-	http.Redirect(w, r, SecurityPath, http.StatusSeeOther)
+	http.Redirect(w, r, landing(is.Principal), http.StatusSeeOther)
 }
 
 func (p *Pages) magicLink(w http.ResponseWriter, r *http.Request) {
@@ -435,6 +454,7 @@ type securityData struct {
 	User     ports.User
 	Sessions []auth.SessionInfo
 	Others   int
+	Factors  auth.SecondFactorStatus
 }
 
 // notices are the messages a redirect back to the security page may ask
@@ -443,9 +463,16 @@ var notices = map[string]string{
 	"revoked":        "That session has been signed out.",
 	"revoked-others": "Every other session has been signed out.",
 	"password":       "Your password has been changed. Your other sessions have ended.",
+	"totp-off":       "Your authenticator app has been removed, with its recovery codes.",
 }
 
+// security serves the account security page; a session that must still
+// step up or enrol is sent where it can.
 func (p *Pages) security(w http.ResponseWriter, r *http.Request) {
+	if pr, _ := httpapi.PrincipalFrom(r.Context()); pr.Pending != "" {
+		http.Redirect(w, r, landing(pr), http.StatusSeeOther)
+		return
+	}
 	p.securityPage(w, r, http.StatusOK, view{Notice: notices[r.URL.Query().Get("done")]})
 }
 
@@ -467,8 +494,13 @@ func (p *Pages) securityPage(w http.ResponseWriter, r *http.Request, status int,
 			others++
 		}
 	}
+	factors, err := p.d.Auth.SecondFactors(r.Context(), pr)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
 	v.Title = "Account security"
-	v.Data = securityData{User: user, Sessions: list, Others: others}
+	v.Data = securityData{User: user, Sessions: list, Others: others, Factors: factors}
 	p.render(w, r, status, "security", v)
 }
 

@@ -21,8 +21,14 @@
 // Options.Overlay: a file there replaces the embedded file of the same
 // name ("templates/layout.html", "templates/signin.html",
 // "templates/security.html", "templates/secondfactor.html",
-// "templates/totp.html", "templates/error.html", "static/stockade.css").
-// See docs/web.md.
+// "templates/totp.html", "templates/error.html", "templates/banner.html",
+// "static/stockade.css").
+//
+// While the session is an operator's impersonation (AUD-5) every page
+// served under it shows the impersonation banner at the top: the
+// operator, the member, the shop, the time left and an Exit form. The
+// embedding app shows the same banner on its own pages with
+// Impersonation and Banner. See docs/web.md.
 package web
 
 import (
@@ -36,6 +42,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"text/template/parse"
 	"time"
 
 	"go.uber.org/zap"
@@ -85,10 +92,13 @@ type Options struct {
 	// Overlay, when set, is searched before the embedded files: any of
 	// "templates/layout.html", "templates/signin.html",
 	// "templates/security.html", "templates/secondfactor.html",
-	// "templates/totp.html", "templates/error.html" and
-	// "static/stockade.css" it holds replaces Stockade's. A replaced page
-	// template must define "title" and "content" as the embedded one
-	// does; the layout executes them.
+	// "templates/totp.html", "templates/error.html",
+	// "templates/banner.html" and "static/stockade.css" it holds replaces
+	// Stockade's. A replaced page template must define "title" and
+	// "content" as the embedded one does; the layout executes them. A
+	// replaced banner must define "banner", and a replaced layout must
+	// execute it ({{with .Banner}}{{template "banner" .}}{{end}}): New
+	// refuses a layout that does not show the impersonation banner.
 	Overlay fs.FS
 }
 
@@ -98,6 +108,9 @@ type Pages struct {
 	pages map[string]*template.Template
 	css   []byte
 	mux   *http.ServeMux
+	// banner is the Impersonation middleware with the pages' banner
+	// template.
+	banner func(http.Handler) http.Handler
 }
 
 // New parses the templates (the overlay's where it has them) and returns
@@ -109,19 +122,27 @@ func New(d Deps, o Options) (*Pages, error) {
 	if d.Logger == nil {
 		d.Logger = zap.NewNop()
 	}
-	var fsys fs.FS = embedded
-	if o.Overlay != nil {
-		fsys = overlay{top: o.Overlay, base: embedded}
-	}
+	fsys := filesOf(o)
 	p := &Pages{d: d, pages: map[string]*template.Template{}}
 	for _, name := range []string{"signin", "security", "secondfactor", "totp", "error"} {
 		t, err := template.New("layout.html").Funcs(template.FuncMap{"stylesheet": func() string { return StylesheetPath }}).
-			ParseFS(fsys, "templates/layout.html", "templates/"+name+".html")
+			ParseFS(fsys, "templates/layout.html", "templates/banner.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
+		if t.Lookup("banner") == nil {
+			return nil, errors.New(`web: templates/banner.html does not define "banner"`)
+		}
+		if !callsTemplate(t.Tree.Root, "banner") {
+			return nil, errors.New(`web: templates/layout.html must show the impersonation banner: {{with .Banner}}{{template "banner" .}}{{end}}`)
+		}
 		p.pages[name] = t
 	}
+	banner, err := parseBanner(fsys)
+	if err != nil {
+		return nil, err
+	}
+	p.banner = impersonation(d.Auth, banner, time.Now)
 	css, err := fs.ReadFile(fsys, "static/stockade.css")
 	if err != nil {
 		return nil, fmt.Errorf("web: stylesheet: %w", err)
@@ -129,6 +150,39 @@ func New(d Deps, o Options) (*Pages, error) {
 	p.css = css
 	p.routes()
 	return p, nil
+}
+
+// filesOf is the embedded files under o.Overlay's.
+func filesOf(o Options) fs.FS {
+	if o.Overlay != nil {
+		return overlay{top: o.Overlay, base: embedded}
+	}
+	return embedded
+}
+
+// callsTemplate reports whether the tree under n executes the template
+// name ({{template "name" …}}), in any branch.
+func callsTemplate(n parse.Node, name string) bool {
+	switch n := n.(type) {
+	case *parse.TemplateNode:
+		return n.Name == name
+	case *parse.ListNode:
+		if n == nil {
+			return false
+		}
+		for _, c := range n.Nodes {
+			if callsTemplate(c, name) {
+				return true
+			}
+		}
+	case *parse.IfNode:
+		return callsTemplate(n.List, name) || callsTemplate(n.ElseList, name)
+	case *parse.WithNode:
+		return callsTemplate(n.List, name) || callsTemplate(n.ElseList, name)
+	case *parse.RangeNode:
+		return callsTemplate(n.List, name) || callsTemplate(n.ElseList, name)
+	}
+	return false
 }
 
 // overlay is an fs.FS that opens a name in top, and in base when top does
@@ -165,6 +219,7 @@ func (o overlay) Open(name string) (fs.File, error) {
 //	POST /account/security/totp/confirm    {code} → the factor counts, the session is AAL2; the recovery codes, shown once
 //	POST /account/security/totp/disable    removes the factor and its recovery codes (needs a recent authentication)
 //	POST /account/signout                  end this session
+//	POST /account/impersonation/exit       end the impersonation behind this session, 303 to /signin
 //	GET  /stockade/stockade.css            the stylesheet (any host)
 func (p *Pages) Handler(next http.Handler) http.Handler {
 	pages := httpapi.RequestID(httpapi.AccessLog(p.d.Logger)(httpapi.Recover(p.d.Logger)(p.mux)))
@@ -219,17 +274,18 @@ func (p *Pages) routes() {
 	mux.Handle("GET "+SignInPath, chain(p.signInPage, onShop))
 	mux.Handle("POST "+SignInPath, chain(p.signIn, csrf.Handler, onShop))
 	mux.Handle("POST "+MagicLinkPath, chain(p.magicLink, csrf.Handler, onShop))
-	mux.Handle("GET "+SecurityPath, chain(p.security, onShop, pending))
-	mux.Handle("POST "+SecurityPath+"/sessions/revoke", chain(p.revokeSession, csrf.Handler, onShop, sess))
-	mux.Handle("POST "+SecurityPath+"/sessions/revoke-others", chain(p.revokeOthers, csrf.Handler, onShop, sess))
-	mux.Handle("POST "+SecurityPath+"/password", chain(p.changePassword, csrf.Handler, onShop, sess, recent))
-	mux.Handle("POST /account/signout", chain(p.signOut, csrf.Handler, onShop, pending))
-	mux.Handle("GET "+SecondFactorPath, chain(p.challengePage, onShop, pending))
-	mux.Handle("POST "+SecondFactorPath, chain(p.stepUp, csrf.Handler, onShop, pending))
-	mux.Handle("GET "+TOTPPath, chain(p.totpStartPage, onShop, pending))
-	mux.Handle("POST "+TOTPPath, chain(p.enrolTOTP, csrf.Handler, onShop, pending))
-	mux.Handle("POST "+TOTPPath+"/confirm", chain(p.confirmTOTP, csrf.Handler, onShop, pending))
-	mux.Handle("POST "+TOTPPath+"/disable", chain(p.disableTOTP, csrf.Handler, onShop, sess, recent))
+	mux.Handle("GET "+SecurityPath, chain(p.security, onShop, pending, p.banner))
+	mux.Handle("POST "+SecurityPath+"/sessions/revoke", chain(p.revokeSession, csrf.Handler, onShop, sess, p.banner))
+	mux.Handle("POST "+SecurityPath+"/sessions/revoke-others", chain(p.revokeOthers, csrf.Handler, onShop, sess, p.banner))
+	mux.Handle("POST "+SecurityPath+"/password", chain(p.changePassword, csrf.Handler, onShop, sess, p.banner, recent))
+	mux.Handle("POST /account/signout", chain(p.signOut, csrf.Handler, onShop, pending, p.banner))
+	mux.Handle("GET "+SecondFactorPath, chain(p.challengePage, onShop, pending, p.banner))
+	mux.Handle("POST "+SecondFactorPath, chain(p.stepUp, csrf.Handler, onShop, pending, p.banner))
+	mux.Handle("GET "+TOTPPath, chain(p.totpStartPage, onShop, pending, p.banner))
+	mux.Handle("POST "+TOTPPath, chain(p.enrolTOTP, csrf.Handler, onShop, pending, p.banner))
+	mux.Handle("POST "+TOTPPath+"/confirm", chain(p.confirmTOTP, csrf.Handler, onShop, pending, p.banner))
+	mux.Handle("POST "+TOTPPath+"/disable", chain(p.disableTOTP, csrf.Handler, onShop, sess, p.banner, recent))
+	mux.Handle("POST "+ImpersonationExitPath, chain(p.exitImpersonation, csrf.Handler, onShop, sess))
 	p.mux = mux
 }
 
@@ -266,12 +322,18 @@ type view struct {
 	Form        string
 	Email       string
 	Data        any
+	// Banner is the impersonation banner's data while the session is an
+	// impersonation (the layout shows the "banner" template with it).
+	Banner *ImpersonationView
 }
 
 // render writes page with v and status as an HTML answer.
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	if s, ok := httpapi.ShopFrom(r.Context()); ok {
 		v.Shop = s
+	}
+	if b, ok := ImpersonationFrom(r.Context()); ok {
+		v.Banner = &b
 	}
 	var buf bytes.Buffer
 	if err := p.pages[page].Execute(&buf, v); err != nil {

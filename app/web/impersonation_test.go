@@ -4,18 +4,22 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/ports"
 )
 
 // startImpersonation creates an operator with a TOTP factor (as
@@ -193,4 +197,77 @@ func TestBrowserImpersonationExit(t *testing.T) {
 	loc, err = chromedp.Run(ctx, chromedp.Location())
 	require.NoError(t, err)
 	require.Equal(t, s.url(web.SignInPath), loc, "the browser's session no longer works")
+}
+
+// TestImpersonationMiddlewareForAppPages: an embedding app's own page,
+// behind httpapi.RequireSession and web.Impersonation, renders the same
+// banner with web.Banner for an impersonation session, and nothing for
+// the member's own session.
+func TestImpersonationMiddlewareForAppPages(t *testing.T) {
+	s := newSite(t, web.Options{})
+	email, password := s.member(t, "App Member")
+	shops := mustShops(t, s)
+	banner, err := web.Impersonation(s.e.Auth, web.Options{})
+	require.NoError(t, err)
+	page := template.Must(template.New("app").Parse(`<body>{{.Banner}}<main>{{.Who}}</main></body>`))
+	app := httpapi.OnShopHost(shops)(httpapi.RequireSession(s.e.Auth, false)(banner(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, ok := web.ImpersonationFrom(r.Context())
+		who := "member"
+		if ok {
+			who = "impersonated by " + v.OperatorEmail
+		}
+		require.NoError(t, page.Execute(w, map[string]any{"Banner": web.Banner(r), "Who": who}))
+	}))))
+	get := func(cookie string) string {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/app/orders", nil)
+		req.Host = s.host()
+		req.Header.Set("Cookie", cookie)
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		return rec.Body.String()
+	}
+
+	b := get(s.apiSignIn(t, email, password))
+	require.Equal(t, "<body><main>member</main></body>", b)
+
+	operator, cookie := s.impersonate(t, email)
+	b = get(cookie)
+	require.Contains(t, b, `<body><div class="st-impersonation" role="alert"`)
+	require.Contains(t, b, `<strong class="st-imp-operator">`+operator+`</strong>`)
+	require.Contains(t, b, `<strong class="st-imp-member">App Member (`+email+`)</strong>`)
+	require.Contains(t, b, `action="`+web.ImpersonationExitPath+`"`)
+	require.Contains(t, b, "<main>impersonated by "+operator+"</main>")
+}
+
+// TestLayoutOverlayMustShowBanner: a replaced layout that does not
+// execute the "banner" template is refused, since its pages would hide
+// an impersonation; one that does is accepted.
+func TestLayoutOverlayMustShowBanner(t *testing.T) {
+	s := newSite(t, web.Options{})
+	deps := web.Deps{Auth: s.e.Auth, Shops: mustShops(t, s)}
+	without := fstest.MapFS{"templates/layout.html": {Data: []byte(`<body>{{template "content" .}}</body>`)}}
+	_, err := web.New(deps, web.Options{Overlay: without})
+	require.ErrorContains(t, err, "impersonation banner")
+	with := fstest.MapFS{"templates/layout.html": {Data: []byte(`<body>{{if .Shop.Name}}{{with .Banner}}{{template "banner" .}}{{end}}{{end}}{{template "content" .}}</body>`)}}
+	_, err = web.New(deps, web.Options{Overlay: with})
+	require.NoError(t, err)
+}
+
+func mustShops(t *testing.T, s *site) *httpapi.HostShops {
+	t.Helper()
+	shops, err := httpapi.NewHostShops(s.e.Store, "http://localhost:8080", ports.SystemClock{})
+	require.NoError(t, err)
+	return shops
+}
+
+// TestTimeLeftText: the banner's time left, rounded up to the minute.
+func TestTimeLeftText(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "ending now", -time.Second: "ending now", time.Second: "1 minute left", time.Minute: "1 minute left",
+		time.Minute + time.Second: "2 minutes left", 59 * time.Minute: "59 minutes left", time.Hour: "1 h left",
+		time.Hour + 5*time.Minute: "1 h 5 min left",
+	} {
+		require.Equal(t, want, web.TimeLeft(d), "%s", d)
+	}
 }

@@ -1,0 +1,6 @@
+package web
+
+import "time"
+
+// TimeLeft is timeLeft, for the tests.
+func TimeLeft(d time.Duration) string { return timeLeft(d) }

@@ -148,13 +148,20 @@ func (h *scimHandlers) listTokens(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *scimHandlers) revokeToken(w http.ResponseWriter, r *http.Request) {
-	id, err := ports.ParseSCIMTokenID(r.PathValue("scim_token"))
+	serveOwnerDelete(w, r, "scim_token", "token", ports.ParseSCIMTokenID, h.svc.RevokeToken, h.svc.RequireOwner)
+}
+
+// serveOwnerDelete answers a DELETE of an org item named by the path
+// parameter param: 204 when del succeeds; for an ID that does not parse,
+// the owner guard's refusal first (a malformed ID tells a non-owner
+// nothing), else 404.
+func serveOwnerDelete[ID any](w http.ResponseWriter, r *http.Request, param, what string,
+	parse func(string) (ID, error), del func(context.Context, ID) error, guard func(context.Context) error) {
+	id, err := parse(r.PathValue(param))
 	if err == nil {
-		err = h.svc.RevokeToken(r.Context(), id)
-	} else if _, guard := h.svc.ListTokens(r.Context()); guard != nil {
-		err = guard // the guard answers first: a malformed ID tells a non-owner nothing
-	} else {
-		err = fmt.Errorf("no such token: %w", ports.ErrNotFound)
+		err = del(r.Context(), id)
+	} else if err = guard(r.Context()); err == nil {
+		err = fmt.Errorf("no such %s: %w", what, ports.ErrNotFound)
 	}
 	if err != nil {
 		WriteProblem(w, r, err)
@@ -212,19 +219,7 @@ func (h *scimHandlers) listMappings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *scimHandlers) deleteMapping(w http.ResponseWriter, r *http.Request) {
-	id, err := ports.ParseSCIMMappingID(r.PathValue("scim_mapping"))
-	if err == nil {
-		err = h.svc.DeleteMapping(r.Context(), id)
-	} else if _, guard := h.svc.ListMappings(r.Context()); guard != nil {
-		err = guard
-	} else {
-		err = fmt.Errorf("no such mapping: %w", ports.ErrNotFound)
-	}
-	if err != nil {
-		WriteProblem(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	serveOwnerDelete(w, r, "scim_mapping", "mapping", ports.ParseSCIMMappingID, h.svc.DeleteMapping, h.svc.RequireOwner)
 }
 
 // --- the SCIM service provider ---

@@ -160,6 +160,14 @@ func testSCIMTokens(t *testing.T, sw *scimWorld) {
 		cookie, _ := w.signIn(a, "alpha", u.Email)
 		res := a.send(http.MethodPost, "/org/scim/tokens", "alpha", cookie, "", "")
 		require.Equal(t, http.StatusForbidden, res.StatusCode, "%s (a shop owner, or an org admin) makes no token: %s", u.Email, readBody(t, res))
+		for _, path := range []string{"/org/scim/tokens/not-an-id", "/org/scim/mappings/not-an-id"} {
+			res = a.send(http.MethodDelete, path, "alpha", cookie, "", "")
+			require.Equal(t, http.StatusForbidden, res.StatusCode, "%s: a malformed ID tells a non-owner nothing: %s", path, readBody(t, res))
+		}
+	}
+	for _, path := range []string{"/org/scim/tokens/not-an-id", "/org/scim/mappings/not-an-id"} {
+		res := a.send(http.MethodDelete, path, "alpha", sw.ownerCookie, "", "")
+		require.Equal(t, http.StatusNotFound, res.StatusCode, "%s: the owner is told it names nothing: %s", path, readBody(t, res))
 	}
 	res := a.send(http.MethodGet, "/org/scim/tokens", "alpha", sw.ownerCookie, "", "")
 	body := readBody(t, res)

@@ -15,6 +15,16 @@ import (
 // holding access.OrgMembersManage — an org owner — or a system scope (the
 // CLI). Org power is not lent to impersonating operators nor gained
 // through HQ access.
+// RequireOwner answers whether the caller may manage the org's
+// provisioning (tokens and mappings): nil for an org owner or a system
+// scope, else the refusal the management use cases give. The HTTP layer
+// asks it before saying that a malformed ID names nothing, so that a
+// non-owner learns nothing from the answer.
+func (s *Service) RequireOwner(ctx context.Context) error {
+	_, err := s.requireOwner(ctx)
+	return err
+}
+
 func (s *Service) requireOwner(ctx context.Context) (access.Scope, error) {
 	sc, err := s.policy.Require(ctx, access.ShopRead)
 	if err != nil {

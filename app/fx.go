@@ -390,12 +390,15 @@ func HTTPModule() fx.Option {
 				return newAPI(d)
 			},
 			func(a *httpapi.API) http.Handler { return a },
-			func(cfg Config, st ports.Store, svc *auth.Service, log *zap.Logger, wo webOptions, api *httpapi.API) (*web.Pages, error) {
+			func(cfg Config, st ports.Store, svc *auth.Service, ten *tenancy.Service, acc *access.Policy, bill *billing.Service, log *zap.Logger, wo webOptions, api *httpapi.API) (*web.Pages, error) {
 				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
 					return nil, err
 				}
-				pages, err := web.New(web.Deps{Auth: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, Logger: log.Named("web")}, wo.Options)
+				pages, err := web.New(web.Deps{
+					Auth: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, Logger: log.Named("web"),
+					Tenancy: ten, Audit: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc}), Billing: bill, Policy: acc,
+				}, wo.Options)
 				if err != nil {
 					return nil, err
 				}

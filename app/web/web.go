@@ -48,7 +48,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/audit"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/core/billing"
+	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -82,6 +86,18 @@ type Deps struct {
 	Shops *httpapi.HostShops
 	// TrustForwardedFor is as httpapi.AuthDeps.TrustForwardedFor.
 	TrustForwardedFor bool
+	// Tenancy serves the shop settings pages (members, roles,
+	// invitations) and the invitation acceptance page; nil leaves them
+	// out.
+	Tenancy *tenancy.Service
+	// Audit serves the audit log and access review pages; nil leaves them
+	// out.
+	Audit *audit.Reader
+	// Billing, when set, adds the billing link to the shop settings.
+	Billing *billing.Service
+	// Policy is the role → permission table; with it the navigation
+	// shows only the pages the member's role may open.
+	Policy *access.Policy
 	// Logger receives the pages' access log (httpapi.AccessLog) and the
 	// failures and panics of serving them; nil logs nothing.
 	Logger *zap.Logger
@@ -124,8 +140,12 @@ func New(d Deps, o Options) (*Pages, error) {
 	}
 	fsys := filesOf(o)
 	p := &Pages{d: d, pages: map[string]*template.Template{}}
-	for _, name := range []string{"signin", "security", "secondfactor", "totp", "error"} {
-		t, err := template.New("layout.html").Funcs(template.FuncMap{"stylesheet": func() string { return StylesheetPath }}).
+	names, err := pageNames()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		t, err := template.New("layout.html").Funcs(funcs).
 			ParseFS(fsys, "templates/layout.html", "templates/banner.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
@@ -150,6 +170,30 @@ func New(d Deps, o Options) (*Pages, error) {
 	p.css = css
 	p.routes()
 	return p, nil
+}
+
+// funcs are the functions every template may call.
+var funcs = template.FuncMap{
+	"stylesheet": func() string { return StylesheetPath },
+	"path":       func(name string) string { return navPaths[name] },
+}
+
+// pageNames are the pages: every embedded "templates/*.html" but the
+// layout and the banner. An overlay replaces pages; it does not add any.
+func pageNames() ([]string, error) {
+	entries, err := fs.ReadDir(embedded, "templates")
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".html")
+		if name == "layout" || name == "banner" || name == e.Name() {
+			continue
+		}
+		names = append(names, name)
+	}
+	return names, nil
 }
 
 // filesOf is the embedded files under o.Overlay's.
@@ -249,44 +293,74 @@ func (p *Pages) CheckRoutes(routes []httpapi.Route) error {
 	return nil
 }
 
+// guards are the middleware the pages' routes are built from.
+type guards struct {
+	csrf       func(http.Handler) http.Handler
+	onShop     func(http.Handler) http.Handler
+	onPlatform func(http.Handler) http.Handler
+	sess       func(http.Handler) http.Handler
+	// pending also serves a session that must still step up or enrol:
+	// only in front of the pages that let it do so.
+	pending func(http.Handler) http.Handler
+	recent  func(http.Handler) http.Handler
+	// banner puts the impersonation banner's data in the context.
+	banner func(http.Handler) http.Handler
+}
+
+// chain wraps h in mws (outermost first), each inside the catcher that
+// turns their problem answers into HTML pages, with the pages' headers.
+func (p *Pages) chain(h http.HandlerFunc, mws ...func(http.Handler) http.Handler) http.Handler {
+	var out http.Handler = h
+	for i := len(mws) - 1; i >= 0; i-- {
+		out = mws[i](out)
+	}
+	return headers(p.problemsAsPages(out))
+}
+
 func (p *Pages) routes() {
 	mux := http.NewServeMux()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, fmt.Errorf("cross-origin request refused: %w", ports.ErrForbidden))
 	}))
-	onShop := httpapi.OnShopHost(p.d.Shops)
-	sess := httpapi.RequireSession(p.d.Auth, p.d.TrustForwardedFor)
-	// pending also serves a session that must still step up or enrol:
-	// only in front of the pages that let it do so.
-	pending := httpapi.RequirePendingSession(p.d.Auth, p.d.TrustForwardedFor)
-	recent := httpapi.RequireRecentAuth(p.d.Auth)
-	// chain wraps h in mws (outermost first), each inside the catcher
-	// that turns their problem answers into HTML pages.
-	chain := func(h http.HandlerFunc, mws ...func(http.Handler) http.Handler) http.Handler {
-		var out http.Handler = h
-		for i := len(mws) - 1; i >= 0; i-- {
-			out = mws[i](out)
-		}
-		return headers(p.problemsAsPages(out))
+	g := guards{
+		csrf:       csrf.Handler,
+		onShop:     httpapi.OnShopHost(p.d.Shops),
+		onPlatform: httpapi.OnPlatformHost(p.d.Shops),
+		sess:       httpapi.RequireSession(p.d.Auth, p.d.TrustForwardedFor),
+		pending:    httpapi.RequirePendingSession(p.d.Auth, p.d.TrustForwardedFor),
+		recent:     httpapi.RequireRecentAuth(p.d.Auth),
+		banner:     p.banner,
 	}
 	mux.Handle("GET "+StylesheetPath, http.HandlerFunc(p.stylesheet))
-	mux.Handle("GET "+SignInPath, chain(p.signInPage, onShop))
-	mux.Handle("POST "+SignInPath, chain(p.signIn, csrf.Handler, onShop))
-	mux.Handle("POST "+MagicLinkPath, chain(p.magicLink, csrf.Handler, onShop))
-	mux.Handle("GET "+SecurityPath, chain(p.security, onShop, pending, p.banner))
-	mux.Handle("POST "+SecurityPath+"/sessions/revoke", chain(p.revokeSession, csrf.Handler, onShop, sess, p.banner))
-	mux.Handle("POST "+SecurityPath+"/sessions/revoke-others", chain(p.revokeOthers, csrf.Handler, onShop, sess, p.banner))
-	mux.Handle("POST "+SecurityPath+"/password", chain(p.changePassword, csrf.Handler, onShop, sess, p.banner, recent))
-	mux.Handle("POST /account/signout", chain(p.signOut, csrf.Handler, onShop, pending, p.banner))
-	mux.Handle("GET "+SecondFactorPath, chain(p.challengePage, onShop, pending, p.banner))
-	mux.Handle("POST "+SecondFactorPath, chain(p.stepUp, csrf.Handler, onShop, pending, p.banner))
-	mux.Handle("GET "+TOTPPath, chain(p.totpStartPage, onShop, pending, p.banner))
-	mux.Handle("POST "+TOTPPath, chain(p.enrolTOTP, csrf.Handler, onShop, pending, p.banner))
-	mux.Handle("POST "+TOTPPath+"/confirm", chain(p.confirmTOTP, csrf.Handler, onShop, pending, p.banner))
-	mux.Handle("POST "+TOTPPath+"/disable", chain(p.disableTOTP, csrf.Handler, onShop, sess, p.banner, recent))
-	mux.Handle("POST "+ImpersonationExitPath, chain(p.exitImpersonation, csrf.Handler, onShop, sess))
+	p.accountRoutes(mux, g)
+	p.signUpRoutes(mux, g)
+	p.settingsRoutes(mux, g)
+	p.auditRoutes(mux, g)
+	p.consoleRoutes(mux, g)
 	p.mux = mux
+}
+
+// accountRoutes registers sign-in, the second factor and account
+// security.
+func (p *Pages) accountRoutes(mux *http.ServeMux, g guards) {
+	chain := p.chain
+	onShop, sess, pending, recent, csrf := g.onShop, g.sess, g.pending, g.recent, g.csrf
+	mux.Handle("GET "+SignInPath, chain(p.signInPage, onShop))
+	mux.Handle("POST "+SignInPath, chain(p.signIn, csrf, onShop))
+	mux.Handle("POST "+MagicLinkPath, chain(p.magicLink, csrf, onShop))
+	mux.Handle("GET "+SecurityPath, chain(p.security, onShop, pending, p.banner))
+	mux.Handle("POST "+SecurityPath+"/sessions/revoke", chain(p.revokeSession, csrf, onShop, sess, p.banner))
+	mux.Handle("POST "+SecurityPath+"/sessions/revoke-others", chain(p.revokeOthers, csrf, onShop, sess, p.banner))
+	mux.Handle("POST "+SecurityPath+"/password", chain(p.changePassword, csrf, onShop, sess, p.banner, recent))
+	mux.Handle("POST /account/signout", chain(p.signOut, csrf, onShop, pending, p.banner))
+	mux.Handle("GET "+SecondFactorPath, chain(p.challengePage, onShop, pending, p.banner))
+	mux.Handle("POST "+SecondFactorPath, chain(p.stepUp, csrf, onShop, pending, p.banner))
+	mux.Handle("GET "+TOTPPath, chain(p.totpStartPage, onShop, pending, p.banner))
+	mux.Handle("POST "+TOTPPath, chain(p.enrolTOTP, csrf, onShop, pending, p.banner))
+	mux.Handle("POST "+TOTPPath+"/confirm", chain(p.confirmTOTP, csrf, onShop, pending, p.banner))
+	mux.Handle("POST "+TOTPPath+"/disable", chain(p.disableTOTP, csrf, onShop, sess, p.banner, recent))
+	mux.Handle("POST "+ImpersonationExitPath, chain(p.exitImpersonation, csrf, onShop, sess))
 }
 
 // headers sets the pages' security headers on every answer.
@@ -325,6 +399,9 @@ type view struct {
 	// Banner is the impersonation banner's data while the session is an
 	// impersonation (the layout shows the "banner" template with it).
 	Banner *ImpersonationView
+	// Nav is the navigation for a signed-in member: the pages their role
+	// may open, the current one marked.
+	Nav []navItem
 }
 
 // render writes page with v and status as an HTML answer.
@@ -334,6 +411,9 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, page 
 	}
 	if b, ok := ImpersonationFrom(r.Context()); ok {
 		v.Banner = &b
+	}
+	if v.Nav == nil {
+		v.Nav = p.nav(r)
 	}
 	var buf bytes.Buffer
 	if err := p.pages[page].Execute(&buf, v); err != nil {

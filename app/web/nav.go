@@ -1,0 +1,80 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/core/access"
+)
+
+// Paths of the pages beyond sign-in and account security. Pages live
+// under paths the API does not use (CheckRoutes proves it at start).
+const (
+	// SignUpPath is the sign-up form; the mailbox verification link lands
+	// on VerifyPath, the password reset link on ResetPath.
+	SignUpPath          = "/signup"
+	VerifyPath          = "/signup/verify"
+	ResetRequestPath    = "/password-reset"
+	ResetPath           = "/password-reset/new"
+	InvitationPath      = "/invitation"
+	SettingsPath        = "/settings"
+	MembersPath         = "/settings/members"
+	InvitationsPath     = "/settings/invitations"
+	TwoFactorPolicyPath = "/settings/two-factor"
+	AuditLogPath        = "/settings/audit"
+	AccessReviewPath    = "/settings/access-review"
+	// ConsolePath is the operator console, on the platform's own host.
+	ConsolePath       = "/console"
+	ConsoleSignInPath = "/console/signin"
+)
+
+// navPaths are the paths templates reach with {{path "name"}}.
+var navPaths = map[string]string{
+	"signin":         SignInPath,
+	"magic-link":     MagicLinkPath,
+	"signup":         SignUpPath,
+	"verify":         VerifyPath,
+	"reset-request":  ResetRequestPath,
+	"reset":          ResetPath,
+	"invitation":     InvitationPath,
+	"security":       SecurityPath,
+	"second-factor":  SecondFactorPath,
+	"totp":           TOTPPath,
+	"settings":       SettingsPath,
+	"members":        MembersPath,
+	"invitations":    InvitationsPath,
+	"two-factor":     TwoFactorPolicyPath,
+	"audit":          AuditLogPath,
+	"access-review":  AccessReviewPath,
+	"console":        ConsolePath,
+	"console-signin": ConsoleSignInPath,
+	"signout":        "/account/signout",
+}
+
+// navItem is one link of the navigation.
+type navItem struct {
+	Label   string
+	Path    string
+	Current bool
+}
+
+// nav is the navigation for r: empty without a served member session,
+// else account security and the pages the member's role may open.
+func (p *Pages) nav(r *http.Request) []navItem {
+	pr, ok := httpapi.PrincipalFrom(r.Context())
+	if !ok || pr.Pending != "" {
+		return nil
+	}
+	allows := func(perm access.Permission) bool { return p.d.Policy != nil && p.d.Policy.Allows(pr.Role, perm) }
+	items := []navItem{{Label: "Account security", Path: SecurityPath}}
+	if p.d.Tenancy != nil && allows(access.MembersManage) {
+		items = append(items, navItem{Label: "Shop settings", Path: SettingsPath})
+	}
+	if p.d.Audit != nil && allows(access.AuditRead) {
+		items = append(items, navItem{Label: "Audit log", Path: AuditLogPath})
+	}
+	for i := range items {
+		items[i].Current = r.URL.Path == items[i].Path
+	}
+	return items
+}

@@ -153,7 +153,8 @@ type chainStatus struct {
 	// Linked says the links between consecutive events were checked too
 	// (an unfiltered page: its events follow each other in the log).
 	Linked bool
-	// First and Last are the lowest and highest seq shown.
+	// First and Last are the lowest and highest seq read: the page's
+	// events and the one beyond them.
 	First, Last int64
 	// Seq and Problem name the first bad event and what is wrong.
 	Seq     int64
@@ -223,9 +224,11 @@ func (p *Pages) auditLog(r *http.Request, form auditFilterForm, f ports.AuditFil
 	for _, e := range shown {
 		d.Rows = append(d.Rows, auditRow{AuditEvent: e, Broken: e.Seq == bad})
 	}
+	if len(all) > 0 {
+		// The check's range: the page and the event read beyond it.
+		d.Chain.First, d.Chain.Last = all[len(all)-1].Seq, all[0].Seq
+	}
 	if len(shown) > 0 {
-		chain.First, chain.Last = shown[len(shown)-1].Seq, shown[0].Seq
-		d.Chain = chain
 		hasOlder, hasNewer := more, cursor != 0
 		if newer {
 			hasOlder, hasNewer = true, more

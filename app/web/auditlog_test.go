@@ -473,4 +473,12 @@ func TestBrowserAuditLog(t *testing.T) {
 	))
 	require.Equal(t, 5, eval[int](t, ctx, `document.querySelectorAll(".st-audit-events tbody tr").length`))
 	require.Equal(t, "seed.odd", eval[string](t, ctx, `document.querySelector("#audit-action").value`), "the filter is kept")
+
+	// At 320 px the page does not scroll sideways (the table scrolls in
+	// its own box) and every input is labelled.
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(320, 640), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".st-audit-events"))))
+	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320)
+	require.Zero(t, eval[int](t, ctx, `[...document.querySelectorAll("input")].filter(i => !i.labels || i.labels.length === 0).length`))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url(web.AccessReviewPath)), chromedp.WaitVisible(chromedp.CSS("#review-since"))))
+	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320, "the access review fits")
 }

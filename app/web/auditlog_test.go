@@ -464,7 +464,8 @@ func TestBrowserAuditLog(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#audit-action"), "seed.odd"),
 		chromedp.Click(chromedp.CSS(`.st-audit-filter button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.st-audit-events`)),
+		// The value attribute is the server's echo: the filtered page.
+		chromedp.WaitVisible(chromedp.CSS(`#audit-action[value="seed.odd"]`)),
 	))
 	require.Equal(t, 0, eval[int](t, ctx, `[...document.querySelectorAll(".st-action")].filter(e => e.textContent !== "seed.odd").length`))
 	require.NoError(t, chromedp.Do(ctx,

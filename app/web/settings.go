@@ -82,13 +82,13 @@ func (p *Pages) settingsRoutes(mux *http.ServeMux, g guards) {
 // settingsNotices are the messages a redirect back to a settings page may
 // ask for (?done=…); any other value shows nothing.
 var settingsNotices = map[string]string{
-	"renamed":      "The shop has been renamed.",
-	"role":         "The member's role has been changed.",
-	"removed":      "The member has been removed from the shop.",
-	"signed-out":   "The member has been signed out everywhere.",
-	"invited":      "The invitation is on its way.",
-	"revoked":      "The invitation has been revoked.",
-	"policy":       "The two-factor policy has been saved.",
+	"renamed":    "The shop has been renamed.",
+	"role":       "The member's role has been changed.",
+	"removed":    "The member has been removed from the shop.",
+	"signed-out": "The member has been signed out everywhere.",
+	"invited":    "The invitation is on its way.",
+	"revoked":    "The invitation has been revoked.",
+	"policy":     "The two-factor policy has been saved.",
 }
 
 // settingsRoles are the roles offered by the role selects, strongest

@@ -2,9 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
@@ -18,11 +20,11 @@ import (
 const (
 	// SettingsNamePath renames the shop: {name}.
 	SettingsNamePath = SettingsPath + "/name"
-	// SettingsBillingPortalPath opens the billing provider's portal: 303
-	// to the provider's URL.
+	// SettingsBillingPortalPath opens the billing provider's portal: a
+	// page whose link continues there (see settingsBillingPortal).
 	SettingsBillingPortalPath = SettingsPath + "/billing/portal"
-	// SettingsBillingCheckoutPath starts a subscription to {plan}: 303 to
-	// the provider's hosted checkout.
+	// SettingsBillingCheckoutPath starts a subscription to {plan}: a page
+	// whose link continues to the provider's hosted checkout.
 	SettingsBillingCheckoutPath = SettingsPath + "/billing/checkout"
 	// MembersRolePath changes a member's role: {user, role}.
 	MembersRolePath = MembersPath + "/role"
@@ -41,8 +43,8 @@ const (
 //
 //	GET  /settings                        overview: rename form, the sections, billing when configured
 //	POST /settings/name                   {name} → tenancy.Rename
-//	POST /settings/billing/portal         303 to the billing portal (billing.OpenPortal; recent authentication)
-//	POST /settings/billing/checkout       {plan} → 303 to the hosted checkout (billing.StartCheckout; recent authentication)
+//	POST /settings/billing/portal         a link to the billing portal (billing.OpenPortal; recent authentication)
+//	POST /settings/billing/checkout       {plan} → a link to the hosted checkout (billing.StartCheckout; recent authentication)
 //	GET  /settings/members[?remove=user]  members with role forms; ?remove asks to confirm a removal
 //	POST /settings/members/role           {user, role} → tenancy.ChangeRole (recent authentication)
 //	POST /settings/members/remove         {user} → tenancy.RemoveMember
@@ -166,22 +168,30 @@ func (p *Pages) settingsURL(r *http.Request, path string) string {
 	return p.d.Shops.URL(shop.Slug, path)
 }
 
+// billingData is the page that hands the browser over to the billing
+// provider.
+type billingData struct {
+	// URL is the provider's page, made for this shop a moment ago.
+	URL string
+	// What names it: "billing portal" or "checkout".
+	What string
+}
+
 // settingsBillingPortal opens the billing portal (billing.OpenPortal, as
-// POST /billing/portal) and sends the browser there; its return link
-// leads back to the settings.
+// POST /billing/portal); its return link leads back to the settings.
+//
+// The answer is a page with a link to the provider, not a redirect: the
+// pages' CSP has form-action 'self', which browsers apply to the
+// redirects that follow a form post too, so a 303 to the provider's
+// origin would be blocked (Chromium keeps the page where it was).
 func (p *Pages) settingsBillingPortal(w http.ResponseWriter, r *http.Request) {
 	rd, err := p.d.Billing.OpenPortal(r.Context(), p.settingsURL(r, SettingsPath))
-	if err != nil {
-		msg, _ := formErrors(err, nil)
-		p.settingsOverview(w, r, httpapi.StatusOf(err), view{Form: "billing", Error: msg})
-		return
-	}
-	http.Redirect(w, r, rd.URL, http.StatusSeeOther)
+	p.settingsBillingHandOver(w, r, rd, err, "billing portal")
 }
 
 // settingsBillingCheckout starts a subscription to the posted plan
-// (billing.StartCheckout, as POST /billing/checkout) and sends the
-// browser to the hosted checkout.
+// (billing.StartCheckout, as POST /billing/checkout) and links to the
+// hosted checkout, as settingsBillingPortal does.
 func (p *Pages) settingsBillingCheckout(w http.ResponseWriter, r *http.Request) {
 	f, err := readForm(w, r)
 	if err != nil {
@@ -192,12 +202,21 @@ func (p *Pages) settingsBillingCheckout(w http.ResponseWriter, r *http.Request) 
 	rd, err := p.d.Billing.StartCheckout(r.Context(), billing.CheckoutInput{
 		Plan: f.Get("plan"), SuccessURL: back + "?checkout=success", CancelURL: back + "?checkout=cancelled",
 	})
+	p.settingsBillingHandOver(w, r, rd, err, "checkout")
+}
+
+// settingsBillingHandOver shows the link to the provider's rd, or the
+// overview with err on the billing form.
+func (p *Pages) settingsBillingHandOver(w http.ResponseWriter, r *http.Request, rd ports.Redirect, err error, what string) {
+	if err == nil && !strings.HasPrefix(rd.URL, "https://") && !strings.HasPrefix(rd.URL, "http://") {
+		err = fmt.Errorf("billing provider answered a %s URL that is not http(s)", what)
+	}
 	if err != nil {
 		msg, _ := formErrors(err, nil)
 		p.settingsOverview(w, r, httpapi.StatusOf(err), view{Form: "billing", Error: msg})
 		return
 	}
-	http.Redirect(w, r, rd.URL, http.StatusSeeOther)
+	p.render(w, r, http.StatusOK, "settingsbilling", view{Title: "Billing", Data: billingData{URL: rd.URL, What: what}})
 }
 
 // memberRow is one member on the members page.

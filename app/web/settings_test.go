@@ -3,8 +3,11 @@ package web_test
 import (
 	"context"
 	"crypto/rand"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +15,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/web"
+	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
 	"github.com/stockadehq/stockade/stockadetest"
 )
@@ -379,4 +384,68 @@ func TestBrowserSettingsOwnerFlow(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, s.url(web.TOTPPath), loc, "the Owner must now set up their own factor")
 	require.True(t, settingsPolicy(t, s).AllMembers)
+}
+
+// settingsBillingSite is newSite with billing configured against
+// stripe-mock, offering the plan "pro".
+func settingsBillingSite(t *testing.T) *site {
+	t.Helper()
+	mock := testinfra.StartStripeMock(t)
+	cfg := app.Default()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.Log.Format = "json"
+	cfg.Stripe.APIKey, cfg.Stripe.APIURL = mock.Key, mock.URL
+	cfg.Stripe.WebhookSecrets = "whsec_settings_test_0123456789"
+	cfg.Stripe.Plans = "pro=price_SettingsPro"
+	require.NoError(t, app.PrepareDataDir(cfg))
+	e, err := app.Embed(cfg, app.Embedding{LogOutput: io.Discard})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, e.Start(ctx))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = e.Stop(ctx)
+	})
+	s := &site{e: e, port: e.Server.Addr().(*net.TCPAddr).Port}
+	s.shop = stockadetest.NewShop(t, e.Store)
+	return s
+}
+
+// TestSettingsBilling: with billing configured the Owner's overview has
+// the billing forms; checkout and the portal answer a page linking to the
+// provider's URL (not a redirect, which the CSP's form-action would
+// block); the portal of a shop with no customer yet is refused on the
+// billing form; an Admin sees no billing form and is refused.
+func TestSettingsBilling(t *testing.T) {
+	s := settingsBillingSite(t)
+	owner := settingsMember(t, s, "Olive Owner", ports.RoleOwner)
+	admin := settingsMember(t, s, "Adam Admin", ports.RoleAdmin)
+
+	b := body(t, s.do(t, http.MethodGet, web.SettingsPath, "", "", owner.cookie, nil))
+	require.Contains(t, b, `action="`+web.SettingsBillingPortalPath+`"`)
+	require.Contains(t, b, `<input type="hidden" name="plan" value="pro">`)
+	require.NotContains(t, body(t, s.do(t, http.MethodGet, web.SettingsPath, "", "", admin.cookie, nil)), "/settings/billing")
+
+	res := settingsPost(t, s, web.SettingsBillingPortalPath, nil, owner.cookie)
+	require.Equal(t, http.StatusConflict, res.StatusCode, "no customer yet")
+	require.Contains(t, body(t, res), `id="billing-error" role="alert"`)
+
+	res = settingsPost(t, s, web.SettingsBillingCheckoutPath, url.Values{"plan": {"pro"}}, owner.cookie)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Regexp(t, `<a class="st-button st-billing-continue" href="https?://[^"]+">Continue to the checkout</a>`, body(t, res))
+
+	res = settingsPost(t, s, web.SettingsBillingCheckoutPath, url.Values{"plan": {"gold"}}, owner.cookie)
+	require.Equal(t, http.StatusBadRequest, res.StatusCode)
+	require.Contains(t, body(t, res), `id="billing-error" role="alert"`)
+
+	res = settingsPost(t, s, web.SettingsBillingCheckoutPath, url.Values{"plan": {"pro"}}, admin.cookie)
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+
+	// The checkout made the shop a provider customer: the portal opens.
+	res = settingsPost(t, s, web.SettingsBillingPortalPath, nil, owner.cookie)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Regexp(t, `href="https?://[^"]+">Continue to the billing portal</a>`, body(t, res))
 }

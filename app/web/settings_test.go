@@ -449,3 +449,24 @@ func TestSettingsBilling(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.Regexp(t, `href="https?://[^"]+">Continue to the billing portal</a>`, body(t, res))
 }
+
+// TestBrowserSettingsNarrowScreen: at 320 px wide no settings page
+// scrolls sideways (long names and addresses wrap), and every visible
+// input and select has a label.
+func TestBrowserSettingsNarrowScreen(t *testing.T) {
+	s := newSite(t, web.Options{})
+	owner := settingsMember(t, s, "A rather long display name that must wrap on a narrow phone screen", ports.RoleOwner)
+	settingsMember(t, s, "Vera Viewer", ports.RoleViewer)
+	settingsLocation(t, settingsPost(t, s, web.InvitationsPath, url.Values{"email": {"a-very-long-address-for-a-narrow-screen@example.com"}, "role": {"tech"}}, owner.cookie),
+		web.InvitationsPath+"?done=invited")
+
+	ctx := browser(t)
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(320, 640), s.signInThroughPage(owner.email, owner.password)))
+	const unlabelled = `[...document.querySelectorAll("input:not([type=hidden]), select")].filter(i => !i.labels || i.labels.length === 0).length`
+	for _, path := range []string{web.SettingsPath, web.MembersPath, web.InvitationsPath, web.TwoFactorPolicyPath} {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url(path)), chromedp.WaitVisible(chromedp.CSS("h1"))))
+		require.Equal(t, s.url(path), eval[string](t, ctx, `location.href`))
+		require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320, "%s fits", path)
+		require.Zero(t, eval[int](t, ctx, unlabelled), "%s labels its fields", path)
+	}
+}

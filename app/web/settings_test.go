@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -386,20 +388,17 @@ func TestBrowserSettingsOwnerFlow(t *testing.T) {
 	require.True(t, settingsPolicy(t, s).AllMembers)
 }
 
-// settingsBillingSite is newSite with billing configured against
-// stripe-mock, offering the plan "pro".
-func settingsBillingSite(t *testing.T) *site {
+// settingsSite is newSite with edit applied to the configuration and
+// the server's log written to logs.
+func settingsSite(t *testing.T, edit func(*app.Config), logs io.Writer) *site {
 	t.Helper()
-	mock := testinfra.StartStripeMock(t)
 	cfg := app.Default()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.Log.Format = "json"
-	cfg.Stripe.APIKey, cfg.Stripe.APIURL = mock.Key, mock.URL
-	cfg.Stripe.WebhookSecrets = "whsec_settings_test_0123456789"
-	cfg.Stripe.Plans = "pro=price_SettingsPro"
+	edit(&cfg)
 	require.NoError(t, app.PrepareDataDir(cfg))
-	e, err := app.Embed(cfg, app.Embedding{LogOutput: io.Discard})
+	e, err := app.Embed(cfg, app.Embedding{LogOutput: logs})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -412,6 +411,57 @@ func settingsBillingSite(t *testing.T) *site {
 	s := &site{e: e, port: e.Server.Addr().(*net.TCPAddr).Port}
 	s.shop = stockadetest.NewShop(t, e.Store)
 	return s
+}
+
+// settingsBillingSite is newSite with billing configured against
+// stripe-mock, offering the plan "pro".
+func settingsBillingSite(t *testing.T) *site {
+	t.Helper()
+	mock := testinfra.StartStripeMock(t)
+	return settingsSite(t, func(cfg *app.Config) {
+		cfg.Stripe.APIKey, cfg.Stripe.APIURL = mock.Key, mock.URL
+		cfg.Stripe.WebhookSecrets = "whsec_settings_test_0123456789"
+		cfg.Stripe.Plans = "pro=price_SettingsPro"
+	}, io.Discard)
+}
+
+// settingsLog is a log sink safe for the server's concurrent writers.
+type settingsLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *settingsLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *settingsLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSettingsInvitationLink: the invitation an Owner sends from the page
+// mails a link to the invitation page (InvitationPath) on the shop's
+// configured host, as the console e-mail provider of development prints
+// it.
+func TestSettingsInvitationLink(t *testing.T) {
+	logs := &settingsLog{}
+	s := settingsSite(t, func(*app.Config) {}, logs)
+	owner := settingsMember(t, s, "Olive Owner", ports.RoleOwner)
+	settingsLocation(t, settingsPost(t, s, web.InvitationsPath, url.Values{"email": {"linked@example.com"}, "role": {"sales"}}, owner.cookie), web.InvitationsPath+"?done=invited")
+
+	link := regexp.MustCompile(`https?://` + regexp.QuoteMeta(s.shop.Slug) + `\.[^/"\s]+` + regexp.QuoteMeta(web.InvitationPath) + `\?token=[A-Za-z0-9_-]{20,}`)
+	require.Eventually(t, func() bool {
+		for line := range strings.Lines(logs.String()) {
+			if strings.Contains(line, `"to":"linked@example.com"`) && link.MatchString(line) {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second, 50*time.Millisecond, "the mailed invitation links to the invitation page on the shop's host")
 }
 
 // TestSettingsBilling: with billing configured the Owner's overview has

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockadehq/stockade/app/web"
+	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/internal/testinfra"
 )
 
@@ -38,6 +40,9 @@ type browserPage struct {
 	// submit button is then clicked (e.g. web.TOTPPath).
 	fill   map[string]string
 	submit string
+	// then, when set, runs once the form is submitted (e.g. to answer
+	// the next step from what the page shows).
+	then func(t *testing.T, ctx context.Context)
 	// ready is the CSS selector of an element the finished page shows.
 	ready string
 	// shot puts the page among the screenshots of docs/screenshots.
@@ -52,6 +57,7 @@ var browserPages = []browserPage{
 	{name: "security", as: "member", path: web.SecurityPath, ready: ".st-sessions", shot: true},
 	{name: "second-factor", as: "second-factor", path: web.SecondFactorPath, ready: "#sf-code", shot: true},
 	{name: "totp", as: "member", path: web.TOTPPath, submit: web.TOTPPath, ready: ".st-qr", shot: true},
+	{name: "totp-recovery-codes", as: "member", path: web.TOTPPath, submit: web.TOTPPath, then: confirmTOTPOnPage, ready: ".st-recovery-codes", shot: true},
 	{name: "error", path: web.SignInPath, host: "nosuch.localhost", ready: "main h1", shot: true},
 	{name: "impersonated", as: "impersonated", path: web.SecurityPath, ready: ".st-impersonation .st-imp-left", shot: true},
 }
@@ -102,8 +108,24 @@ func (s *site) open(t *testing.T, ctx context.Context, pg browserPage) {
 	if pg.submit != "" {
 		steps = append(steps, chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action=%q] button[type=submit]`, pg.submit))))
 	}
-	steps = append(steps, chromedp.WaitVisible(chromedp.CSS(pg.ready)))
 	require.NoError(t, chromedp.Do(ctx, steps...), "open %s", pg.name)
+	if pg.then != nil {
+		pg.then(t, ctx)
+	}
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(pg.ready))), "%s shows %s", pg.name, pg.ready)
+}
+
+// confirmTOTPOnPage confirms the enrolment the page shows with a code
+// from its secret, as the authenticator app would.
+func confirmTOTPOnPage(t *testing.T, ctx context.Context) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#totp-secret"))))
+	code, err := auth.TOTPCode(text(t, ctx, "#totp-secret"), time.Now())
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#totp-code"), code),
+		chromedp.Click(chromedp.CSS(`form[action="/account/security/totp/confirm"] button[type=submit]`)),
+	))
 }
 
 // clearCookies removes every cookie of the browser.

@@ -128,6 +128,7 @@ func TestCookieBrowserShopIsolation(t *testing.T) {
 	loc, err = chromedp.Run(ctx, chromedp.Location())
 	require.NoError(t, err)
 	require.Equal(t, urlB(web.SignInPath), loc, "B refuses A's session: back to sign-in")
+	require.Greater(t, len(rec.on(hostB)), n, "B's account security was asked for again")
 	require.True(t, rec.on(hostB)[n].session, "this time the browser did send the copied cookie to B")
 
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/auth/me", nil)

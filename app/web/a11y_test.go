@@ -1,0 +1,243 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockadehq/stockade/app/web"
+	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/internal/testinfra"
+)
+
+// browserPage is one page as a person reaches it in the browser, for the
+// accessibility checks (TestA11yPages) and the screenshots
+// (TestScreenshots). A page another area adds is one more line in
+// browserPages.
+type browserPage struct {
+	// name names the subtest and the screenshot file.
+	name string
+	// as is who looks at the page: one of the keys of browserVisitors
+	// ("" signed out).
+	as string
+	// path is the page to open, on the shop's host.
+	path string
+	// host, when set, replaces the shop's host ("nosuch.localhost" for an
+	// unknown shop); the port stays the site's.
+	host string
+	// fill types text into fields (CSS selector → text) once the page
+	// is open, and submit, when set, is the action of the form whose
+	// submit button is then clicked (e.g. web.TOTPPath).
+	fill   map[string]string
+	submit string
+	// then, when set, runs once the form is submitted (e.g. to answer
+	// the next step from what the page shows).
+	then func(t *testing.T, ctx context.Context)
+	// ready is the CSS selector of an element the finished page shows.
+	ready string
+	// shot puts the page among the screenshots of docs/screenshots.
+	shot bool
+}
+
+// browserPages are the pages the browser checks, one line each.
+var browserPages = []browserPage{
+	{name: "signin", path: web.SignInPath, ready: "#pw-email", shot: true},
+	{name: "signin-wrong-password", path: web.SignInPath, ready: "#pw-error",
+		fill: map[string]string{"#pw-email": "nobody@example.com", "#pw-password": "not-the-password-1!"}, submit: web.SignInPath, shot: true},
+	{name: "security", as: "member", path: web.SecurityPath, ready: ".st-sessions", shot: true},
+	{name: "second-factor", as: "second-factor", path: web.SecondFactorPath, ready: "#sf-code", shot: true},
+	{name: "totp", as: "member", path: web.TOTPPath, submit: web.TOTPPath, ready: ".st-qr", shot: true},
+	{name: "totp-recovery-codes", as: "member", path: web.TOTPPath, submit: web.TOTPPath, then: confirmTOTPOnPage, ready: ".st-recovery-codes", shot: true},
+	{name: "error", path: web.SignInPath, host: "nosuch.localhost", ready: "main h1", shot: true},
+	{name: "impersonated", as: "impersonated", path: web.SecurityPath, ready: ".st-impersonation .st-imp-left", shot: true},
+}
+
+// browserVisitors give the Cookie header value (name=value) of a fresh
+// member of s's shop in each state a page may be seen in.
+var browserVisitors = map[string]func(t *testing.T, s *site) string{
+	"member": func(t *testing.T, s *site) string {
+		email, password := s.member(t, "Ada Lovelace")
+		s.apiSignIn(t, email, password) // a second session, so the list has a sign-out form
+		return s.apiSignIn(t, email, password)
+	},
+	"second-factor": func(t *testing.T, s *site) string {
+		email, password := s.member(t, "Katherine Johnson")
+		s.enrolTOTPThroughAPI(t, s.apiSignIn(t, email, password))
+		res := s.do(t, http.MethodPost, web.SignInPath, formType, url.Values{"email": {email}, "password": {password}}.Encode(), "", nil)
+		require.Equal(t, http.StatusSeeOther, res.StatusCode)
+		require.Equal(t, web.SecondFactorPath, res.Header.Get("Location"))
+		return sessionCookie(t, res)
+	},
+	"impersonated": func(t *testing.T, s *site) string {
+		email, _ := s.member(t, "Mary Jackson")
+		_, cookie := s.impersonate(t, email)
+		return cookie
+	},
+}
+
+// open brings the browser to page pg as its visitor: the browser's
+// cookies are cleared, the visitor's session cookie (if any) set for the
+// shop's host, the page opened, its form filled and submitted when it
+// says so, and its ready element awaited.
+func (s *site) open(t *testing.T, ctx context.Context, pg browserPage) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, clearCookies()))
+	if pg.as != "" {
+		visitor, ok := browserVisitors[pg.as]
+		require.True(t, ok, "no visitor %q", pg.as)
+		require.NoError(t, chromedp.Do(ctx, setCookie(s.url("/"), visitor(t, s))))
+	}
+	u := s.url(pg.path)
+	if pg.host != "" {
+		u = fmt.Sprintf("http://%s:%d%s", pg.host, s.port, pg.path)
+	}
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(u)}
+	for sel, text := range pg.fill {
+		steps = append(steps, chromedp.SendKeys(chromedp.CSS(sel), text))
+	}
+	if pg.submit != "" {
+		steps = append(steps, chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action=%q] button[type=submit]`, pg.submit))))
+	}
+	require.NoError(t, chromedp.Do(ctx, steps...), "open %s", pg.name)
+	if pg.then != nil {
+		pg.then(t, ctx)
+	}
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(pg.ready))), "%s shows %s", pg.name, pg.ready)
+}
+
+// confirmTOTPOnPage confirms the enrolment the page shows with a code
+// from its secret, as the authenticator app would.
+func confirmTOTPOnPage(t *testing.T, ctx context.Context) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#totp-secret"))))
+	code, err := auth.TOTPCode(text(t, ctx, "#totp-secret"), time.Now())
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#totp-code"), code),
+		chromedp.Click(chromedp.CSS(`form[action="/account/security/totp/confirm"] button[type=submit]`)),
+	))
+}
+
+// clearCookies removes every cookie of the browser.
+func clearCookies() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, network.ClearBrowserCookies, cdp.Empty{})
+		return chromedp.Void{}, err
+	}
+}
+
+// setCookie stores cookie (a Cookie header value, name=value) in the
+// browser for the origin of u, as the server sets the session cookie:
+// Secure, HttpOnly, SameSite=Lax, path /, no Domain (host-only).
+func setCookie(u, cookie string) chromedp.Action[chromedp.Void] {
+	name, value, _ := strings.Cut(cookie, "=")
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		yes := true
+		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{
+			Name: name, Value: value, URL: u, Path: "/", Secure: &yes, HTTPOnly: &yes, SameSite: network.CookieSameSiteLax,
+		})
+		if err != nil {
+			return chromedp.Void{}, fmt.Errorf("set cookie %s for %s: %w", name, u, err)
+		}
+		return chromedp.Void{}, nil
+	}
+}
+
+// axeViolation is one failed axe-core rule, with the nodes it failed on.
+type axeViolation struct {
+	ID      string   `json:"id"`
+	Impact  string   `json:"impact"`
+	Help    string   `json:"help"`
+	Targets []string `json:"targets"`
+}
+
+func (v axeViolation) String() string {
+	return fmt.Sprintf("%s (%s): %s — %s", v.ID, v.Impact, v.Help, strings.Join(v.Targets, ", "))
+}
+
+// axeRun is the script that runs axe-core on the page with the WCAG 2.0
+// A and AA, WCAG 2.1 AA and best-practice rules and returns the
+// violations of serious or critical impact.
+const axeRun = `(async () => {
+  const r = await axe.run(document, {
+    runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21aa", "best-practice"]},
+    resultTypes: ["violations"],
+  });
+  return r.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => ({id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map(n => n.target.join(" "))}));
+})()`
+
+// axeViolations injects axe-core (src) into the open page and returns its
+// serious and critical violations. The script goes in through the
+// DevTools protocol (Runtime.evaluate), which the page's CSP does not
+// govern: no CSP bypass is needed, so the page is checked as served.
+func axeViolations(t *testing.T, ctx context.Context, src string) []axeViolation {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](src))
+	require.NoError(t, err, "inject axe-core")
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+	require.NoError(t, err, "axe.run")
+	return v
+}
+
+// requireNoAxeViolations fails t listing every serious or critical
+// violation on the open page.
+func requireNoAxeViolations(t *testing.T, ctx context.Context, src, page string) {
+	t.Helper()
+	if v := axeViolations(t, ctx, src); len(v) > 0 {
+		lines := make([]string, len(v))
+		for i, x := range v {
+			lines[i] = "  " + x.String()
+		}
+		t.Errorf("%s: %d serious or critical accessibility violations:\n%s", page, len(v), strings.Join(lines, "\n"))
+	}
+}
+
+// TestA11yPages: axe-core finds no violation of serious or critical
+// impact on any page of browserPages, at a desktop width and at 320 px.
+func TestA11yPages(t *testing.T) {
+	src := testinfra.AxeSource(t)
+	s := newSite(t, web.Options{})
+	ctx := browser(t)
+	for _, pg := range browserPages {
+		t.Run(pg.name, func(t *testing.T) {
+			for _, width := range []int64{1280, 320} {
+				require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)))
+				s.open(t, ctx, pg)
+				requireNoAxeViolations(t, ctx, src, fmt.Sprintf("%s at %d px", pg.name, width))
+			}
+		})
+	}
+}
+
+// TestA11yAxeCatchesViolations: the check is not vacuous: an overlay's
+// sign-in page with an unlabelled input and an image without a text
+// alternative is reported, by rule and element.
+func TestA11yAxeCatchesViolations(t *testing.T) {
+	src := testinfra.AxeSource(t)
+	overlay := fstest.MapFS{
+		"templates/signin.html": {Data: []byte(`{{define "title"}}Sign in{{end}}{{define "content"}}<h1>Sign in</h1>` +
+			`<form method="post" action="/signin"><input id="bare" name="email" type="email"><img id="noalt" src="data:,"><button type="submit">Go</button></form>{{end}}`)},
+	}
+	s := newSite(t, web.Options{Overlay: overlay})
+	ctx := browser(t)
+	s.open(t, ctx, browserPage{name: "bad-signin", path: web.SignInPath, ready: "#bare"})
+	got := map[string][]string{}
+	for _, v := range axeViolations(t, ctx, src) {
+		require.Contains(t, []string{"serious", "critical"}, v.Impact)
+		got[v.ID] = v.Targets
+	}
+	require.Equal(t, []string{"#bare"}, got["label"], "the unlabelled input: %v", got)
+	require.Equal(t, []string{"#noalt"}, got["image-alt"], "the image without alt: %v", got)
+}

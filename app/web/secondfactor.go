@@ -85,8 +85,10 @@ type totpData struct {
 	// the confirm step.
 	QR     template.URL
 	Secret string
-	// RecoveryCodes are the codes shown once after confirmation.
+	// RecoveryCodes are the codes shown once after confirmation, or
+	// after regeneration when Regenerated is set.
 	RecoveryCodes []string
+	Regenerated   bool
 }
 
 // totpStartPage serves "Set up an authenticator app": where a member

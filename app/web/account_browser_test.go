@@ -112,4 +112,23 @@ func TestBrowserAccountPasskeyRegisterAndSignIn(t *testing.T) {
 		sess = me
 	}
 	require.EqualValues(t, 2, sess["aal"], "a user-verified passkey is AAL2")
+
+	// The passkey is now a second factor: a password sign-in lands on the
+	// challenge, where the passkey steps the session up.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`form.st-signout button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#pw-email")),
+		chromedp.SendKeys(chromedp.CSS("#pw-email"), email),
+		chromedp.SendKeys(chromedp.CSS("#pw-password"), password),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#passkey-stepup")),
+	))
+	loc, err = chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	require.Equal(t, s.url(web.SecondFactorPath), loc)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#passkey-stepup")),
+		chromedp.WaitVisible(chromedp.CSS(".st-sessions")),
+	))
+	require.Equal(t, "Pat Passkey", text(t, ctx, ".st-user-name"), "stepped up with the passkey, served account security")
 }

@@ -229,6 +229,11 @@ func TestAccountRecoveryCodesAndReauthWithCode(t *testing.T) {
 	require.Contains(t, b, `<label for="ra-recovery">`)
 	require.NotContains(t, b, `name="password"`, "a factor holder re-authenticates with the factor")
 
+	pending := s.apiSignIn(t, email, password)
+	res = s.do(t, http.MethodGet, web.SecondFactorPath, "", "", pending, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.NotContains(t, body(t, res), "passkey", "no passkey button for a user without a passkey")
+
 	res = s.accountPost(t, web.ReauthPath, url.Values{"next": {web.SecurityPath}, "code": {"000000"}}, cookie)
 	require.Equal(t, http.StatusBadRequest, res.StatusCode)
 	require.Contains(t, body(t, res), `aria-invalid="true" aria-describedby="ra-code-error"`)

@@ -1,8 +1,10 @@
 // Package web is Stockade's server-rendered pages for people: sign-in and
 // account security on a shop's host. They are plain HTML forms rendered
 // with html/template (contextual escaping) from templates and one
-// stylesheet embedded in the binary: no build step, no JavaScript, no
-// inline script or style.
+// stylesheet embedded in the binary: no build step, no inline script or
+// style. The one script, /stockade/passkey.js (embedded, same origin),
+// only adds the passkey buttons (WebAuthn needs it); every form works
+// without it.
 //
 // Every page is served with a strict Content-Security-Policy (see CSP),
 // Referrer-Policy: no-referrer and X-Content-Type-Options: nosniff, and
@@ -21,8 +23,8 @@
 // Options.Overlay: a file there replaces the embedded file of the same
 // name ("templates/layout.html", "templates/signin.html",
 // "templates/security.html", "templates/secondfactor.html",
-// "templates/totp.html", "templates/error.html", "templates/banner.html",
-// "static/stockade.css").
+// "templates/totp.html", "templates/reauth.html", "templates/error.html",
+// "templates/banner.html", "static/stockade.css").
 //
 // While the session is an operator's impersonation (AUD-5) every page
 // served under it shows the impersonation banner at the top: the

@@ -37,7 +37,10 @@ func TestPagesHeadersAndErrors(t *testing.T) {
 		require.Equal(t, "text/html; charset=utf-8", res.Header.Get("Content-Type"))
 		b := body(t, res)
 		require.Contains(t, b, `<label for="pw-email">`)
-		require.NotContains(t, b, "<script")
+		// The one script is the same-origin passkey enhancement: no inline
+		// script, nothing from another origin.
+		require.Equal(t, 1, strings.Count(b, "<script"))
+		require.Contains(t, b, `<script src="/stockade/passkey.js" defer></script>`)
 		require.NotContains(t, b, "style=")
 	})
 	t.Run("stylesheet", func(t *testing.T) {

@@ -29,6 +29,18 @@ type challengeData struct {
 	// Recovery is set when the recovery-code form is the one shown
 	// with an error.
 	Recovery bool
+	// Passkey is set when the user has a passkey on this shop: the
+	// script's "Use a passkey" button is in the page.
+	Passkey bool
+}
+
+// hasPasskey reports whether the session's user has a passkey on this
+// shop (a failure to read them hides the passkey button: the code forms
+// still work).
+func (p *Pages) hasPasskey(r *http.Request) bool {
+	pr, _ := httpapi.PrincipalFrom(r.Context())
+	keys, err := p.d.Auth.Passkeys(r.Context(), pr)
+	return err == nil && len(keys) > 0
 }
 
 // challengePage serves the second-factor challenge. A session that must
@@ -40,7 +52,7 @@ func (p *Pages) challengePage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, TOTPPath, http.StatusSeeOther)
 		return
 	}
-	p.render(w, r, http.StatusOK, "secondfactor", view{Title: "Second factor", Data: challengeData{}})
+	p.render(w, r, http.StatusOK, "secondfactor", view{Title: "Second factor", Data: challengeData{Passkey: p.hasPasskey(r)}})
 }
 
 // stepUp checks the code or recovery code posted from the challenge with
@@ -70,7 +82,7 @@ func (p *Pages) stepUp(w http.ResponseWriter, r *http.Request) {
 			fields[field] = msg
 		}
 		p.render(w, r, httpapi.StatusOf(err), "secondfactor", view{Title: "Second factor", Form: field, Error: msg, FieldErrors: fields,
-			Data: challengeData{Recovery: field == "recovery_code"}})
+			Data: challengeData{Recovery: field == "recovery_code", Passkey: p.hasPasskey(r)}})
 		return
 	}
 	http.Redirect(w, r, SecurityPath, http.StatusSeeOther)
@@ -85,8 +97,10 @@ type totpData struct {
 	// the confirm step.
 	QR     template.URL
 	Secret string
-	// RecoveryCodes are the codes shown once after confirmation.
+	// RecoveryCodes are the codes shown once after confirmation, or
+	// after regeneration when Regenerated is set.
 	RecoveryCodes []string
+	Regenerated   bool
 }
 
 // totpStartPage serves "Set up an authenticator app": where a member

@@ -1,8 +1,10 @@
 // Package web is Stockade's server-rendered pages for people: sign-in and
 // account security on a shop's host. They are plain HTML forms rendered
 // with html/template (contextual escaping) from templates and one
-// stylesheet embedded in the binary: no build step, no JavaScript, no
-// inline script or style.
+// stylesheet embedded in the binary: no build step, no inline script or
+// style. The one script, /stockade/passkey.js (embedded, same origin),
+// only adds the passkey buttons (WebAuthn needs it); every form works
+// without it.
 //
 // Every page is served with a strict Content-Security-Policy (see CSP),
 // Referrer-Policy: no-referrer and X-Content-Type-Options: nosniff, and
@@ -21,8 +23,8 @@
 // Options.Overlay: a file there replaces the embedded file of the same
 // name ("templates/layout.html", "templates/signin.html",
 // "templates/security.html", "templates/secondfactor.html",
-// "templates/totp.html", "templates/error.html", "templates/banner.html",
-// "static/stockade.css").
+// "templates/totp.html", "templates/reauth.html", "templates/error.html",
+// "templates/banner.html", "static/stockade.css").
 //
 // While the session is an operator's impersonation (AUD-5) every page
 // served under it shows the impersonation banner at the top: the
@@ -57,9 +59,12 @@ import (
 )
 
 // CSP is the Content-Security-Policy of every page: nothing but the
-// stylesheet and images from the page's own origin, forms posting only to
-// it, no framing, no <base>. No script runs, inline or not.
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// stylesheet, images and scripts from the page's own origin (the one
+// script is the passkey enhancement, PasskeyScriptPath, which calls the
+// API on the same origin: connect-src 'self'), forms posting only to it,
+// no framing, no <base>. No inline script or event handler runs, nor a
+// script from another origin.
+const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Paths of the pages (on a shop's host) and of the stylesheet (any host).
 const (
@@ -76,7 +81,7 @@ const (
 	StylesheetPath = "/stockade/stockade.css"
 )
 
-//go:embed templates/*.html static/stockade.css
+//go:embed templates/*.html static/stockade.css static/passkey.js
 var embedded embed.FS
 
 // Deps is what the pages need: the auth service whose use cases they
@@ -254,6 +259,7 @@ func (o overlay) Open(name string) (fs.File, error) {
 //	GET  /signin/second-factor             the challenge: a code from the authenticator app or a recovery code
 //	POST /signin/second-factor             {code} | {recovery_code} → the session steps up (AAL2), 303 to /account/security
 //	POST /signin/magic-link                {email} → a sign-in link is mailed; the page says so
+//	POST /signin/sso                       {email} → the SSO state cookie and a link to the org's identity provider
 //	GET  /account/security                 sessions (device, IP, last seen), sign-out forms, change password
 //	POST /account/security/sessions/revoke {session} end one of my sessions
 //	POST /account/security/sessions/revoke-others   end my other sessions
@@ -262,9 +268,18 @@ func (o overlay) Open(name string) (fs.File, error) {
 //	POST /account/security/totp            starts an enrolment: QR code, secret and a code field to confirm
 //	POST /account/security/totp/confirm    {code} → the factor counts, the session is AAL2; the recovery codes, shown once
 //	POST /account/security/totp/disable    removes the factor and its recovery codes (needs a recent authentication)
+//	POST /account/security/recovery-codes  ten new recovery codes, shown once (needs a recent authentication with the factor)
+//	POST /account/security/passkeys/rename {passkey, name}
+//	POST /account/security/passkeys/remove {passkey} (needs a recent authentication)
+//	GET  /account/reauth                   "Confirm it's you" ?next=PATH (a page of this site)
+//	POST /account/reauth                   {next, password | code | recovery_code} → re-authenticated now, 303 to next
 //	POST /account/signout                  end this session
 //	POST /account/impersonation/exit       end the impersonation behind this session, 303 to /signin
 //	GET  /stockade/stockade.css            the stylesheet (any host)
+//	GET  /stockade/passkey.js              the passkey script (any host)
+//
+// A sensitive post refused because the session's authentication is too
+// old shows the "Confirm it's you" page rather than an error.
 func (p *Pages) Handler(next http.Handler) http.Handler {
 	pages := httpapi.RequestID(httpapi.AccessLog(p.d.Logger)(httpapi.Recover(p.d.Logger)(p.mux)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -329,8 +344,10 @@ func (p *Pages) routes() {
 		onPlatform: httpapi.OnPlatformHost(p.d.Shops),
 		sess:       httpapi.RequireSession(p.d.Auth, p.d.TrustForwardedFor),
 		pending:    httpapi.RequirePendingSession(p.d.Auth, p.d.TrustForwardedFor),
-		recent:     httpapi.RequireRecentAuth(p.d.Auth),
-		banner:     p.banner,
+		// recent shows the "Confirm it's you" page to a session whose
+		// authentication is too old for a sensitive post (see reauth.go).
+		recent: p.requireRecent,
+		banner: p.banner,
 	}
 	mux.Handle("GET "+StylesheetPath, http.HandlerFunc(p.stylesheet))
 	p.accountRoutes(mux, g)
@@ -361,6 +378,7 @@ func (p *Pages) accountRoutes(mux *http.ServeMux, g guards) {
 	mux.Handle("POST "+TOTPPath+"/confirm", chain(p.confirmTOTP, csrf, onShop, pending, p.banner))
 	mux.Handle("POST "+TOTPPath+"/disable", chain(p.disableTOTP, csrf, onShop, sess, p.banner, recent))
 	mux.Handle("POST "+ImpersonationExitPath, chain(p.exitImpersonation, csrf, onShop, sess))
+	p.passkeyRoutes(mux, g)
 }
 
 // headers sets the pages' security headers on every answer.
@@ -437,8 +455,13 @@ type errorView struct {
 	SignIn    bool
 }
 
-// fail answers err as the HTML error page.
+// fail answers err as the HTML error page; a sensitive action a use case
+// refused for a stale authentication shows the "Confirm it's you" page
+// instead (see reauthFor).
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if p.reauthFor(w, r, err) {
+		return
+	}
 	status := httpapi.StatusOf(err)
 	detail := httpapi.PublicDetail(err)
 	if status >= 500 {
@@ -597,15 +620,20 @@ type securityData struct {
 	Sessions []auth.SessionInfo
 	Others   int
 	Factors  auth.SecondFactorStatus
+	// Passkeys are the member's passkeys on this shop.
+	Passkeys []ports.Passkey
 }
 
 // notices are the messages a redirect back to the security page may ask
 // for (?done=…); any other value shows nothing.
 var notices = map[string]string{
-	"revoked":        "That session has been signed out.",
-	"revoked-others": "Every other session has been signed out.",
-	"password":       "Your password has been changed. Your other sessions have ended.",
-	"totp-off":       "Your authenticator app has been removed, with its recovery codes.",
+	"revoked":         "That session has been signed out.",
+	"revoked-others":  "Every other session has been signed out.",
+	"password":        "Your password has been changed. Your other sessions have ended.",
+	"totp-off":        "Your authenticator app has been removed, with its recovery codes.",
+	"passkey-added":   "Your passkey has been added.",
+	"passkey-renamed": "Your passkey has been renamed.",
+	"passkey-removed": "Your passkey has been removed.",
 }
 
 // security serves the account security page; a session that must still
@@ -641,8 +669,13 @@ func (p *Pages) securityPage(w http.ResponseWriter, r *http.Request, status int,
 		p.fail(w, r, err)
 		return
 	}
+	keys, err := p.d.Auth.Passkeys(r.Context(), pr)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
 	v.Title = "Account security"
-	v.Data = securityData{User: user, Sessions: list, Others: others, Factors: factors}
+	v.Data = securityData{User: user, Sessions: list, Others: others, Factors: factors, Passkeys: keys}
 	p.render(w, r, status, "security", v)
 }
 

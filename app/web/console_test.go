@@ -432,7 +432,8 @@ func TestConsoleEnrolment(t *testing.T) {
 // TestBrowserConsoleImpersonation: in Chromium an operator signs in to
 // the console on the platform's host, finds the shop and the member,
 // starts an impersonation with a reason and continues to the shop's host
-// with the hand-off form (no script); account security shows the banner;
+// with the hand-off form (no script), at 320 px wide without sideways
+// scrolling and with every input labelled; account security shows the banner;
 // Exit ends the impersonation (the session then gets 401) and the
 // console still works.
 func TestBrowserConsoleImpersonation(t *testing.T) {
@@ -443,6 +444,7 @@ func TestBrowserConsoleImpersonation(t *testing.T) {
 
 	ctx := browser(t)
 	require.NoError(t, chromedp.Do(ctx,
+		chromedp.EmulateViewport(320, 640),
 		chromedp.Navigate(platform+web.ConsolePath),
 		chromedp.WaitVisible(chromedp.CSS("#op-email")),
 		chromedp.SendKeys(chromedp.CSS("#op-email"), op),
@@ -458,11 +460,17 @@ func TestBrowserConsoleImpersonation(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#c-email"), email),
 		chromedp.Click(chromedp.CSS(`.st-console-shop form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#c-reason")),
+	))
+	const unlabelled = `[...document.querySelectorAll("input:not([type=hidden]), textarea")].filter(i => !i.labels || i.labels.length === 0).length`
+	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320, "the console fits 320 px")
+	require.Zero(t, eval[int](t, ctx, unlabelled))
+	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#c-reason"), "Ticket #22: checking the banner"),
 		chromedp.Click(chromedp.CSS(`form[action="/console/impersonate"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(".st-handoff")),
 	))
 	require.Contains(t, text(t, ctx, ".st-handoff button"), "Continue to ")
+	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320, "the hand-off page fits 320 px")
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(".st-handoff button")),
 		chromedp.WaitVisible(chromedp.CSS(".stockade-impersonation")), // the API's GET /auth/impersonation, where the hand-off lands

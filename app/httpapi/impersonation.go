@@ -125,10 +125,7 @@ func (h *operatorHandlers) signIn(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: auth.OperatorCookieName, Value: is.Cookie, Path: "/", Expires: is.Principal.ExpiresAt,
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode,
-	})
+	setOperatorCookie(w, is)
 	body := operatorOf(is.Principal)
 	body.RecoveryCodes = is.RecoveryCodes
 	if len(is.RecoveryCodes) > 0 {

@@ -33,3 +33,22 @@ func WantsHTML(r *http.Request) bool { return wantsHTML(r) }
 // FieldErrors returns the refused fields in err's tree, in order, as a
 // problem's errors member lists them.
 func FieldErrors(err error) []FieldError { return fieldErrors(err) }
+
+// SetOperatorCookie hands the browser an operator session with the same
+// attributes as POST /operator/signin: __Host- prefixed, Secure,
+// HttpOnly, SameSite=Strict, host-only, path "/", expiring with the
+// session.
+func SetOperatorCookie(w http.ResponseWriter, is auth.OperatorIssued) { setOperatorCookie(w, is) }
+
+func setOperatorCookie(w http.ResponseWriter, is auth.OperatorIssued) {
+	http.SetCookie(w, &http.Cookie{
+		Name: auth.OperatorCookieName, Value: is.Cookie, Path: "/", Expires: is.Principal.ExpiresAt,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// ClearOperatorCookie tells the browser to forget its operator cookie.
+func ClearOperatorCookie(w http.ResponseWriter) { clearCookie(w, auth.OperatorCookieName) }
+
+// OperatorCookie returns the value of the operator cookie r carries, or "".
+func OperatorCookie(r *http.Request) string { return operatorCookie(r) }

@@ -22,7 +22,10 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/stockadehq/stockade/app"
+	"github.com/stockadehq/stockade/app/httpapi"
+	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/access"
+	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/core/capability"
 	"github.com/stockadehq/stockade/examples/fieldservice/quoting"
 	"github.com/stockadehq/stockade/ports"
@@ -78,7 +81,18 @@ func Module() (fx.Option, error) {
 		app.LinkKind(func(q *quoting.Quotes) capability.Kind { return q.LinkKind() }),
 		app.LinkRoute(quoting.LinkRoute),
 		app.Route(quoting.Routes),
+		// An HTML page of the app's own that shows the impersonation banner.
+		app.Route(func(d boardDeps) (httpapi.AppRoute, error) { return BoardRoute(d.Auth, d.Web) }),
 		// Magic links and invitations land on the app's pages, not "/".
 		app.WithLanding(app.Landing{AfterSignIn: "/quotes", AfterAccept: "/welcome"}),
 	), nil
+}
+
+// boardDeps are the jobs board's parts from the graph: the pages' options
+// (app.WithWeb), when the app restyles them, so the board's banner is the
+// pages' one.
+type boardDeps struct {
+	fx.In
+	Auth *auth.Service
+	Web  web.Options `optional:"true"`
 }

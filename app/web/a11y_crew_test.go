@@ -63,8 +63,8 @@ func a11yCrewSeed(t *testing.T, s *site, role ports.Role) a11yCrewMember {
 	return *who
 }
 
-// a11ySeed seeds s's shop once: the crew (a11yCrew), an invitation the
-// Owner sent and a few audit events of the kinds the log shows (a role
+// a11ySeed seeds s's shop once: the crew (a11yCrew) in place of the
+// test shop's owner, an invitation the Owner sent and a few audit events of the kinds the log shows (a role
 // change, a refused sign-in, an impersonation). A later call seeds
 // nothing more.
 func a11ySeed(t *testing.T, s *site) {
@@ -73,18 +73,28 @@ func a11ySeed(t *testing.T, s *site) {
 		return
 	}
 	owner := a11yCrewSeed(t, s, ports.RoleOwner)
+	// The test shop's own owner (named by its ID) leaves: the crew's Owner
+	// owns the shop.
+	require.NoError(t, s.e.Store.InShop(t.Context(), s.shop.ID, func(ctx context.Context, tx ports.ShopTx) error {
+		return tx.Memberships().Remove(ctx, s.shop.Owner)
+	}))
 	res := settingsPost(t, s, web.InvitationsPath, url.Values{"email": {"lin@acme-bikes.example"}, "role": {string(ports.RoleTech)}},
 		s.apiSignIn(t, owner.email, a11yPassword))
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, body(t, res))
-	now := time.Now()
+	user := func(email string) string {
+		u, err := s.e.Auth.UserByEmail(t.Context(), email)
+		require.NoError(t, err)
+		return "user:" + u.ID.String()
+	}
+	olive, grace, vera, sam := user(a11yCrew[0].email), user(a11yCrew[2].email), user(a11yCrew[4].email), user(a11yCrew[3].email)
 	require.NoError(t, s.e.Store.InShop(t.Context(), s.shop.ID, func(ctx context.Context, tx ports.ShopTx) error {
 		for i, e := range []ports.AuditEvent{
-			{Actor: "user:olive", Action: "member.role_changed", Target: "user:grace", Outcome: ports.OutcomeSuccess, IP: "192.0.2.7"},
-			{Actor: "anonymous", Action: "auth.signin", Target: "user:vera", Outcome: ports.OutcomeFailure, IP: "198.51.100.23"},
-			{Actor: "operator:olga", Action: "impersonation.started", Target: "user:sam", Outcome: ports.OutcomeSuccess, IP: "203.0.113.5",
+			{Actor: olive, Action: "membership.role_changed", Target: grace, Outcome: ports.OutcomeSuccess, IP: "192.0.2.7"},
+			{Actor: "anonymous", Action: "auth.signin", Target: vera, Outcome: ports.OutcomeFailure, IP: "198.51.100.23"},
+			{Actor: "operator:olga@ops.example.com", Action: "impersonation.started", Target: sam, Outcome: ports.OutcomeSuccess, IP: "203.0.113.5",
 				After: []byte(`{"reason":"Ticket #22: the invoice page"}`)},
 		} {
-			e.ID, e.Time = ports.NewEventID(), now.Add(time.Duration(i-3)*time.Minute)
+			e.ID, e.Time = ports.NewEventID(), time.Now()
 			if _, err := tx.Audit().Append(ctx, e); err != nil {
 				return fmt.Errorf("seed event %d: %w", i, err)
 			}
@@ -173,4 +183,26 @@ func a11yPageBound(t *testing.T, tab context.Context) context.Context {
 	ctx, cancel := context.WithTimeout(tab, time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// a11ySites starts the sites pages are seen on, by their on: the plain
+// site, one with billing (settingsBillingSite) and one for the crew, each
+// only when a page needs it.
+func a11ySites(t *testing.T, pages []browserPage) map[string]*site {
+	t.Helper()
+	sites := map[string]*site{}
+	for _, pg := range pages {
+		if sites[pg.on] != nil {
+			continue
+		}
+		switch pg.on {
+		case "", "crew":
+			sites[pg.on] = newSite(t, web.Options{})
+		case "billing":
+			sites[pg.on] = settingsBillingSite(t)
+		default:
+			t.Fatalf("%s: no site %q", pg.name, pg.on)
+		}
+	}
+	return sites
 }

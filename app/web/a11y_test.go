@@ -41,9 +41,11 @@ type browserPage struct {
 	// made for the site (e.g. the console with a shop found, or an app's
 	// public page on its own server).
 	at func(t *testing.T, s *site) string
-	// billing puts the page on a site with billing configured (against
-	// stripe-mock) instead of the plain one.
-	billing bool
+	// on names the site the page is seen on (see a11ySites): "" the
+	// plain one, "billing" one with billing configured (against
+	// stripe-mock), "crew" one whose shop has only a11yCrew, so that the
+	// members page and the audit log show the same people every run.
+	on string
 	// fill types text into fields (CSS selector → text) once the page
 	// is open, and submit, when set, is the action of the form whose
 	// submit button is then clicked (e.g. web.TOTPPath).
@@ -77,23 +79,23 @@ var browserPages = []browserPage{
 	{name: "reauth-wrong-password", as: "member", path: web.ReauthPath + "?next=" + web.SecurityPath, ready: "#ra-password[aria-invalid=true]",
 		fill: map[string]string{"#ra-password": "not-the-password-1!"}, submit: web.ReauthPath},
 	{name: "reauth-code", as: "totp-member", path: web.ReauthPath + "?next=" + web.SecurityPath, ready: "#passkey-stepup"},
-	{name: "settings", as: "owner", path: web.SettingsPath, ready: "#shop-name", shot: true},
-	{name: "settings-billing", as: "owner", billing: true, path: web.SettingsPath, ready: "#billing-heading"},
+	{name: "settings", on: "crew", as: "owner", path: web.SettingsPath, ready: "#shop-name", shot: true},
+	{name: "settings-billing", as: "owner", on: "billing", path: web.SettingsPath, ready: "#billing-heading"},
 	// The portal before any checkout: the shop is no customer yet.
-	{name: "settings-billing-refused", as: "owner", billing: true, path: web.SettingsPath, submit: web.SettingsBillingPortalPath, ready: "#billing-error"},
-	{name: "settings-billing-handover", as: "owner", billing: true, path: web.SettingsPath, submit: web.SettingsBillingCheckoutPath, ready: "#handover-heading"},
-	{name: "settings-members", as: "admin", path: web.MembersPath, ready: ".st-members", shot: true},
-	{name: "settings-invitations", as: "owner", path: web.InvitationsPath, ready: ".st-invitations", shot: true},
-	{name: "settings-two-factor", as: "owner", path: web.TwoFactorPolicyPath, ready: "#scope-all", shot: true},
-	{name: "audit-log", as: "admin", path: web.AuditLogPath, ready: "tr[data-seq]", shot: true},
-	{name: "access-review", as: "admin", path: web.AccessReviewPath, ready: "main h1", shot: true},
+	{name: "settings-billing-refused", as: "owner", on: "billing", path: web.SettingsPath, submit: web.SettingsBillingPortalPath, ready: "#billing-error"},
+	{name: "settings-billing-handover", as: "owner", on: "billing", path: web.SettingsPath, submit: web.SettingsBillingCheckoutPath, ready: "#handover-heading"},
+	{name: "settings-members", on: "crew", as: "admin", path: web.MembersPath, ready: ".st-members", shot: true},
+	{name: "settings-invitations", on: "crew", as: "owner", path: web.InvitationsPath, ready: ".st-invitations", shot: true},
+	{name: "settings-two-factor", on: "crew", as: "owner", path: web.TwoFactorPolicyPath, ready: "#scope-all", shot: true},
+	{name: "audit-log", on: "crew", as: "admin", path: web.AuditLogPath, ready: "tr[data-seq]", shot: true},
+	{name: "access-review", on: "crew", as: "admin", path: web.AccessReviewPath, ready: "main h1", shot: true},
 	{name: "public-capability", at: a11yPublicURL, ready: ".quote-customer"},
 	{name: "console-signin", host: "localhost", path: web.ConsoleSignInPath, ready: "#op-email", shot: true},
 	{name: "console-signin-refused", host: "localhost", path: web.ConsoleSignInPath, ready: "#op-error",
 		fill: map[string]string{"#op-email": "nobody@ops.example.com", "#op-password": "not-the-password-1!", "#op-code": "000000"}, submit: web.ConsoleSignInPath},
 	{name: "console-totp", as: "new-operator", host: "localhost", path: web.ConsoleTOTPPath, submit: web.ConsoleTOTPPath, ready: ".st-qr"},
-	{name: "console", as: "operator", at: a11yConsoleFound, ready: "#c-reason", shot: true},
-	{name: "console-handoff", as: "operator", at: a11yConsoleFound, ready: ".st-handoff",
+	{name: "console", on: "crew", as: "operator", at: a11yConsoleFound, ready: "#c-reason", shot: true},
+	{name: "console-handoff", on: "crew", as: "operator", at: a11yConsoleFound, ready: ".st-handoff",
 		fill: map[string]string{"#c-reason": "Ticket #22: the invoice page"}, submit: web.ConsoleImpersonatePath, shot: true},
 }
 
@@ -256,15 +258,12 @@ func requireNoAxeViolations(t *testing.T, ctx context.Context, src, page string)
 // impact on any page of browserPages, at a desktop width and at 320 px.
 func TestA11yPages(t *testing.T) {
 	src := testinfra.AxeSource(t)
-	plain, withBilling := newSite(t, web.Options{}), settingsBillingSite(t)
+	sites := a11ySites(t, browserPages)
 	tab := a11yBrowser(t)
 	for _, pg := range browserPages {
 		t.Run(pg.name, func(t *testing.T) {
 			ctx := a11yPageBound(t, tab)
-			s := plain
-			if pg.billing {
-				s = withBilling
-			}
+			s := sites[pg.on]
 			for _, width := range []int64{1280, 320} {
 				require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)))
 				s.open(t, ctx, pg)

@@ -57,7 +57,7 @@ var signInNotices = map[string]string{
 //	GET  /signup                   the sign-up form (platform host and shop hosts)
 //	POST /signup                   {name, email, password} → "check your mailbox", always
 //	GET  /signup/verify?token=…    the mailed link (platform host): the token in a form, and the new shop's fields
-//	POST /signup/verify            {token, shop_name, slug} → the account, an org and its shop; 303 to the shop's /signin
+//	POST /signup/verify            {token, shop_name, slug} → the account, an org and its shop; links to the shop's /signin
 //	GET  /password-reset           the reset request form (platform host and shop hosts)
 //	POST /password-reset           {email} → "a link is on its way", always
 //	GET  /password-reset/new?token=…   the mailed link: the token in a form and the new password
@@ -147,9 +147,11 @@ type verifyData struct {
 	Slug       string
 	// Host is the platform's host a shop's address is a label of.
 	Host string
-	// Done: the account exists (and, with CreateShop, the shop could
-	// not be created: Error says why).
-	Done bool
+	// Done: the account exists; with CreateShop, SignInURL is the new
+	// shop's sign-in page (empty when the shop could not be created:
+	// Error says why).
+	Done      bool
+	SignInURL string
 }
 
 func (p *Pages) verifyData(token string) verifyData {
@@ -174,9 +176,11 @@ func (p *Pages) verifyPage(w http.ResponseWriter, r *http.Request) {
 // so a refused shop shows the form again with the link still valid; then
 // the account is created (auth.Service.ConfirmSignUp) and the org with
 // its first shop (tenancy.Service.CreateOrg under a system scope, the new
-// account its owner). These are two units of work, as the use cases are:
-// if the shop cannot be created after the account was (its address taken
-// in between), the page says the account is ready and the shop is not.
+// account its owner); the page then links to the new shop's sign-in page,
+// which shows "Your account is ready, sign in". These are two units of
+// work, as the use cases are: if the shop cannot be created after the
+// account was (its address taken in between), the page says the account
+// is ready and the shop is not.
 func (p *Pages) verify(w http.ResponseWriter, r *http.Request) {
 	f, err := readForm(w, r)
 	if err != nil {
@@ -225,7 +229,11 @@ func (p *Pages) verify(w http.ResponseWriter, r *http.Request) {
 			Error: "Your account is ready, but the shop could not be created: " + msg, Data: data})
 		return
 	}
-	http.Redirect(w, r, p.d.Shops.URL(shop.Slug, SignInPath)+"?done=account-ready", http.StatusSeeOther)
+	// Not a redirect: the pages' CSP (form-action 'self') stops a
+	// browser from following a form post's redirect to another origin,
+	// and the new shop's host is one. The page links to its sign-in.
+	data.Done, data.ShopName, data.SignInURL = true, shop.Name, p.d.Shops.URL(shop.Slug, SignInPath)+"?done=account-ready"
+	p.render(w, r, http.StatusCreated, "verify", view{Title: "Your account is ready", Data: data})
 }
 
 // resetData is the password reset pages' data.

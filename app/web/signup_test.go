@@ -371,15 +371,22 @@ func TestInvitationPages(t *testing.T) {
 
 // TestBrowserSignUpCreatesShop: in Chromium, sign up on the platform's
 // host, open the mailed link, create the shop, follow the link to the new
-// shop's host, sign in there and land on account security.
+// shop's host, sign in there and land on account security; the sign-up
+// and verification pages fit 320 px and label every input.
 func TestBrowserSignUpCreatesShop(t *testing.T) {
 	s := signupNewSite(t, web.Options{})
 	email, password, slug := signupEmail(), signupPassword(), signupSlug()
 
+	const unlabelled = `[...document.querySelectorAll("input:not([type=hidden])")].filter(i => !i.labels || i.labels.length === 0).length`
 	ctx := browser(t)
 	require.NoError(t, chromedp.Do(ctx,
+		chromedp.EmulateViewport(320, 640),
 		chromedp.Navigate("http://"+s.platform()+web.SignUpPath),
 		chromedp.WaitVisible(chromedp.CSS("#su-email")),
+	))
+	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320, "the sign-up page fits 320 px")
+	require.Zero(t, eval[int](t, ctx, unlabelled))
+	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#su-name"), "Brenda Browser"),
 		chromedp.SendKeys(chromedp.CSS("#su-email"), email),
 		chromedp.SendKeys(chromedp.CSS("#su-password"), password),
@@ -392,6 +399,10 @@ func TestBrowserSignUpCreatesShop(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(link.String()),
 		chromedp.WaitVisible(chromedp.CSS("#shop-name")),
+	))
+	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320, "the verification page fits 320 px")
+	require.Zero(t, eval[int](t, ctx, unlabelled))
+	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#shop-name"), "Brenda's Bikes"),
 		chromedp.SendKeys(chromedp.CSS("#shop-slug"), slug),
 		chromedp.Click(chromedp.CSS(`form[action="/signup/verify"] button[type=submit]`)),

@@ -121,6 +121,11 @@ type Options struct {
 	// execute it ({{with .Banner}}{{template "banner" .}}{{end}}): New
 	// refuses a layout that does not show the impersonation banner.
 	Overlay fs.FS
+	// SignUp is what confirming a sign-up's mailed link does: the zero
+	// value (SignUpCreatesShop) asks for the new shop's name and address
+	// and makes the new account its Owner; SignUpAccountOnly only
+	// creates the account, for apps that add members themselves.
+	SignUp SignUpMode
 }
 
 // Pages serves the pages; see Handler.
@@ -129,6 +134,8 @@ type Pages struct {
 	pages map[string]*template.Template
 	css   []byte
 	mux   *http.ServeMux
+	// signUpMode is Options.SignUp.
+	signUpMode SignUpMode
 	// banner is the Impersonation middleware with the pages' banner
 	// template.
 	banner func(http.Handler) http.Handler
@@ -144,7 +151,7 @@ func New(d Deps, o Options) (*Pages, error) {
 		d.Logger = zap.NewNop()
 	}
 	fsys := filesOf(o)
-	p := &Pages{d: d, pages: map[string]*template.Template{}}
+	p := &Pages{d: d, pages: map[string]*template.Template{}, signUpMode: o.SignUp}
 	names, err := pageNames()
 	if err != nil {
 		return nil, err
@@ -571,7 +578,7 @@ func (p *Pages) client(r *http.Request) auth.Client {
 }
 
 func (p *Pages) signInPage(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, http.StatusOK, "signin", view{Title: "Sign in"})
+	p.render(w, r, http.StatusOK, "signin", view{Title: "Sign in", Notice: signInNotices[r.URL.Query().Get("done")]})
 }
 
 func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {

@@ -255,7 +255,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#totp-secret")),
 	))
 	secret := journeyText(t, owner, "#totp-secret")
-	code, err := auth.TOTPCode(secret, time.Now())
+	enrolled := time.Now()
+	code, err := auth.TOTPCode(secret, enrolled)
 	require.NoError(t, err)
 	require.NoError(t, chromedp.Do(owner,
 		chromedp.SendKeys(chromedp.CSS("#totp-code"), code),
@@ -407,9 +408,36 @@ func TestBrowserJourney(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, status, "after Exit %s refuses the impersonation's cookie", path)
 	}
 
-	// 7. The Owner's audit log shows the journey's events (the action
-	// names are those core/tenancy and core/auth record; the filter keeps
-	// each on the first page whatever else the journey recorded).
+	// 7. The Owner signs in again in a fresh cookie jar, with the new
+	// password and a code of the authenticator app (its enrolment spent
+	// the code of its time step, so a code of the next step when the
+	// journey is still in that one: within the allowed skew, never a
+	// replay), and reads the audit log: it shows the journey's events (the
+	// action names are those core/tenancy and core/auth record; the filter
+	// keeps each on the first page whatever else the journey recorded).
+	const step = 30 * time.Second // RFC 6238's period, as core/auth uses it
+	at := time.Now()
+	if at.Truncate(step).Equal(enrolled.Truncate(step)) {
+		at = at.Add(step)
+	}
+	code, err = auth.TOTPCode(secret, at)
+	require.NoError(t, err)
+	owner = journeyTab(t, alloc, true)
+	require.NoError(t, chromedp.Do(owner,
+		chromedp.Navigate(shopURL(web.SignInPath)),
+		chromedp.WaitVisible(chromedp.CSS("#pw-email")),
+		chromedp.SendKeys(chromedp.CSS("#pw-email"), email),
+		chromedp.SendKeys(chromedp.CSS("#pw-password"), newPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#sf-code")),
+	))
+	require.Equal(t, shopURL(web.SecondFactorPath), journeyLocation(t, owner), "a password alone no longer signs the Owner in")
+	require.NoError(t, chromedp.Do(owner,
+		chromedp.SendKeys(chromedp.CSS("#sf-code"), code),
+		chromedp.Click(chromedp.CSS(`form:has(#sf-code) button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".st-sessions")),
+	))
+	require.Equal(t, shopURL(web.SecurityPath), journeyLocation(t, owner))
 	for _, want := range []struct{ action, actor, target string }{
 		{"shop.created", "system:web-signup", "shop:"},
 		{auth.ActionTOTPEnrolmentStarted, "user:", "user:"},

@@ -131,6 +131,12 @@ func TestImpersonationBannerOnPages(t *testing.T) {
 	require.Less(t, strings.Index(b, "st-impersonation"), strings.Index(b, `<main`), "the banner is at the top")
 	require.NotContains(t, b, "style=")
 	require.NotContains(t, b, "<script")
+	// The core refuses an operator's change of the member's credentials;
+	// the page offers none.
+	for _, action := range []string{"/account/security/password", "/account/security/totp", "/account/security/recovery-codes", "/account/security/passkeys/"} {
+		require.NotContains(t, b, `action="`+action, "no form to change the member's credentials")
+	}
+	require.Contains(t, b, "cannot be changed")
 }
 
 // TestImpersonationExitFromPage: Exit on the banner ends the

@@ -1,15 +1,11 @@
 package web_test
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"html"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,40 +15,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/auth"
-	"github.com/stockadehq/stockade/stockadetest"
 )
 
-// consoleSite is newSite with the public URL on the server's own port
-// (http://localhost:<port>), so the hand-off form's action — the shop's
-// host under the public URL — is reachable by a browser.
+// consoleSite is a site with the public URL on the server's own port, so
+// the hand-off form's action — the shop's host under the public URL — is
+// reachable by a browser.
 func consoleSite(t *testing.T) *site {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	cfg := app.Default()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-	cfg.HTTP.PublicURL = fmt.Sprintf("http://localhost:%d", port)
-	cfg.Log.Format = "json"
-	require.NoError(t, app.PrepareDataDir(cfg))
-	e, err := app.Embed(cfg, app.Embedding{LogOutput: io.Discard})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, e.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = e.Stop(ctx)
-	})
-	s := &site{e: e, port: port}
-	s.shop = stockadetest.NewShop(t, e.Store)
-	return s
+	return startSite(t, siteOptions{OwnPort: true})
 }
 
 // consoleOperator creates an operator; with a factor (as `stockade

@@ -1,13 +1,10 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +14,6 @@ import (
 	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/internal/smtptest"
-	"github.com/stockadehq/stockade/stockadetest"
 )
 
 // signupSite is a site whose auth mail goes by SMTP to an in-process
@@ -33,31 +29,10 @@ type signupSite struct {
 // public URL on its own port.
 func signupNewSite(t *testing.T, opts web.Options) *signupSite {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-
 	mail := smtptest.Start(t, smtptest.Options{})
-	cfg := app.Default()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-	cfg.HTTP.PublicURL = fmt.Sprintf("http://localhost:%d", port)
-	cfg.Log.Format = "json"
-	cfg.Email = app.EmailConfig{Provider: "smtp", SMTPHost: "127.0.0.1", SMTPPort: mail.Port(), SMTPTLS: "none"}
-	require.NoError(t, app.PrepareDataDir(cfg))
-	e, err := app.Embed(cfg, app.Embedding{LogOutput: io.Discard, Web: opts})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, e.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = e.Stop(ctx)
-	})
-	s := &site{e: e, port: port}
-	s.shop = stockadetest.NewShop(t, e.Store)
+	s := startSite(t, siteOptions{Web: opts, OwnPort: true, Edit: func(cfg *app.Config) {
+		cfg.Email = app.EmailConfig{Provider: "smtp", SMTPHost: "127.0.0.1", SMTPPort: mail.Port(), SMTPTLS: "none"}
+	}})
 	return &signupSite{site: s, smtp: mail}
 }
 

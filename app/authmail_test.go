@@ -228,7 +228,7 @@ func TestAuthMailArrivesBySMTPAndLeaksNothing(t *testing.T) {
 			res, _ = w.call(http.MethodPost, "/invitations", map[string]string{"email": "joe@example.com", "role": "tech"}, annSession)
 			require.Equal(t, http.StatusCreated, res.StatusCode)
 			link, token = w.lastLink(2, "joe@example.com", "the invitation token")
-			assert.Equal(t, "/invitations/accept", link.Path)
+			assert.Equal(t, "/invitation", link.Path)
 			res, _ = w.call(http.MethodPost, "/invitations/accept", map[string]string{"token": token, "name": "Joe Tech", "password": joePassword}, "")
 			require.Equal(t, http.StatusOK, res.StatusCode, "the mailed invitation is accepted")
 			sessionOf(t, w, res, "joe's session cookie")

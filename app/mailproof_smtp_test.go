@@ -33,7 +33,7 @@ func TestMailProofArrivesBySMTPAndLeaksNothing(t *testing.T) {
 			require.Equal(t, http.StatusAccepted, res.StatusCode)
 			link, token := w.lastLink(1, "sam@example.com", "the sign-up verification token")
 			assert.Equal(t, "stockade.test", link.Host, "the link is on the platform's public host")
-			assert.Equal(t, "/auth/verify", link.Path)
+			assert.Equal(t, "/signup/verify", link.Path)
 			// The browser opens the link's page, whose form holds the token
 			// (so its body is not a leak); the server's log must not keep it.
 			req, err := http.NewRequest(http.MethodGet, w.base+link.RequestURI(), nil)
@@ -52,7 +52,7 @@ func TestMailProofArrivesBySMTPAndLeaksNothing(t *testing.T) {
 			res, _ = w.call(http.MethodPost, "/auth/password-reset", map[string]string{"email": "ann@example.com"}, "")
 			require.Equal(t, http.StatusAccepted, res.StatusCode)
 			link, token = w.lastLink(2, "ann@example.com", "the reset token")
-			assert.Equal(t, "/auth/password-reset", link.Path)
+			assert.Equal(t, "/password-reset/new", link.Path)
 			res, _ = w.call(http.MethodPost, "/auth/password-reset/confirm", map[string]string{"token": token, "password": annNewPassword}, "")
 			require.Equal(t, http.StatusNoContent, res.StatusCode, "the mailed link resets the password")
 			res, _ = w.call(http.MethodPost, "/auth/signin", map[string]string{"email": "ann@example.com", "password": annPassword}, "")

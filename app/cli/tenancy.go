@@ -245,7 +245,7 @@ func newInviteCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command 
 				}
 				inv, err := e.svc.Invite(ctx, tenancy.InviteInput{
 					Email: email, Role: ports.Role(role), ShopName: shop.Name,
-					LinkPrefix: e.urls.URL(shop.Slug, "/invitations/accept") + "?token=",
+					LinkPrefix: e.urls.URL(shop.Slug, httpapi.InvitationLinkPath) + "?token=",
 				})
 				if err != nil {
 					return err

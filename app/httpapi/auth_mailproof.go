@@ -11,9 +11,11 @@ import (
 
 // Sign-up with mailbox proof and password reset (AUTH-16, AUTH-17). The
 // routes run on any host; the links they mail point at the platform's own
-// host, built from the configured public URL. Every mailed link opens a
-// page that changes nothing (mail scanners prefetch links); the person
-// confirms with a button that posts the token back.
+// host, built from the configured public URL, and open app/web's pages
+// (VerifyLinkPath, ResetLinkPath). Every mailed link opens a page that
+// changes nothing (mail scanners prefetch links); the person confirms with
+// a button that posts the token back. The GET pages below remain for API
+// clients that build their own links.
 //
 //	POST /auth/signup                    ask for an account (always 202, mails a link)
 //	GET  /auth/verify?token=…            a page that posts the token
@@ -53,7 +55,7 @@ func (h *authHandlers) signUp(w http.ResponseWriter, r *http.Request) {
 	}
 	err := h.svc.SignUp(r.Context(), auth.SignUpInput{
 		Email: in.Email, Name: in.Name, Password: in.Password, Client: h.client(r),
-		LinkPrefix: h.shops.PublicURL("/auth/verify") + "?token=",
+		LinkPrefix: h.shops.PublicURL(VerifyLinkPath) + "?token=",
 	})
 	if err != nil {
 		WriteProblem(w, r, err)
@@ -120,7 +122,7 @@ func (h *authHandlers) requestReset(w http.ResponseWriter, r *http.Request) {
 	}
 	err := h.svc.RequestPasswordReset(r.Context(), auth.ResetRequest{
 		Email: in.Email, Client: h.client(r),
-		LinkPrefix: h.shops.PublicURL("/auth/password-reset") + "?token=",
+		LinkPrefix: h.shops.PublicURL(ResetLinkPath) + "?token=",
 	})
 	if err != nil {
 		WriteProblem(w, r, err)

@@ -165,9 +165,10 @@ func TestSignUpVerification(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, res.StatusCode, readBody(t, res))
 		link, token := h.mailLink("fresh@example.test")
 		assert.Equal(t, "example.test", link.Host, "the link is built from the public URL, never the request's host")
-		assert.Equal(t, "/auth/verify", link.Path)
+		assert.Equal(t, "/signup/verify", link.Path, "the mailed link opens app/web's page")
 
-		page := h.serve(call{method: http.MethodGet, path: link.RequestURI(), host: "example.test"})
+		// The API's own page for the token (kept for API clients).
+		page := h.serve(call{method: http.MethodGet, path: "/auth/verify?" + link.RawQuery, host: "example.test"})
 		require.Equal(t, http.StatusOK, page.StatusCode)
 		assert.Contains(t, readBody(t, page), `action="/auth/verify"`)
 		_, err := h.svc.UserByEmail(context.Background(), "fresh@example.test")
@@ -283,9 +284,10 @@ func TestPasswordReset(t *testing.T) {
 		assert.Empty(t, h.mailsTo("nobody@example.test"))
 		link, token := h.mailLink("ann@example.test")
 		assert.Equal(t, "example.test", link.Host)
-		assert.Equal(t, "/auth/password-reset", link.Path)
+		assert.Equal(t, "/password-reset/new", link.Path, "the mailed link opens app/web's page")
 
-		page := h.serve(call{method: http.MethodGet, path: link.RequestURI(), host: "example.test"})
+		// The API's own page for the token (kept for API clients).
+		page := h.serve(call{method: http.MethodGet, path: "/auth/password-reset?" + link.RawQuery, host: "example.test"})
 		require.Equal(t, http.StatusOK, page.StatusCode)
 		assert.Contains(t, readBody(t, page), `action="/auth/password-reset/confirm"`)
 		assert.Equal(t, http.StatusOK, h.me("acme.example.test", annAcme), "opening the link changes nothing")

@@ -60,13 +60,16 @@ func OnPlatformHost(shops *HostShops) func(http.Handler) http.Handler {
 //
 // On a shop's host:
 //
-//	POST /auth/impersonation/enter  {code} (JSON or form) → impersonation session cookie
+//	POST /auth/impersonation/enter  {code} (JSON or form) → impersonation session cookie; a form lands on AfterSignIn (else GET /auth/impersonation)
 //	GET  /auth/impersonation        account.self: the impersonation behind this session (HTML page with the banner, or JSON)
 //	POST /auth/impersonation/exit   account.self: end it
 //
 // Operators are created, listed and disabled with the CLI only.
 func operatorRoutes(rt *router, d AuthDeps) {
-	h := &operatorHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor}
+	h := &operatorHandlers{svc: d.Service, shops: d.Shops, trustXFF: d.TrustForwardedFor, afterEnter: d.AfterSignIn}
+	if h.afterEnter == "" {
+		h.afterEnter = "/auth/impersonation"
+	}
 	rt.platform("POST", "/operator/signin", AccessPublic, h.signIn).json(operatorSignInRequest{})
 	rt.platform("POST", "/operator/signout", AccessOperator, h.signOut)
 	rt.platform("GET", "/operator/me", AccessOperator, h.me)
@@ -82,6 +85,10 @@ type operatorHandlers struct {
 	svc      *auth.Service
 	shops    *HostShops
 	trustXFF bool
+	// afterEnter is where a form post entering an impersonation lands:
+	// AuthDeps.AfterSignIn (the account security page when Stockade's
+	// pages are served), else the API's own impersonation page.
+	afterEnter string
 }
 
 func operatorCookie(r *http.Request) string {
@@ -274,7 +281,7 @@ func (h *operatorHandlers) enter(w http.ResponseWriter, r *http.Request) {
 	setSessionCookie(w, is)
 	w.Header().Set(ImpersonationHeader, impersonationHeaderValue(is.Principal))
 	if form {
-		http.Redirect(w, r, "/auth/impersonation", http.StatusSeeOther)
+		http.Redirect(w, r, h.afterEnter, http.StatusSeeOther)
 		return
 	}
 	writeJSON(w, "application/json", http.StatusOK, bodyOf(is.Principal))

@@ -117,7 +117,7 @@ func TestInvitationFlow(t *testing.T) {
 	require.Equal(t, http.StatusCreated, res.StatusCode, readBody(t, res))
 	link, token := w.mailer.lastLink(t)
 	require.Equal(t, "alpha.example.test", link.Host)
-	require.Equal(t, "/invitations/accept", link.Path)
+	require.Equal(t, "/invitation", link.Path, "the mailed link opens app/web's page")
 
 	res = a.send("GET", "/invitations/accept?token="+token, "alpha", "", "", "")
 	require.Equal(t, http.StatusOK, res.StatusCode)

@@ -2,53 +2,22 @@ package web_test
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/web"
-	"github.com/stockadehq/stockade/stockadetest"
 )
 
-// accountPasskeySite is newSite with the public URL on the server's own
-// port (http://localhost:PORT): a passkey's relying party is the shop's
-// host under the public URL, and the browser's origin must be it.
+// accountPasskeySite is a site with the public URL on the server's own
+// port: a passkey's relying party is the shop's host under the public
+// URL, and the browser's origin must be it.
 func accountPasskeySite(t *testing.T) *site {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-
-	cfg := app.Default()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-	cfg.HTTP.PublicURL = fmt.Sprintf("http://localhost:%d", port)
-	cfg.Log.Format = "json"
-	require.NoError(t, app.PrepareDataDir(cfg))
-	e, err := app.Embed(cfg, app.Embedding{LogOutput: io.Discard})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, e.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = e.Stop(ctx)
-	})
-	s := &site{e: e, port: e.Server.Addr().(*net.TCPAddr).Port}
-	require.Equal(t, port, s.port)
-	s.shop = stockadetest.NewShop(t, e.Store)
-	return s
+	return startSite(t, siteOptions{OwnPort: true})
 }
 
 // accountAuthenticator gives the tab a virtual platform authenticator:

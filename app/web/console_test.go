@@ -1,57 +1,30 @@
 package web_test
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"html"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/auth"
-	"github.com/stockadehq/stockade/stockadetest"
 )
 
-// consoleSite is newSite with the public URL on the server's own port
-// (http://localhost:<port>), so the hand-off form's action — the shop's
-// host under the public URL — is reachable by a browser.
+// consoleSite is a site with the public URL on the server's own port, so
+// the hand-off form's action — the shop's host under the public URL — is
+// reachable by a browser.
 func consoleSite(t *testing.T) *site {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	cfg := app.Default()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-	cfg.HTTP.PublicURL = fmt.Sprintf("http://localhost:%d", port)
-	cfg.Log.Format = "json"
-	require.NoError(t, app.PrepareDataDir(cfg))
-	e, err := app.Embed(cfg, app.Embedding{LogOutput: io.Discard})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, e.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = e.Stop(ctx)
-	})
-	s := &site{e: e, port: port}
-	s.shop = stockadetest.NewShop(t, e.Store)
-	return s
+	return startSite(t, siteOptions{OwnPort: true})
 }
 
 // consoleOperator creates an operator; with a factor (as `stockade
@@ -473,10 +446,11 @@ func TestBrowserConsoleImpersonation(t *testing.T) {
 	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320, "the hand-off page fits 320 px")
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(".st-handoff button")),
-		chromedp.WaitVisible(chromedp.CSS(".stockade-impersonation")), // the API's GET /auth/impersonation, where the hand-off lands
-		chromedp.Navigate(s.url(web.SecurityPath)),
-		chromedp.WaitVisible(chromedp.CSS(".st-impersonation")),
+		chromedp.WaitVisible(chromedp.CSS(".st-impersonation")), // the hand-off lands on account security (app.Landing.AfterSignIn)
 	))
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); assert.NoError(t, err) {
+		assert.Equal(t, s.url(web.SecurityPath), loc, "the hand-off lands on Stockade's account security page")
+	}
 	require.Equal(t, op, text(t, ctx, ".st-imp-operator"))
 	require.Contains(t, text(t, ctx, ".st-imp-member"), email)
 

@@ -36,15 +36,46 @@ type site struct {
 	shop stockadetest.Shop
 }
 
-// newSite starts Stockade with opts as the pages' options.
-func newSite(t *testing.T, opts web.Options) *site {
+// siteOptions say how startSite starts Stockade.
+type siteOptions struct {
+	// Web are the pages' options.
+	Web web.Options
+	// OwnPort puts the public URL on the server's own port
+	// (http://localhost:<port>), for what a browser must reach under it:
+	// a mailed link, the console's hand-off form, a passkey's relying
+	// party. The port is picked free and closed before the server binds
+	// it again.
+	OwnPort bool
+	// Edit changes the configuration before the start.
+	Edit func(*app.Config)
+	// Logs receives the server's log; nil discards it.
+	Logs io.Writer
+}
+
+// startSite starts Stockade (SQLite, in a temporary data directory) on a
+// loopback port as o says, with one shop.
+func startSite(t *testing.T, o siteOptions) *site {
 	t.Helper()
 	cfg := app.Default()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.HTTP.Addr = "127.0.0.1:0"
+	if o.OwnPort {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := l.Addr().(*net.TCPAddr).Port
+		require.NoError(t, l.Close())
+		cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", port)
+		cfg.HTTP.PublicURL = fmt.Sprintf("http://localhost:%d", port)
+	}
 	cfg.Log.Format = "json"
+	if o.Edit != nil {
+		o.Edit(&cfg)
+	}
+	if o.Logs == nil {
+		o.Logs = io.Discard
+	}
 	require.NoError(t, app.PrepareDataDir(cfg))
-	e, err := app.Embed(cfg, app.Embedding{LogOutput: io.Discard, Web: opts})
+	e, err := app.Embed(cfg, app.Embedding{LogOutput: o.Logs, Web: o.Web})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -57,6 +88,12 @@ func newSite(t *testing.T, opts web.Options) *site {
 	s := &site{e: e, port: e.Server.Addr().(*net.TCPAddr).Port}
 	s.shop = stockadetest.NewShop(t, e.Store)
 	return s
+}
+
+// newSite starts Stockade with opts as the pages' options.
+func newSite(t *testing.T, opts web.Options) *site {
+	t.Helper()
+	return startSite(t, siteOptions{Web: opts})
 }
 
 // host is the shop's host with the server's port.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockadehq/stockade/app/httpapi"
@@ -130,6 +131,12 @@ func TestImpersonationBannerOnPages(t *testing.T) {
 	require.Less(t, strings.Index(b, "st-impersonation"), strings.Index(b, `<main`), "the banner is at the top")
 	require.NotContains(t, b, "style=")
 	require.NotContains(t, b, "<script")
+	// The core refuses an operator's change of the member's credentials;
+	// the page offers none.
+	for _, action := range []string{"/account/security/password", "/account/security/totp", "/account/security/recovery-codes", "/account/security/passkeys/"} {
+		require.NotContains(t, b, `action="`+action, "no form to change the member's credentials")
+	}
+	require.Contains(t, b, "cannot be changed")
 }
 
 // TestImpersonationExitFromPage: Exit on the banner ends the
@@ -174,10 +181,11 @@ func TestBrowserImpersonationExit(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(console.URL),
 		chromedp.Click(chromedp.CSS("#go")),
-		chromedp.WaitVisible(chromedp.CSS(".stockade-impersonation")), // the API's GET /auth/impersonation, where the hand-off lands
-		chromedp.Navigate(s.url(web.SecurityPath)),
-		chromedp.WaitVisible(chromedp.CSS(".st-impersonation")),
+		chromedp.WaitVisible(chromedp.CSS(".st-impersonation")), // the hand-off lands on account security (app.Landing.AfterSignIn)
 	))
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); assert.NoError(t, err) {
+		assert.Equal(t, s.url(web.SecurityPath), loc, "the hand-off lands on Stockade's account security page")
+	}
 	require.Equal(t, operator, text(t, ctx, ".st-imp-operator"))
 	require.Equal(t, "sticky", eval[string](t, ctx, `getComputedStyle(document.querySelector(".st-impersonation")).position`))
 	require.Equal(t, 0, eval[int](t, ctx, `Math.round(document.querySelector(".st-impersonation").getBoundingClientRect().top)`))

@@ -13,10 +13,10 @@ const (
 	// SignUpPath is the sign-up form; the mailbox verification link lands
 	// on VerifyPath, the password reset link on ResetPath.
 	SignUpPath          = "/signup"
-	VerifyPath          = "/signup/verify"
+	VerifyPath          = httpapi.VerifyLinkPath
 	ResetRequestPath    = "/password-reset"
-	ResetPath           = "/password-reset/new"
-	InvitationPath      = "/invitation"
+	ResetPath           = httpapi.ResetLinkPath
+	InvitationPath      = httpapi.InvitationLinkPath
 	SettingsPath        = "/settings"
 	MembersPath         = "/settings/members"
 	InvitationsPath     = "/settings/invitations"

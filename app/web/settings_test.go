@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -392,25 +390,7 @@ func TestBrowserSettingsOwnerFlow(t *testing.T) {
 // the server's log written to logs.
 func settingsSite(t *testing.T, edit func(*app.Config), logs io.Writer) *site {
 	t.Helper()
-	cfg := app.Default()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.HTTP.Addr = "127.0.0.1:0"
-	cfg.Log.Format = "json"
-	edit(&cfg)
-	require.NoError(t, app.PrepareDataDir(cfg))
-	e, err := app.Embed(cfg, app.Embedding{LogOutput: logs})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, e.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = e.Stop(ctx)
-	})
-	s := &site{e: e, port: e.Server.Addr().(*net.TCPAddr).Port}
-	s.shop = stockadetest.NewShop(t, e.Store)
-	return s
+	return startSite(t, siteOptions{Edit: edit, Logs: logs})
 }
 
 // settingsBillingSite is newSite with billing configured against

@@ -1,6 +1,11 @@
-// Package web is Stockade's server-rendered pages for people: sign-in and
-// account security on a shop's host. They are plain HTML forms rendered
-// with html/template (contextual escaping) from templates and one
+// Package web is Stockade's server-rendered pages for people: sign-in
+// (password, magic link, passkey, SSO), sign-up with mailbox verification,
+// password reset, invitation acceptance, the second-factor challenge and
+// enrolment, account security and "Confirm it's you" on a shop's host; the
+// shop settings, the audit log and the access review for Owners and
+// Admins; the operator console on the platform's own host; and the shell
+// of a public capability page (PublicShell). They are plain HTML forms
+// rendered with html/template (contextual escaping) from templates and one
 // stylesheet embedded in the binary: no build step, no inline script or
 // style. The one script, /stockade/passkey.js (embedded, same origin),
 // only adds the passkey buttons (WebAuthn needs it); every form works
@@ -13,18 +18,18 @@
 // cross-origin is refused with 403. Sessions are the API's: the pages
 // resolve the shop from the Host, authenticate the session cookie with
 // httpapi.RequireSession (impersonation auditing included) and call the
-// same auth.Service use cases as the JSON routes.
+// same use cases as the JSON routes, which check the caller's
+// permissions.
 //
 // An error on these pages is an HTML page (see the "error.html"
 // template), never a problem document; a page that needs a session
-// redirects a browser without one to /signin.
+// redirects a browser without one to /signin, and a sensitive post whose
+// authentication is too old shows "Confirm it's you".
 //
 // The embedding app restyles the pages by passing its own fs.FS in
 // Options.Overlay: a file there replaces the embedded file of the same
-// name ("templates/layout.html", "templates/signin.html",
-// "templates/security.html", "templates/secondfactor.html",
-// "templates/totp.html", "templates/reauth.html", "templates/error.html",
-// "templates/banner.html", "static/stockade.css").
+// name — any of "templates/*.html" (one per page, plus "layout.html" and
+// "banner.html") and "static/stockade.css".
 //
 // While the session is an operator's impersonation (AUD-5) every page
 // served under it shows the impersonation banner at the top: the
@@ -110,17 +115,21 @@ type Deps struct {
 
 // Options customise the pages.
 type Options struct {
-	// Overlay, when set, is searched before the embedded files: any of
-	// "templates/layout.html", "templates/signin.html",
-	// "templates/security.html", "templates/secondfactor.html",
-	// "templates/totp.html", "templates/error.html",
-	// "templates/banner.html" and "static/stockade.css" it holds replaces
-	// Stockade's. A replaced page template must define "title" and
-	// "content" as the embedded one does; the layout executes them. A
-	// replaced banner must define "banner", and a replaced layout must
-	// execute it ({{with .Banner}}{{template "banner" .}}{{end}}): New
-	// refuses a layout that does not show the impersonation banner.
+	// Overlay, when set, is searched before the embedded files: any
+	// "templates/<page>.html", "templates/layout.html",
+	// "templates/banner.html" or "static/stockade.css" it holds replaces
+	// Stockade's (it cannot add pages). A replaced page template must
+	// define "title" and "content" as the embedded one does; the layout
+	// executes them. A replaced banner must define "banner", and a
+	// replaced layout must execute it ({{with .Banner}}{{template "banner"
+	// .}}{{end}}): New refuses a layout that does not show the
+	// impersonation banner.
 	Overlay fs.FS
+	// SignUp is what confirming a sign-up's mailed link does: the zero
+	// value (SignUpCreatesShop) asks for the new shop's name and address
+	// and makes the new account its Owner; SignUpAccountOnly only
+	// creates the account, for apps that add members themselves.
+	SignUp SignUpMode
 }
 
 // Pages serves the pages; see Handler.
@@ -129,6 +138,8 @@ type Pages struct {
 	pages map[string]*template.Template
 	css   []byte
 	mux   *http.ServeMux
+	// signUpMode is Options.SignUp.
+	signUpMode SignUpMode
 	// banner is the Impersonation middleware with the pages' banner
 	// template.
 	banner func(http.Handler) http.Handler
@@ -144,7 +155,7 @@ func New(d Deps, o Options) (*Pages, error) {
 		d.Logger = zap.NewNop()
 	}
 	fsys := filesOf(o)
-	p := &Pages{d: d, pages: map[string]*template.Template{}}
+	p := &Pages{d: d, pages: map[string]*template.Template{}, signUpMode: o.SignUp}
 	names, err := pageNames()
 	if err != nil {
 		return nil, err
@@ -571,7 +582,7 @@ func (p *Pages) client(r *http.Request) auth.Client {
 }
 
 func (p *Pages) signInPage(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, http.StatusOK, "signin", view{Title: "Sign in"})
+	p.render(w, r, http.StatusOK, "signin", view{Title: "Sign in", Notice: signInNotices[r.URL.Query().Get("done")]})
 }
 
 func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {

@@ -58,6 +58,10 @@ func TestUseCasesFailClosedWithoutAScope(t *testing.T) {
 			_, _, err := svc.CreateOrg(ctx, tenancy.NewOrg{Name: "Org", Slug: "org-x"})
 			return err
 		},
+		"CheckNewOrg": func() error {
+			_, err := svc.CheckNewOrg(ctx, tenancy.NewOrg{Name: "Org", Slug: "org-x"})
+			return err
+		},
 		"AddShop":         func() error { _, err := svc.AddShop(ctx, tenancy.NewShop{Slug: "shop-x", Name: "X"}); return err },
 		"OrgShops":        func() error { _, err := svc.OrgShops(ctx); return err },
 		"Shop":            func() error { _, err := svc.Shop(ctx); return err },

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
 
@@ -132,7 +133,13 @@ func TestBrowserBannerOnAppPage(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/console/impersonate"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(".st-handoff")),
 		chromedp.Click(chromedp.CSS(".st-handoff button")),
-		chromedp.WaitVisible(chromedp.CSS(".stockade-impersonation")),
+		chromedp.WaitVisible(chromedp.CSS("h1.fx-board")), // the hand-off lands where a sign-in does: the app's board (app.Landing.AfterSignIn)
+	))
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); assert.NoError(t, err) {
+		assert.Equal(t, shopURL(BoardPath), loc, "the hand-off lands on the app's landing page")
+	}
+	require.Equal(t, op, textOf(".st-impersonation .st-imp-operator"), "the banner on the landing app page")
+	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(shopURL(web.SecurityPath)),
 		chromedp.WaitVisible(chromedp.CSS(".st-impersonation")),
 	))

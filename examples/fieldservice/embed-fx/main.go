@@ -84,7 +84,7 @@ func Module() (fx.Option, error) {
 		// An HTML page of the app's own that shows the impersonation banner.
 		app.Route(func(d boardDeps) (httpapi.AppRoute, error) { return BoardRoute(d.Auth, d.Web) }),
 		// Magic links and invitations land on the app's pages, not "/".
-		app.WithLanding(app.Landing{AfterSignIn: "/quotes", AfterAccept: "/welcome"}),
+		app.WithLanding(app.Landing{AfterSignIn: BoardPath, AfterAccept: BoardPath}),
 	), nil
 }
 

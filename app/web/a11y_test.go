@@ -18,6 +18,7 @@ import (
 	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/auth"
 	"github.com/stockadehq/stockade/internal/testinfra"
+	"github.com/stockadehq/stockade/ports"
 )
 
 // browserPage is one page as a person reaches it in the browser, for the
@@ -33,8 +34,18 @@ type browserPage struct {
 	// path is the page to open, on the shop's host.
 	path string
 	// host, when set, replaces the shop's host ("nosuch.localhost" for an
-	// unknown shop); the port stays the site's.
+	// unknown shop, "localhost" for the platform's); the port stays the
+	// site's.
 	host string
+	// at, when set, is the page's whole URL instead of path and host,
+	// made for the site (e.g. the console with a shop found, or an app's
+	// public page on its own server).
+	at func(t *testing.T, s *site) string
+	// on names the site the page is seen on (see a11ySites): "" the
+	// plain one, "billing" one with billing configured (against
+	// stripe-mock), "crew" one whose shop has only a11yCrew, so that the
+	// members page and the audit log show the same people every run.
+	on string
 	// fill types text into fields (CSS selector → text) once the page
 	// is open, and submit, when set, is the action of the form whose
 	// submit button is then clicked (e.g. web.TOTPPath).
@@ -60,6 +71,32 @@ var browserPages = []browserPage{
 	{name: "totp-recovery-codes", as: "member", path: web.TOTPPath, submit: web.TOTPPath, then: confirmTOTPOnPage, ready: ".st-recovery-codes", shot: true},
 	{name: "error", path: web.SignInPath, host: "nosuch.localhost", ready: "main h1", shot: true},
 	{name: "impersonated", as: "impersonated", path: web.SecurityPath, ready: ".st-impersonation .st-imp-left", shot: true},
+	{name: "signin-sso-refused", path: web.SignInPath, ready: "#sso-error",
+		fill: map[string]string{"#sso-email": "nobody@no-sso.example"}, submit: web.SSOPath},
+	{name: "security-passkeys", as: "totp-member", path: web.SecurityPath, ready: ".st-passkey-name", shot: true},
+	{name: "recovery-codes-regenerated", as: "totp-member", path: web.SecurityPath, submit: web.RecoveryCodesPath, ready: ".st-recovery-codes"},
+	{name: "reauth", as: "member", path: web.ReauthPath + "?next=" + web.SecurityPath, ready: "#ra-password", shot: true},
+	{name: "reauth-wrong-password", as: "member", path: web.ReauthPath + "?next=" + web.SecurityPath, ready: "#ra-password[aria-invalid=true]",
+		fill: map[string]string{"#ra-password": "not-the-password-1!"}, submit: web.ReauthPath},
+	{name: "reauth-code", as: "totp-member", path: web.ReauthPath + "?next=" + web.SecurityPath, ready: "#passkey-stepup"},
+	{name: "settings", on: "crew", as: "owner", path: web.SettingsPath, ready: "#shop-name", shot: true},
+	{name: "settings-billing", as: "owner", on: "billing", path: web.SettingsPath, ready: "#billing-heading"},
+	// The portal before any checkout: the shop is no customer yet.
+	{name: "settings-billing-refused", as: "owner", on: "billing", path: web.SettingsPath, submit: web.SettingsBillingPortalPath, ready: "#billing-error"},
+	{name: "settings-billing-handover", as: "owner", on: "billing", path: web.SettingsPath, submit: web.SettingsBillingCheckoutPath, ready: "#handover-heading"},
+	{name: "settings-members", on: "crew", as: "admin", path: web.MembersPath, ready: ".st-members", shot: true},
+	{name: "settings-invitations", on: "crew", as: "owner", path: web.InvitationsPath, ready: ".st-invitations", shot: true},
+	{name: "settings-two-factor", on: "crew", as: "owner", path: web.TwoFactorPolicyPath, ready: "#scope-all", shot: true},
+	{name: "audit-log", on: "crew", as: "admin", path: web.AuditLogPath, ready: "tr[data-seq]", shot: true},
+	{name: "access-review", on: "crew", as: "admin", path: web.AccessReviewPath, ready: "main h1", shot: true},
+	{name: "public-capability", at: a11yPublicURL, ready: ".quote-customer"},
+	{name: "console-signin", host: "localhost", path: web.ConsoleSignInPath, ready: "#op-email", shot: true},
+	{name: "console-signin-refused", host: "localhost", path: web.ConsoleSignInPath, ready: "#op-error",
+		fill: map[string]string{"#op-email": "nobody@ops.example.com", "#op-password": "not-the-password-1!", "#op-code": "000000"}, submit: web.ConsoleSignInPath},
+	{name: "console-totp", as: "new-operator", host: "localhost", path: web.ConsoleTOTPPath, submit: web.ConsoleTOTPPath, ready: ".st-qr"},
+	{name: "console", on: "crew", as: "operator", at: a11yConsoleFound, ready: "#c-reason", shot: true},
+	{name: "console-handoff", on: "crew", as: "operator", at: a11yConsoleFound, ready: ".st-handoff",
+		fill: map[string]string{"#c-reason": "Ticket #22: the invoice page"}, submit: web.ConsoleImpersonatePath, shot: true},
 }
 
 // browserVisitors give the Cookie header value (name=value) of a fresh
@@ -83,23 +120,36 @@ var browserVisitors = map[string]func(t *testing.T, s *site) string{
 		_, cookie := s.impersonate(t, email)
 		return cookie
 	},
+	// A member with an authenticator app and a passkey.
+	"totp-member": func(t *testing.T, s *site) string { return a11yTOTPMember(t, s, "Dorothy Vaughan") },
+	// The crew's Owner and Admin (a11yShop: members, an invitation and
+	// audit events seeded).
+	"owner": func(t *testing.T, s *site) string { return a11yShop(t, s, ports.RoleOwner) },
+	"admin": func(t *testing.T, s *site) string { return a11yShop(t, s, ports.RoleAdmin) },
+	// Operators, on the platform's host: one past their second factor, one
+	// who has yet to set it up.
+	"operator":     a11yOperator,
+	"new-operator": a11yNewOperator,
 }
 
 // open brings the browser to page pg as its visitor: the browser's
 // cookies are cleared, the visitor's session cookie (if any) set for the
-// shop's host, the page opened, its form filled and submitted when it
+// page's host, the page opened, its form filled and submitted when it
 // says so, and its ready element awaited.
 func (s *site) open(t *testing.T, ctx context.Context, pg browserPage) {
 	t.Helper()
 	require.NoError(t, chromedp.Do(ctx, clearCookies()))
+	u := s.url(pg.path)
+	switch {
+	case pg.at != nil:
+		u = pg.at(t, s)
+	case pg.host != "":
+		u = fmt.Sprintf("http://%s:%d%s", pg.host, s.port, pg.path)
+	}
 	if pg.as != "" {
 		visitor, ok := browserVisitors[pg.as]
 		require.True(t, ok, "no visitor %q", pg.as)
-		require.NoError(t, chromedp.Do(ctx, setCookie(s.url("/"), visitor(t, s))))
-	}
-	u := s.url(pg.path)
-	if pg.host != "" {
-		u = fmt.Sprintf("http://%s:%d%s", pg.host, s.port, pg.path)
+		require.NoError(t, chromedp.Do(ctx, setCookie(u, visitor(t, s))))
 	}
 	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(u)}
 	for sel, text := range pg.fill {
@@ -208,10 +258,12 @@ func requireNoAxeViolations(t *testing.T, ctx context.Context, src, page string)
 // impact on any page of browserPages, at a desktop width and at 320 px.
 func TestA11yPages(t *testing.T) {
 	src := testinfra.AxeSource(t)
-	s := newSite(t, web.Options{})
-	ctx := browser(t)
+	sites := a11ySites(t, browserPages)
+	tab := a11yBrowser(t)
 	for _, pg := range browserPages {
 		t.Run(pg.name, func(t *testing.T) {
+			ctx := a11yPageBound(t, tab)
+			s := sites[pg.on]
 			for _, width := range []int64{1280, 320} {
 				require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)))
 				s.open(t, ctx, pg)

@@ -14,7 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/ports"
 )
 
@@ -39,25 +38,31 @@ func screenshotDir(t *testing.T) string {
 // that width.
 func TestScreenshots(t *testing.T) {
 	dir := screenshotDir(t)
-	s := newSite(t, web.Options{})
+	var shots []browserPage
+	for _, pg := range browserPages {
+		if pg.shot {
+			shots = append(shots, pg)
+		}
+	}
+	sites := a11ySites(t, shots)
 	// A shop name a reader of the README can read (the test shop's is
 	// its ID).
-	require.NoError(t, s.e.Store.InShop(t.Context(), s.shop.ID, func(ctx context.Context, tx ports.ShopTx) error {
-		_, err := tx.ThisShop().Rename(ctx, "Acme Bikes")
-		return err
-	}))
-	ctx := browser(t)
+	for _, s := range sites {
+		require.NoError(t, s.e.Store.InShop(t.Context(), s.shop.ID, func(ctx context.Context, tx ports.ShopTx) error {
+			_, err := tx.ThisShop().Rename(ctx, "Acme Bikes")
+			return err
+		}))
+	}
+	tab := a11yBrowser(t)
 	// No scrollbar: it would take its width off a page taller than the
 	// window, as on a phone it takes none.
-	_, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) (cdp.Empty, error) {
+	_, err := chromedp.Run(tab, func(ctx context.Context, tg *chromedp.Target) (cdp.Empty, error) {
 		return cdp.Call(ctx, tg, emulation.SetScrollbarsHidden, emulation.SetScrollbarsHiddenParams{Hidden: true})
 	})
 	require.NoError(t, err)
-	for _, pg := range browserPages {
-		if !pg.shot {
-			continue
-		}
+	for _, pg := range shots {
 		t.Run(pg.name, func(t *testing.T) {
+			ctx, s := a11yPageBound(t, tab), sites[pg.on]
 			for _, width := range screenshotWidths {
 				require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)))
 				s.open(t, ctx, pg)

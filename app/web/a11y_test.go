@@ -299,3 +299,32 @@ func TestA11yAxeCatchesViolations(t *testing.T) {
 	require.Equal(t, []string{"#bare"}, got["label"], "the unlabelled input: %v", got)
 	require.Equal(t, []string{"#noalt"}, got["image-alt"], "the image without alt: %v", got)
 }
+
+// TestA11yInvitationPage: the invitation acceptance page, opened from the
+// mailed link (a real token, so the form is shown), and the page that
+// refuses a password too short, have no serious or critical axe
+// violation at 1280 and 320 px.
+func TestA11yInvitationPage(t *testing.T) {
+	src := testinfra.AxeSource(t)
+	s := signupNewSite(t, web.Options{})
+	owner := s.signupOwner(t)
+	email := signupEmail()
+	s.signupInvite(t, owner, email, "tech")
+	link, _ := s.signupLink(t, email, 1)
+	ctx := browser(t)
+	for _, width := range []int64{1280, 320} {
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.EmulateViewport(width, 800),
+			chromedp.Navigate(link.String()),
+			chromedp.WaitVisible(chromedp.CSS("#inv-password")),
+		))
+		requireNoAxeViolations(t, ctx, src, fmt.Sprintf("invitation at %d px", width))
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS("#inv-name"), "Ada"),
+			chromedp.SendKeys(chromedp.CSS("#inv-password"), "short"),
+			chromedp.Click(chromedp.CSS(`form[action="`+web.InvitationPath+`"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS("#inv-password[aria-invalid=true]")),
+		))
+		requireNoAxeViolations(t, ctx, src, fmt.Sprintf("invitation refused at %d px", width))
+	}
+}

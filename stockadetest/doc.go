@@ -6,6 +6,11 @@
 //
 // Only _test.go files may import it (internal/archtest, rules R8 and R9).
 //
+// For tests of pages and mail, [StartBrowser] starts a headless Chromium
+// (drive it with github.com/chromedp/chromedp) and [StartMailServer] an
+// SMTP server in the test process that keeps what Stockade sends;
+// examples/fieldservice/embed-fx's journey test uses both.
+//
 // [SQLite] needs nothing outside the test binary. [Postgres] starts a
 // PostgreSQL cluster on first use, shared by the test binary, so a test
 // binary that calls it must route its TestMain through [Main]:

@@ -260,6 +260,8 @@ func TestCheckRejectsForbiddenImports(t *testing.T) {
 
 		// R9 stockadetest, and who may import it (R8, R7)
 		{"stockadetest importing ports, adapters, app, testinfra, testify", give{mod + "/stockadetest", false, []string{"context", "testing", mod + "/ports", mod + "/adapters/sqlite", mod + "/adapters/postgres", mod + "/app", mod + "/internal/testinfra", "github.com/stretchr/testify/require"}}, nil},
+		{"stockadetest importing smtptest", give{mod + "/stockadetest", false, []string{mod + "/internal/smtptest"}}, nil},
+		{"stockadetest importing oidctest", give{mod + "/stockadetest", false, []string{mod + "/internal/oidctest"}}, []string{"R9"}},
 		{"stockadetest importing core", give{mod + "/stockadetest", false, []string{mod + "/core/access"}}, []string{"R9"}},
 		{"stockadetest importing sqlmigrate", give{mod + "/stockadetest", false, []string{mod + "/internal/sqlmigrate"}}, []string{"R9"}},
 		{"stockadetest importing porttest", give{mod + "/stockadetest", false, []string{mod + "/ports/porttest"}}, []string{"R9"}},

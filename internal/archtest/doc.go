@@ -29,7 +29,9 @@
 //	                         packages); its tests may import stockadetest
 //	                         and ports/porttest (R8)
 //	R9    stockadetest/...   std, ports, adapters/..., app/...,
-//	                         internal/testinfra, github.com/stretchr/testify/...,
+//	                         internal/testinfra, internal/smtptest (the kit's
+//	                         browser and mail server for an app's page tests),
+//	                         github.com/stretchr/testify/...,
 //	                         stockadetest/...; nothing else (not core, not
 //	                         other internal packages, no other third party)
 //	R10   webhooks/...       std and webhooks/... only, test files too: the

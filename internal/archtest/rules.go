@@ -294,10 +294,10 @@ func judge(module, pkg string, from place, isTest bool, imp string) string {
 		case std, under(imp, modTestify):
 			return ""
 		case inModule && (to.layer == layerPorts || to.layer == layerAdapter || to.layer == layerApp ||
-			to.layer == layerTestinfra || to.layer == layerKit):
+			to.layer == layerTestinfra || to.layer == layerKit || under(impRel, "internal/smtptest")):
 			return ""
 		}
-		return "R9 stockadetest: the test kit may import only the standard library, ports, adapters, app, internal/testinfra and github.com/stretchr/testify"
+		return "R9 stockadetest: the test kit may import only the standard library, ports, adapters, app, internal/testinfra, internal/smtptest and github.com/stretchr/testify"
 
 	case layerExamples:
 		if !inModule {

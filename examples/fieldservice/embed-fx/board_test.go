@@ -23,12 +23,11 @@ import (
 	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/auth"
-	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
 	"github.com/stockadehq/stockade/stockadetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(testinfra.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(stockadetest.Main(m)) }
 
 // TestBoardUnderStockadesGuard: the jobs board is an app route like the
 // others: a member of the shop gets the page (no banner: not an
@@ -102,7 +101,7 @@ func TestBrowserBannerOnAppPage(t *testing.T) {
 
 	platform := fmt.Sprintf("http://localhost:%d", port)
 	shopURL := func(path string) string { return fmt.Sprintf("http://%s.localhost:%d%s", shop.Slug, port, path) }
-	ch := testinfra.StartChromium(t, "MAP *.localhost 127.0.0.1")
+	ch := stockadetest.StartBrowser(t, "MAP *.localhost 127.0.0.1")
 	alloc, cancelAlloc := remote.NewAllocator(context.Background(), ch.WebSocketURL)
 	t.Cleanup(cancelAlloc)
 	tab, cancelTab := chromedp.NewContext(alloc)

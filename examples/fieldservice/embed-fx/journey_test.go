@@ -22,9 +22,8 @@ import (
 	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/auth"
-	"github.com/stockadehq/stockade/internal/smtptest"
-	"github.com/stockadehq/stockade/internal/testinfra"
 	"github.com/stockadehq/stockade/ports"
+	"github.com/stockadehq/stockade/stockadetest"
 )
 
 // journey is the app started for TestBrowserJourney: Stockade with the
@@ -33,7 +32,7 @@ import (
 // mail sent by SMTP to an in-process server.
 type journey struct {
 	port  int
-	smtp  *smtptest.Server
+	smtp  *stockadetest.MailServer
 	store ports.Store
 	users *auth.Service
 }
@@ -45,7 +44,7 @@ func journeyServe(t *testing.T) *journey {
 	require.NoError(t, err)
 	port := l.Addr().(*net.TCPAddr).Port
 	require.NoError(t, l.Close())
-	mail := smtptest.Start(t, smtptest.Options{})
+	mail := stockadetest.StartMailServer(t, stockadetest.MailOptions{})
 	cfg := config(t)
 	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	cfg.HTTP.PublicURL = fmt.Sprintf("http://localhost:%d", port)
@@ -213,7 +212,7 @@ func TestBrowserJourney(t *testing.T) {
 	shopHost := fmt.Sprintf("%s.localhost:%d", slug, j.port)
 	shopURL := func(path string) string { return "http://" + shopHost + path }
 
-	ch := testinfra.StartChromium(t, "MAP *.localhost 127.0.0.1")
+	ch := stockadetest.StartBrowser(t, "MAP *.localhost 127.0.0.1")
 	alloc, cancelAlloc := remote.NewAllocator(context.Background(), ch.WebSocketURL)
 	t.Cleanup(cancelAlloc)
 	owner := journeyTab(t, alloc, true)

@@ -336,11 +336,16 @@ func HTTPModule() fx.Option {
 	}
 	return fx.Module("stockade.http",
 		fx.Provide(
-			func(cfg Config, st ports.Store, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, hooks webhooksHTTP, log *zap.Logger, obs observed, emb embedHTTP, exp exportHTTP) (*httpapi.API, error) {
-				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
-				if err != nil {
-					return nil, err
-				}
+			// One host → shop resolver for the API and the pages: its cache
+			// is dropped (Forget) by a rename or status change made through
+			// either, and both must see it.
+			func(cfg Config, st ports.Store) (*httpapi.HostShops, error) {
+				return httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
+			},
+			func(st ports.Store, acc *access.Policy) *audit.Reader {
+				return audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc})
+			},
+			func(cfg Config, st ports.Store, shops *httpapi.HostShops, reader *audit.Reader, svc *auth.Service, files *Storage, ten *tenancy.Service, acc *access.Policy, links linkRoutes, bill *billing.Service, msg messagingHTTP, hooks webhooksHTTP, log *zap.Logger, obs observed, emb embedHTTP, exp exportHTTP) (*httpapi.API, error) {
 				keys, err := LoadAuditKeys(cfg)
 				if err != nil {
 					return nil, fmt.Errorf("http: shop export: %w", err)
@@ -362,7 +367,7 @@ func HTTPModule() fx.Option {
 					Auth:      &httpapi.AuthDeps{Service: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, AfterSignIn: afterSignIn},
 					Files:     fd,
 					Tenancy:   &httpapi.TenancyDeps{Service: ten, AfterAccept: emb.Landing.AfterAccept},
-					Audit:     &httpapi.AuditDeps{Reader: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc}), Exporter: exporter, Delivery: exp.Delivery},
+					Audit:     &httpapi.AuditDeps{Reader: reader, Exporter: exporter, Delivery: exp.Delivery},
 					Links:     &httpapi.LinksDeps{Service: links.Service, Routes: links.Routes},
 					Messaging: msg.deps(cfg),
 					Streams:   cfg.HTTP.Streams(),
@@ -390,14 +395,10 @@ func HTTPModule() fx.Option {
 				return newAPI(d)
 			},
 			func(a *httpapi.API) http.Handler { return a },
-			func(cfg Config, st ports.Store, svc *auth.Service, ten *tenancy.Service, acc *access.Policy, bill *billing.Service, log *zap.Logger, wo webOptions, api *httpapi.API) (*web.Pages, error) {
-				shops, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
-				if err != nil {
-					return nil, err
-				}
+			func(cfg Config, shops *httpapi.HostShops, reader *audit.Reader, svc *auth.Service, ten *tenancy.Service, acc *access.Policy, bill *billing.Service, log *zap.Logger, wo webOptions, api *httpapi.API) (*web.Pages, error) {
 				pages, err := web.New(web.Deps{
 					Auth: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, Logger: log.Named("web"),
-					Tenancy: ten, Audit: audit.NewReader(audit.ReaderDeps{Store: st, Policy: acc}), Billing: bill, Policy: acc,
+					Tenancy: ten, Audit: reader, Billing: bill, Policy: acc,
 				}, wo.Options)
 				if err != nil {
 					return nil, err

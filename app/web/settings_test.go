@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -499,4 +500,44 @@ func TestBrowserSettingsNarrowScreen(t *testing.T) {
 		require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 320, "%s fits", path)
 		require.Zero(t, eval[int](t, ctx, unlabelled), "%s labels its fields", path)
 	}
+}
+
+// TestShopRenameSeenByPagesAndAPI: the pages and the API share one host
+// → shop resolver: a rename through the API's PATCH /shop is on the next
+// page at once, and a rename through the settings page is in the API's
+// next GET /auth/me at once, though each had the old name cached (the
+// cache keeps a shop 30 s unless a change drops it).
+func TestShopRenameSeenByPagesAndAPI(t *testing.T) {
+	s := newSite(t, web.Options{})
+	email, password := s.auditMember(t, ports.RoleOwner)
+	owner := s.apiSignIn(t, email, password)
+	html := map[string]string{"Accept": "text/html"}
+	brand := func() string {
+		t.Helper()
+		res := s.do(t, http.MethodGet, web.SecurityPath, "", "", owner, html)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		m := regexp.MustCompile(`<p class="st-brand">([^<]+)</p>`).FindStringSubmatch(body(t, res))
+		require.Len(t, m, 2)
+		return m[1]
+	}
+	apiName := func() string {
+		t.Helper()
+		res := s.do(t, http.MethodGet, "/auth/me", "", "", owner, nil)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		var me struct {
+			Shop struct{ Name string } `json:"shop"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(body(t, res)), &me))
+		return me.Shop.Name
+	}
+	old := brand()
+	require.Equal(t, old, apiName(), "both have the shop cached")
+
+	res := s.do(t, http.MethodPatch, "/shop", "application/json", `{"name":"Renamed by the API"}`, owner, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode, body(t, res))
+	require.Equal(t, "Renamed by the API", brand(), "the page sees the API's rename at once")
+
+	res = s.do(t, http.MethodPost, web.SettingsNamePath, "application/x-www-form-urlencoded", url.Values{"name": {"Renamed by the page"}}.Encode(), owner, html)
+	require.Less(t, res.StatusCode, 400, body(t, res))
+	require.Equal(t, "Renamed by the page", apiName(), "the API sees the page's rename at once")
 }

@@ -245,7 +245,7 @@ func newInviteCmd(load func(*cobra.Command) (app.Config, error)) *cobra.Command 
 				}
 				inv, err := e.svc.Invite(ctx, tenancy.InviteInput{
 					Email: email, Role: ports.Role(role), ShopName: shop.Name,
-					LinkPrefix: e.urls.URL(shop.Slug, httpapi.InvitationLinkPath) + "?token=",
+					LinkPrefix: e.urls.TokenLink(shop.Slug, httpapi.InvitationLinkPath),
 				})
 				if err != nil {
 					return err
@@ -358,7 +358,7 @@ owners send an invitation the invitee accepts; see "org invite").`,
 					return err
 				}
 				inv, err := e.svc.OfferOrgRole(ctx, tenancy.OrgRoleInput{Email: invEmail, Role: ports.OrgRole(invRole),
-					LinkPrefix: e.urls.URL(shop.Slug, "/org/invitations/accept") + "?token="})
+					LinkPrefix: e.urls.TokenLink(shop.Slug, "/org/invitations/accept")})
 				if err != nil {
 					return err
 				}

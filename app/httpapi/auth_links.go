@@ -32,7 +32,7 @@ func (h *authHandlers) requestMagicLink(w http.ResponseWriter, r *http.Request) 
 	shop, _ := ShopFrom(r.Context())
 	err := h.svc.RequestMagicLink(r.Context(), auth.MagicLinkRequest{
 		Shop: shop.ID, ShopName: shop.Name, Email: in.Email, Client: h.client(r),
-		LinkPrefix: h.shops.URL(shop.Slug, "/auth/magic-link") + "?token=",
+		LinkPrefix: h.shops.TokenLink(shop.Slug, "/auth/magic-link"),
 	})
 	if err != nil {
 		WriteProblem(w, r, err)

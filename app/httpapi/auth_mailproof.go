@@ -55,7 +55,7 @@ func (h *authHandlers) signUp(w http.ResponseWriter, r *http.Request) {
 	}
 	err := h.svc.SignUp(r.Context(), auth.SignUpInput{
 		Email: in.Email, Name: in.Name, Password: in.Password, Client: h.client(r),
-		LinkPrefix: h.shops.PublicURL(VerifyLinkPath) + "?token=",
+		LinkPrefix: h.shops.TokenLink("", VerifyLinkPath),
 	})
 	if err != nil {
 		WriteProblem(w, r, err)
@@ -122,7 +122,7 @@ func (h *authHandlers) requestReset(w http.ResponseWriter, r *http.Request) {
 	}
 	err := h.svc.RequestPasswordReset(r.Context(), auth.ResetRequest{
 		Email: in.Email, Client: h.client(r),
-		LinkPrefix: h.shops.PublicURL(ResetLinkPath) + "?token=",
+		LinkPrefix: h.shops.TokenLink("", ResetLinkPath),
 	})
 	if err != nil {
 		WriteProblem(w, r, err)

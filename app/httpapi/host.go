@@ -112,6 +112,17 @@ func (h *HostShops) Shop(ctx context.Context, host string) (ports.Shop, error) {
 	return shop, nil
 }
 
+// TokenLink is the LinkPrefix of a mailed link: the absolute URL of path
+// on shop's host (slug) or, with slug empty, on the platform's own host,
+// with an empty token parameter the use case appends its token to
+// ("https://acme.example.com/invitation?token=").
+func (h *HostShops) TokenLink(slug, path string) string {
+	if slug == "" {
+		return h.PublicURL(path) + "?token="
+	}
+	return h.URL(slug, path) + "?token="
+}
+
 // URL returns the absolute URL of path on shop's host, built from the
 // configured public URL and never from a request's Host header.
 func (h *HostShops) URL(slug, path string) string {

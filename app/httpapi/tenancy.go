@@ -235,7 +235,7 @@ func (h *tenancyHandlers) invite(w http.ResponseWriter, r *http.Request) {
 	shop, _ := ShopFrom(r.Context())
 	inv, err := h.svc.Invite(r.Context(), tenancy.InviteInput{
 		Email: in.Email, Role: in.Role, ShopName: shop.Name,
-		LinkPrefix: h.shops.URL(shop.Slug, InvitationLinkPath) + "?token=",
+		LinkPrefix: h.shops.TokenLink(shop.Slug, InvitationLinkPath),
 	})
 	if err != nil {
 		WriteProblem(w, r, err)

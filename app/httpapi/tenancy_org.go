@@ -53,7 +53,7 @@ func (h *tenancyHandlers) setOrgRole(w http.ResponseWriter, r *http.Request) {
 	shop, _ := ShopFrom(r.Context())
 	inv, err := h.svc.OfferOrgRole(r.Context(), tenancy.OrgRoleInput{
 		Email: in.Email, Role: in.Role,
-		LinkPrefix: h.shops.URL(shop.Slug, "/org/invitations/accept") + "?token=",
+		LinkPrefix: h.shops.TokenLink(shop.Slug, "/org/invitations/accept"),
 	})
 	if err != nil {
 		WriteProblem(w, r, err)

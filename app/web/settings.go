@@ -396,7 +396,7 @@ func (p *Pages) invite(w http.ResponseWriter, r *http.Request) {
 	email, role := f.Get("email"), ports.Role(f.Get("role"))
 	_, err = p.d.Tenancy.Invite(r.Context(), tenancy.InviteInput{
 		Email: email, Role: role, ShopName: shop.Name,
-		LinkPrefix: p.d.Shops.URL(shop.Slug, InvitationPath) + "?token=",
+		LinkPrefix: p.d.Shops.TokenLink(shop.Slug, InvitationPath),
 	})
 	if err != nil {
 		msg, fields := formErrors(err, nil)

@@ -129,7 +129,7 @@ func (p *Pages) signUp(w http.ResponseWriter, r *http.Request) {
 	email, name := f.Get("email"), f.Get("name")
 	err = p.d.Auth.SignUp(r.Context(), auth.SignUpInput{
 		Email: email, Name: name, Password: f.Get("password"), Client: p.client(r),
-		LinkPrefix: p.d.Shops.PublicURL(VerifyPath) + "?token=",
+		LinkPrefix: p.d.Shops.TokenLink("", VerifyPath),
 	})
 	if err != nil {
 		msg, fields := formErrors(err, nil)
@@ -256,12 +256,9 @@ func (p *Pages) requestReset(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	link := p.d.Shops.PublicURL(ResetPath)
-	if shop, ok := httpapi.ShopFrom(r.Context()); ok {
-		link = p.d.Shops.URL(shop.Slug, ResetPath)
-	}
+	shop, _ := httpapi.ShopFrom(r.Context()) // none on the platform's host: Slug ""
 	email := f.Get("email")
-	err = p.d.Auth.RequestPasswordReset(r.Context(), auth.ResetRequest{Email: email, LinkPrefix: link + "?token=", Client: p.client(r)})
+	err = p.d.Auth.RequestPasswordReset(r.Context(), auth.ResetRequest{Email: email, LinkPrefix: p.d.Shops.TokenLink(shop.Slug, ResetPath), Client: p.client(r)})
 	if err != nil {
 		msg, fields := formErrors(err, nil)
 		p.render(w, r, httpapi.StatusOf(err), "reset-request", view{Title: "Reset your password", Form: "reset-request", Error: msg, FieldErrors: fields, Email: email, Data: resetData{}})

@@ -615,7 +615,7 @@ func (p *Pages) magicLink(w http.ResponseWriter, r *http.Request) {
 	email := f.Get("email")
 	err = p.d.Auth.RequestMagicLink(r.Context(), auth.MagicLinkRequest{
 		Shop: shop.ID, ShopName: shop.Name, Email: email, Client: p.client(r),
-		LinkPrefix: p.d.Shops.URL(shop.Slug, "/auth/magic-link") + "?token=",
+		LinkPrefix: p.d.Shops.TokenLink(shop.Slug, "/auth/magic-link"),
 	})
 	if err != nil {
 		msg, fields := formErrors(err, nil)

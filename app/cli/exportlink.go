@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -67,11 +66,11 @@ the archive when it expires.`,
 				if err != nil {
 					return err
 				}
-				public, err := url.Parse(cfg.HTTP.PublicURL)
+				urls, err := httpapi.NewHostShops(st, cfg.HTTP.PublicURL, nil)
 				if err != nil {
-					return fmt.Errorf("STOCKADE_HTTP_PUBLIC_URL: %w", err)
+					return err
 				}
-				link := public.Scheme + "://" + shop.Slug + "." + public.Host + httpapi.ExportDownloadPath + "?token=" + token
+				link := urls.TokenLink(shop.Slug, httpapi.ExportDownloadPath) + token
 				fmt.Fprintf(c.ErrOrStderr(), "exported shop %s (export %s); the link expires %s\n", shop.Slug, id, exp.Format("2006-01-02T15:04:05Z07:00"))
 				_, err = fmt.Fprintln(c.OutOrStdout(), link)
 				return err

@@ -202,3 +202,4 @@ END
 $$;
 -- +goose StatementEnd
 DROP TABLE shop_deletions;
+DROP FUNCTION stockade_refuse_shop_deletion_change();

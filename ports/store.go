@@ -128,6 +128,14 @@ type TxOptions struct {
 	// connection; any write inside it fails with an error. A read-only unit
 	// of work never waits for writers in single-writer stores.
 	ReadOnly bool
+	// Snapshot declares a read-only unit of work whose reads must all see
+	// one consistent state of the store, as of its first read: a write
+	// committed by another unit of work after that is not seen, even by a
+	// later statement. It implies ReadOnly. Without it a read-only unit
+	// of work may see each statement's own moment (PostgreSQL's READ
+	// COMMITTED). It costs a transaction held open for fn's whole run, so
+	// it is for reads that must agree across tables, such as an export.
+	Snapshot bool
 }
 
 // TxOption sets one TxOptions field.
@@ -136,11 +144,18 @@ type TxOption func(*TxOptions)
 // ReadOnly marks a unit of work as read-only (see TxOptions.ReadOnly).
 func ReadOnly() TxOption { return func(o *TxOptions) { o.ReadOnly = true } }
 
+// Snapshot marks a unit of work as read-only with every read seeing one
+// consistent state (see TxOptions.Snapshot).
+func Snapshot() TxOption { return func(o *TxOptions) { o.ReadOnly, o.Snapshot = true, true } }
+
 // ApplyTxOptions folds opts into a TxOptions value. For adapters.
 func ApplyTxOptions(opts []TxOption) TxOptions {
 	var o TxOptions
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.Snapshot {
+		o.ReadOnly = true
 	}
 	return o
 }

@@ -35,6 +35,15 @@ func TestStoreConformance(t *testing.T) {
 	})
 }
 
+// TestSnapshotConformance checks ports.Snapshot: one REPEATABLE READ
+// transaction for the unit of work.
+func TestSnapshotConformance(t *testing.T) {
+	porttest.TestSnapshot(t, porttest.StoreSuite{New: func(t *testing.T) ports.Store {
+		s, _ := fresh(t)
+		return s
+	}})
+}
+
 // openAppTables migrates a new database, applies app as the app's
 // migrations (as the owner) and opens the store as the application role
 // with opts.

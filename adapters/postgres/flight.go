@@ -26,6 +26,10 @@ import (
 //     trip, one implicit transaction, no BEGIN or COMMIT. Under READ
 //     COMMITTED each statement of a transaction takes its own snapshot
 //     anyway, so a read-only unit of work sees what one transaction would.
+//   - Snapshot (read-only, ports.Snapshot): BEGIN ISOLATION LEVEL
+//     REPEATABLE READ READ ONLY and set_config travel with the first
+//     statement; every later statement reads that statement's snapshot;
+//     COMMIT ends it.
 //   - Read-write: BEGIN and set_config travel with the first statement;
 //     later statements run in that transaction; COMMIT ends it. A unit of
 //     work that sends nothing costs nothing.
@@ -37,6 +41,9 @@ type flight struct {
 	mapper   *reflectx.Mapper
 	shop     string // the tenant setting's value; "" outside a shop
 	readOnly bool
+	// snapshot holds one REPEATABLE READ transaction for the whole unit
+	// of work (ports.TxOptions.Snapshot); it implies readOnly.
+	snapshot bool
 	// open is true once BEGIN has run on conn: later statements need no
 	// prelude and the unit of work must end with COMMIT or ROLLBACK.
 	open bool
@@ -52,6 +59,7 @@ var _ sqlstore.Querier = (*flight)(nil)
 const (
 	beginSQL         = "BEGIN ISOLATION LEVEL READ COMMITTED"
 	beginReadOnlySQL = "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
+	beginSnapshotSQL = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 	setTenantSQL     = "SELECT set_config('" + TenantSetting + "', $1, true)"
 	// readOnlySQL makes a pipelined statement's implicit transaction
 	// read-only, as BEGIN … READ ONLY would.
@@ -69,6 +77,10 @@ func (f *flight) prelude() []queued {
 	switch {
 	case f.open:
 		return nil
+	case f.snapshot && f.shop != "":
+		return []queued{{beginSnapshotSQL, nil}, {setTenantSQL, []any{f.shop}}}
+	case f.snapshot:
+		return []queued{{beginSnapshotSQL, nil}}
 	case f.readOnly && f.shop != "":
 		return []queued{{readOnlyTenantSQL, []any{f.shop}}}
 	case f.readOnly:
@@ -88,7 +100,9 @@ func (f *flight) begin(ctx context.Context) error {
 		return nil
 	}
 	b := &pgx.Batch{}
-	if f.readOnly {
+	if f.snapshot {
+		b.Queue(beginSnapshotSQL)
+	} else if f.readOnly {
 		b.Queue(beginReadOnlySQL)
 	} else {
 		b.Queue(beginSQL)

@@ -23,7 +23,7 @@ func TestMigrationsDownRestoreTheSchema(t *testing.T) {
 	db, err := sql.Open("pgx", pg.OwnerURL)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	testinfra.CheckMigrationsDown(t, db, goose.DialectPostgres, postgres.Migrations(), 2, func(t *testing.T) []string {
+	testinfra.CheckMigrationsDown(t, db, goose.DialectPostgres, postgres.Migrations(), sqlmigrate.VersionTable, 2, func(t *testing.T) []string {
 		return pgCatalog(t, db)
 	})
 }

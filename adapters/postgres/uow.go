@@ -42,7 +42,7 @@ func (s *Store) run(ctx context.Context, shop string, o ports.TxOptions, fn func
 		return mapErr("begin", err)
 	}
 	defer conn.Close()
-	f := &flight{conn: conn, mapper: s.mapper, shop: shop, readOnly: o.ReadOnly}
+	f := &flight{conn: conn, mapper: s.mapper, shop: shop, readOnly: o.ReadOnly, snapshot: o.Snapshot}
 	done := false
 	defer func() {
 		if done {

@@ -31,6 +31,13 @@ func TestStoreConformance(t *testing.T) {
 	})
 }
 
+// TestSnapshotConformance runs on database files only: an in-memory
+// database serves every unit of work on its one connection, so no write
+// can commit during a snapshot there.
+func TestSnapshotConformance(t *testing.T) {
+	porttest.TestSnapshot(t, porttest.StoreSuite{New: func(t *testing.T) ports.Store { return fresh(t) }})
+}
+
 func TestStoreConformanceInMemory(t *testing.T) {
 	porttest.TestStoreSuite(t, porttest.StoreSuite{
 		New: func(t *testing.T) ports.Store {

@@ -23,7 +23,7 @@ func TestMigrationsDownRestoreTheSchema(t *testing.T) {
 	require.NoError(t, err)
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
-	testinfra.CheckMigrationsDown(t, db, goose.DialectSQLite3, sqlite.Migrations(), 2, func(t *testing.T) []string {
+	testinfra.CheckMigrationsDown(t, db, goose.DialectSQLite3, sqlite.Migrations(), sqlmigrate.VersionTable, 2, func(t *testing.T) []string {
 		rows, err := db.Query(`SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master
 			WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> ?`, sqlmigrate.VersionTable)
 		require.NoError(t, err)

@@ -38,6 +38,9 @@ func (s *Store) Global(ctx context.Context, fn func(context.Context, ports.Globa
 	})
 }
 
+// run executes fn as one transaction. A read-only unit of work is one
+// read transaction too, and under WAL all its reads see the database as
+// of its first read: ports.Snapshot needs nothing more here.
 func (s *Store) run(ctx context.Context, o ports.TxOptions, fn func(context.Context, *sqlx.Tx, *sqlx.Conn) error) (err error) {
 	ctx, err = ports.EnterUnitOfWork(ctx)
 	if err != nil {

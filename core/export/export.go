@@ -202,33 +202,31 @@ func (x *Exporter) checkpoint(ctx context.Context, shop ports.ShopID, seq int64)
 	return ports.AuditCheckpoint{}, fmt.Errorf("export: sign the audit chain's head: %w", err)
 }
 
-// writeRows writes one rows part per tenant table.
+// writeRows writes one rows part per tenant table, every table read in
+// one snapshot unit of work (ports.Snapshot): the rows agree with each
+// other as of one moment, whatever is written while they stream.
 func (x *Exporter) writeRows(ctx context.Context, shop ports.ShopID, aw *archive, m *Manifest) error {
-	var tables []string
-	err := x.d.Store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
+	return x.d.Store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
 		rr, ok := tx.(ports.TenantRowReader)
 		if !ok {
-			return fmt.Errorf("the store cannot list tenant rows: %w", ports.ErrUnsupported)
-		}
-		var err error
-		if tables, err = rr.TenantTables(ctx); err != nil {
-			return err
+			return fmt.Errorf("export: list tables: the store cannot list tenant rows: %w", ports.ErrUnsupported)
 		}
 		self, err := tx.ThisShop().Get(ctx)
-		m.Slug = self.Slug
-		return err
-	}, ports.ReadOnly())
-	if err != nil {
-		return fmt.Errorf("export: list tables: %w", err)
-	}
-	for _, table := range tables {
-		p, pw, err := aw.create(RowsDir+table+".jsonl", KindRows, zip.Deflate)
 		if err != nil {
-			return err
+			return fmt.Errorf("export: read the shop: %w", err)
 		}
-		p.Table = table
-		err = x.d.Store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
-			return tx.(ports.TenantRowReader).EachTenantRow(ctx, table, func(row json.RawMessage) error {
+		m.Slug = self.Slug
+		tables, err := rr.TenantTables(ctx)
+		if err != nil {
+			return fmt.Errorf("export: list tables: %w", err)
+		}
+		for _, table := range tables {
+			p, pw, err := aw.create(RowsDir+table+".jsonl", KindRows, zip.Deflate)
+			if err != nil {
+				return err
+			}
+			p.Table = table
+			err = rr.EachTenantRow(ctx, table, func(row json.RawMessage) error {
 				if _, err := pw.Write(row); err != nil {
 					return err
 				}
@@ -238,15 +236,15 @@ func (x *Exporter) writeRows(ctx context.Context, shop ports.ShopID, aw *archive
 				p.Rows++
 				return nil
 			})
-		}, ports.ReadOnly())
-		if err != nil {
-			return fmt.Errorf("export: rows of %s: %w", table, err)
+			if err != nil {
+				return fmt.Errorf("export: rows of %s: %w", table, err)
+			}
+			aw.done(p, pw)
+			m.Tables++
+			m.Rows += p.Rows
 		}
-		aw.done(p, pw)
-		m.Tables++
-		m.Rows += p.Rows
-	}
-	return nil
+		return nil
+	}, ports.Snapshot())
 }
 
 // writeFiles writes every ready file's plaintext object, checking it

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/pressly/goose/v3"
-
-	"github.com/stockadehq/stockade/internal/sqlmigrate"
 )
 
 // CheckMigrationsDown proves that a store adapter's migrations after
@@ -19,13 +17,14 @@ import (
 // a table's column, a constraint, an index, a trigger, …), migrates to
 // the latest version, down to floor — where the description must be the
 // one at floor, nothing left behind and nothing missing — and up again,
-// where it must be the latest one. Migrations up to floor have no Down (the
+// where it must be the latest one. versionTable is goose's table of
+// applied versions. Migrations up to floor have no Down (the
 // foundation goes only with the database).
-func CheckMigrationsDown(t *testing.T, db *sql.DB, dialect goose.Dialect, migrations fs.FS, floor int64, catalog func(*testing.T) []string) {
+func CheckMigrationsDown(t *testing.T, db *sql.DB, dialect goose.Dialect, migrations fs.FS, versionTable string, floor int64, catalog func(*testing.T) []string) {
 	t.Helper()
 	ctx := context.Background()
 	p, err := goose.NewProvider(dialect, db, migrations,
-		goose.WithTableName(sqlmigrate.VersionTable), goose.WithDisableGlobalRegistry(true),
+		goose.WithTableName(versionTable), goose.WithDisableGlobalRegistry(true),
 		goose.WithSlog(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatalf("migration provider: %v", err)

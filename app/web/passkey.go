@@ -24,6 +24,9 @@ const (
 	RecoveryCodesPath = SecurityPath + "/recovery-codes"
 	// SSOPath starts a single sign-on from the sign-in page (POST {email}).
 	SSOPath = SignInPath + "/sso"
+	// SSOCallbackPath is the API's route the org's IdP sends the browser
+	// back to (GET); the pages serve its refusals as HTML (see Handler).
+	SSOCallbackPath = "/auth/sso/callback"
 	// PasskeyScriptPath is the one script of the pages: it shows the
 	// passkey buttons in a browser that has WebAuthn and runs their
 	// ceremonies against the API (/auth/passkeys/...). Without it every
@@ -158,7 +161,7 @@ func (p *Pages) startSSO(w http.ResponseWriter, r *http.Request) {
 	shop, _ := httpapi.ShopFrom(r.Context())
 	email := f.Get("email")
 	authURL, state, err := p.d.Auth.StartSSO(r.Context(), auth.SSOStart{
-		Shop: shop.ID, Email: email, RedirectURL: p.d.Shops.URL(shop.Slug, "/auth/sso/callback"), Client: p.client(r),
+		Shop: shop.ID, Email: email, RedirectURL: p.d.Shops.URL(shop.Slug, SSOCallbackPath), Client: p.client(r),
 	})
 	if err != nil {
 		msg, fields := formErrors(err, nil)

@@ -289,11 +289,21 @@ func (o overlay) Open(name string) (fs.File, error) {
 //	GET  /stockade/stockade.css            the stylesheet (any host)
 //	GET  /stockade/passkey.js              the passkey script (any host)
 //
+// The API's GET /auth/sso/callback, where the org's IdP sends the
+// browser back, is served by the API behind the pages' headers: its
+// session cookie and 303 pass through, and a refusal is the HTML error
+// page (with a link to sign in again) rather than a problem document.
+//
 // A sensitive post refused because the session's authentication is too
 // old shows the "Confirm it's you" page rather than an error.
 func (p *Pages) Handler(next http.Handler) http.Handler {
 	pages := httpapi.RequestID(httpapi.AccessLog(p.d.Logger)(httpapi.Recover(p.d.Logger)(p.mux)))
+	callback := headers(p.problemsAsErrorPages(next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == SSOCallbackPath {
+			callback.ServeHTTP(w, r)
+			return
+		}
 		if _, pattern := p.mux.Handler(r); pattern == "" {
 			next.ServeHTTP(w, r)
 			return
@@ -494,7 +504,19 @@ func (p *Pages) errorPage(w http.ResponseWriter, r *http.Request, e errorView) {
 // middleware in front of a page (no shop at this host, no session, a
 // second factor still due, a stale authentication) into the HTML error
 // page; a GET without a valid session is redirected to the sign-in page.
-func (p *Pages) problemsAsPages(next http.Handler) http.Handler {
+func (p *Pages) problemsAsPages(next http.Handler) http.Handler { return p.catchProblems(next, true) }
+
+// problemsAsErrorPages serves next (a route of the API that a browser
+// navigates to), turning a problem answer into the HTML error page; unlike
+// problemsAsPages it never redirects, so a refused sign-in says why.
+func (p *Pages) problemsAsErrorPages(next http.Handler) http.Handler {
+	return p.catchProblems(next, false)
+}
+
+// catchProblems serves next, answering a problem document it writes with
+// the HTML error page, or for a GET refused with 401 and signInOn401, a
+// redirect to the sign-in page.
+func (p *Pages) catchProblems(next http.Handler, signInOn401 bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &problemCatcher{w: w}
 		next.ServeHTTP(c, r)
@@ -505,7 +527,7 @@ func (p *Pages) problemsAsPages(next http.Handler) http.Handler {
 		if err := json.Unmarshal(c.buf.Bytes(), &prob); err != nil || prob.Status == 0 {
 			prob = httpapi.Problem{Status: c.status, Title: http.StatusText(c.status)}
 		}
-		if prob.Status == http.StatusUnauthorized && r.Method == http.MethodGet {
+		if signInOn401 && prob.Status == http.StatusUnauthorized && r.Method == http.MethodGet {
 			http.Redirect(w, r, SignInPath, http.StatusSeeOther)
 			return
 		}

@@ -1,7 +1,9 @@
 package oidctest
 
 import (
+	"bytes"
 	"crypto/rand"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,8 +14,9 @@ import (
 )
 
 // authorize is the authorization endpoint (OpenID Connect Core 1.0, section
-// 3.1.2). In place of a login page it signs in the user named by the
-// login_hint parameter. Errors about the client or its redirect URI are
+// 3.1.2). It signs in the user named by the login_hint parameter; a request
+// without one gets the login page (see loginPage), whose form comes back
+// here with the same parameters and login_hint. Errors about the client or its redirect URI are
 // answered with 400 and no redirect, as RFC 6749 section 4.1.2.1 requires;
 // other request errors are sent back to the redirect URI with state.
 func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
@@ -49,6 +52,10 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request", "code_challenge must be 43 base64url characters")
 		return
 	}
+	if !q.Has("login_hint") {
+		loginPage(w, q)
+		return
+	}
 	sub := q.Get("login_hint")
 	i.mu.Lock()
 	_, known := i.users[sub]
@@ -73,6 +80,32 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 		back.Set("state", state)
 	}
 	http.Redirect(w, r, redirectWith(redirect, back), http.StatusFound)
+}
+
+// loginTemplate is the login page: a GET form back to /authorize carrying
+// the request's parameters, and a field for the user's subject.
+var loginTemplate = template.Must(template.New("login").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>oidctest sign-in</title></head>
+<body><h1>oidctest sign-in</h1>
+<form method="get" action="/authorize">
+{{range $k, $vs := .}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">
+{{end}}{{end}}<label for="login_hint">Subject</label>
+<input id="login_hint" name="login_hint" required>
+<button id="login" type="submit">Sign in</button>
+</form></body></html>
+`))
+
+// loginPage answers the login page for the authorization request q, as an
+// IdP does for a browser that is not signed in there.
+func loginPage(w http.ResponseWriter, q url.Values) {
+	var b bytes.Buffer
+	if err := loginTemplate.Execute(&b, q); err != nil {
+		http.Error(w, "oidctest: render login page: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b.Bytes())
 }
 
 // redirectWith returns base with params added to whatever query it already

@@ -5,8 +5,9 @@
 // document, a JWKS with a key generated at start, an /authorize endpoint and a
 // /token endpoint that checks the client's credentials, the redirect URI and
 // the PKCE (S256) verifier, accepts each code once, and returns an ID token
-// signed with ES256. Only the login page is missing: the test names the user
-// who "signs in" (see [Issuer.Authorize]).
+// signed with ES256. The test names the user who "signs in" (see
+// [Issuer.Authorize]); a browser that comes without a login_hint gets a
+// minimal login page asking for the user's subject.
 //
 // Tests can also make it misbehave the way a broken or hostile issuer would
 // (see [Faults]).
@@ -95,6 +96,21 @@ type Issuer struct {
 // and stops it when t ends.
 func New(t testing.TB) *Issuer {
 	t.Helper()
+	return start(t, httptest.NewTLSServer)
+}
+
+// NewHTTP is New on plain HTTP (http://127.0.0.1:port): for a real browser,
+// which would refuse the TLS server's self-signed certificate, and for code
+// under test that uses its own HTTP client. Issuers accept http only for a
+// loopback host, which this is.
+func NewHTTP(t testing.TB) *Issuer {
+	t.Helper()
+	return start(t, httptest.NewServer)
+}
+
+// start starts an issuer on the server serve makes.
+func start(t testing.TB, serve func(http.Handler) *httptest.Server) *Issuer {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatalf("oidctest: generate signing key: %v", err)
@@ -117,12 +133,12 @@ func New(t testing.TB) *Issuer {
 	mux.HandleFunc("GET /jwks", i.jwks)
 	mux.HandleFunc("GET /authorize", i.authorize)
 	mux.HandleFunc("POST /token", i.token)
-	i.srv = httptest.NewTLSServer(mux)
+	i.srv = serve(mux)
 	t.Cleanup(i.srv.Close)
 	return i
 }
 
-// URL is the issuer identifier: the https base URL the discovery document
+// URL is the issuer identifier: the https (NewHTTP: http) base URL the discovery document
 // names as issuer and every honest ID token carries in iss.
 func (i *Issuer) URL() string { return i.srv.URL }
 
@@ -132,7 +148,8 @@ func (i *Issuer) ClientID() string { return i.clientID }
 // ClientSecret is the registered client's secret, random per issuer.
 func (i *Issuer) ClientSecret() string { return i.clientSecret }
 
-// Client returns an HTTP client that trusts the issuer's TLS certificate.
+// Client returns an HTTP client that trusts the issuer's TLS certificate
+// (for NewHTTP, a plain client).
 // Give it to the code under test.
 func (i *Issuer) Client() *http.Client { return i.srv.Client() }
 

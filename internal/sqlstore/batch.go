@@ -10,8 +10,9 @@ import (
 )
 
 // The batch methods (JobRepo.CompleteAll, OutboxRepo.DispatchAll and
-// MarkAllSent, ConsentRepo.ConsentOf) each run one statement over up to
-// ports.MaxBatch rows of the unit of work's shop, named by a list of IDs
+// MarkAllSent, ConsentRepo.ConsentOf; and UserRepo.GetMany, the one over
+// global rows) each run one statement over up to ports.MaxBatch rows of
+// the unit of work's shop, named by a list of IDs
 // spelled out as placeholders: the statements use nothing a driver
 // encodes on its own (no arrays), so they read the same on every
 // database and driver. The rows are found through the primary key

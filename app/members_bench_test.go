@@ -55,7 +55,7 @@ func BenchmarkListMembers(b *testing.B) {
 
 // benchTenancy is a tenancy service on st; the auth service it needs is
 // never asked to hash a password here.
-func benchTenancy(b *testing.B, st ports.Store) *tenancy.Service {
+func benchTenancy(b testing.TB, st ports.Store) *tenancy.Service {
 	b.Helper()
 	keys, err := auth.NewKeyring(auth.Key{ID: "k", Secret: make([]byte, 32)})
 	require.NoError(b, err)
@@ -70,7 +70,7 @@ func benchTenancy(b *testing.B, st ports.Store) *tenancy.Service {
 
 // addBenchMembers gives the shop n more members (viewers), each a new
 // account.
-func addBenchMembers(b *testing.B, st ports.Store, shop ports.ShopID, n int) {
+func addBenchMembers(b testing.TB, st ports.Store, shop ports.ShopID, n int) {
 	b.Helper()
 	ctx := context.Background()
 	ids := make([]ports.UserID, n)

@@ -10,14 +10,14 @@ import (
 )
 
 // The batch methods (JobRepo.CompleteAll, OutboxRepo.DispatchAll and
-// MarkAllSent, ConsentRepo.ConsentOf; and UserRepo.GetMany, the one over
-// global rows) each run one statement over up to ports.MaxBatch rows of
-// the unit of work's shop, named by a list of IDs
+// MarkAllSent, ConsentRepo.ConsentOf) each run one statement over up to
+// ports.MaxBatch rows of the unit of work's shop, named by a list of IDs
 // spelled out as placeholders: the statements use nothing a driver
 // encodes on its own (no arrays), so they read the same on every
 // database and driver. The rows are found through the primary key
 // (shop_id, id) with id IN (…), and each row's attempt is fenced with a
-// CASE over its ID.
+// CASE over its ID. UserRepo.GetMany (directory.go) reads global rows the
+// same way, through the primary key id.
 
 // checkBatch refuses a batch of more than ports.MaxBatch items or one
 // that names an ID twice; what names the batch's items in the error.

@@ -96,6 +96,14 @@ type UserRepo interface {
 	Create(ctx context.Context, u User) (User, error)
 	// Get returns the user or ErrNotFound.
 	Get(ctx context.Context, id UserID) (User, error)
+	// GetMany is Get for several users in one read: each known user of
+	// ids, by ID. An unknown ID (where Get returns ErrNotFound) is missing
+	// from the map, so a caller that needs every user compares lengths or
+	// looks each up; an ID named twice is read once; no IDs (nil or empty)
+	// is an empty map without a read. ErrInvalid for more than MaxBatch
+	// IDs: a caller with a longer list reads it in chunks of MaxBatch
+	// (in one unit of work, if the chunks must agree).
+	GetMany(ctx context.Context, ids []UserID) (map[UserID]User, error)
 	// GetByEmail returns the user whose normalised e-mail equals
 	// NormalizeEmail(email), or ErrNotFound.
 	GetByEmail(ctx context.Context, email string) (User, error)
@@ -122,6 +130,23 @@ type UserRepo interface {
 	// audited in each of them. It reveals no other tenant data. An unknown
 	// user has none.
 	Shops(ctx context.Context, id UserID) ([]ShopID, error)
+}
+
+// UsersByID is UserRepo.GetMany for any number of IDs: it reads them in
+// chunks of MaxBatch, through r (so in r's unit of work), and returns the
+// known users by ID, as GetMany does.
+func UsersByID(ctx context.Context, r UserRepo, ids []UserID) (map[UserID]User, error) {
+	out := make(map[UserID]User, len(ids))
+	for start := 0; start < len(ids); start += MaxBatch {
+		chunk, err := r.GetMany(ctx, ids[start:min(start+MaxBatch, len(ids))])
+		if err != nil {
+			return nil, err
+		}
+		for id, u := range chunk {
+			out[id] = u
+		}
+	}
+	return out, nil
 }
 
 // The directory listings (OrgRepo.List, ShopRepo.List, UserRepo.List) are

@@ -127,7 +127,8 @@ type JobAttempt struct {
 
 // MaxBatch is the most items one call of a batch method takes
 // (JobRepo.CompleteAll, OutboxRepo.DispatchAll and MarkAllSent,
-// ConsentRepo.ConsentOf): the largest claim of JobQueue and OutboxQueue.
+// ConsentRepo.ConsentOf, UserRepo.GetMany): the largest claim of JobQueue
+// and OutboxQueue.
 const MaxBatch = 1000
 
 // MaxLease is the longest lease a claim of JobQueue or OutboxQueue may

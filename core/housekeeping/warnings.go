@@ -244,10 +244,18 @@ func (w *Warner) warn(ctx context.Context, c ports.ShopCancellation, point int, 
 		return 0, nil
 	}
 	err = w.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		ids := make([]ports.UserID, len(owners))
 		for i := range owners {
-			u, err := tx.Users().Get(ctx, owners[i].id)
-			if err != nil {
-				return fmt.Errorf("owner %s: %w", owners[i].id, err)
+			ids[i] = owners[i].id
+		}
+		users, err := ports.UsersByID(ctx, tx.Users(), ids)
+		if err != nil {
+			return err
+		}
+		for i := range owners {
+			u, ok := users[owners[i].id]
+			if !ok {
+				return fmt.Errorf("owner %s: %w", owners[i].id, ports.ErrNotFound)
 			}
 			owners[i].email = u.Email
 		}

@@ -115,10 +115,18 @@ func (s *Service) ListOrgMembers(ctx context.Context) ([]OrgMemberInfo, error) {
 		if err != nil {
 			return err
 		}
+		ids := make([]ports.UserID, len(ms))
+		for i, m := range ms {
+			ids[i] = m.UserID
+		}
+		users, err := ports.UsersByID(ctx, tx.Users(), ids)
+		if err != nil {
+			return err
+		}
 		for _, m := range ms {
-			u, err := tx.Users().Get(ctx, m.UserID)
-			if err != nil {
-				return err
+			u, ok := users[m.UserID]
+			if !ok {
+				return fmt.Errorf("user %s: %w", m.UserID, ports.ErrNotFound)
 			}
 			out = append(out, OrgMemberInfo{OrgMember: m, Email: u.Email, Name: u.Name})
 		}

@@ -18,7 +18,9 @@ type Member struct {
 }
 
 // ListMembers returns the caller's shop's members (access.MembersRead),
-// in order of joining.
+// in order of joining: one read of the shop's memberships, then one of
+// their accounts (UserRepo.GetMany, in chunks of ports.MaxBatch), however
+// many members there are.
 func (s *Service) ListMembers(ctx context.Context) ([]Member, error) {
 	sc, err := s.policy.Require(ctx, access.MembersRead)
 	if err != nil {
@@ -33,19 +35,26 @@ func (s *Service) ListMembers(ctx context.Context) ([]Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
 	}
-	out := make([]Member, len(ms))
+	ids := make([]ports.UserID, len(ms))
+	for i, m := range ms {
+		ids[i] = m.UserID
+	}
+	var users map[ports.UserID]ports.User
 	err = s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
-		for i, m := range ms {
-			u, err := tx.Users().Get(ctx, m.UserID)
-			if err != nil {
-				return err
-			}
-			out[i] = Member{Membership: m, Email: u.Email, Name: u.Name}
-		}
-		return nil
+		var err error
+		users, err = ports.UsersByID(ctx, tx.Users(), ids)
+		return err
 	}, ports.ReadOnly())
 	if err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
+	}
+	out := make([]Member, len(ms))
+	for i, m := range ms {
+		u, ok := users[m.UserID]
+		if !ok {
+			return nil, fmt.Errorf("list members: user %s: %w", m.UserID, ports.ErrNotFound)
+		}
+		out[i] = Member{Membership: m, Email: u.Email, Name: u.Name}
 	}
 	return out, nil
 }

@@ -16,7 +16,8 @@ import (
 // encodes on its own (no arrays), so they read the same on every
 // database and driver. The rows are found through the primary key
 // (shop_id, id) with id IN (…), and each row's attempt is fenced with a
-// CASE over its ID.
+// CASE over its ID. UserRepo.GetMany (directory.go) reads global rows the
+// same way, through the primary key id.
 
 // checkBatch refuses a batch of more than ports.MaxBatch items or one
 // that names an ID twice; what names the batch's items in the error.

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/stockadehq/stockade/ports"
@@ -238,6 +239,36 @@ func (r users) get(ctx context.Context, op, where string, arg any) (ports.User, 
 
 func (r users) Get(ctx context.Context, id ports.UserID) (ports.User, error) {
 	return r.get(ctx, "get user", "id = ?", id)
+}
+
+// GetMany reads the users named by ids with one SELECT … WHERE id IN
+// (…) over the primary key, each distinct ID spelled out as a placeholder
+// (batch.go): at most ports.MaxBatch of them, well under SQLite's limit of
+// 32 766 variables a statement.
+func (r users) GetMany(ctx context.Context, ids []ports.UserID) (map[ports.UserID]ports.User, error) {
+	if len(ids) > ports.MaxBatch {
+		return nil, ports.Invalid("users", fmt.Sprintf("at most %d at once", ports.MaxBatch))
+	}
+	out := make(map[ports.UserID]ports.User, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(ids))
+	seen := make(map[ports.UserID]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			args = append(args, id)
+		}
+	}
+	var rows []userRow
+	if err := r.t.sel(ctx, &rows, `SELECT `+userCols+` FROM users WHERE id IN (`+inList(len(args))+`)`, args...); err != nil {
+		return nil, r.t.wrap("get users", err)
+	}
+	for _, row := range rows {
+		out[row.ID] = row.port()
+	}
+	return out, nil
 }
 
 func (r users) GetByEmail(ctx context.Context, email string) (ports.User, error) {

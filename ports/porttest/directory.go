@@ -197,6 +197,7 @@ func testDirectory(t *testing.T, newStore StoreHarness) {
 		require.ErrorIs(t, err, ports.ErrNotFound)
 	})
 
+	t.Run("UsersGetMany", func(t *testing.T) { testUsersGetMany(t, newStore(t)) })
 	t.Run("Lists", func(t *testing.T) { testDirectoryLists(t, newStore(t)) })
 }
 
@@ -352,4 +353,103 @@ func testDirectoryLists(t *testing.T, s ports.Store) {
 		return err
 	}, ports.ReadOnly())
 	require.ErrorIs(t, err, ports.ErrNotFound)
+}
+
+// testUsersGetMany covers UserRepo.GetMany: the known users of a list, by
+// ID, with unknown IDs missing and an ID named twice read once.
+func testUsersGetMany(t *testing.T, s ports.Store) {
+	verified := time.Date(2026, 3, 4, 5, 6, 7, 8000, time.UTC)
+	var ann, bo, cy ports.User
+	require.NoError(t, global(t, s, func(ctx context.Context, tx ports.GlobalTx) error {
+		var err error
+		if ann, err = tx.Users().Create(ctx, ports.User{ID: ports.NewUserID(), Email: "Ann@Example.com", Name: "Ann"}); err != nil {
+			return err
+		}
+		if bo, err = tx.Users().Create(ctx, ports.User{ID: ports.NewUserID(), Email: "bo@example.com", Name: "Bo", VerifiedAt: verified}); err != nil {
+			return err
+		}
+		cy, err = tx.Users().Create(ctx, ports.User{ID: ports.NewUserID(), Email: "cy@example.com"})
+		return err
+	}))
+	getMany := func(ids []ports.UserID) (map[ports.UserID]ports.User, error) {
+		var out map[ports.UserID]ports.User
+		err := s.Global(context.Background(), func(ctx context.Context, tx ports.GlobalTx) error {
+			var err error
+			out, err = tx.Users().GetMany(ctx, ids)
+			return err
+		}, ports.ReadOnly())
+		return out, err
+	}
+	// What Create stored, written out: Create's answer supplies only the
+	// CreatedAt the store stamped.
+	wantAnn := ports.User{ID: ann.ID, Email: "ann@example.com", Name: "Ann", CreatedAt: ann.CreatedAt}
+	wantBo := ports.User{ID: bo.ID, Email: "bo@example.com", Name: "Bo", CreatedAt: bo.CreatedAt, VerifiedAt: verified.Truncate(time.Microsecond)}
+	wantCy := ports.User{ID: cy.ID, Email: "cy@example.com", CreatedAt: cy.CreatedAt}
+	unknown := ports.NewUserID()
+	tests := []struct {
+		name string
+		give []ports.UserID
+		want map[ports.UserID]ports.User
+	}{
+		{"all three", []ports.UserID{ann.ID, bo.ID, cy.ID}, map[ports.UserID]ports.User{ann.ID: wantAnn, bo.ID: wantBo, cy.ID: wantCy}},
+		{"a subset, in another order", []ports.UserID{cy.ID, ann.ID}, map[ports.UserID]ports.User{ann.ID: wantAnn, cy.ID: wantCy}},
+		{"an unknown ID is missing", []ports.UserID{unknown, bo.ID}, map[ports.UserID]ports.User{bo.ID: wantBo}},
+		{"only unknown IDs", []ports.UserID{unknown}, map[ports.UserID]ports.User{}},
+		{"an ID named twice", []ports.UserID{bo.ID, ann.ID, bo.ID, bo.ID}, map[ports.UserID]ports.User{ann.ID: wantAnn, bo.ID: wantBo}},
+		{"no IDs", []ports.UserID{}, map[ports.UserID]ports.User{}},
+		{"nil", nil, map[ports.UserID]ports.User{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := getMany(tt.give)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+
+	t.Run("as Get reads them", func(t *testing.T) {
+		got, err := getMany([]ports.UserID{ann.ID, bo.ID})
+		require.NoError(t, err)
+		require.NoError(t, global(t, s, func(ctx context.Context, tx ports.GlobalTx) error {
+			for _, id := range []ports.UserID{ann.ID, bo.ID} {
+				one, err := tx.Users().Get(ctx, id)
+				if err != nil {
+					return err
+				}
+				assert.Equal(t, one, got[id])
+			}
+			return nil
+		}))
+	})
+
+	t.Run("MaxBatch IDs in one call", func(t *testing.T) {
+		ids := make([]ports.UserID, ports.MaxBatch)
+		for i := range ids {
+			ids[i] = ports.NewUserID()
+		}
+		ids[0], ids[ports.MaxBatch/2], ids[ports.MaxBatch-1] = cy.ID, ann.ID, bo.ID
+		got, err := getMany(ids)
+		require.NoError(t, err)
+		assert.Equal(t, map[ports.UserID]ports.User{ann.ID: wantAnn, bo.ID: wantBo, cy.ID: wantCy}, got)
+
+		over := append(ids, ports.NewUserID())
+		_, err = getMany(over)
+		require.ErrorIs(t, err, ports.ErrInvalid, "more than MaxBatch")
+	})
+
+	t.Run("UsersByID reads more than MaxBatch in chunks", func(t *testing.T) {
+		ids := make([]ports.UserID, 2*ports.MaxBatch+1)
+		for i := range ids {
+			ids[i] = ports.NewUserID()
+		}
+		// One known user in each chunk, and ann in the last, short one.
+		ids[0], ids[ports.MaxBatch], ids[2*ports.MaxBatch] = cy.ID, bo.ID, ann.ID
+		var got map[ports.UserID]ports.User
+		require.NoError(t, s.Global(context.Background(), func(ctx context.Context, tx ports.GlobalTx) error {
+			var err error
+			got, err = ports.UsersByID(ctx, tx.Users(), ids)
+			return err
+		}, ports.ReadOnly()))
+		assert.Equal(t, map[ports.UserID]ports.User{ann.ID: wantAnn, bo.ID: wantBo, cy.ID: wantCy}, got)
+	})
 }

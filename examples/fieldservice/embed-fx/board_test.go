@@ -56,7 +56,7 @@ func boardServe(t *testing.T) (int, ports.Store, *auth.Service) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = l.Close() }) // if the server never took it
+	t.Cleanup(func() { _ = l.Close() })  // if the server never took it
 	port := l.Addr().(*net.TCPAddr).Port // held until the server serves it: released, another process could take it
 	cfg := config(t)
 	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", port)

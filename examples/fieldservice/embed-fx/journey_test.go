@@ -42,7 +42,7 @@ func journeyServe(t *testing.T) *journey {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = l.Close() }) // if the server never took it
+	t.Cleanup(func() { _ = l.Close() })  // if the server never took it
 	port := l.Addr().(*net.TCPAddr).Port // held until the server serves it: released, another process could take it
 	mail := stockadetest.StartMailServer(t, stockadetest.MailOptions{})
 	cfg := config(t)

@@ -75,7 +75,8 @@ type MetricsParts struct {
 }
 
 // NewMetrics returns the metrics with every series registered in a new
-// registry. Hand it to the parts that report to it: httpapi.Deps.Requests,
+// registry. Hand it to the parts that report to it: httpapi.Deps.Requests and
+// web.Deps.Requests (the pages served in front of the API),
 // JobParts.Observer, OutboxParts.Observer and AuthMailParts.Metrics. Units of work are counted
 // by the store StoreModule provides when the graph has the metrics
 // (MetricsModule wires all of it).

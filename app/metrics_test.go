@@ -207,3 +207,70 @@ func TestMetricsCountOutboxOutcomes(t *testing.T) {
 	}
 	assert.NotContains(t, body, "stockade_password_hashes", "no hasher, no hashing gauges")
 }
+
+// TestMetricsCountPageRequests: the pages served in front of the API
+// (app/web) are in the API's HTTP series, labelled by the page's route
+// pattern; each request is counted once, by whichever of the two served
+// it; a token in a query string is in no label.
+func TestMetricsCountPageRequests(t *testing.T) {
+	cfg := fxConfig(t)
+	cfg.Metrics.Enabled, cfg.Metrics.Listen = true, "127.0.0.1:0"
+	var (
+		srv   *app.Server
+		msrv  *app.MetricsServer
+		store ports.Store
+	)
+	a := app.New(cfg, app.WithLogOutput(&syncBuffer{}), fx.Populate(&srv, &msrv, &store))
+	require.NoError(t, a.Err())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, a.Start(ctx))
+	defer func() { require.NoError(t, a.Stop(ctx)) }()
+	seedTenants(t, store, 1)
+	base := "http://" + srv.Addr().String()
+
+	const token = "s3cr3t-Zq81xTOKEN"
+	send := func(method, path, body string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Host = "shop-0.localhost"
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := client.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, res.Body.Close())
+		return res.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, send(http.MethodGet, "/signin", ""))
+	send(http.MethodPost, "/signin", "email=shop-0%40example.com&password=wrong-password")
+	assert.Equal(t, http.StatusOK, send(http.MethodGet, "/stockade/stockade.css", ""))
+	send(http.MethodGet, "/password-reset/new?token="+token, "") // a page's mailed link
+	send(http.MethodGet, "/auth/magic-link?token="+token, "")    // the API's mailed link
+
+	_, _, all := scrape(t, "http://"+msrv.Addr().String()+app.MetricsPath)
+	var lines []string // the HTTP series' lines, short enough to read in a failure
+	for _, line := range strings.Split(all, "\n") {
+		if strings.HasPrefix(line, "stockade_http_requests_total") || strings.HasPrefix(line, "stockade_http_request_duration_seconds_count") {
+			lines = append(lines, line)
+		}
+	}
+	body := strings.Join(lines, "\n")
+	for _, want := range []string{
+		`stockade_http_requests_total{method="GET",route="/signin",status_class="2xx"} 1`,
+		`stockade_http_request_duration_seconds_count{method="GET",route="/signin"} 1`,
+		`stockade_http_request_duration_seconds_count{method="POST",route="/signin"} 1`,
+		`stockade_http_requests_total{method="GET",route="/stockade/stockade.css",status_class="2xx"} 1`,
+		`stockade_http_request_duration_seconds_count{method="GET",route="/password-reset/new"} 1`,
+		// A request no page matches falls through to the API, which
+		// counts it once.
+		`stockade_http_request_duration_seconds_count{method="GET",route="/auth/magic-link"} 1`,
+	} {
+		assert.Contains(t, body, want)
+	}
+	assert.NotContains(t, body, `route="unmatched"`, "every request above matched a page or an API route")
+	assert.NotContains(t, all, token)
+	assert.NotContains(t, all, "shop-0")
+}

@@ -25,6 +25,7 @@ type Server struct {
 	log             *zap.Logger
 
 	mu    sync.Mutex
+	given net.Listener // UseListener's, served instead of binding addr
 	bound net.Addr
 	done  chan struct{} // closed when Serve returns
 }
@@ -76,15 +77,33 @@ func (s *Server) Addr() net.Addr {
 	return s.bound
 }
 
-// Start binds the configured address, logs "listening" with the bound
-// address at info, and serves in the background with at most
-// STOCKADE_HTTP_MAX_CONNECTIONS connections open at once. A bind failure
-// is returned, naming STOCKADE_HTTP_ADDR. Start must be called once.
+// UseListener makes Start serve ln instead of binding the configured
+// address, for a caller that must know the port before the server is
+// built (a test whose public URL carries it) and so binds it first,
+// holding it until the server takes it over. Once Start has run, Stop
+// closes ln; if Start never runs, ln stays the caller's to close. Call it
+// before Start, at most once.
+func (s *Server) UseListener(ln net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.given = ln
+}
+
+// Start binds the configured address (or takes the listener UseListener
+// gave), logs "listening" with the bound address at info, and serves in
+// the background with at most STOCKADE_HTTP_MAX_CONNECTIONS connections
+// open at once. A bind failure is returned, naming STOCKADE_HTTP_ADDR.
+// Start must be called once.
 func (s *Server) Start(ctx context.Context) error {
-	var lc net.ListenConfig
-	raw, err := lc.Listen(ctx, "tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.addrSetting, err)
+	s.mu.Lock()
+	raw := s.given
+	s.mu.Unlock()
+	if raw == nil {
+		var lc net.ListenConfig
+		var err error
+		if raw, err = lc.Listen(ctx, "tcp", s.addr); err != nil {
+			return fmt.Errorf("%s: %w", s.addrSetting, err)
+		}
 	}
 	ln := newLimitListener(raw, s.maxConns)
 	done := make(chan struct{})

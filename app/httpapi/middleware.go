@@ -102,6 +102,16 @@ func AccessLog(log *zap.Logger) func(http.Handler) http.Handler {
 	return accessLog(log, nil)
 }
 
+// ObservedAccessLog is AccessLog that also tells obs (when not nil) of
+// every request it logs, as the API's handler tells Deps.Requests: one
+// call per request, with the matched pattern as route. A handler served
+// in front of the API (such as app/web's pages) uses it to report its own
+// requests to the same metrics; a request it hands on to the API must not
+// pass through it, or it would be counted twice.
+func ObservedAccessLog(log *zap.Logger, obs RequestObserver) func(http.Handler) http.Handler {
+	return accessLog(log, obs)
+}
+
 // RequestObserver is told every request AccessLog logs, with the same
 // values: method as logged (a standard method, else "OTHER"), route (the
 // matched pattern without its method, or "unmatched"; never the raw

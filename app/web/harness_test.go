@@ -59,11 +59,16 @@ func startSite(t *testing.T, o siteOptions) *site {
 	cfg := app.Default()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.HTTP.Addr = "127.0.0.1:0"
+	// With OwnPort the port is bound here, to be in the public URL, and
+	// held until the server serves it (Server.UseListener): released in
+	// between, another process could take it.
+	var held net.Listener
 	if o.OwnPort {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
+		t.Cleanup(func() { _ = l.Close() }) // if the server never took it
+		held = l
 		port := l.Addr().(*net.TCPAddr).Port
-		require.NoError(t, l.Close())
 		cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 		cfg.HTTP.PublicURL = fmt.Sprintf("http://localhost:%d", port)
 	}
@@ -77,6 +82,9 @@ func startSite(t *testing.T, o siteOptions) *site {
 	require.NoError(t, app.PrepareDataDir(cfg))
 	e, err := app.Embed(cfg, app.Embedding{LogOutput: o.Logs, Web: o.Web})
 	require.NoError(t, err)
+	if held != nil {
+		e.Server.UseListener(held)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, e.Start(ctx))

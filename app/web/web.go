@@ -111,6 +111,13 @@ type Deps struct {
 	// Logger receives the pages' access log (httpapi.AccessLog) and the
 	// failures and panics of serving them; nil logs nothing.
 	Logger *zap.Logger
+	// Requests, when set, is told of every request a page or the
+	// stylesheet serves, with the page's route pattern ("/signin",
+	// "/settings/members") as route (see httpapi.RequestObserver): the
+	// same observer as the API's httpapi.Deps.Requests, so the pages are
+	// in the same HTTP metrics. A request no page matches is not reported
+	// here; the API it is handed to reports it.
+	Requests httpapi.RequestObserver
 }
 
 // Options customise the pages.
@@ -297,7 +304,7 @@ func (o overlay) Open(name string) (fs.File, error) {
 // A sensitive post refused because the session's authentication is too
 // old shows the "Confirm it's you" page rather than an error.
 func (p *Pages) Handler(next http.Handler) http.Handler {
-	pages := httpapi.RequestID(httpapi.AccessLog(p.d.Logger)(httpapi.Recover(p.d.Logger)(p.mux)))
+	pages := httpapi.RequestID(httpapi.ObservedAccessLog(p.d.Logger, p.d.Requests)(httpapi.Recover(p.d.Logger)(p.mux)))
 	callback := headers(p.problemsAsErrorPages(next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == SSOCallbackPath {

@@ -56,8 +56,8 @@ func boardServe(t *testing.T) (int, ports.Store, *auth.Service) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
+	t.Cleanup(func() { _ = l.Close() })  // if the server never took it
+	port := l.Addr().(*net.TCPAddr).Port // held until the server serves it: released, another process could take it
 	cfg := config(t)
 	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	cfg.HTTP.PublicURL = fmt.Sprintf("http://localhost:%d", port)
@@ -65,8 +65,10 @@ func boardServe(t *testing.T) (int, ports.Store, *auth.Service) {
 	require.NoError(t, err)
 	var store ports.Store
 	var users *auth.Service
-	a := app.New(cfg, mod, app.WithLogOutput(io.Discard), fx.Populate(&store, &users))
+	var srv *app.Server
+	a := app.New(cfg, mod, app.WithLogOutput(io.Discard), fx.Populate(&store, &users, &srv))
 	require.NoError(t, a.Err())
+	srv.UseListener(l)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, a.Start(ctx))

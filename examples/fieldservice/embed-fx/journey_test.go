@@ -42,8 +42,8 @@ func journeyServe(t *testing.T) *journey {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
+	t.Cleanup(func() { _ = l.Close() })  // if the server never took it
+	port := l.Addr().(*net.TCPAddr).Port // held until the server serves it: released, another process could take it
 	mail := stockadetest.StartMailServer(t, stockadetest.MailOptions{})
 	cfg := config(t)
 	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", port)
@@ -52,8 +52,10 @@ func journeyServe(t *testing.T) *journey {
 	mod, err := Module()
 	require.NoError(t, err)
 	j := &journey{port: port, smtp: mail}
-	a := app.New(cfg, mod, app.WithLogOutput(io.Discard), fx.Populate(&j.store, &j.users))
+	var srv *app.Server
+	a := app.New(cfg, mod, app.WithLogOutput(io.Discard), fx.Populate(&j.store, &j.users, &srv))
 	require.NoError(t, a.Err())
+	srv.UseListener(l)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, a.Start(ctx))

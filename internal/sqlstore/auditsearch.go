@@ -35,6 +35,10 @@ func (r audit) Search(ctx context.Context, f ports.AuditFilter) ([]ports.AuditEv
 	if f.Target != "" {
 		add("target = ?", f.Target)
 	}
+	if f.OutsideAccess {
+		pred, vs := outsideAccess(action, r.t.d.Bytewise("actor"))
+		add(pred, vs...)
+	}
 	if !f.Since.IsZero() {
 		add("at >= ?", f.Since)
 	}
@@ -58,6 +62,51 @@ func (r audit) Search(ctx context.Context, f ports.AuditFilter) ([]ports.AuditEv
 		return nil, r.t.wrap("search audit events", err)
 	}
 	return out, nil
+}
+
+// Outside accesses (ports.AuditFilter.OutsideAccess, the same predicate as
+// audit.AccessKind): action prefixes, exact actions and actor prefixes.
+var (
+	outsideActionPrefixes = []string{"impersonation.", "retention."}
+	outsideActions        = []string{"hq.access", "shop.exported", "shop.erased", "shop.deleted"}
+	outsideActorPrefixes  = []string{"operator:", "system:"}
+	outsideActors         = []string{"system"}
+)
+
+// outsideAccess returns the predicate of ports.AuditFilter.OutsideAccess
+// over the given (byte-compared) action and actor expressions, and its
+// arguments. Prefixes are byte ranges [p, byteSuccessor(p)) rather than
+// LIKE patterns, so no character of a prefix is a wildcard and the
+// comparison is exact in both dialects; all values are bound parameters.
+func outsideAccess(action, actor string) (string, []any) {
+	var ors []string
+	var args []any
+	for _, p := range outsideActionPrefixes {
+		ors = append(ors, "("+action+" >= ? AND "+action+" < ?)")
+		args = append(args, p, byteSuccessor(p))
+	}
+	ors = append(ors, action+" IN (?"+strings.Repeat(", ?", len(outsideActions)-1)+")")
+	for _, a := range outsideActions {
+		args = append(args, a)
+	}
+	for _, p := range outsideActorPrefixes {
+		ors = append(ors, "("+actor+" >= ? AND "+actor+" < ?)")
+		args = append(args, p, byteSuccessor(p))
+	}
+	for _, a := range outsideActors {
+		ors = append(ors, actor+" = ?")
+		args = append(args, a)
+	}
+	ors = append(ors, "impersonator <> ''")
+	return "(" + strings.Join(ors, " OR ") + ")", args
+}
+
+// byteSuccessor is the least string greater than every string starting
+// with prefix, for a prefix whose last byte is printable ASCII below '~'
+// (as every prefix of outsideAccess is): the prefix with its last byte
+// incremented.
+func byteSuccessor(prefix string) string {
+	return prefix[:len(prefix)-1] + string(rune(prefix[len(prefix)-1]+1))
 }
 
 // prefixEnd is the least string greater than every string starting with

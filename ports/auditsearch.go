@@ -13,6 +13,19 @@ type AuditFilter struct {
 	Target string    // exact; empty matches any
 	Since  time.Time // events with Time >= Since; zero means no lower bound
 	Until  time.Time // events with Time < Until; zero means no upper bound
+	// OutsideAccess keeps only the events the access review lists (LIFE-4):
+	// accesses to the shop from outside its membership. An event matches
+	// when any of these holds, comparing bytes exactly (case-sensitive, no
+	// wildcards):
+	//   - its Action starts with "impersonation." or its Impersonator is non-empty;
+	//   - its Action is "hq.access", "shop.exported", "shop.erased" or "shop.deleted";
+	//   - its Action starts with "retention.";
+	//   - its Actor starts with "operator:" or "system:", or is "system".
+	// This must agree exactly with audit.AccessKind (an event matches if and
+	// only if AccessKind returns a non-empty kind); the conformance suite
+	// (porttest.TestAuditSearch) pins the set, and changing one without the
+	// other is a bug. It combines with every other field by AND.
+	OutsideAccess bool
 	// Newest lists in descending Seq order (the reading view); otherwise
 	// ascending (the export order).
 	Newest bool

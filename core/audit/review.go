@@ -97,9 +97,12 @@ func AccessEntryOf(e ports.AuditEvent) (AccessEntry, bool) {
 
 // AccessReview calls fn with every access to the caller's shop from
 // outside its membership (AccessEntryOf) whose event time is in [since,
-// until) — a zero bound is open — oldest first, and returns how many. It
-// reads the log in pages, each in its own read-only unit of work, so
-// memory does not grow with the log. ErrForbidden without
+// until) — a zero bound is open — oldest first, and returns how many. The
+// store selects the events (ports.AuditFilter.OutsideAccess, the same
+// predicate as AccessKind), so the cost follows what is listed, not the
+// size of the log; an event the store returns that AccessKind rejects is
+// skipped, not listed. It reads in pages, each in its own read-only unit
+// of work, so memory does not grow with the log. ErrForbidden without
 // access.AuditRead (Owner, Admin); ErrInvalid when since is not before
 // until. An error from fn stops the review and is returned.
 func (r *Reader) AccessReview(ctx context.Context, since, until time.Time, fn func(AccessEntry) error) (int, error) {
@@ -107,7 +110,7 @@ func (r *Reader) AccessReview(ctx context.Context, since, until time.Time, fn fu
 	if err != nil {
 		return 0, err
 	}
-	f := ports.AuditFilter{Since: since, Until: until, Limit: 1000}
+	f := ports.AuditFilter{Since: since, Until: until, OutsideAccess: true, Limit: 1000}
 	if err := f.Validate(); err != nil {
 		return 0, err
 	}

@@ -35,6 +35,9 @@ func (r audit) Search(ctx context.Context, f ports.AuditFilter) ([]ports.AuditEv
 	if f.Target != "" {
 		add("target = ?", f.Target)
 	}
+	if f.OutsideAccess {
+		where = append(where, OutsideAccessSQL(r.t.d))
+	}
 	if !f.Since.IsZero() {
 		add("at >= ?", f.Since)
 	}
@@ -58,6 +61,61 @@ func (r audit) Search(ctx context.Context, f ports.AuditFilter) ([]ports.AuditEv
 		return nil, r.t.wrap("search audit events", err)
 	}
 	return out, nil
+}
+
+// Outside accesses (ports.AuditFilter.OutsideAccess, the same predicate as
+// audit.AccessKind): action prefixes, exact actions and actor prefixes.
+var (
+	outsideActionPrefixes = []string{"impersonation.", "retention."}
+	outsideActions        = []string{"hq.access", "shop.exported", "shop.erased", "shop.deleted"}
+	outsideActorPrefixes  = []string{"operator:", "system:"}
+	outsideActors         = []string{"system"}
+)
+
+// OutsideAccessSQL returns the predicate of ports.AuditFilter.OutsideAccess
+// in d's dialect, over audit_events' action, actor and impersonator.
+// Prefixes are byte ranges [p, byteSuccessor(p)) of Dialect.Bytewise
+// expressions rather than LIKE patterns, so no character of a prefix is a
+// wildcard and the comparison is exact and case-sensitive in both
+// dialects. The values are written into the text as literals (they are
+// the constants above, none with a quote) so that the text is the same on
+// every call: migration 00032's partial index audit_events_outside is
+// declared WHERE exactly this text, and a database uses a partial index
+// only for a query whose condition contains its predicate
+// (TestOutsideAccessIndexMatches in each adapter pins the two together).
+func OutsideAccessSQL(d Dialect) string {
+	action, actor := d.Bytewise("action"), d.Bytewise("actor")
+	lit := func(v string) string {
+		if strings.ContainsAny(v, "'\\") {
+			panic("sqlstore: an outside-access constant holds a quote: " + v)
+		}
+		return "'" + v + "'"
+	}
+	var ors []string
+	for _, p := range outsideActionPrefixes {
+		ors = append(ors, "("+action+" >= "+lit(p)+" AND "+action+" < "+lit(byteSuccessor(p))+")")
+	}
+	var in []string
+	for _, a := range outsideActions {
+		in = append(in, lit(a))
+	}
+	ors = append(ors, action+" IN ("+strings.Join(in, ", ")+")")
+	for _, p := range outsideActorPrefixes {
+		ors = append(ors, "("+actor+" >= "+lit(p)+" AND "+actor+" < "+lit(byteSuccessor(p))+")")
+	}
+	for _, a := range outsideActors {
+		ors = append(ors, actor+" = "+lit(a))
+	}
+	ors = append(ors, "impersonator <> ''")
+	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+// byteSuccessor is the least string greater than every string starting
+// with prefix, for a prefix whose last byte is printable ASCII below '~'
+// (as every prefix of OutsideAccessSQL is): the prefix with its last byte
+// incremented.
+func byteSuccessor(prefix string) string {
+	return prefix[:len(prefix)-1] + string(rune(prefix[len(prefix)-1]+1))
 }
 
 // prefixEnd is the least string greater than every string starting with

@@ -21,7 +21,7 @@ import (
 //	POST   /auth/signin                       e-mail and password → session cookie
 //	POST   /auth/signout                      end this session
 //	POST   /auth/magic-link                   e-mail a sign-in link (always 202)
-//	GET    /auth/magic-link?token=…           a page that posts the token (safe to prefetch)
+//	GET    /auth/magic-link?token=…           303 to SignInLinkPath, the page that posts the token (links mailed before it)
 //	POST   /auth/magic-link/consume           token (JSON or form) → session cookie
 //	GET    /auth/oidc/{provider}/start        redirect to the provider
 //	GET    /auth/oidc/{provider}/callback     back from the provider → session cookie

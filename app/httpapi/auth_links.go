@@ -32,7 +32,7 @@ func (h *authHandlers) requestMagicLink(w http.ResponseWriter, r *http.Request) 
 	shop, _ := ShopFrom(r.Context())
 	err := h.svc.RequestMagicLink(r.Context(), auth.MagicLinkRequest{
 		Shop: shop.ID, ShopName: shop.Name, Email: in.Email, Client: h.client(r),
-		LinkPrefix: h.shops.TokenLink(shop.Slug, "/auth/magic-link"),
+		LinkPrefix: h.shops.TokenLink(shop.Slug, SignInLinkPath),
 	})
 	if err != nil {
 		WriteProblem(w, r, err)
@@ -43,20 +43,22 @@ func (h *authHandlers) requestMagicLink(w http.ResponseWriter, r *http.Request) 
 	})
 }
 
-// magicLinkForm is the page a magic link opens. It does not consume the
-// token: mail scanners that prefetch links must not burn it. The person
-// confirms with a button, which posts the token.
-var magicLinkForm = template.Must(template.New("magic").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>Sign in</title></head>
-<body><form method="post" action="/auth/magic-link/consume">
-<input type="hidden" name="token" value="{{.}}">
-<button type="submit">Sign in</button>
-</form></body></html>
-`))
-
+// magicLinkPage answers the GET of a magic link mailed before the links
+// landed on app/web's page: 303 to SignInLinkPath with the same query, so
+// the person gets the page (in the pages' layout, under their CSP) whose
+// button posts the token. Like the page, it spends nothing: mail
+// scanners that prefetch links cannot burn the token. A missing or
+// malformed token is the page's to refuse, as an HTML error page.
 func (h *authHandlers) magicLinkPage(w http.ResponseWriter, r *http.Request) {
-	tokenFormPage(w, r, magicLinkForm)
+	target := SignInLinkPath
+	if q := r.URL.RawQuery; q != "" {
+		target += "?" + q
+	}
+	// No body: http.Redirect would add a small HTML page.
+	w.Header().Set("Location", target)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 // tokenFormPage answers the GET of an e-mailed link with form, a page that

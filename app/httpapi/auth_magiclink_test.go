@@ -1,7 +1,8 @@
 package httpapi_test
 
 // Magic links (AUTH-4): no enumeration, single use, short TTL, bound to the
-// shop, and a GET page that does not burn the token.
+// shop, and a GET (the old path, now a redirect to app/web's page) that
+// does not burn the token.
 
 import (
 	"bytes"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/auth"
 )
 
@@ -61,15 +63,16 @@ func TestMagicLinkRequestRevealsNothing(t *testing.T) {
 	assert.Equal(t, "ann@example.test", msgs[0].To)
 	link, token := h.mailer.lastLink(t)
 	assert.Equal(t, "acme.example.test", link.Host, "the link is built from configuration for acme")
-	assert.Equal(t, "/auth/magic-link", link.Path)
+	assert.Equal(t, httpapi.SignInLinkPath, link.Path, "the link opens app/web's page")
 	raw, err := b64url.DecodeString(token)
 	require.NoError(t, err)
 	assert.Len(t, raw, 32, "256-bit token")
 }
 
 // Guards sqlite MagicLinks().Consume's single use and expiry, and
-// magiclink.go ConsumeMagicLink's InShop(shop) binding; the GET page
-// (auth_links.go magicLinkPage) must not consume.
+// magiclink.go ConsumeMagicLink's InShop(shop) binding; the old GET
+// (auth_links.go magicLinkPage, a redirect to app/web's page) must not
+// consume (app/web's TestMagicLinkPage covers the page itself).
 func TestMagicLinkConsume(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -77,12 +80,10 @@ func TestMagicLinkConsume(t *testing.T) {
 	t.Run("page does not consume, consume works once", func(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, h.requestLink("acme.example.test", "ann@example.test").StatusCode)
 		link, token := h.mailer.lastLink(t)
-		for range 3 { // a mail scanner prefetching the link
-			page := h.serve(call{method: http.MethodGet, path: link.RequestURI()})
-			require.Equal(t, http.StatusOK, page.StatusCode)
-			html := readBody(t, page)
-			assert.Contains(t, html, `value="`+token+`"`)
-			assert.Contains(t, html, `action="/auth/magic-link/consume"`)
+		for range 3 { // a mail scanner prefetching a link mailed before the upgrade
+			res := h.serve(call{method: http.MethodGet, path: "/auth/magic-link?" + link.RawQuery})
+			require.Equal(t, http.StatusSeeOther, res.StatusCode)
+			assert.Equal(t, link.RequestURI(), res.Header.Get("Location"))
 		}
 		res := h.consumeLink("acme.example.test", token)
 		require.Equal(t, http.StatusOK, res.StatusCode)
@@ -128,17 +129,20 @@ func TestMagicLinkConsume(t *testing.T) {
 	})
 }
 
-// The page echoes the token into HTML: it must be escaped, so a crafted
-// link cannot run script on the shop's host (auth_links.go uses
-// html/template).
-func TestMagicLinkPageEscapesTheToken(t *testing.T) {
+// TestMagicLinkOldPathRedirects: a link mailed before the links landed on
+// app/web's page (GET /auth/magic-link?token=…) answers 303 to that page
+// with the same query, spending nothing; the API serves no HTML of its
+// own for it.
+func TestMagicLinkOldPathRedirects(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	res := h.serve(call{method: http.MethodGet, path: "/auth/magic-link?" + url.Values{"token": {`"><script>alert(1)</script>`}}.Encode()})
-	require.Equal(t, http.StatusOK, res.StatusCode)
-	html := readBody(t, res)
-	assert.NotContains(t, html, "<script>")
-	assert.Contains(t, html, "&lt;script&gt;")
+	q := url.Values{"token": {`"><script>alert(1)</script>`}}.Encode()
+	res := h.serve(call{method: http.MethodGet, path: "/auth/magic-link?" + q})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	assert.Equal(t, httpapi.SignInLinkPath+"?"+q, res.Header.Get("Location"))
 	assert.Equal(t, "no-referrer", res.Header.Get("Referrer-Policy"), "the token does not leak in Referer")
-	problemOf(t, h.serve(call{method: http.MethodGet, path: "/auth/magic-link"}), http.StatusBadRequest)
+	assert.NotContains(t, res.Header.Get("Content-Type"), "text/html")
+	res = h.serve(call{method: http.MethodGet, path: "/auth/magic-link"})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	assert.Equal(t, httpapi.SignInLinkPath, res.Header.Get("Location"))
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"html/template"
 	"mime"
@@ -61,7 +60,7 @@ func OnPlatformHost(shops *HostShops) func(http.Handler) http.Handler {
 // On a shop's host:
 //
 //	POST /auth/impersonation/enter  {code} (JSON or form) → impersonation session cookie; a form lands on AfterSignIn (else GET /auth/impersonation)
-//	GET  /auth/impersonation        account.self: the impersonation behind this session (HTML page with the banner, or JSON)
+//	GET  /auth/impersonation        account.self: the impersonation behind this session (JSON, whatever the Accept header)
 //	POST /auth/impersonation/exit   account.self: end it
 //
 // Operators are created, listed and disabled with the CLI only.
@@ -86,8 +85,9 @@ type operatorHandlers struct {
 	shops    *HostShops
 	trustXFF bool
 	// afterEnter is where a form post entering an impersonation lands:
-	// AuthDeps.AfterSignIn (the account security page when Stockade's
-	// pages are served), else the API's own impersonation page.
+	// AuthDeps.AfterSignIn (the account security page, with the
+	// impersonation banner, when Stockade's pages are served), else
+	// GET /auth/impersonation (JSON).
 	afterEnter string
 }
 
@@ -287,27 +287,15 @@ func (h *operatorHandlers) enter(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusOK, bodyOf(is.Principal))
 }
 
-// impersonationPage is Stockade's own page for an impersonation session:
-// the banner, and what the operator is doing.
-var impersonationPage = template.Must(template.New("impersonation").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>Impersonation</title></head>
-<body>{{.Banner}}
-<p>Reason given: {{.Reason}}</p>
-</body></html>
-`))
-
+// current answers the impersonation behind this session as JSON, whatever
+// the Accept header: it is an API route. A person sees the impersonation
+// on app/web's pages, whose banner (web.Banner) names the operator, the
+// member, the shop and the end, with an Exit button.
 func (h *operatorHandlers) current(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalFrom(r.Context())
 	info, err := h.svc.Impersonation(r.Context(), p)
 	if err != nil {
 		WriteProblem(w, r, err)
-		return
-	}
-	if wantsHTML(r) {
-		var buf bytes.Buffer
-		_ = impersonationPage.Execute(&buf, map[string]any{"Banner": ImpersonationBanner(r.Context()), "Reason": info.Reason})
-		writeHTML(w, http.StatusOK, buf.Bytes())
 		return
 	}
 	writeJSON(w, "application/json", http.StatusOK, map[string]any{
@@ -350,32 +338,4 @@ func writeHTML(w http.ResponseWriter, status int, body []byte) {
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-var bannerTemplate = template.Must(template.New("banner").Parse(
-	`<div class="stockade-impersonation" role="alert" data-operator="{{.Operator}}" data-expires="{{.Expires}}" ` +
-		`style="background:#b00020;color:#fff;padding:.5em 1em;font:14px/1.4 sans-serif">` +
-		`Operator <code>{{.Operator}}</code> is acting as this user. Every change is audited. The impersonation ends at {{.Expires}}. ` +
-		`<form method="post" action="/auth/impersonation/exit" style="display:inline;margin:0">` +
-		`<button type="submit">Exit impersonation</button></form></div>`))
-
-// ImpersonationBanner returns the banner an HTML page must show while an
-// operator is acting as the signed-in user (AUD-5): who the operator is,
-// when the impersonation ends, and a form that exits it (a same-origin
-// POST to /auth/impersonation/exit). For any other request — a member's
-// own session, or no session — it returns "". ctx is the request's
-// context after RequireSession, so an embedding app calls it from its own
-// templates for every page on a shop's host.
-func ImpersonationBanner(ctx context.Context) template.HTML {
-	p, ok := PrincipalFrom(ctx)
-	if !ok || !p.Impersonated() {
-		return ""
-	}
-	var buf bytes.Buffer
-	if err := bannerTemplate.Execute(&buf, map[string]string{
-		"Operator": p.Impersonator.String(), "Expires": p.ExpiresAt.UTC().Format(time.RFC3339),
-	}); err != nil {
-		return ""
-	}
-	return template.HTML(buf.String()) // #nosec: rendered by html/template above
 }

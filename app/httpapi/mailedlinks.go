@@ -5,7 +5,8 @@ package httpapi
 // following the link gets a page that carries the token in a form and
 // changes nothing until they submit it. The API's own token routes
 // (POST /auth/verify, POST /auth/password-reset/confirm,
-// POST /invitations/accept and their GET forms) stay for API clients.
+// POST /invitations/accept and their GET forms, POST
+// /auth/magic-link/consume) stay for API clients.
 const (
 	// VerifyLinkPath is where a sign-up's verification link lands, on the
 	// platform's own host (app/web's VerifyPath).
@@ -16,4 +17,10 @@ const (
 	// InvitationLinkPath is where an invitation link lands, on the shop's
 	// host (app/web's InvitationPath).
 	InvitationLinkPath = "/invitation"
+	// SignInLinkPath is where a magic sign-in link lands, on the shop's
+	// host (app/web's SignInLinkPath): a page whose "Sign in" button
+	// posts the token to POST /auth/magic-link/consume. The API's older
+	// GET /auth/magic-link?token=… answers 303 to it, so links mailed
+	// before an upgrade keep working.
+	SignInLinkPath = "/signin/link"
 )

@@ -12,17 +12,24 @@ import (
 const (
 	// SignUpPath is the sign-up form; the mailbox verification link lands
 	// on VerifyPath, the password reset link on ResetPath.
-	SignUpPath          = "/signup"
-	VerifyPath          = httpapi.VerifyLinkPath
-	ResetRequestPath    = "/password-reset"
-	ResetPath           = httpapi.ResetLinkPath
-	InvitationPath      = httpapi.InvitationLinkPath
-	SettingsPath        = "/settings"
-	MembersPath         = "/settings/members"
-	InvitationsPath     = "/settings/invitations"
-	TwoFactorPolicyPath = "/settings/two-factor"
-	AuditLogPath        = "/settings/audit"
-	AccessReviewPath    = "/settings/access-review"
+	SignUpPath       = "/signup"
+	VerifyPath       = httpapi.VerifyLinkPath
+	ResetRequestPath = "/password-reset"
+	ResetPath        = httpapi.ResetLinkPath
+	InvitationPath   = httpapi.InvitationLinkPath
+	// SignInLinkPath is where a mailed magic sign-in link lands (shop
+	// host): the "Sign in" button posts the token to
+	// MagicLinkConsumePath, the API's route, which sets the session.
+	SignInLinkPath = httpapi.SignInLinkPath
+	// MagicLinkConsumePath is the API's route spending a magic link
+	// (POST /auth/magic-link/consume, form or JSON).
+	MagicLinkConsumePath = "/auth/magic-link/consume"
+	SettingsPath         = "/settings"
+	MembersPath          = "/settings/members"
+	InvitationsPath      = "/settings/invitations"
+	TwoFactorPolicyPath  = "/settings/two-factor"
+	AuditLogPath         = "/settings/audit"
+	AccessReviewPath     = "/settings/access-review"
 	// ConsolePath is the operator console, on the platform's own host.
 	ConsolePath       = "/console"
 	ConsoleSignInPath = "/console/signin"
@@ -32,6 +39,7 @@ const (
 var navPaths = map[string]string{
 	"signin":         SignInPath,
 	"magic-link":     MagicLinkPath,
+	"signin-link":    SignInLinkPath,
 	"signup":         SignUpPath,
 	"verify":         VerifyPath,
 	"reset-request":  ResetRequestPath,

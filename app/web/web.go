@@ -394,6 +394,7 @@ func (p *Pages) accountRoutes(mux *http.ServeMux, g guards) {
 	mux.Handle("GET "+SignInPath, chain(p.signInPage, onShop))
 	mux.Handle("POST "+SignInPath, chain(p.signIn, csrf, onShop))
 	mux.Handle("POST "+MagicLinkPath, chain(p.magicLink, csrf, onShop))
+	mux.Handle("GET "+SignInLinkPath, chain(p.signInLinkPage, onShop))
 	mux.Handle("GET "+SecurityPath, chain(p.security, onShop, pending, p.banner))
 	mux.Handle("POST "+SecurityPath+"/sessions/revoke", chain(p.revokeSession, csrf, onShop, sess, p.banner))
 	mux.Handle("POST "+SecurityPath+"/sessions/revoke-others", chain(p.revokeOthers, csrf, onShop, sess, p.banner))
@@ -644,7 +645,7 @@ func (p *Pages) magicLink(w http.ResponseWriter, r *http.Request) {
 	email := f.Get("email")
 	err = p.d.Auth.RequestMagicLink(r.Context(), auth.MagicLinkRequest{
 		Shop: shop.ID, ShopName: shop.Name, Email: email, Client: p.client(r),
-		LinkPrefix: p.d.Shops.TokenLink(shop.Slug, "/auth/magic-link"),
+		LinkPrefix: p.d.Shops.TokenLink(shop.Slug, SignInLinkPath),
 	})
 	if err != nil {
 		msg, fields := formErrors(err, nil)
@@ -652,6 +653,31 @@ func (p *Pages) magicLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.render(w, r, http.StatusAccepted, "signin", view{Title: "Sign in", Notice: "If this address belongs to a member of this shop, a sign-in link is on its way."})
+}
+
+// signInLinkData is the data of the page a magic link opens.
+type signInLinkData struct {
+	// Token is the link's token, posted back by the form.
+	Token string
+	// Action is where the form posts: MagicLinkConsumePath.
+	Action string
+}
+
+// signInLinkPage serves the page a mailed magic link opens
+// (SignInLinkPath?token=…): a "Sign in" button that posts the token to
+// the API's POST /auth/magic-link/consume, which sets the session cookie
+// and lands on httpapi.AuthDeps.AfterSignIn (the account security page by
+// default). Opening the page spends nothing, so a mail scanner that
+// prefetches the link cannot burn it; a missing or malformed token is the
+// error page (400). The post is same-origin, so the API's cross-origin
+// protection lets it through.
+func (p *Pages) signInLinkPage(w http.ResponseWriter, r *http.Request) {
+	token, err := linkToken(r.URL.Query())
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "signin-link", view{Title: "Sign in", Data: signInLinkData{Token: token, Action: MagicLinkConsumePath}})
 }
 
 // securityData is the account security page's data.

@@ -152,6 +152,14 @@ func a11yConsoleFound(t *testing.T, s *site) string {
 		"&email=" + url.QueryEscape(a11yCrew[3].email)
 }
 
+// a11yConsoleMembers is the console with the shop found and its members
+// listed.
+func a11yConsoleMembers(t *testing.T, s *site) string {
+	t.Helper()
+	a11ySeed(t, s)
+	return "http://" + s.consolePlatform() + web.ConsolePath + "?shop=" + url.QueryEscape(s.shop.Slug) + "&members=1"
+}
+
 // a11yPublicURL serves an app's public capability page (a quote) through
 // web.NewPublicShell on a server of its own and returns its URL on the
 // shop's host.

@@ -102,6 +102,7 @@ var browserPages = []browserPage{
 		fill: map[string]string{"#op-email": "nobody@ops.example.com", "#op-password": "not-the-password-1!", "#op-code": "000000"}, submit: web.ConsoleSignInPath},
 	{name: "console-totp", as: "new-operator", host: "localhost", path: web.ConsoleTOTPPath, submit: web.ConsoleTOTPPath, ready: ".st-qr"},
 	{name: "console", on: "crew", as: "operator", at: a11yConsoleFound, ready: "#c-reason", shot: true},
+	{name: "console-members", on: "crew", as: "operator", at: a11yConsoleMembers, ready: ".st-console-member-list"},
 	{name: "console-handoff", on: "crew", as: "operator", at: a11yConsoleFound, ready: ".st-handoff",
 		fill: map[string]string{"#c-reason": "Ticket #22: the invoice page"}, submit: web.ConsoleImpersonatePath, shot: true},
 }

@@ -28,6 +28,11 @@ const (
 	ConsoleSignOutPath = "/console/signout"
 )
 
+// ConsoleMembersShown is how many members the console's member list of a
+// shop shows at most: the first by joining. The page says how many more
+// there are; the e-mail lookup finds any of them.
+const ConsoleMembersShown = 200
+
 // consoleRoutes registers the operator console on the platform's host:
 //
 //	GET  /console/signin        e-mail, password and authenticator code
@@ -36,7 +41,8 @@ const (
 //	GET  /console/totp          "Set up an authenticator app" (operator session, any assurance)
 //	POST /console/totp          EnrolOperatorTOTP: QR code, secret and a code field
 //	POST /console/totp/confirm  {code} ConfirmOperatorTOTP: the recovery codes, shown once
-//	GET  /console               find a shop (?shop=slug) and a member (?email=…); AAL2 only
+//	GET  /console               find a shop (?shop=slug) and a member (?email=…); AAL2 only;
+//	                            ?members=1 lists the shop's members (audited, ConsoleMembersShown)
 //	POST /console/impersonate   {shop, user, reason} StartImpersonation → the hand-off page
 //	POST /console/signout       OperatorSignOut, 303 to /console/signin
 //
@@ -185,13 +191,25 @@ type consoleData struct {
 	Shop       *ports.Shop
 	Member     *ports.User
 	Reason     string
+	// Members is the shop's member list when the operator asked for it
+	// (?members=1), nil otherwise.
+	Members *auth.ShopMembers
+}
+
+// More is how many members the list leaves out.
+func (d consoleData) More() int {
+	if d.Members == nil {
+		return 0
+	}
+	return d.Members.Total - len(d.Members.Members)
 }
 
 // consolePage finds a shop by its slug (?shop=) and, in it, a user by
-// e-mail address (?email=). No use case lists a shop's members to an
-// operator, so the console looks one user up (auth.Service.UserByEmail);
-// whether they are a member of the shop is checked, and audited, by
-// StartImpersonation.
+// e-mail address (?email=); whether they are a member of the shop is
+// checked, and audited, by StartImpersonation. With ?members=1 it lists
+// the shop's members (auth.Service.ShopMembersForOperator, audited in the
+// shop's log, at most ConsoleMembersShown), each with a link back here
+// with their e-mail address, which opens the impersonation form.
 func (p *Pages) consolePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := consoleData{Operator: operatorFrom(r.Context()), ShopQuery: strings.TrimSpace(q.Get("shop")), EmailQuery: strings.TrimSpace(q.Get("email"))}
@@ -215,6 +233,14 @@ func (p *Pages) consolePage(w http.ResponseWriter, r *http.Request) {
 		} else {
 			d.Member = &user
 		}
+	}
+	if d.Shop != nil && q.Get("members") != "" && status == http.StatusOK {
+		ms, err := p.d.Auth.ShopMembersForOperator(r.Context(), httpapi.OperatorCookie(r), d.Shop.Slug, ConsoleMembersShown, p.client(r))
+		if err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		d.Members = &ms
 	}
 	v.Data = d
 	p.render(w, r, status, "console", v)

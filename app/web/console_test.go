@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"html"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/stockadehq/stockade/app/web"
 	"github.com/stockadehq/stockade/core/auth"
+	"github.com/stockadehq/stockade/ports"
+	"github.com/stockadehq/stockade/stockadetest"
 )
 
 // consoleSite is a site with the public URL on the server's own port, so
@@ -124,6 +127,7 @@ func TestConsoleNeedsOperatorSession(t *testing.T) {
 		}{
 			{http.MethodGet, web.ConsolePath, nil},
 			{http.MethodGet, web.ConsolePath + "?shop=" + s.shop.Slug + "&email=" + url.QueryEscape(email), nil},
+			{http.MethodGet, web.ConsolePath + "?shop=" + s.shop.Slug + "&members=1", nil},
 			{http.MethodGet, web.ConsoleTOTPPath, nil},
 			{http.MethodPost, web.ConsoleTOTPPath, url.Values{}},
 			{http.MethodPost, web.ConsoleImpersonatePath, url.Values{"shop": {s.shop.Slug}, "user": {email}, "reason": {"attack"}}},
@@ -467,4 +471,114 @@ func TestBrowserConsoleImpersonation(t *testing.T) {
 		chromedp.Navigate(platform+web.ConsolePath),
 		chromedp.WaitVisible(chromedp.CSS("#c-shop")),
 	), "the console session lives on")
+}
+
+// consoleAudit returns the events of shop's log with action.
+func (s *site) consoleAudit(t *testing.T, shop ports.ShopID, action string) []ports.AuditEvent {
+	t.Helper()
+	var out []ports.AuditEvent
+	require.NoError(t, s.e.Store.InShop(t.Context(), shop, func(ctx context.Context, tx ports.ShopTx) error {
+		events, err := tx.Audit().List(ctx, ports.AuditQuery{Limit: 1000})
+		for _, e := range events {
+			if e.Action == action {
+				out = append(out, e)
+			}
+		}
+		return err
+	}, ports.ReadOnly()))
+	return out
+}
+
+// TestConsoleMembersList: an operator lists a shop's members — that
+// shop's only, never another's — and the listing is audited first in the
+// shop's log with the operator as actor; each row's "Impersonate…" opens
+// the existing impersonation form with that member filled in. Finding
+// the shop alone reads no member and writes nothing to its log.
+func TestConsoleMembersList(t *testing.T) {
+	s := newSite(t, web.Options{})
+	ida, _ := s.member(t, "Ida Impersonated")
+	mark, _ := s.member(t, "Mark Member")
+	other := stockadetest.NewShop(t, s.e.Store)
+	otto := "otto-" + strings.ToLower(rand.Text()) + "@example.com"
+	u, err := s.e.Auth.CreateUser(t.Context(), otto, "Otto Otherwhere", rand.Text()+"-Aa1!")
+	require.NoError(t, err)
+	require.NoError(t, s.e.Store.InShop(t.Context(), other.ID, func(ctx context.Context, tx ports.ShopTx) error {
+		_, err := tx.Memberships().Add(ctx, u.ID, ports.RoleAdmin)
+		return err
+	}))
+	op, password, secret := consoleOperator(t, s, true)
+	cookie := s.consoleSignIn(t, op, password, secret)
+	platform := s.consolePlatform()
+
+	res := s.consoleDo(t, platform, http.MethodGet, web.ConsolePath+"?shop="+s.shop.Slug, nil, cookie, nil)
+	b := body(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode, b)
+	require.Contains(t, b, ">List members</button>")
+	require.NotContains(t, b, ida)
+	require.Empty(t, s.consoleAudit(t, s.shop.ID, auth.ActionOperatorMembersRead), "finding the shop reads no member")
+
+	res = s.consoleDo(t, platform, http.MethodGet, web.ConsolePath+"?shop="+s.shop.Slug+"&members=1", nil, cookie, nil)
+	b = body(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode, b)
+	require.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+	require.Contains(t, b, `<table class="st-table st-console-member-list">`)
+	require.Contains(t, b, `<caption class="st-visually-hidden">Members of `)
+	require.Contains(t, b, `<th scope="row">Ida Impersonated</th>`)
+	require.Contains(t, b, `<th scope="row">Mark Member</th>`)
+	require.Contains(t, b, "<td>"+ida+"</td>")
+	require.Contains(t, b, "<td>"+mark+"</td>")
+	require.Contains(t, b, "<td>viewer</td>")
+	require.NotContains(t, b, otto, "another shop's member never appears")
+	require.NotContains(t, b, "Otto Otherwhere")
+	require.NotContains(t, b, "more not shown")
+	require.NotContains(t, b, "<script")
+	require.NotContains(t, b, "style=")
+
+	events := s.consoleAudit(t, s.shop.ID, auth.ActionOperatorMembersRead)
+	require.Len(t, events, 2, "attempted, then the outcome")
+	require.Equal(t, ports.OutcomeAttempted, events[0].Outcome)
+	require.Equal(t, ports.OutcomeSuccess, events[1].Outcome)
+	for _, e := range events {
+		require.True(t, strings.HasPrefix(e.Actor, "operator:"), e.Actor)
+		require.Equal(t, "shop:"+s.shop.ID.String(), e.Target)
+	}
+	require.Empty(t, s.consoleAudit(t, other.ID, auth.ActionOperatorMembersRead), "the other shop's log is untouched")
+
+	link := regexp.MustCompile(`<a href="([^"]+)">Impersonate…<span class="st-visually-hidden"> Ida Impersonated</span></a>`).FindStringSubmatch(b)
+	require.Len(t, link, 2, b)
+	res = s.consoleDo(t, platform, http.MethodGet, html.UnescapeString(link[1]), nil, cookie, nil)
+	b = body(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode, b)
+	require.Contains(t, b, "Act as Ida Impersonated")
+	require.Contains(t, b, `<form method="post" action="/console/impersonate" class="st-form">`)
+	require.Contains(t, b, `<input type="hidden" name="user" value="`+ida+`">`)
+	require.Contains(t, b, `<input type="hidden" name="shop" value="`+s.shop.Slug+`">`)
+	require.Contains(t, b, `<label for="c-reason">`)
+	require.Len(t, s.consoleAudit(t, s.shop.ID, auth.ActionOperatorMembersRead), 2, "the form alone lists no one")
+
+	// The cap: the first members by joining, and the total.
+	value := strings.TrimPrefix(cookie, auth.OperatorCookieName+"=")
+	ms, err := s.e.Auth.ShopMembersForOperator(t.Context(), value, s.shop.Slug, 1, auth.Client{})
+	require.NoError(t, err)
+	require.Equal(t, 3, ms.Total, "the Owner, Ida and Mark")
+	require.Len(t, ms.Members, 1)
+
+	res = s.consoleDo(t, platform, http.MethodGet, web.ConsolePath+"?shop=no-such-shop-x&members=1", nil, cookie, nil)
+	require.Equal(t, http.StatusNotFound, res.StatusCode)
+	require.NotContains(t, body(t, res), "<table")
+
+	// The use case's own guard: an operator session, with its second factor.
+	_, err = s.e.Auth.ShopMembersForOperator(t.Context(), "", s.shop.Slug, 10, auth.Client{})
+	require.ErrorIs(t, err, ports.ErrUnauthenticated)
+	noFactor, noFactorPassword, _ := consoleOperator(t, s, false)
+	res = s.consoleDo(t, platform, http.MethodPost, web.ConsoleSignInPath,
+		url.Values{"email": {noFactor}, "password": {noFactorPassword}}, "", nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, body(t, res))
+	aal1 := cookieOf(t, res, auth.OperatorCookieName)
+	res = s.consoleDo(t, platform, http.MethodGet, web.ConsolePath+"?shop="+s.shop.Slug+"&members=1", nil, aal1, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Equal(t, web.ConsoleTOTPPath, res.Header.Get("Location"))
+	_, err = s.e.Auth.ShopMembersForOperator(t.Context(), strings.TrimPrefix(aal1, auth.OperatorCookieName+"="), s.shop.Slug, 10, auth.Client{})
+	require.ErrorIs(t, err, ports.ErrForbidden)
+	require.Len(t, s.consoleAudit(t, s.shop.ID, auth.ActionOperatorMembersRead), 4, "the refusals wrote nothing; the capped read above did")
 }

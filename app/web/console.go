@@ -143,6 +143,8 @@ type consoleTOTPData struct {
 	RecoveryCodes []string
 }
 
+func (d consoleTOTPData) enrolment() (template.URL, string) { return d.QR, d.Secret }
+
 func (p *Pages) consoleTOTPPage(w http.ResponseWriter, r *http.Request) {
 	if operatorFrom(r.Context()).AAL >= ports.AAL2 {
 		http.Redirect(w, r, ConsolePath, http.StatusSeeOther)

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -581,4 +582,39 @@ func TestConsoleMembersList(t *testing.T) {
 	_, err = s.e.Auth.ShopMembersForOperator(t.Context(), strings.TrimPrefix(aal1, auth.OperatorCookieName+"="), s.shop.Slug, 10, auth.Client{})
 	require.ErrorIs(t, err, ports.ErrForbidden)
 	require.Len(t, s.consoleAudit(t, s.shop.ID, auth.ActionOperatorMembersRead), 4, "the refusals wrote nothing; the capped read above did")
+}
+
+// TestTOTPEnrolPartialOverlay: the QR enrolment both the member's and the
+// operator's pages show is one partial, templates/totp-enrol.html; an
+// overlay that replaces it changes both pages, each with its own ids and
+// confirm action, and an overlay that replaces a page whole need not use
+// it.
+func TestTOTPEnrolPartialOverlay(t *testing.T) {
+	overlay := fstest.MapFS{
+		"templates/totp-enrol.html": {Data: []byte(`{{define "totp-enrol"}}<p class="brand-enrol" data-id="{{.ID}}" data-action="{{.Action}}">{{if .Secret}}with a secret{{end}}</p>{{end}}`)},
+	}
+	s := newSite(t, web.Options{Overlay: overlay})
+	email, password := s.member(t, "Tess Totp")
+	cookie := s.apiSignIn(t, email, password)
+	res := s.do(t, http.MethodPost, web.TOTPPath, formType, "", cookie, nil)
+	b := body(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode, b)
+	require.Contains(t, b, `<p class="brand-enrol" data-id="totp" data-action="/account/security/totp/confirm">with a secret</p>`)
+	require.NotContains(t, b, `id="totp-secret"`)
+
+	op, password, _ := consoleOperator(t, s, false)
+	platform := s.consolePlatform()
+	res = s.consoleDo(t, platform, http.MethodPost, web.ConsoleSignInPath, url.Values{"email": {op}, "password": {password}}, "", nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, body(t, res))
+	opCookie := cookieOf(t, res, auth.OperatorCookieName)
+	res = s.consoleDo(t, platform, http.MethodPost, web.ConsoleTOTPPath, url.Values{}, opCookie, nil)
+	b = body(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode, b)
+	require.Contains(t, b, `<p class="brand-enrol" data-id="op-totp" data-action="/console/totp/confirm">with a secret</p>`)
+
+	page := fstest.MapFS{
+		"templates/totp.html": {Data: []byte(`{{define "title"}}Set up{{end}}{{define "content"}}<h1>Our own enrolment page</h1>{{end}}`)},
+	}
+	_, err := web.New(web.Deps{Auth: s.e.Auth, Shops: mustShops(t, s)}, web.Options{Overlay: page})
+	require.NoError(t, err, "a page replaced whole need not execute the partial")
 }

@@ -103,6 +103,8 @@ type totpData struct {
 	Regenerated   bool
 }
 
+func (d totpData) enrolment() (template.URL, string) { return d.QR, d.Secret }
+
 // totpStartPage serves "Set up an authenticator app": where a member
 // whose shop requires a second factor lands.
 func (p *Pages) totpStartPage(w http.ResponseWriter, r *http.Request) {

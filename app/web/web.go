@@ -48,6 +48,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"text/template/parse"
 	"time"
@@ -169,7 +170,7 @@ func New(d Deps, o Options) (*Pages, error) {
 	}
 	for _, name := range names {
 		t, err := template.New("layout.html").Funcs(funcs).
-			ParseFS(fsys, "templates/layout.html", "templates/banner.html", "templates/"+name+".html")
+			ParseFS(fsys, append(append([]string{"templates/layout.html", "templates/banner.html"}, partialFiles...), "templates/"+name+".html")...)
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
@@ -201,8 +202,23 @@ var funcs = template.FuncMap{
 	"path":       func(name string) string { return navPaths[name] },
 }
 
+// partials are the templates every page may execute beside the layout
+// and the banner, each from its own file, "templates/<name>.html", which
+// defines it; an overlay may replace such a file, as a page's. They are
+// not pages.
+var partials = []string{"totp-enrol"}
+
+// partialFiles are the partials' files.
+var partialFiles = func() []string {
+	out := make([]string, len(partials))
+	for i, n := range partials {
+		out[i] = "templates/" + n + ".html"
+	}
+	return out
+}()
+
 // pageNames are the pages: every embedded "templates/*.html" but the
-// layout and the banner. An overlay replaces pages; it does not add any.
+// layout, the banner and the partials. An overlay replaces pages; it does not add any.
 func pageNames() ([]string, error) {
 	entries, err := fs.ReadDir(embedded, "templates")
 	if err != nil {
@@ -211,7 +227,7 @@ func pageNames() ([]string, error) {
 	var names []string
 	for _, e := range entries {
 		name := strings.TrimSuffix(e.Name(), ".html")
-		if name == "layout" || name == "banner" || name == e.Name() {
+		if name == "layout" || name == "banner" || slices.Contains(partials, name) || name == e.Name() {
 			continue
 		}
 		names = append(names, name)
@@ -449,6 +465,44 @@ type view struct {
 	// Nav is the navigation for a signed-in member: the pages their role
 	// may open, the current one marked.
 	Nav []navItem
+}
+
+// TOTPEnrolView is the data of the "totp-enrol" partial
+// (templates/totp-enrol.html), the authenticator-app enrolment's QR code
+// and confirm form that the member's page (totp) and the operator's
+// (console-totp) share: a page executes it as
+// {{template "totp-enrol" (.TOTPEnrol "<id>" "<confirm action>")}}.
+type TOTPEnrolView struct {
+	// ID prefixes the elements' ids: ID-secret (the secret), ID-code (the
+	// code field) and ID-code-error (its error).
+	ID string
+	// Action is the confirm form's action.
+	Action string
+	// QR is the enrolment's QR code as a data: URL, Secret its secret;
+	// both empty before an enrolment starts.
+	QR     template.URL
+	Secret string
+	// Confirm shows the confirm form without a secret: a refused code.
+	Confirm bool
+	// CodeError is why the code was refused, tied to the code field.
+	CodeError string
+}
+
+// totpEnrolment is a page's data that holds an enrolment's QR code and
+// secret.
+type totpEnrolment interface {
+	enrolment() (template.URL, string)
+}
+
+// TOTPEnrol returns the "totp-enrol" partial's data for v: the
+// enrolment in v.Data (when it holds one), whether v is a refused
+// confirmation, and the code field's error, with id and action.
+func (v view) TOTPEnrol(id, action string) TOTPEnrolView {
+	e := TOTPEnrolView{ID: id, Action: action, Confirm: v.Form == "confirm", CodeError: v.FieldErrors["code"]}
+	if d, ok := v.Data.(totpEnrolment); ok {
+		e.QR, e.Secret = d.enrolment()
+	}
+	return e
 }
 
 // render writes page with v and status as an HTML answer.

@@ -395,10 +395,11 @@ func HTTPModule() fx.Option {
 				return newAPI(d)
 			},
 			func(a *httpapi.API) http.Handler { return a },
-			func(cfg Config, shops *httpapi.HostShops, reader *audit.Reader, svc *auth.Service, ten *tenancy.Service, acc *access.Policy, bill *billing.Service, log *zap.Logger, wo webOptions, api *httpapi.API, obs observed) (*web.Pages, error) {
+			func(cfg Config, shops *httpapi.HostShops, reader *audit.Reader, svc *auth.Service, ten *tenancy.Service, acc *access.Policy, bill *billing.Service, log *zap.Logger, wo webOptions, api *httpapi.API, obs observed, emb embedHTTP) (*web.Pages, error) {
 				d := web.Deps{
 					Auth: svc, Shops: shops, TrustForwardedFor: cfg.HTTP.TrustForwardedFor, Logger: log.Named("web"),
 					Tenancy: ten, Audit: reader, Billing: bill, Policy: acc,
+					AfterSignIn: emb.Landing.AfterSignIn, // empty: the account security page
 				}
 				if obs.Metrics != nil { // never a typed nil in the interface
 					d.Requests = obs.Metrics // the pages' requests, in the API's series

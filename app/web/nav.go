@@ -18,11 +18,12 @@ const (
 	ResetPath        = httpapi.ResetLinkPath
 	InvitationPath   = httpapi.InvitationLinkPath
 	// SignInLinkPath is where a mailed magic sign-in link lands (shop
-	// host): the "Sign in" button posts the token to
-	// MagicLinkConsumePath, the API's route, which sets the session.
+	// host): the "Sign in" button posts the token back to it, and the
+	// page sets the session.
 	SignInLinkPath = httpapi.SignInLinkPath
 	// MagicLinkConsumePath is the API's route spending a magic link
-	// (POST /auth/magic-link/consume, form or JSON).
+	// (POST /auth/magic-link/consume, form or JSON), kept for API
+	// clients; the pages post to SignInLinkPath instead.
 	MagicLinkConsumePath = "/auth/magic-link/consume"
 	SettingsPath         = "/settings"
 	MembersPath          = "/settings/members"

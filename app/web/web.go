@@ -97,6 +97,11 @@ type Deps struct {
 	Shops *httpapi.HostShops
 	// TrustForwardedFor is as httpapi.AuthDeps.TrustForwardedFor.
 	TrustForwardedFor bool
+	// AfterSignIn is where a browser lands after the magic link page
+	// signs it in without a second factor still due: a path on the
+	// shop's host or an absolute URL, as httpapi.AuthDeps.AfterSignIn;
+	// empty means the account security page (SecurityPath).
+	AfterSignIn string
 	// Tenancy serves the shop settings pages (members, roles,
 	// invitations) and the invitation acceptance page; nil leaves them
 	// out.
@@ -411,6 +416,7 @@ func (p *Pages) accountRoutes(mux *http.ServeMux, g guards) {
 	mux.Handle("POST "+SignInPath, chain(p.signIn, csrf, onShop))
 	mux.Handle("POST "+MagicLinkPath, chain(p.magicLink, csrf, onShop))
 	mux.Handle("GET "+SignInLinkPath, chain(p.signInLinkPage, onShop))
+	mux.Handle("POST "+SignInLinkPath, chain(p.consumeSignInLink, csrf, onShop))
 	mux.Handle("GET "+SecurityPath, chain(p.security, onShop, pending, p.banner))
 	mux.Handle("POST "+SecurityPath+"/sessions/revoke", chain(p.revokeSession, csrf, onShop, sess, p.banner))
 	mux.Handle("POST "+SecurityPath+"/sessions/revoke-others", chain(p.revokeOthers, csrf, onShop, sess, p.banner))
@@ -713,25 +719,67 @@ func (p *Pages) magicLink(w http.ResponseWriter, r *http.Request) {
 type signInLinkData struct {
 	// Token is the link's token, posted back by the form.
 	Token string
-	// Action is where the form posts: MagicLinkConsumePath.
-	Action string
+	// Spent is set when the link could not sign in (used, expired, or
+	// no longer a member's): the page offers a new link instead.
+	Spent bool
 }
 
+// signInLinkSpent is what the page says when a link no longer signs in.
+const signInLinkSpent = "This sign-in link has been used or has expired — ask for a new one."
+
 // signInLinkPage serves the page a mailed magic link opens
-// (SignInLinkPath?token=…): a "Sign in" button that posts the token to
-// the API's POST /auth/magic-link/consume, which sets the session cookie
-// and lands on httpapi.AuthDeps.AfterSignIn (the account security page by
-// default). Opening the page spends nothing, so a mail scanner that
-// prefetches the link cannot burn it; a missing or malformed token is the
-// error page (400). The post is same-origin, so the API's cross-origin
-// protection lets it through.
+// (SignInLinkPath?token=…): a "Sign in" button that posts the token back
+// to SignInLinkPath (consumeSignInLink). Opening the page spends nothing,
+// so a mail scanner that prefetches the link cannot burn it; a missing or
+// malformed token is the error page (400).
 func (p *Pages) signInLinkPage(w http.ResponseWriter, r *http.Request) {
 	token, err := linkToken(r.URL.Query())
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	p.render(w, r, http.StatusOK, "signin-link", view{Title: "Sign in", Data: signInLinkData{Token: token, Action: MagicLinkConsumePath}})
+	p.render(w, r, http.StatusOK, "signin-link", view{Title: "Sign in", Data: signInLinkData{Token: token}})
+}
+
+// consumeSignInLink spends the posted magic link token
+// (auth.Service.ConsumeMagicLink, replacing the session the browser
+// presents): the session cookie is set and the browser lands where a
+// sign-in does, the second factor still due or else Deps.AfterSignIn. A
+// token that no longer signs in (used, expired) answers the page again,
+// 401, saying so with the form asking for a new link; any other refusal
+// is the HTML error page. The post is same-origin only (cross-origin
+// protection, as every form of the pages).
+func (p *Pages) consumeSignInLink(w http.ResponseWriter, r *http.Request) {
+	f, err := readForm(w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	token, err := linkToken(f)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	shop, _ := httpapi.ShopFrom(r.Context())
+	is, err := p.d.Auth.ConsumeMagicLink(r.Context(), shop.ID, token, p.client(r), httpapi.PresentedSession(r))
+	if errors.Is(err, ports.ErrUnauthenticated) {
+		p.render(w, r, http.StatusUnauthorized, "signin-link", view{Title: "Sign in", Form: "magic", Error: signInLinkSpent, Data: signInLinkData{Spent: true}})
+		return
+	} else if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	httpapi.SetSessionCookie(w, is)
+	http.Redirect(w, r, p.afterSignIn(is.Principal), http.StatusSeeOther)
+}
+
+// afterSignIn is where a magic link's sign-in lands: the second factor
+// still due, else Deps.AfterSignIn, else the account security page.
+func (p *Pages) afterSignIn(pr auth.Principal) string {
+	if pr.Pending != "" || p.d.AfterSignIn == "" {
+		return landing(pr)
+	}
+	return p.d.AfterSignIn
 }
 
 // securityData is the account security page's data.

@@ -358,7 +358,7 @@ owners send an invitation the invitee accepts; see "org invite").`,
 					return err
 				}
 				inv, err := e.svc.OfferOrgRole(ctx, tenancy.OrgRoleInput{Email: invEmail, Role: ports.OrgRole(invRole),
-					LinkPrefix: e.urls.TokenLink(shop.Slug, "/org/invitations/accept")})
+					LinkPrefix: e.urls.TokenLink(shop.Slug, httpapi.OrgInvitationLinkPath)})
 				if err != nil {
 					return err
 				}

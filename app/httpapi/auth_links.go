@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"fmt"
-	"html/template"
 	"mime"
 	"net/http"
 
@@ -44,37 +43,27 @@ func (h *authHandlers) requestMagicLink(w http.ResponseWriter, r *http.Request) 
 }
 
 // magicLinkPage answers the GET of a magic link mailed before the links
-// landed on app/web's page: 303 to SignInLinkPath with the same query, so
-// the person gets the page (in the pages' layout, under their CSP) whose
-// button posts the token. Like the page, it spends nothing: mail
-// scanners that prefetch links cannot burn the token. A missing or
-// malformed token is the page's to refuse, as an HTML error page.
+// landed on app/web's page: 303 to SignInLinkPath (see toLinkPage). Like
+// the page, it spends nothing: mail scanners that prefetch links cannot
+// burn the token.
 func (h *authHandlers) magicLinkPage(w http.ResponseWriter, r *http.Request) {
-	target := SignInLinkPath
+	toLinkPage(w, r, SignInLinkPath)
+}
+
+// toLinkPage answers the GET of a link the API mailed before its links
+// landed on app/web's pages with 303 to page (a path on the request's
+// host) and the same query, token and all. A missing or malformed token
+// is the page's to refuse, as an HTML error page. The answer has no body
+// (http.Redirect would add a small HTML page), is not cached and sends no
+// referrer.
+func toLinkPage(w http.ResponseWriter, r *http.Request, page string) {
 	if q := r.URL.RawQuery; q != "" {
-		target += "?" + q
+		page += "?" + q
 	}
-	// No body: http.Redirect would add a small HTML page.
-	w.Header().Set("Location", target)
+	w.Header().Set("Location", page)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(http.StatusSeeOther)
-}
-
-// tokenFormPage answers the GET of an e-mailed link with form, a page that
-// posts the link's token back: a GET changes nothing, so mail scanners
-// that follow links cannot spend a token. The page is not cached and sends
-// no referrer.
-func tokenFormPage(w http.ResponseWriter, r *http.Request, form *template.Template) {
-	token := r.URL.Query().Get("token")
-	if token == "" || len(token) > 64 {
-		WriteProblem(w, r, ports.Invalid("token", "is missing or malformed"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	_ = form.Execute(w, token)
 }
 
 func (h *authHandlers) consumeMagicLink(w http.ResponseWriter, r *http.Request) {

@@ -146,3 +146,29 @@ func TestMagicLinkOldPathRedirects(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	assert.Equal(t, httpapi.SignInLinkPath, res.Header.Get("Location"))
 }
+
+// TestVerifyAndResetOldPathsRedirect: the verification and reset links
+// the API mailed before they landed on app/web's pages (GET
+// /auth/verify?token=…, GET /auth/password-reset?token=…) answer 303 to
+// those pages with the same query, with no body of their own. The
+// verification page is served on the platform's host only: on a shop's
+// host the answer names the platform's host. The invitation paths are in
+// TestInvitationFlow and TestOrgRoleNeedsTheInviteesConsent.
+func TestVerifyAndResetOldPathsRedirect(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	q := url.Values{"token": {`"><script>alert(1)</script>`}}.Encode()
+	for _, tc := range []struct{ host, path, want string }{
+		{"example.test", "/auth/verify", httpapi.VerifyLinkPath},
+		{"acme.example.test", "/auth/verify", "https://example.test" + httpapi.VerifyLinkPath},
+		{"example.test", "/auth/password-reset", httpapi.ResetLinkPath},
+		{"acme.example.test", "/auth/password-reset", httpapi.ResetLinkPath},
+	} {
+		res := h.serve(call{method: http.MethodGet, path: tc.path + "?" + q, host: tc.host})
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, tc.host+tc.path)
+		assert.Equal(t, tc.want+"?"+q, res.Header.Get("Location"), tc.host+tc.path)
+		assert.Equal(t, "no-referrer", res.Header.Get("Referrer-Policy"))
+		assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+		assert.Empty(t, readBody(t, res), "no page of the API's own")
+	}
+}

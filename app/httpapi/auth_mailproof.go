@@ -14,14 +14,14 @@ import (
 // host, built from the configured public URL, and open app/web's pages
 // (VerifyLinkPath, ResetLinkPath). Every mailed link opens a page that
 // changes nothing (mail scanners prefetch links); the person confirms with
-// a button that posts the token back. The GET pages below remain for API
-// clients that build their own links.
+// a button that posts the token back. The GET paths below are the links
+// mailed before those pages existed: they answer 303 to them.
 //
 //	POST /auth/signup                    ask for an account (always 202, mails a link)
-//	GET  /auth/verify?token=…            a page that posts the token
+//	GET  /auth/verify?token=…            303 to VerifyLinkPath (platform host), same query
 //	POST /auth/verify                    token (JSON or form) → the account exists
 //	POST /auth/password-reset            ask for a reset link (always 202)
-//	GET  /auth/password-reset?token=…    a page asking for the new password
+//	GET  /auth/password-reset?token=…    303 to ResetLinkPath, same query
 //	POST /auth/password-reset/confirm    token and password (JSON or form) → 204
 
 // signUpAccepted is the one answer to every well-formed sign-up, whether or
@@ -64,37 +64,22 @@ func (h *authHandlers) signUp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", http.StatusAccepted, map[string]string{"status": signUpAccepted})
 }
 
-var verifyForm = template.Must(template.New("verify").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>Confirm your address</title></head>
-<body><form method="post" action="/auth/verify">
-<input type="hidden" name="token" value="{{.}}">
-<button type="submit">Confirm my address</button>
-</form></body></html>
-`))
-
-var resetForm = template.Must(template.New("reset").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>Choose a new password</title></head>
-<body><form method="post" action="/auth/password-reset/confirm">
-<input type="hidden" name="token" value="{{.}}">
-<label>New password <input type="password" name="password" autocomplete="new-password" required></label>
-<button type="submit">Set password</button>
-</form></body></html>
-`))
-
-var donePage = template.Must(template.New("done").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>{{.}}</title></head>
-<body><p>{{.}}</p></body></html>
-`))
-
+// verifyPage answers GET /auth/verify?token=…, the link sign-ups mailed
+// before VerifyLinkPath: 303 to that page on the platform's own host (the
+// page is served there only), with the same query.
 func (h *authHandlers) verifyPage(w http.ResponseWriter, r *http.Request) {
-	tokenFormPage(w, r, verifyForm)
+	if h.shops.IsPublicHost(r.Host) {
+		toLinkPage(w, r, VerifyLinkPath)
+		return
+	}
+	toLinkPage(w, r, h.shops.PublicURL(VerifyLinkPath))
 }
 
+// resetPage answers GET /auth/password-reset?token=…, the link reset
+// requests mailed before ResetLinkPath: 303 to that page (served on any
+// host), with the same query.
 func (h *authHandlers) resetPage(w http.ResponseWriter, r *http.Request) {
-	tokenFormPage(w, r, resetForm)
+	toLinkPage(w, r, ResetLinkPath)
 }
 
 func (h *authHandlers) verify(w http.ResponseWriter, r *http.Request) {
@@ -174,7 +159,16 @@ func readTokenPost(w http.ResponseWriter, r *http.Request) (in tokenPost, form, 
 	return tokenPost{Token: r.PostForm.Get("token"), Password: r.PostForm.Get("password")}, true, true
 }
 
-// writeDone answers a form post with a short page saying msg.
+// donePage is writeDone's page.
+var donePage = template.Must(template.New("done").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="referrer" content="no-referrer"><title>{{.}}</title></head>
+<body><p>{{.}}</p></body></html>
+`))
+
+// writeDone answers a form post to POST /auth/verify or POST
+// /auth/password-reset/confirm (a client's own form; Stockade's pages
+// post to theirs) with a short page saying msg.
 func writeDone(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

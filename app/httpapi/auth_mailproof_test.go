@@ -167,10 +167,10 @@ func TestSignUpVerification(t *testing.T) {
 		assert.Equal(t, "example.test", link.Host, "the link is built from the public URL, never the request's host")
 		assert.Equal(t, "/signup/verify", link.Path, "the mailed link opens app/web's page")
 
-		// The API's own page for the token (kept for API clients).
+		// The API's old GET path for the token answers 303 to the page.
 		page := h.serve(call{method: http.MethodGet, path: "/auth/verify?" + link.RawQuery, host: "example.test"})
-		require.Equal(t, http.StatusOK, page.StatusCode)
-		assert.Contains(t, readBody(t, page), `action="/auth/verify"`)
+		require.Equal(t, http.StatusSeeOther, page.StatusCode)
+		assert.Equal(t, link.RequestURI(), page.Header.Get("Location"))
 		_, err := h.svc.UserByEmail(context.Background(), "fresh@example.test")
 		require.ErrorIs(t, err, ports.ErrNotFound, "opening the link (a mail scanner) creates nothing")
 

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"html/template"
 	"mime"
 	"net/http"
 	"strconv"
@@ -37,7 +36,7 @@ type TenancyDeps struct {
 //	DELETE /invitations/{invitation}       invites.manage   revoke
 //	GET    /jobs?state=&limit=             jobs.read        the shop's background jobs
 //	POST   /jobs/{job}/retry               jobs.retry       a dead job back in the queue
-//	GET    /invitations/accept?token=…     public           a page that posts the token
+//	GET    /invitations/accept?token=…     public           303 to InvitationLinkPath (links mailed before it)
 //	POST   /invitations/accept             public           {token, name?, password?} → session cookie
 //	POST   /orgs                           account.self     {name, slug, shop_name?} → 201, you own it
 //	GET    /org/shops                      org owner/admin  the org's shops
@@ -48,7 +47,7 @@ type TenancyDeps struct {
 //	PUT    /org/members                    org owner        {email, role}: 204 changed, 202 invited ("" removes)
 //	GET    /org/invitations                org owner        pending org invitations
 //	DELETE /org/invitations/{invitation}   org owner        revoke
-//	GET    /org/invitations/accept?token=… public           a page that posts the token
+//	GET    /org/invitations/accept?token=… public           303 to OrgInvitationLinkPath (links mailed before it)
 //	POST   /org/invitations/accept         account.self     {token}: the invitee takes the org role
 //	POST   /org/invitations/decline        public           {token}: the invitee declines
 //
@@ -270,21 +269,11 @@ func (h *tenancyHandlers) revokeInvitation(w http.ResponseWriter, r *http.Reques
 	w.WriteHeader(http.StatusNoContent)
 }
 
-var acceptForm = template.Must(template.New("accept").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>Accept invitation</title></head>
-<body><form method="post" action="/invitations/accept">
-<input type="hidden" name="token" value="{{.}}">
-<p><label>Your name (new accounts) <input name="name" autocomplete="name"></label></p>
-<p><label>Choose a password (new accounts; leave empty to sign in by e-mail link)
-<input type="password" name="password" autocomplete="new-password"></label></p>
-<button type="submit">Accept invitation</button>
-</form></body></html>
-`))
-
-// acceptPage shows a form that posts the token (see tokenFormPage).
+// acceptPage answers GET /invitations/accept?token=…, the link
+// invitations mailed before InvitationLinkPath: 303 to that page (on the
+// same shop's host), with the same query.
 func (h *tenancyHandlers) acceptPage(w http.ResponseWriter, r *http.Request) {
-	tokenFormPage(w, r, acceptForm)
+	toLinkPage(w, r, InvitationLinkPath)
 }
 
 // acceptRequest is the body of POST /invitations/accept: the mailed

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"html/template"
 	"mime"
 	"net/http"
 	"time"
@@ -53,7 +52,7 @@ func (h *tenancyHandlers) setOrgRole(w http.ResponseWriter, r *http.Request) {
 	shop, _ := ShopFrom(r.Context())
 	inv, err := h.svc.OfferOrgRole(r.Context(), tenancy.OrgRoleInput{
 		Email: in.Email, Role: in.Role,
-		LinkPrefix: h.shops.TokenLink(shop.Slug, "/org/invitations/accept"),
+		LinkPrefix: h.shops.TokenLink(shop.Slug, OrgInvitationLinkPath),
 	})
 	if err != nil {
 		WriteProblem(w, r, err)
@@ -92,22 +91,11 @@ func (h *tenancyHandlers) revokeOrgInvitation(w http.ResponseWriter, r *http.Req
 	w.WriteHeader(http.StatusNoContent)
 }
 
-var orgAcceptForm = template.Must(template.New("org-accept").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>Org invitation</title></head>
-<body><p>You are invited to help run this organisation. To accept, be signed in to one of its shops
-with the address the invitation was sent to.</p>
-<form method="post" action="/org/invitations/accept"><input type="hidden" name="token" value="{{.}}">
-<button type="submit">Accept</button></form>
-<form method="post" action="/org/invitations/decline"><input type="hidden" name="token" value="{{.}}">
-<button type="submit">Decline</button></form>
-</body></html>
-`))
-
-// orgAcceptPage shows forms that post the token (see tokenFormPage): the
-// GET of a mailed link changes nothing.
+// orgAcceptPage answers GET /org/invitations/accept?token=…, the link
+// org invitations mailed before OrgInvitationLinkPath: 303 to that page
+// (on the same shop's host), with the same query.
 func (h *tenancyHandlers) orgAcceptPage(w http.ResponseWriter, r *http.Request) {
-	tokenFormPage(w, r, orgAcceptForm)
+	toLinkPage(w, r, OrgInvitationLinkPath)
 }
 
 // tokenOf reads {token} from a JSON body or a form post.

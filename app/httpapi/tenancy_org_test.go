@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockadehq/stockade/app/httpapi"
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/core/tenancy"
 	"github.com/stockadehq/stockade/ports"
@@ -117,9 +118,10 @@ func TestOrgRoleNeedsTheInviteesConsent(t *testing.T) {
 
 		link, token := w.mailer.lastLink(t)
 		require.Equal(t, "alpha.example.test", link.Host)
-		require.Equal(t, "/org/invitations/accept", link.Path)
-		res = a.send("GET", link.RequestURI(), "alpha", "", "", "")
-		require.Equal(t, http.StatusOK, res.StatusCode, "the link's page")
+		require.Equal(t, httpapi.OrgInvitationLinkPath, link.Path, "the mailed link opens app/web's page")
+		res = a.send("GET", "/org/invitations/accept?"+link.RawQuery, "alpha", "", "", "")
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, "a link mailed before the page: 303 to it")
+		require.Equal(t, link.RequestURI(), res.Header.Get("Location"))
 		require.Empty(t, orgRoleOf(t, w, w.alpha.OrgID, invitee), "opening the link changes nothing")
 
 		res = acceptOrg(a, "alpha", "", token)

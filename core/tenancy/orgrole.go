@@ -20,7 +20,7 @@ type OrgRoleInput struct {
 	Email string
 	Role  ports.OrgRole
 	// LinkPrefix is the absolute URL the invitation token is appended to,
-	// e.g. "https://acme.example.com/org/invitations/accept?token=". The
+	// e.g. "https://acme.example.com/org/invitation?token=". The
 	// HTTP layer builds it from configuration, never from the request's
 	// Host.
 	LinkPrefix string

@@ -17,6 +17,11 @@ const (
 	ResetRequestPath = "/password-reset"
 	ResetPath        = httpapi.ResetLinkPath
 	InvitationPath   = httpapi.InvitationLinkPath
+	// OrgInvitationPath is where a mailed org invitation lands (shop
+	// host): accepting it needs the invitee's session on that shop;
+	// OrgInvitationDeclinePath declines it, signed in or not.
+	OrgInvitationPath        = httpapi.OrgInvitationLinkPath
+	OrgInvitationDeclinePath = OrgInvitationPath + "/decline"
 	// SignInLinkPath is where a mailed magic sign-in link lands (shop
 	// host): the "Sign in" button posts the token back to it, and the
 	// page sets the session.
@@ -46,6 +51,8 @@ var navPaths = map[string]string{
 	"reset-request":  ResetRequestPath,
 	"reset":          ResetPath,
 	"invitation":     InvitationPath,
+	"org-invitation": OrgInvitationPath,
+	"org-decline":    OrgInvitationDeclinePath,
 	"security":       SecurityPath,
 	"second-factor":  SecondFactorPath,
 	"totp":           TOTPPath,

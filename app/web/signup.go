@@ -64,6 +64,9 @@ var signInNotices = map[string]string{
 //	POST /password-reset/new       {token, new_password} → the password is set; 303 to /signin on a shop host
 //	GET  /invitation?token=…       the mailed invitation (shop host): the shop, the role, the form to accept
 //	POST /invitation               {token, name, password} → member, signed in; 303 to /account/security
+//	GET  /org/invitation?token=…   the mailed org invitation (shop host): what accepting means, accept (signed in) or decline
+//	POST /org/invitation           {token}, the invitee's session → the org role; the page says so
+//	POST /org/invitation/decline   {token} → declined; the page says so
 func (p *Pages) signUpRoutes(mux *http.ServeMux, g guards) {
 	anyHost := p.onAnyHost
 	mux.Handle("GET "+SignUpPath, p.chain(p.signUpPage, anyHost))
@@ -77,6 +80,9 @@ func (p *Pages) signUpRoutes(mux *http.ServeMux, g guards) {
 	if p.d.Tenancy != nil {
 		mux.Handle("GET "+InvitationPath, p.chain(p.invitationPage, g.onShop))
 		mux.Handle("POST "+InvitationPath, p.chain(p.acceptInvitation, g.csrf, g.onShop))
+		mux.Handle("GET "+OrgInvitationPath, p.chain(p.orgInvitationPage, g.onShop, p.optionalSession(g.sess), g.banner))
+		mux.Handle("POST "+OrgInvitationPath, p.chain(p.acceptOrgInvitation, g.csrf, g.onShop, g.sess, g.banner))
+		mux.Handle("POST "+OrgInvitationDeclinePath, p.chain(p.declineOrgInvitation, g.csrf, g.onShop))
 	}
 }
 
@@ -389,4 +395,111 @@ func (p *Pages) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 	}
 	msg, fields := formErrors(err, nil)
 	p.render(w, r, httpapi.StatusOf(err), "invitation", view{Title: "Accept the invitation", Form: "invitation", Error: msg, FieldErrors: fields, Data: data})
+}
+
+// orgInvitationData is the org invitation page's data.
+type orgInvitationData struct {
+	Token string
+	// SignedInAs is the address of the account whose session the browser
+	// presents on this shop; empty when it presents none (accepting then
+	// needs a sign-in first).
+	SignedInAs string
+	// Done is set once the invitation is accepted or declined: the page
+	// shows Notice only.
+	Done bool
+}
+
+// orgInvitationPage serves the page a mailed org invitation opens
+// (OrgInvitationPath?token=…, the shop's host): what accepting means, the
+// "Accept" button when the browser presents a session on this shop
+// (else a link to sign in, after which the person opens the link again),
+// and "Decline". Opening it changes nothing; a missing or malformed token
+// is the error page (400). A used, revoked or expired token is refused
+// when the form is posted.
+func (p *Pages) orgInvitationPage(w http.ResponseWriter, r *http.Request) {
+	token, err := linkToken(r.URL.Query())
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	data := orgInvitationData{Token: token}
+	if pr, ok := httpapi.PrincipalFrom(r.Context()); ok {
+		if u, err := p.d.Auth.User(r.Context(), pr); err == nil {
+			data.SignedInAs = u.Email
+		}
+	}
+	p.render(w, r, http.StatusOK, "org-invitation", view{Title: "Organisation invitation", Data: data})
+}
+
+// acceptOrgInvitation accepts the posted org invitation as the session's
+// account (tenancy.Service.AcceptOrgInvitation, the invitee only): the
+// page says which role the account now holds. Without a session the
+// request is refused (401) by the session guard, as the HTML error page
+// with a link to sign in; a token that is used, revoked, expired or for
+// another address is the error page too.
+func (p *Pages) acceptOrgInvitation(w http.ResponseWriter, r *http.Request) {
+	f, err := readForm(w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	token, err := linkToken(f)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	m, err := p.d.Tenancy.AcceptOrgInvitation(r.Context(), token)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "org-invitation", view{Title: "Invitation accepted",
+		Notice: "You accepted the invitation: you are now the organisation's " + string(m.Role) + ".", Data: orgInvitationData{Done: true}})
+}
+
+// declineOrgInvitation declines the posted org invitation
+// (tenancy.Service.DeclineOrgInvitation, no session needed: the token is
+// the proof); an unusable token is the HTML error page.
+func (p *Pages) declineOrgInvitation(w http.ResponseWriter, r *http.Request) {
+	f, err := readForm(w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	token, err := linkToken(f)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	shop, _ := httpapi.ShopFrom(r.Context())
+	if err := p.d.Tenancy.DeclineOrgInvitation(r.Context(), shop.ID, token, p.client(r)); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "org-invitation", view{Title: "Invitation declined",
+		Notice: "You declined the invitation. Nothing else changed.", Data: orgInvitationData{Done: true}})
+}
+
+// optionalSession serves a request presenting a session that
+// authenticates on the shop through sess (the principal and access scope
+// in its context, as for any signed-in page), and any other request, with
+// no session or a stale one, as it is: for a page that shows more to a
+// signed-in person but refuses no one.
+func (p *Pages) optionalSession(sess func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		signedIn := sess(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := r.Cookie(auth.SessionCookieName)
+			if err != nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			shop, _ := httpapi.ShopFrom(r.Context())
+			if _, err := p.d.Auth.Authenticate(r.Context(), shop.ID, c.Value); err != nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			signedIn.ServeHTTP(w, r)
+		})
+	}
 }

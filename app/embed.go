@@ -57,8 +57,10 @@ func grouped(group string, v any, want reflect.Type) fx.Option {
 // Stockade's account security page (/account/security, see package
 // app/web), empty AfterAccept "/". Supply it with WithLanding.
 type Landing struct {
-	// AfterSignIn follows a magic link's form post and an OpenID Connect
-	// callback (httpapi.AuthDeps.AfterSignIn).
+	// AfterSignIn follows a magic link's form post (the page's,
+	// web.Deps.AfterSignIn, once no second factor is due, and the API's
+	// POST /auth/magic-link/consume) and an OpenID Connect callback
+	// (httpapi.AuthDeps.AfterSignIn).
 	AfterSignIn string
 	// AfterAccept follows an invitation accepted with a form post
 	// (httpapi.TenancyDeps.AfterAccept).

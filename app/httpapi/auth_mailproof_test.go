@@ -286,10 +286,10 @@ func TestPasswordReset(t *testing.T) {
 		assert.Equal(t, "example.test", link.Host)
 		assert.Equal(t, "/password-reset/new", link.Path, "the mailed link opens app/web's page")
 
-		// The API's own page for the token (kept for API clients).
+		// The API's old GET path for the token answers 303 to the page.
 		page := h.serve(call{method: http.MethodGet, path: "/auth/password-reset?" + link.RawQuery, host: "example.test"})
-		require.Equal(t, http.StatusOK, page.StatusCode)
-		assert.Contains(t, readBody(t, page), `action="/auth/password-reset/confirm"`)
+		require.Equal(t, http.StatusSeeOther, page.StatusCode)
+		assert.Equal(t, link.RequestURI(), page.Header.Get("Location"))
 		assert.Equal(t, http.StatusOK, h.me("acme.example.test", annAcme), "opening the link changes nothing")
 
 		confirm := func(token, password string) *http.Response {

@@ -50,6 +50,8 @@ type siteOptions struct {
 	Edit func(*app.Config)
 	// Logs receives the server's log; nil discards it.
 	Logs io.Writer
+	// Landing is where form sign-ins land (app.Embedding.Landing).
+	Landing app.Landing
 }
 
 // startSite starts Stockade (SQLite, in a temporary data directory) on a
@@ -80,7 +82,7 @@ func startSite(t *testing.T, o siteOptions) *site {
 		o.Logs = io.Discard
 	}
 	require.NoError(t, app.PrepareDataDir(cfg))
-	e, err := app.Embed(cfg, app.Embedding{LogOutput: o.Logs, Web: o.Web})
+	e, err := app.Embed(cfg, app.Embedding{LogOutput: o.Logs, Web: o.Web, Landing: o.Landing})
 	require.NoError(t, err)
 	if held != nil {
 		e.Server.UseListener(held)

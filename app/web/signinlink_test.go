@@ -10,7 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockadehq/stockade/app"
 	"github.com/stockadehq/stockade/app/web"
+	"github.com/stockadehq/stockade/internal/smtptest"
 )
 
 // TestMagicLinkPage: the link mailed by the sign-in page's "E-mail me a
@@ -115,4 +117,22 @@ func TestSignInLinkSpent(t *testing.T) {
 	require.NoError(t, err)
 	defer res.Body.Close()
 	require.Equal(t, http.StatusForbidden, res.StatusCode)
+}
+
+// TestSignInLinkLandsOnAfterSignIn: with app.Landing.AfterSignIn set, the
+// magic link page's sign-in lands there (web.Deps.AfterSignIn), as the
+// API's form post did.
+func TestSignInLinkLandsOnAfterSignIn(t *testing.T) {
+	mail := smtptest.Start(t, smtptest.Options{})
+	s := &signupSite{site: startSite(t, siteOptions{OwnPort: true, Landing: app.Landing{AfterSignIn: "/app/home"}, Edit: func(cfg *app.Config) {
+		cfg.Email = app.EmailConfig{Provider: "smtp", SMTPHost: "127.0.0.1", SMTPPort: mail.Port(), SMTPTLS: "none"}
+	}}), smtp: mail}
+	email, _ := s.member(t, "Grace Hopper")
+	res := s.doOn(t, s.host(), http.MethodPost, web.MagicLinkPath, url.Values{"email": {email}}, "")
+	require.Equal(t, http.StatusAccepted, res.StatusCode, body(t, res))
+	_, token := s.signupLink(t, email, 1)
+	res = s.doOn(t, s.host(), http.MethodPost, web.SignInLinkPath, url.Values{"token": {token}}, "")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, body(t, res))
+	require.Equal(t, "/app/home", res.Header.Get("Location"))
+	signupCookie(t, res)
 }

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -145,6 +146,38 @@ func UsersByID(ctx context.Context, r UserRepo, ids []UserID) (map[UserID]User, 
 		for id, u := range chunk {
 			out[id] = u
 		}
+	}
+	return out, nil
+}
+
+// MemberAccount is a membership with its account's e-mail address and
+// name, as a shop's member list shows it.
+type MemberAccount struct {
+	Membership
+	Email string
+	Name  string
+}
+
+// MemberAccounts returns ms, in order, each with its account's e-mail
+// address and name, read through r (UsersByID: one read per MaxBatch
+// members, in r's unit of work). ErrNotFound names a member whose account
+// is missing.
+func MemberAccounts(ctx context.Context, r UserRepo, ms []Membership) ([]MemberAccount, error) {
+	ids := make([]UserID, len(ms))
+	for i, m := range ms {
+		ids[i] = m.UserID
+	}
+	users, err := UsersByID(ctx, r, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MemberAccount, len(ms))
+	for i, m := range ms {
+		u, ok := users[m.UserID]
+		if !ok {
+			return nil, fmt.Errorf("user %s: %w", m.UserID, ErrNotFound)
+		}
+		out[i] = MemberAccount{Membership: m, Email: u.Email, Name: u.Name}
 	}
 	return out, nil
 }

@@ -116,6 +116,22 @@ func linkToken(v url.Values) (string, error) {
 	return token, nil
 }
 
+// postedToken reads a token page's posted form and its token; on a form
+// or token that does not parse it answers the error page and returns
+// false.
+func (p *Pages) postedToken(w http.ResponseWriter, r *http.Request) (url.Values, string, bool) {
+	f, err := readForm(w, r)
+	var token string
+	if err == nil {
+		token, err = linkToken(f)
+	}
+	if err != nil {
+		p.fail(w, r, err)
+		return nil, "", false
+	}
+	return f, token, true
+}
+
 // signUpData is the sign-up page's data.
 type signUpData struct {
 	Name string
@@ -188,14 +204,8 @@ func (p *Pages) verifyPage(w http.ResponseWriter, r *http.Request) {
 // account was (its address taken in between), the page says the account
 // is ready and the shop is not.
 func (p *Pages) verify(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(w, r)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	token, err := linkToken(f)
-	if err != nil {
-		p.fail(w, r, err)
+	f, token, ok := p.postedToken(w, r)
+	if !ok {
 		return
 	}
 	data := p.verifyData(token)
@@ -286,14 +296,8 @@ func (p *Pages) resetPage(w http.ResponseWriter, r *http.Request) {
 // the policy refuses shows the form again, the link still valid; a used
 // or expired link is the error page.
 func (p *Pages) reset(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(w, r)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	token, err := linkToken(f)
-	if err != nil {
-		p.fail(w, r, err)
+	f, token, ok := p.postedToken(w, r)
+	if !ok {
 		return
 	}
 	if err := p.d.Auth.ResetPassword(r.Context(), token, f.Get("new_password"), p.client(r)); err != nil {
@@ -357,14 +361,8 @@ func (p *Pages) invitationPage(w http.ResponseWriter, r *http.Request) {
 // session cookie is set and the page lands where a sign-in would
 // (account security, or the second factor the shop requires).
 func (p *Pages) acceptInvitation(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(w, r)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	token, err := linkToken(f)
-	if err != nil {
-		p.fail(w, r, err)
+	f, token, ok := p.postedToken(w, r)
+	if !ok {
 		return
 	}
 	data, err := p.invitationView(r, token)
@@ -438,14 +436,8 @@ func (p *Pages) orgInvitationPage(w http.ResponseWriter, r *http.Request) {
 // with a link to sign in; a token that is used, revoked, expired or for
 // another address is the error page too.
 func (p *Pages) acceptOrgInvitation(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(w, r)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	token, err := linkToken(f)
-	if err != nil {
-		p.fail(w, r, err)
+	_, token, ok := p.postedToken(w, r)
+	if !ok {
 		return
 	}
 	m, err := p.d.Tenancy.AcceptOrgInvitation(r.Context(), token)
@@ -461,14 +453,8 @@ func (p *Pages) acceptOrgInvitation(w http.ResponseWriter, r *http.Request) {
 // (tenancy.Service.DeclineOrgInvitation, no session needed: the token is
 // the proof); an unusable token is the HTML error page.
 func (p *Pages) declineOrgInvitation(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(w, r)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	token, err := linkToken(f)
-	if err != nil {
-		p.fail(w, r, err)
+	_, token, ok := p.postedToken(w, r)
+	if !ok {
 		return
 	}
 	shop, _ := httpapi.ShopFrom(r.Context())

@@ -750,14 +750,8 @@ func (p *Pages) signInLinkPage(w http.ResponseWriter, r *http.Request) {
 // is the HTML error page. The post is same-origin only (cross-origin
 // protection, as every form of the pages).
 func (p *Pages) consumeSignInLink(w http.ResponseWriter, r *http.Request) {
-	f, err := readForm(w, r)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	token, err := linkToken(f)
-	if err != nil {
-		p.fail(w, r, err)
+	_, token, ok := p.postedToken(w, r)
+	if !ok {
 		return
 	}
 	shop, _ := httpapi.ShopFrom(r.Context())

@@ -78,11 +78,7 @@ const ActionOperatorMembersRead = "operator.members_read"
 
 // ShopMember is a member of a shop with their account's name and e-mail
 // address, as an operator sees it.
-type ShopMember struct {
-	ports.Membership
-	Email string
-	Name  string
-}
+type ShopMember = ports.MemberAccount
 
 // ShopMembers is a shop's member list as an operator reads it: the
 // first members by joining, at most the limit asked for, and Total, how
@@ -140,29 +136,11 @@ func (s *Service) ShopMembersForOperator(ctx context.Context, operatorCookie, sl
 			return err
 		}
 		out.Total = len(ms)
-		ms = ms[:min(len(ms), limit)]
-		ids := make([]ports.UserID, len(ms))
-		for i, m := range ms {
-			ids[i] = m.UserID
-		}
-		var users map[ports.UserID]ports.User
-		err = s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		return s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 			var err error
-			users, err = ports.UsersByID(ctx, tx.Users(), ids)
+			out.Members, err = ports.MemberAccounts(ctx, tx.Users(), ms[:min(len(ms), limit)])
 			return err
 		}, ports.ReadOnly())
-		if err != nil {
-			return err
-		}
-		out.Members = make([]ShopMember, len(ms))
-		for i, m := range ms {
-			u, ok := users[m.UserID]
-			if !ok {
-				return fmt.Errorf("user %s: %w", m.UserID, ports.ErrNotFound)
-			}
-			out.Members[i] = ShopMember{Membership: m, Email: u.Email, Name: u.Name}
-		}
-		return nil
 	})
 	if err != nil {
 		return ShopMembers{}, fmt.Errorf("members of shop %q: %w", shop.Slug, err)

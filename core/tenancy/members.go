@@ -11,11 +11,7 @@ import (
 )
 
 // Member is a membership with the member's account details.
-type Member struct {
-	ports.Membership
-	Email string
-	Name  string
-}
+type Member = ports.MemberAccount
 
 // ListMembers returns the caller's shop's members (access.MembersRead),
 // in order of joining: one read of the shop's memberships, then one of
@@ -35,26 +31,14 @@ func (s *Service) ListMembers(ctx context.Context) ([]Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
 	}
-	ids := make([]ports.UserID, len(ms))
-	for i, m := range ms {
-		ids[i] = m.UserID
-	}
-	var users map[ports.UserID]ports.User
+	var out []Member
 	err = s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
 		var err error
-		users, err = ports.UsersByID(ctx, tx.Users(), ids)
+		out, err = ports.MemberAccounts(ctx, tx.Users(), ms)
 		return err
 	}, ports.ReadOnly())
 	if err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
-	}
-	out := make([]Member, len(ms))
-	for i, m := range ms {
-		u, ok := users[m.UserID]
-		if !ok {
-			return nil, fmt.Errorf("list members: user %s: %w", m.UserID, ports.ErrNotFound)
-		}
-		out[i] = Member{Membership: m, Email: u.Email, Name: u.Name}
 	}
 	return out, nil
 }

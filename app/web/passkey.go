@@ -27,6 +27,10 @@ const (
 	// SSOCallbackPath is the API's route the org's IdP sends the browser
 	// back to (GET); the pages serve its refusals as HTML (see Handler).
 	SSOCallbackPath = "/auth/sso/callback"
+	// OIDCCallbackPattern is the API's route a platform-wide OpenID
+	// Connect provider sends the browser back to (GET, one per provider);
+	// its refusals are HTML too.
+	OIDCCallbackPattern = "/auth/oidc/{provider}/callback"
 	// PasskeyScriptPath is the one script of the pages: it shows the
 	// passkey buttons in a browser that has WebAuthn and runs their
 	// ceremonies against the API (/auth/passkeys/...). Without it every

@@ -317,19 +317,23 @@ func (o overlay) Open(name string) (fs.File, error) {
 //	GET  /stockade/stockade.css            the stylesheet (any host)
 //	GET  /stockade/passkey.js              the passkey script (any host)
 //
-// The API's GET /auth/sso/callback, where the org's IdP sends the
-// browser back, is served by the API behind the pages' headers: its
-// session cookie and 303 pass through, and a refusal is the HTML error
-// page (with a link to sign in again) rather than a problem document.
+// The API's GET /auth/sso/callback and GET /auth/oidc/{provider}/callback,
+// where an org's IdP or a provider sends the browser back, are served by
+// the API behind the pages' headers: their session cookie and 303 pass
+// through, and a refusal is the HTML error page (with a link to sign in
+// again) rather than a problem document.
 //
 // A sensitive post refused because the session's authentication is too
 // old shows the "Confirm it's you" page rather than an error.
 func (p *Pages) Handler(next http.Handler) http.Handler {
 	pages := httpapi.RequestID(httpapi.ObservedAccessLog(p.d.Logger, p.d.Requests)(httpapi.Recover(p.d.Logger)(p.mux)))
 	callback := headers(p.problemsAsErrorPages(next))
+	callbacks := http.NewServeMux() // a browser's way back from an IdP
+	callbacks.Handle("GET "+SSOCallbackPath, callback)
+	callbacks.Handle("GET "+OIDCCallbackPattern, callback)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Path == SSOCallbackPath {
-			callback.ServeHTTP(w, r)
+		if h, pattern := callbacks.Handler(r); pattern != "" {
+			h.ServeHTTP(w, r)
 			return
 		}
 		if _, pattern := p.mux.Handler(r); pattern == "" {

@@ -2,6 +2,9 @@ package web_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -213,4 +216,19 @@ func a11ySites(t *testing.T, pages []browserPage) map[string]*site {
 		}
 	}
 	return sites
+}
+
+// a11yOrgInvitation stores a pending org invitation of the shop's org and
+// returns its mailed link's page on the shop's host.
+func a11yOrgInvitation(t *testing.T, s *site) string {
+	t.Helper()
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	hash := sha256.Sum256(raw)
+	require.NoError(t, s.e.Store.Global(t.Context(), func(ctx context.Context, tx ports.GlobalTx) error {
+		_, err := tx.OrgInvitations().Create(ctx, ports.OrgInvitation{ID: ports.NewInvitationID(), OrgID: s.shop.Org,
+			TokenHash: hash[:], Email: "grace@example.com", Role: ports.OrgAdmin, ExpiresAt: time.Now().Add(time.Hour)})
+		return err
+	}))
+	return s.url(web.OrgInvitationPath + "?token=" + base64.RawURLEncoding.EncodeToString(raw))
 }

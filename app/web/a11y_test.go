@@ -74,7 +74,7 @@ var browserPages = []browserPage{
 	{name: "password-reset", path: web.ResetPath + "?token=a11y-not-a-real-token", ready: "#reset-password"},
 	{name: "signin-link", path: web.SignInLinkPath + "?token=a11y-not-a-real-token", ready: ".st-signin-link-form button"},
 	{name: "signin-link-spent", path: web.SignInLinkPath + "?token=a11y-not-a-real-token", submit: web.SignInLinkPath, ready: "#ml-email"},
-	{name: "org-invitation", path: web.OrgInvitationPath + "?token=a11y-not-a-real-token", ready: ".st-org-decline-form button"},
+	{name: "org-invitation", at: a11yOrgInvitation, ready: ".st-org-decline-form button"},
 	{name: "second-factor", as: "second-factor", path: web.SecondFactorPath, ready: "#sf-code", shot: true},
 	{name: "totp", as: "member", path: web.TOTPPath, submit: web.TOTPPath, ready: ".st-qr", shot: true},
 	{name: "totp-recovery-codes", as: "member", path: web.TOTPPath, submit: web.TOTPPath, then: confirmTOTPOnPage, ready: ".st-recovery-codes", shot: true},

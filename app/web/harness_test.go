@@ -43,8 +43,8 @@ type siteOptions struct {
 	// OwnPort puts the public URL on the server's own port
 	// (http://localhost:<port>), for what a browser must reach under it:
 	// a mailed link, the console's hand-off form, a passkey's relying
-	// party. The port is picked free and closed before the server binds
-	// it again.
+	// party. The port is bound first and handed to the server
+	// (Server.UseListener), so nothing can take it in between.
 	OwnPort bool
 	// Edit changes the configuration before the start.
 	Edit func(*app.Config)

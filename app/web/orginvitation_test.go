@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -22,7 +24,8 @@ import (
 // but no "Accept"; a post to accept without a session is the HTML error
 // page (401), changing nothing. Signed in, the page names the account
 // and accepting gives the org role, said on the page; the token is then
-// spent (the HTML error page, 404). Declining needs no session. The API's
+// spent (the HTML error page, 404, on post and on opening the link). The
+// page names the org, the role and the invited address. Declining needs no session. The API's
 // old GET /org/invitations/accept?token= answers 303 to the page.
 func TestOrgInvitationPage(t *testing.T) {
 	s := signupNewSite(t, web.Options{})
@@ -48,6 +51,13 @@ func TestOrgInvitationPage(t *testing.T) {
 	page := body(t, res)
 	require.Equal(t, http.StatusOK, res.StatusCode, page)
 	require.Equal(t, web.CSP, res.Header.Get("Content-Security-Policy"))
+	var org ports.Org
+	require.NoError(t, s.e.Store.Global(t.Context(), func(ctx context.Context, tx ports.GlobalTx) error {
+		var err error
+		org, err = tx.Orgs().Get(ctx, s.shop.Org)
+		return err
+	}, ports.ReadOnly()))
+	require.Contains(t, page, `<span class="st-user-email">`+email+`</span> is invited to be <strong class="st-org-role">admin</strong> of the organisation <strong class="st-org-name">`+template.HTMLEscapeString(org.Name)+`</strong>`)
 	require.Contains(t, page, "sign in to this shop with the address the invitation was sent to, then open the link from the e-mail again")
 	require.Contains(t, page, `<a href="`+web.SignInPath+`">Sign in</a>`)
 	require.Contains(t, page, `action="`+web.OrgInvitationDeclinePath+`"`)
@@ -75,6 +85,12 @@ func TestOrgInvitationPage(t *testing.T) {
 	page = body(t, res)
 	require.Equal(t, http.StatusNotFound, res.StatusCode, "single use: "+page)
 	require.Contains(t, res.Header.Get("Content-Type"), "text/html")
+
+	res = s.doOn(t, host, http.MethodGet, link.RequestURI(), nil, "")
+	page = body(t, res)
+	require.Equal(t, http.StatusNotFound, res.StatusCode, "a spent invitation's page: "+page)
+	require.Contains(t, res.Header.Get("Content-Type"), "text/html")
+	require.NotContains(t, page, `action="`+web.OrgInvitationDeclinePath+`"`)
 
 	other, _ := s.member(t, "Alan Turing")
 	_, token = offer(other)

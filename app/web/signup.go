@@ -398,6 +398,11 @@ func (p *Pages) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 // orgInvitationData is the org invitation page's data.
 type orgInvitationData struct {
 	Token string
+	// OrgName, Role and Email are the pending invitation's org, the org
+	// role it gives and the address it was sent to.
+	OrgName string
+	Role    ports.OrgRole
+	Email   string
 	// SignedInAs is the address of the account whose session the browser
 	// presents on this shop; empty when it presents none (accepting then
 	// needs a sign-in first).
@@ -408,19 +413,26 @@ type orgInvitationData struct {
 }
 
 // orgInvitationPage serves the page a mailed org invitation opens
-// (OrgInvitationPath?token=…, the shop's host): what accepting means, the
-// "Accept" button when the browser presents a session on this shop
-// (else a link to sign in, after which the person opens the link again),
-// and "Decline". Opening it changes nothing; a missing or malformed token
-// is the error page (400). A used, revoked or expired token is refused
-// when the form is posted.
+// (OrgInvitationPath?token=…, the shop's host): the org, the role and the
+// address it was sent to (tenancy.Service.PendingOrgInvitation), what
+// accepting means, the "Accept" button when the browser presents a
+// session on this shop (else a link to sign in, after which the person
+// opens the link again), and "Decline". Opening it changes nothing; a
+// missing or malformed token is the error page (400), a used, declined,
+// revoked, expired or unknown one the error page (404).
 func (p *Pages) orgInvitationPage(w http.ResponseWriter, r *http.Request) {
 	token, err := linkToken(r.URL.Query())
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	data := orgInvitationData{Token: token}
+	shop, _ := httpapi.ShopFrom(r.Context())
+	pv, err := p.d.Tenancy.PendingOrgInvitation(r.Context(), shop.ID, token)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	data := orgInvitationData{Token: token, OrgName: pv.Org.Name, Role: pv.Invitation.Role, Email: pv.Invitation.Email}
 	if pr, ok := httpapi.PrincipalFrom(r.Context()); ok {
 		if u, err := p.d.Auth.User(r.Context(), pr); err == nil {
 			data.SignedInAs = u.Email

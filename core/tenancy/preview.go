@@ -89,3 +89,43 @@ func (s *Service) PendingInvitation(ctx context.Context, shop ports.ShopID, toke
 	}
 	return inv, nil
 }
+
+// OrgInvitationPreview is what the org invitation page shows before the
+// invitee answers: the org, the role and the address it was sent to.
+type OrgInvitationPreview struct {
+	Org        ports.Org
+	Invitation ports.OrgInvitation
+}
+
+// PendingOrgInvitation returns the pending org invitation with token of
+// the org of shop (the shop whose host the mailed link was opened on)
+// and its org, for the invitation page. The token alone reads it (it
+// proves the mailbox, as for DeclineOrgInvitation); nothing changes and
+// nothing is audited. errBadOrgInvitation (ErrNotFound) for a token that
+// is malformed, unknown, used, declined, revoked, expired or another
+// org's.
+func (s *Service) PendingOrgInvitation(ctx context.Context, shop ports.ShopID, token string) (OrgInvitationPreview, error) {
+	hash, ok := parseToken(token)
+	if !ok {
+		return OrgInvitationPreview{}, fmt.Errorf("org invitation: %w", errBadOrgInvitation)
+	}
+	var out OrgInvitationPreview
+	err := s.store.Global(ctx, func(ctx context.Context, tx ports.GlobalTx) error {
+		host, err := tx.Shops().Get(ctx, shop)
+		if err != nil {
+			return err
+		}
+		out.Invitation, err = tx.OrgInvitations().Pending(ctx, host.OrgID, hash, s.clock.Now())
+		if errors.Is(err, ports.ErrNotFound) {
+			return errBadOrgInvitation
+		} else if err != nil {
+			return err
+		}
+		out.Org, err = tx.Orgs().Get(ctx, host.OrgID)
+		return err
+	}, ports.ReadOnly())
+	if err != nil {
+		return OrgInvitationPreview{}, fmt.Errorf("org invitation: %w", err)
+	}
+	return out, nil
+}

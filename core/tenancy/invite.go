@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -184,20 +183,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInput) (auth.Is
 		return auth.Issued{}, errBadInvitation
 	}
 	now := s.clock.Now()
-	var inv ports.Invitation
-	err := s.store.InShop(ctx, in.Shop, func(ctx context.Context, tx ports.ShopTx) error {
-		pending, err := tx.Invitations().List(ctx, now)
-		if err != nil {
-			return err
-		}
-		for _, p := range pending {
-			if subtle.ConstantTimeCompare(p.TokenHash, hash) == 1 {
-				inv = p
-				return nil
-			}
-		}
-		return errBadInvitation
-	}, ports.ReadOnly())
+	inv, err := s.pendingByHash(ctx, in.Shop, hash, now)
 	if err != nil {
 		return auth.Issued{}, fmt.Errorf("accept invitation: %w", err)
 	}

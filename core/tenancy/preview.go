@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stockadehq/stockade/core/access"
 	"github.com/stockadehq/stockade/ports"
@@ -70,9 +71,20 @@ func (s *Service) PendingInvitation(ctx context.Context, shop ports.ShopID, toke
 	if !ok {
 		return ports.Invitation{}, errBadInvitation
 	}
+	inv, err := s.pendingByHash(ctx, shop, hash, s.clock.Now())
+	if err != nil {
+		return ports.Invitation{}, fmt.Errorf("invitation: %w", err)
+	}
+	return inv, nil
+}
+
+// pendingByHash returns shop's invitation whose token hashes to hash if
+// it is pending at now (the hashes compared in constant time), else
+// errBadInvitation.
+func (s *Service) pendingByHash(ctx context.Context, shop ports.ShopID, hash []byte, now time.Time) (ports.Invitation, error) {
 	var inv ports.Invitation
 	err := s.store.InShop(ctx, shop, func(ctx context.Context, tx ports.ShopTx) error {
-		pending, err := tx.Invitations().List(ctx, s.clock.Now())
+		pending, err := tx.Invitations().List(ctx, now)
 		if err != nil {
 			return err
 		}
@@ -84,10 +96,7 @@ func (s *Service) PendingInvitation(ctx context.Context, shop ports.ShopID, toke
 		}
 		return errBadInvitation
 	}, ports.ReadOnly())
-	if err != nil {
-		return ports.Invitation{}, fmt.Errorf("invitation: %w", err)
-	}
-	return inv, nil
+	return inv, err
 }
 
 // OrgInvitationPreview is what the org invitation page shows before the

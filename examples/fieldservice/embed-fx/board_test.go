@@ -118,22 +118,7 @@ func TestBrowserBannerOnAppPage(t *testing.T) {
 	}
 
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(platform+web.ConsoleSignInPath),
-		chromedp.WaitVisible(chromedp.CSS("#op-email")),
-		chromedp.SendKeys(chromedp.CSS("#op-email"), op),
-		chromedp.SendKeys(chromedp.CSS("#op-password"), password),
-		chromedp.SendKeys(chromedp.CSS("#op-code"), code),
-		chromedp.Click(chromedp.CSS(`form[action="/console/signin"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".st-recovery-codes")),
-		chromedp.Navigate(platform+web.ConsolePath+"?shop="+shop.Slug),
-		chromedp.WaitVisible(chromedp.CSS("#c-email")),
-		chromedp.SendKeys(chromedp.CSS("#c-email"), email),
-		chromedp.Click(chromedp.CSS(`.st-console-shop form button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS("#c-reason")),
-		chromedp.SendKeys(chromedp.CSS("#c-reason"), "Ticket #22: the jobs board is empty"),
-		chromedp.Click(chromedp.CSS(`form[action="/console/impersonate"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".st-handoff")),
-		chromedp.Click(chromedp.CSS(".st-handoff button")),
+		impersonateFromConsole(platform, op, password, code, shop.Slug, email, "Ticket #22: the jobs board is empty"),
 		chromedp.WaitVisible(chromedp.CSS("h1.fx-board")), // the hand-off lands where a sign-in does: the app's board (app.Landing.AfterSignIn)
 	))
 	if loc, err := chromedp.Run(ctx, chromedp.Location()); assert.NoError(t, err) {
@@ -183,4 +168,31 @@ func TestBrowserBannerOnAppPage(t *testing.T) {
 	require.Equal(t, shopURL(web.SignInPath), loc, "Exit lands on the shop's sign-in page")
 	require.Equal(t, http.StatusUnauthorized, get(BoardPath), "the impersonation has ended: the app's page refuses the session")
 	require.Equal(t, http.StatusUnauthorized, get("/auth/me"))
+}
+
+// impersonateFromConsole is an operator's way into a member's session
+// through the console's pages, as a browser does it: sign in to the
+// console on platform (password and TOTP code; a first sign-in shows the
+// recovery codes), find the shop and the member, start an impersonation
+// with reason, and hand off to the shop. The caller waits for the page it
+// expects to land on.
+func impersonateFromConsole(platform, op, password, code, slug, member, reason string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(platform+web.ConsoleSignInPath),
+		chromedp.WaitVisible(chromedp.CSS("#op-email")),
+		chromedp.SendKeys(chromedp.CSS("#op-email"), op),
+		chromedp.SendKeys(chromedp.CSS("#op-password"), password),
+		chromedp.SendKeys(chromedp.CSS("#op-code"), code),
+		chromedp.Click(chromedp.CSS(`form[action="/console/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".st-recovery-codes")),
+		chromedp.Navigate(platform+web.ConsolePath+"?shop="+slug),
+		chromedp.WaitVisible(chromedp.CSS("#c-email")),
+		chromedp.SendKeys(chromedp.CSS("#c-email"), member),
+		chromedp.Click(chromedp.CSS(`.st-console-shop form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#c-reason")),
+		chromedp.SendKeys(chromedp.CSS("#c-reason"), reason),
+		chromedp.Click(chromedp.CSS(`form[action="/console/impersonate"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".st-handoff")),
+		chromedp.Click(chromedp.CSS(".st-handoff button")),
+	)
 }

@@ -357,22 +357,7 @@ func TestBrowserJourney(t *testing.T) {
 	const reason = "Ticket #22: the journey's tech cannot see the board"
 	operator := journeyTab(t, alloc, true)
 	require.NoError(t, chromedp.Do(operator,
-		chromedp.Navigate(platform+web.ConsoleSignInPath),
-		chromedp.WaitVisible(chromedp.CSS("#op-email")),
-		chromedp.SendKeys(chromedp.CSS("#op-email"), op),
-		chromedp.SendKeys(chromedp.CSS("#op-password"), opPassword),
-		chromedp.SendKeys(chromedp.CSS("#op-code"), opCode),
-		chromedp.Click(chromedp.CSS(`form[action="/console/signin"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".st-recovery-codes")),
-		chromedp.Navigate(platform+web.ConsolePath+"?shop="+slug),
-		chromedp.WaitVisible(chromedp.CSS("#c-email")),
-		chromedp.SendKeys(chromedp.CSS("#c-email"), techEmail),
-		chromedp.Click(chromedp.CSS(`.st-console-shop form button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS("#c-reason")),
-		chromedp.SendKeys(chromedp.CSS("#c-reason"), reason),
-		chromedp.Click(chromedp.CSS(`form[action="/console/impersonate"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".st-handoff")),
-		chromedp.Click(chromedp.CSS(".st-handoff button")),
+		impersonateFromConsole(platform, op, opPassword, opCode, slug, techEmail, reason),
 		chromedp.WaitVisible(chromedp.CSS("h1.fx-board")), // the hand-off lands where a sign-in does: the app's board
 	))
 	banner := func(page string) {
